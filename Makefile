@@ -1,0 +1,120 @@
+# trec build. `make` builds everything into build/; `make report` builds the
+# analysis half alone (libc + libzstd); `make check` runs every test.
+#
+#   WERROR=1   warnings are errors (CI sets it)
+#   SAN=1      AddressSanitizer + UndefinedBehaviorSanitizer build in build/asan
+#   V=1        show commands
+
+ifeq ($(SAN),1)
+BUILD ?= build/asan
+else
+BUILD ?= build
+endif
+
+CC ?= cc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+
+OPT ?= -O2
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -pthread -D_GNU_SOURCE -Iformat -Ireport -Iflamegraph -Icli \
+	-Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wvla -Wno-unused-parameter -fno-strict-aliasing
+ifeq ($(WERROR),1)
+CFLAGS_BASE += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+TREC_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+CFLAGS_BASE += -DTREC_VERSION='"$(TREC_VERSION)"'
+override CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
+LDLIBS_ANALYSIS := -lzstd -lm -pthread $(LDFLAGS_SAN)
+
+ifneq ($(V),1)
+Q := @
+endif
+
+FORMAT_SRCS := $(sort $(wildcard format/*.c))
+REPORT_SRCS := $(sort $(wildcard report/*.c))
+FLAME_SRCS := $(sort $(wildcard flamegraph/*.c))
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+FORMAT_OBJS := $(call obj,$(FORMAT_SRCS))
+ANALYSIS_OBJS := $(FORMAT_OBJS) $(call obj,$(REPORT_SRCS) $(FLAME_SRCS))
+TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all report tests check demo bench fuzz fuzz-smoke setup clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/trec tests tools
+
+# The analysis-only front command: no recorder, no libbpf/libelf.
+report: $(BUILD)/report/trec
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/cli/%.report.o: cli/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (analysis only)")
+	$(Q)$(CC) $(CFLAGS) -DTREC_ANALYSIS_ONLY -MMD -MP -c $< -o $@
+
+$(BUILD)/trec: $(call obj,$(CLI_SRCS)) $(ANALYSIS_OBJS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ANALYSIS)
+
+$(BUILD)/report/trec: $(patsubst cli/%.c,$(BUILD)/obj/cli/%.report.o,$(CLI_SRCS)) $(ANALYSIS_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ANALYSIS)
+
+tests: $(UNIT_BINS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $^ -lcmocka $(LDLIBS_ANALYSIS)
+
+# Helper programs for tests and benchmarks (synthetic traces).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+tools: $(TOOL_BINS)
+$(BUILD)/tools/%: tests/tools/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  TOOL    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $^ $(LDLIBS_ANALYSIS)
+
+setup:
+	$(Q)scripts/setup-deps.sh
+
+check:
+	$(Q)scripts/run-tests.sh
+
+demo:
+	$(Q)scripts/demo.sh
+
+bench:
+	$(Q)bench/run.sh
+
+# libFuzzer on the reader: `make fuzz` runs for FUZZ_SECONDS (default 600).
+FUZZ_SECONDS ?= 600
+fuzz:
+	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS)
+fuzz-smoke:
+	$(Q)scripts/fuzz.sh 30
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
