@@ -52,7 +52,7 @@ ANALYSIS_OBJS := $(FORMAT_OBJS) $(call obj,$(REPORT_SRCS) $(FLAME_SRCS))
 TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all report tests check demo bench fuzz fuzz-smoke setup clean
+.PHONY: all report tests tools bench-bins check demo bench fuzz fuzz-smoke setup clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/trec tests tools
@@ -93,6 +93,15 @@ tools: $(TOOL_BINS)
 $(BUILD)/tools/%: tests/tools/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  TOOL    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $^ $(LDLIBS_ANALYSIS)
+
+# Benchmarks (bench/bench_*.c), built optimized; `make bench` runs them.
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+bench-bins: $(BENCH_BINS)
+$(BUILD)/bench/%: bench/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  BENCH   $@")
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $^ $(LDLIBS_ANALYSIS)
 
 setup:

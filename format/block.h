@@ -55,6 +55,11 @@ int trec_trailer_unpack(const uint8_t in[TREC_TRAILER_SIZE], struct trec_trailer
 /* Payload compression. compress: appends to out; level as zstd. */
 struct tbuf;
 int trec_payload_compress(void *zcctx, int level, const void *src, size_t n, struct tbuf *out);
+/* Fills the lengths, flags and CRC of `h` for payload `raw`, compressing it
+ * into `scratch` when that makes it smaller; *payload points at the bytes
+ * to write after the header (raw or scratch->data). */
+int trec_block_seal(void *zcctx, int level, struct trec_block_header *h, const void *raw, size_t n,
+		    struct tbuf *scratch, const void **payload);
 /* Decompresses exactly raw_len bytes into dst or fails with -EBADMSG. */
 int trec_payload_decompress(void *zdctx, const void *src, size_t n, void *dst, size_t raw_len);
 

@@ -72,6 +72,7 @@ struct trec_writer_stats {
 	uint64_t raw_bytes;   /* encoded payload bytes before zstd */
 	uint64_t file_bytes;  /* bytes in the file so far */
 	uint64_t stacks;      /* distinct stacks */
+	uint64_t events_dropped; /* added but not written: a write error stopped the writer */
 	size_t mem_bytes;     /* memory held by buffers right now */
 	size_t mem_peak;
 };

@@ -1,0 +1,1057 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Trace reader: see reader.h for the contract.
+ *
+ * Nothing read from the file is trusted before a check vouches for it:
+ * the header and every block header carry a CRC; a payload is checked
+ * against its CRC before zstd sees it; zstd must produce exactly the raw
+ * length the header declared (itself bounded); and the kind's decoder
+ * bounds every count and length it reads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "block.h"
+#include "buf.h"
+#include "reader.h"
+
+#define MAX_OPEN_CURSORS 1024 /* blocks decoded at once in a time-ordered merge */
+#define SCAN_CHUNK 65536
+
+struct kind_cache {
+	int loaded;
+	int status; /* 0 or the negative errno of the load */
+	void *items;
+	size_t n;
+};
+
+struct trec_reader {
+	int fd;
+	char *path;
+	struct trec_reader_opts o;
+	struct trec_file_info info;
+	struct trec_block_info *blocks;
+	uint32_t blocks_cap;
+	struct tbuf warnings;
+	char truncation[512];
+	int swap;
+
+	ZSTD_DCtx *zd;
+	struct tbuf io;  /* compressed payload */
+	struct tbuf raw; /* decompressed payload of the last loaded block */
+
+	struct tarena arena; /* decoded small kinds */
+	struct kind_cache meta, schema, stacks, tasks, maps, syms, ksyms, loss;
+	const struct trec_schema **schema_by_id; /* [TREC_MAX_TYPE_ID + 1] */
+	const struct trec_schema **schema_list;
+
+	int have_index;
+	struct trec_index index;
+	int totals_done;
+	struct trec_totals totals;
+
+	struct trec_reader_stats stats;
+};
+
+static void warn(struct trec_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct trec_reader *r, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	/* Bounded: a file with a million bad blocks must not grow this without end. */
+	if (r->warnings.len > 64 * 1024)
+		return;
+	if (r->warnings.len)
+		r->warnings.len--; /* drop the previous NUL */
+	tbuf_put(&r->warnings, line, (size_t)n);
+	tbuf_put(&r->warnings, "\n", 2);
+}
+
+const char *trec_reader_warnings(const struct trec_reader *r)
+{
+	return r->warnings.len ? (const char *)r->warnings.data : "";
+}
+
+static int pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t k = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return -ENODATA;
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+static int add_block(struct trec_reader *r, uint64_t off, const struct trec_block_header *h)
+{
+	if (r->info.nblocks == r->blocks_cap) {
+		uint32_t cap = r->blocks_cap ? r->blocks_cap * 2 : 64;
+		void *p = realloc(r->blocks, cap * sizeof(*r->blocks));
+		if (!p)
+			return -ENOMEM;
+		r->blocks = p;
+		r->blocks_cap = cap;
+	}
+	r->blocks[r->info.nblocks++] = (struct trec_block_info){ .offset = off, .h = *h };
+	return 0;
+}
+
+static const char *kind_name(unsigned k)
+{
+	return trec_block_kind_name(k);
+}
+
+/* ---- finding blocks ------------------------------------------------------ */
+
+/* Reads, checks and decompresses the payload of the block at `off` whose
+ * header is `h`, into r->raw. */
+static int load_payload(struct trec_reader *r, uint32_t bi, uint64_t off,
+			const struct trec_block_header *h, struct trec_err *err)
+{
+	uint64_t poff = off + TREC_BLOCK_HEADER_SIZE;
+	if (poff + h->comp_len > r->info.file_bytes)
+		return trec_errf(err, -EBADMSG, "%s: block %u (%s) at offset %llu: payload runs past the end of the file",
+				 r->path, bi, kind_name(h->kind), (unsigned long long)off);
+	tbuf_reset(&r->io);
+	if (tbuf_reserve(&r->io, h->comp_len ? h->comp_len : 1))
+		return trec_errf(err, -ENOMEM, "%s: out of memory", r->path);
+	int rc = pread_full(r->fd, r->io.data, h->comp_len, poff);
+	if (rc < 0)
+		return trec_errf(err, rc, "%s: reading block %u at offset %llu: %s", r->path, bi,
+				 (unsigned long long)off, strerror(-rc));
+	r->stats.bytes_read += h->comp_len;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* (Fuzzing builds skip this so mutated payloads reach the decoders.) */
+	if (crc32c(0, r->io.data, h->comp_len) != h->payload_crc)
+		return trec_errf(err, -EBADMSG, "%s: block %u (%s) at offset %llu: payload checksum mismatch (corrupt data)",
+				 r->path, bi, kind_name(h->kind), (unsigned long long)off);
+#endif
+	tbuf_reset(&r->raw);
+	if (tbuf_reserve(&r->raw, h->raw_len ? h->raw_len : 1))
+		return trec_errf(err, -ENOMEM, "%s: out of memory", r->path);
+	if (h->flags & TREC_BLKF_ZSTD) {
+		rc = trec_payload_decompress(r->zd, r->io.data, h->comp_len, r->raw.data, h->raw_len);
+		if (rc < 0)
+			return trec_errf(err, rc, "%s: block %u (%s) at offset %llu: zstd payload does not decompress to %u bytes",
+					 r->path, bi, kind_name(h->kind), (unsigned long long)off, h->raw_len);
+		r->stats.blocks_decompressed++;
+	} else if (h->comp_len) {
+		memcpy(r->raw.data, r->io.data, h->comp_len);
+	}
+	r->raw.len = h->raw_len;
+	return 0;
+}
+
+static int same_header(const struct trec_block_header *a, const struct trec_block_header *b)
+{
+	return a->kind == b->kind && a->flags == b->flags && a->comp_len == b->comp_len &&
+	       a->raw_len == b->raw_len && a->count == b->count && a->stream == b->stream &&
+	       a->first_ts == b->first_ts && a->last_ts == b->last_ts && a->payload_crc == b->payload_crc;
+}
+
+/* Loads block i: re-reads its header (an index entry is a claim, the header
+ * is the checked truth) and its payload. */
+static int load_block(struct trec_reader *r, uint32_t i, struct trec_err *err)
+{
+	struct trec_block_info *b = &r->blocks[i];
+	uint8_t hb[TREC_BLOCK_HEADER_SIZE];
+	int rc = pread_full(r->fd, hb, sizeof(hb), b->offset);
+	if (rc < 0)
+		return trec_errf(err, rc == -ENODATA ? -EBADMSG : rc, "%s: reading block %u header at offset %llu: %s",
+				 r->path, i, (unsigned long long)b->offset, strerror(-rc));
+	struct trec_block_header h;
+	struct trec_err e2 = { 0 };
+	rc = trec_block_header_unpack(hb, b->offset, &h, &e2);
+	if (rc < 0)
+		return trec_errf(err, rc, "%s: block %u: %s", r->path, i, e2.msg);
+	if (!same_header(&h, &b->h))
+		return trec_errf(err, -EBADMSG, "%s: block %u at offset %llu does not match the footer index",
+				 r->path, i, (unsigned long long)b->offset);
+	return load_payload(r, i, b->offset, &h, err);
+}
+
+static void mark_bad(struct trec_reader *r, uint32_t i, const char *why)
+{
+	if (!r->blocks[i].bad) {
+		r->blocks[i].bad = 1;
+		r->info.corrupt_blocks++;
+		warn(r, "skipped %s", why);
+	}
+}
+
+/* True when bytes [off, size) are all zero: a tail that a crash left
+ * allocated but never written (delayed allocation after power loss). */
+static int zero_tail(struct trec_reader *r, uint64_t off)
+{
+	uint8_t buf[4096];
+	while (off < r->info.file_bytes) {
+		size_t n = r->info.file_bytes - off < sizeof(buf) ? (size_t)(r->info.file_bytes - off) : sizeof(buf);
+		if (pread_full(r->fd, buf, n, off) < 0)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (buf[i])
+				return 0;
+		off += n;
+	}
+	return 1;
+}
+
+/* Finds the next offset > off holding a block header with a valid CRC. */
+static uint64_t resync(struct trec_reader *r, uint64_t off)
+{
+	static const uint8_t magic[4] = { 'T', 'B', 'L', 'K' };
+	uint8_t *buf = malloc(SCAN_CHUNK + TREC_BLOCK_HEADER_SIZE);
+	if (!buf)
+		return r->info.file_bytes;
+	uint64_t pos = off + 1;
+	while (pos + TREC_BLOCK_HEADER_SIZE <= r->info.file_bytes) {
+		size_t want = SCAN_CHUNK + TREC_BLOCK_HEADER_SIZE;
+		if (r->info.file_bytes - pos < want)
+			want = (size_t)(r->info.file_bytes - pos);
+		if (pread_full(r->fd, buf, want, pos) < 0)
+			break;
+		for (size_t i = 0; i + TREC_BLOCK_HEADER_SIZE <= want; i++) {
+			if (memcmp(buf + i, magic, 4) != 0)
+				continue;
+			struct trec_block_header h;
+			if (trec_block_header_unpack(buf + i, pos + i, &h, NULL) == 0) {
+				free(buf);
+				return pos + i;
+			}
+		}
+		if (want < SCAN_CHUNK + TREC_BLOCK_HEADER_SIZE)
+			break;
+		pos += SCAN_CHUNK;
+	}
+	free(buf);
+	return r->info.file_bytes;
+}
+
+static void set_truncated(struct trec_reader *r, uint64_t at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_truncated(struct trec_reader *r, uint64_t at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->truncation, sizeof(r->truncation), fmt, ap);
+	va_end(ap);
+	r->info.truncated = 1;
+	r->info.truncated_at = at;
+	r->info.truncation = r->truncation;
+}
+
+/* Walks block headers from the start of the file. */
+static int scan_blocks(struct trec_reader *r, struct trec_err *err)
+{
+	uint64_t off = TREC_FILE_HEADER_SIZE, size = r->info.file_bytes;
+	while (off < size) {
+		uint8_t hb[TREC_BLOCK_HEADER_SIZE];
+		if (size - off == TREC_TRAILER_SIZE) {
+			struct trec_trailer t;
+			uint8_t tb[TREC_TRAILER_SIZE];
+			if (pread_full(r->fd, tb, sizeof(tb), off) == 0 && trec_trailer_unpack(tb, &t) == 0)
+				return 0; /* a clean end; the index was skipped on purpose */
+		}
+		if (size - off < TREC_BLOCK_HEADER_SIZE) {
+			set_truncated(r, off, "%llu stray bytes at offset %llu where a block header should start",
+				      (unsigned long long)(size - off), (unsigned long long)off);
+			return 0;
+		}
+		int rc = pread_full(r->fd, hb, sizeof(hb), off);
+		if (rc < 0)
+			return trec_errf(err, rc, "%s: reading offset %llu: %s", r->path,
+					 (unsigned long long)off, strerror(-rc));
+		struct trec_block_header h;
+		struct trec_err e2 = { 0 };
+		if (trec_block_header_unpack(hb, off, &h, &e2) < 0) {
+			if (zero_tail(r, off)) {
+				set_truncated(r, off, "zero-filled tail from offset %llu (data never written before a crash)",
+					      (unsigned long long)off);
+				return 0;
+			}
+			if (!r->o.ignore_corrupt)
+				return trec_errf(err, -EBADMSG, "%s: %s (use --ignore-corrupt to skip bad blocks)",
+						 r->path, e2.msg);
+			uint64_t next = resync(r, off);
+			r->info.corrupt_blocks++;
+			warn(r, "skipped %llu corrupt bytes at offset %llu: %s", (unsigned long long)(next - off),
+			     (unsigned long long)off, e2.msg);
+			off = next;
+			continue;
+		}
+		if (h.comp_len > size - off - TREC_BLOCK_HEADER_SIZE) {
+			set_truncated(r, off, "block at offset %llu (%s) is incomplete: needs %u payload bytes, file has %llu",
+				      (unsigned long long)off, kind_name(h.kind), h.comp_len,
+				      (unsigned long long)(size - off - TREC_BLOCK_HEADER_SIZE));
+			return 0;
+		}
+		if (h.kind != TREC_BLK_INDEX) {
+			rc = add_block(r, off, &h);
+			if (rc < 0)
+				return trec_errf(err, rc, "%s: out of memory", r->path);
+		}
+		off += TREC_BLOCK_HEADER_SIZE + h.comp_len;
+	}
+	set_truncated(r, off, "no footer index after the last complete block at offset %llu "
+			      "(recorder killed or still writing; `trec recover` rewrites it)",
+		      (unsigned long long)off);
+	return 0;
+}
+
+/* Uses the footer index if the trailer and the index block check out.
+ * Returns 1 when used, 0 to fall back to scanning. */
+static int read_index(struct trec_reader *r)
+{
+	uint64_t size = r->info.file_bytes;
+	if (size < TREC_FILE_HEADER_SIZE + TREC_BLOCK_HEADER_SIZE + TREC_TRAILER_SIZE)
+		return 0;
+	uint8_t tb[TREC_TRAILER_SIZE];
+	struct trec_trailer t;
+	if (pread_full(r->fd, tb, sizeof(tb), size - TREC_TRAILER_SIZE) < 0 || trec_trailer_unpack(tb, &t) < 0)
+		return 0;
+	if (t.index_offset < TREC_FILE_HEADER_SIZE || t.index_len < TREC_BLOCK_HEADER_SIZE ||
+	    t.index_offset > size || t.index_len != size - TREC_TRAILER_SIZE - t.index_offset) {
+		warn(r, "footer trailer points outside the file; reading blocks one by one");
+		return 0;
+	}
+	uint8_t hb[TREC_BLOCK_HEADER_SIZE];
+	struct trec_block_header h;
+	struct trec_err e = { 0 };
+	if (pread_full(r->fd, hb, sizeof(hb), t.index_offset) < 0 ||
+	    trec_block_header_unpack(hb, t.index_offset, &h, &e) < 0 || h.kind != TREC_BLK_INDEX ||
+	    TREC_BLOCK_HEADER_SIZE + (uint64_t)h.comp_len != t.index_len) {
+		warn(r, "footer index block is damaged; reading blocks one by one");
+		return 0;
+	}
+	if (load_payload(r, 0, t.index_offset, &h, &e) < 0 ||
+	    trec_index_decode(r->raw.data, r->raw.len, h.count, &r->arena, &r->index, &e) < 0) {
+		warn(r, "footer index unusable (%s); reading blocks one by one", e.msg);
+		return 0;
+	}
+	/* Entries must tile the file between header and index, in order. */
+	uint64_t prev_end = TREC_FILE_HEADER_SIZE;
+	for (uint32_t i = 0; i < r->index.nentries; i++) {
+		const struct trec_index_entry *x = &r->index.entries[i];
+		if (x->offset < prev_end || x->kind == 0 || x->kind > 0xffff || x->comp_len > TREC_MAX_BLOCK_COMP ||
+		    x->raw_len > TREC_MAX_BLOCK_RAW ||
+		    x->offset + TREC_BLOCK_HEADER_SIZE + (uint64_t)x->comp_len > t.index_offset ||
+		    x->first_ts > x->last_ts) {
+			warn(r, "footer index entry %u is inconsistent; reading blocks one by one", i);
+			r->info.nblocks = 0;
+			return 0;
+		}
+		prev_end = x->offset + TREC_BLOCK_HEADER_SIZE + x->comp_len;
+		struct trec_block_header bh = {
+			.kind = (uint16_t)x->kind, .comp_len = x->comp_len, .raw_len = x->raw_len,
+			.count = x->count, .stream = x->stream, .first_ts = x->first_ts, .last_ts = x->last_ts,
+		};
+		if (add_block(r, x->offset, &bh) < 0) {
+			r->info.nblocks = 0;
+			return 0;
+		}
+	}
+	/* Flags and payload CRC are not in the index: take them from the headers
+	 * lazily? No: read all headers now; 48 bytes each, and they are the
+	 * checked truth that load_block compares against. */
+	for (uint32_t i = 0; i < r->info.nblocks; i++) {
+		struct trec_block_info *b = &r->blocks[i];
+		struct trec_block_header fh;
+		if (pread_full(r->fd, hb, sizeof(hb), b->offset) < 0 ||
+		    trec_block_header_unpack(hb, b->offset, &fh, NULL) < 0 || fh.kind != b->h.kind ||
+		    fh.comp_len != b->h.comp_len || fh.raw_len != b->h.raw_len || fh.count != b->h.count ||
+		    fh.first_ts != b->h.first_ts || fh.last_ts != b->h.last_ts || fh.stream != b->h.stream) {
+			if (r->o.ignore_corrupt) {
+				mark_bad(r, i, "a block whose header disagrees with the footer index");
+				char msg[200];
+				snprintf(msg, sizeof(msg), "block %u (%s) at offset %llu", i, kind_name(b->h.kind),
+					 (unsigned long long)b->offset);
+				warn(r, "  (%s)", msg);
+				continue;
+			}
+			warn(r, "block %u header at offset %llu disagrees with the footer index; reading blocks one by one",
+			     i, (unsigned long long)b->offset);
+			r->info.nblocks = 0;
+			return 0;
+		}
+		b->h = fh;
+	}
+	r->have_index = 1;
+	return 1;
+}
+
+int trec_reader_open(struct trec_reader **out, const char *path, const struct trec_reader_opts *opts,
+		     struct trec_err *err)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return trec_errf(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return trec_errf(err, -e, "cannot stat %s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return trec_errf(err, -EINVAL, "%s is not a regular file", path);
+	}
+	struct trec_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		close(fd);
+		return trec_errf(err, -ENOMEM, "out of memory");
+	}
+	r->fd = fd;
+	r->path = strdup(path);
+	if (opts)
+		memcpy(&r->o, opts, opts->sz && opts->sz < sizeof(r->o) ? opts->sz : sizeof(r->o));
+	r->info.file_bytes = (uint64_t)st.st_size;
+	tbuf_init(&r->warnings);
+	tbuf_init(&r->io);
+	tbuf_init(&r->raw);
+	tarena_init(&r->arena);
+	r->zd = ZSTD_createDCtx();
+	if (!r->path || !r->zd) {
+		trec_reader_close(r);
+		return trec_errf(err, -ENOMEM, "out of memory");
+	}
+	int rc;
+	if (r->info.file_bytes < TREC_FILE_HEADER_SIZE) {
+		if (r->info.file_bytes)
+			rc = trec_errf(err, -EBADMSG, "%s: too short for a trace (%llu bytes; the header alone is %u)",
+				       path, (unsigned long long)r->info.file_bytes, TREC_FILE_HEADER_SIZE);
+		else
+			rc = trec_errf(err, -EBADMSG, "%s: empty file (the recorder wrote nothing)", path);
+		goto fail;
+	}
+	uint8_t hb[TREC_FILE_HEADER_SIZE];
+	rc = pread_full(fd, hb, sizeof(hb), 0);
+	if (rc < 0) {
+		trec_errf(err, rc, "%s: reading header: %s", path, strerror(-rc));
+		goto fail;
+	}
+	struct trec_err e2 = { 0 };
+	rc = trec_file_header_unpack(hb, &r->info.header, &e2);
+	if (rc < 0) {
+		trec_errf(err, rc, "%s: %s", path, e2.msg);
+		goto fail;
+	}
+	{
+		const uint16_t one = 1;
+		int host = *(const uint8_t *)&one ? TREC_ORDER_LITTLE : TREC_ORDER_BIG;
+		r->swap = r->info.header.byte_order != host;
+	}
+	if (r->o.no_index || !read_index(r)) {
+		r->info.nblocks = 0;
+		rc = scan_blocks(r, err);
+		if (rc < 0)
+			goto fail;
+		if (r->info.truncated)
+			warn(r, "file truncated at offset %llu: %s", (unsigned long long)r->info.truncated_at,
+			     r->truncation);
+	}
+	r->info.has_index = r->have_index;
+	*out = r;
+	return 0;
+fail:
+	trec_reader_close(r);
+	return rc;
+}
+
+static void cache_free(struct kind_cache *c)
+{
+	free(c->items);
+	c->items = NULL;
+}
+
+void trec_reader_close(struct trec_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->path);
+	free(r->blocks);
+	tbuf_free(&r->warnings);
+	tbuf_free(&r->io);
+	tbuf_free(&r->raw);
+	tarena_free(&r->arena);
+	struct kind_cache *cs[] = { &r->meta, &r->schema, &r->stacks, &r->tasks,
+				    &r->maps, &r->syms, &r->ksyms, &r->loss };
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++)
+		cache_free(cs[i]);
+	free(r->schema_by_id);
+	free(r->schema_list);
+	free(r->totals.types);
+	ZSTD_freeDCtx(r->zd);
+	free(r);
+}
+
+const struct trec_file_info *trec_reader_info(const struct trec_reader *r)
+{
+	return &r->info;
+}
+
+const struct trec_block_info *trec_reader_block(const struct trec_reader *r, uint32_t i)
+{
+	return i < r->info.nblocks ? &r->blocks[i] : NULL;
+}
+
+int trec_reader_swap(const struct trec_reader *r)
+{
+	return r->swap;
+}
+
+void trec_reader_stats(const struct trec_reader *r, struct trec_reader_stats *st)
+{
+	*st = r->stats;
+}
+
+int trec_reader_block_payload(struct trec_reader *r, uint32_t i, const void **raw, size_t *len,
+			      struct trec_err *err)
+{
+	if (i >= r->info.nblocks)
+		return trec_errf(err, -EINVAL, "no block %u", i);
+	int rc = load_block(r, i, err);
+	if (rc < 0)
+		return rc;
+	*raw = r->raw.data;
+	*len = r->raw.len;
+	return 0;
+}
+
+/* ---- small kinds -------------------------------------------------------- */
+
+typedef int (*decode_fn)(const void *p, size_t len, uint32_t count, struct tarena *a, void **out,
+			 struct trec_err *err);
+
+#define ADAPT(name, type, fn)                                                                       \
+	static int name(const void *p, size_t len, uint32_t count, struct tarena *a, void **out,    \
+			struct trec_err *err)                                                       \
+	{                                                                                           \
+		type *o = NULL;                                                                     \
+		int rc = fn(p, len, count, a, &o, err);                                             \
+		*out = o;                                                                           \
+		return rc;                                                                          \
+	}
+ADAPT(dec_meta, struct trec_meta_kv, trec_meta_decode)
+ADAPT(dec_schema, struct trec_schema, trec_schema_decode)
+ADAPT(dec_stack, struct trec_stack, trec_stack_decode)
+ADAPT(dec_task, struct trec_task, trec_task_decode)
+ADAPT(dec_map, struct trec_map, trec_map_decode)
+ADAPT(dec_syms, struct trec_dso_syms, trec_dso_syms_decode)
+ADAPT(dec_ksym, struct trec_ksym, trec_ksym_decode)
+ADAPT(dec_loss, struct trec_loss, trec_loss_decode)
+#undef ADAPT
+
+/* Decodes every block of `kind` and concatenates their records. A bad
+ * block fails the load, or is skipped with a warning under ignore_corrupt. */
+static int load_kind(struct trec_reader *r, struct kind_cache *c, unsigned kind, size_t elem,
+		     decode_fn dec, struct trec_err *err)
+{
+	if (c->loaded)
+		return c->status ? trec_errf(err, c->status, "%s: %s blocks could not be read", r->path,
+					     kind_name(kind))
+				 : 0;
+	c->loaded = 1;
+	size_t cap = 0;
+	for (uint32_t i = 0; i < r->info.nblocks; i++) {
+		struct trec_block_info *b = &r->blocks[i];
+		if (b->h.kind != kind || b->bad)
+			continue;
+		struct trec_err e = { 0 };
+		void *items = NULL;
+		int rc = load_block(r, i, &e);
+		if (rc == 0) {
+			rc = dec(r->raw.data, r->raw.len, b->h.count, &r->arena, &items, &e);
+			if (rc < 0) {
+				char m[sizeof(e.msg)];
+				snprintf(m, sizeof(m), "%s", e.msg);
+				trec_errf(&e, rc, "%s: block %u (%s) at offset %llu: %s", r->path, i, kind_name(kind),
+					  (unsigned long long)b->offset, m);
+			}
+		}
+		if (rc == -ENOMEM) {
+			c->status = rc;
+			return trec_errf(err, rc, "%s: out of memory", r->path);
+		}
+		if (rc < 0) {
+			if (!r->o.ignore_corrupt) {
+				c->status = rc;
+				return trec_errf(err, rc, "%s (use --ignore-corrupt to skip bad blocks)", e.msg);
+			}
+			mark_bad(r, i, e.msg);
+			continue;
+		}
+		if (c->n + b->h.count > cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			while (ncap < c->n + b->h.count)
+				ncap *= 2;
+			void *p = realloc(c->items, ncap * elem);
+			if (!p) {
+				c->status = -ENOMEM;
+				return trec_errf(err, -ENOMEM, "%s: out of memory", r->path);
+			}
+			c->items = p;
+			cap = ncap;
+		}
+		if (b->h.count)
+			memcpy((char *)c->items + c->n * elem, items, b->h.count * elem);
+		c->n += b->h.count;
+	}
+	return 0;
+}
+
+int trec_reader_meta(struct trec_reader *r, const struct trec_meta_kv **kv, size_t *n,
+		     struct trec_err *err)
+{
+	int rc = load_kind(r, &r->meta, TREC_BLK_META, sizeof(**kv), dec_meta, err);
+	*kv = r->meta.items;
+	*n = r->meta.n;
+	return rc;
+}
+
+const struct trec_meta_kv *trec_reader_meta_get(struct trec_reader *r, const char *key)
+{
+	const struct trec_meta_kv *kv;
+	size_t n;
+	trec_reader_meta(r, &kv, &n, NULL);
+	/* The last value of a key wins: a recorder may update one at stop. */
+	for (size_t i = n; i-- > 0;)
+		if (!strcmp(kv[i].key, key))
+			return &kv[i];
+	return NULL;
+}
+
+int trec_reader_schemas(struct trec_reader *r, const struct trec_schema ***s, size_t *n,
+			struct trec_err *err)
+{
+	int first = !r->schema.loaded;
+	int rc = load_kind(r, &r->schema, TREC_BLK_SCHEMA, sizeof(struct trec_schema), dec_schema, err);
+	if (first && !rc) {
+		r->schema_by_id = calloc(TREC_MAX_TYPE_ID + 1, sizeof(*r->schema_by_id));
+		r->schema_list = calloc(r->schema.n ? r->schema.n : 1, sizeof(*r->schema_list));
+		if (!r->schema_by_id || !r->schema_list) {
+			r->schema.status = -ENOMEM;
+			rc = trec_errf(err, -ENOMEM, "out of memory");
+		} else {
+			struct trec_schema *all = r->schema.items;
+			size_t k = 0;
+			for (size_t i = 0; i < r->schema.n; i++) {
+				if (r->schema_by_id[all[i].id]) {
+					warn(r, "event type %u is described twice; keeping the first", all[i].id);
+					continue;
+				}
+				r->schema_by_id[all[i].id] = &all[i];
+				r->schema_list[k++] = &all[i];
+			}
+			r->schema.n = k;
+		}
+	}
+	*s = r->schema_list;
+	*n = r->schema_list ? r->schema.n : 0;
+	return rc;
+}
+
+const struct trec_schema *trec_reader_schema(struct trec_reader *r, uint32_t type)
+{
+	if (!r->schema_by_id) {
+		const struct trec_schema **s;
+		size_t n;
+		if (trec_reader_schemas(r, &s, &n, NULL) < 0 || !r->schema_by_id)
+			return NULL;
+	}
+	return type <= TREC_MAX_TYPE_ID ? r->schema_by_id[type] : NULL;
+}
+
+static int cmp_stack_id(const void *a, const void *b)
+{
+	const struct trec_stack *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+const struct trec_stack *trec_reader_stack(struct trec_reader *r, uint32_t id)
+{
+	if (!r->stacks.loaded) {
+		if (load_kind(r, &r->stacks, TREC_BLK_STACKS, sizeof(struct trec_stack), dec_stack, NULL) < 0)
+			return NULL;
+		if (r->stacks.n)
+			qsort(r->stacks.items, r->stacks.n, sizeof(struct trec_stack), cmp_stack_id);
+	}
+	const struct trec_stack *s = r->stacks.items;
+	size_t lo = 0, hi = r->stacks.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->stacks.n && s[lo].id == id ? &s[lo] : NULL;
+}
+
+#define LOADER(fname, field, kind, type, dec)                                                        \
+	int fname(struct trec_reader *r, const type **out, size_t *n, struct trec_err *err)          \
+	{                                                                                           \
+		int rc = load_kind(r, &r->field, kind, sizeof(type), dec, err);                     \
+		*out = r->field.items;                                                              \
+		*n = r->field.n;                                                                    \
+		return rc;                                                                          \
+	}
+LOADER(trec_reader_tasks, tasks, TREC_BLK_TASKS, struct trec_task, dec_task)
+LOADER(trec_reader_maps, maps, TREC_BLK_MAPS, struct trec_map, dec_map)
+LOADER(trec_reader_dso_syms, syms, TREC_BLK_SYMS, struct trec_dso_syms, dec_syms)
+LOADER(trec_reader_ksyms, ksyms, TREC_BLK_KSYMS, struct trec_ksym, dec_ksym)
+LOADER(trec_reader_losses, loss, TREC_BLK_LOSS, struct trec_loss, dec_loss)
+#undef LOADER
+
+/* ---- event iteration ------------------------------------------------------- */
+
+struct cursor {
+	uint32_t block;
+	uint32_t pos;
+	struct trec_evblock ev;
+};
+
+struct trec_event_iter {
+	struct trec_reader *r;
+	struct trec_iter_opts o;
+	uint32_t *order;  /* event blocks to visit, by first_ts (or file order) */
+	uint32_t norder, next;
+	struct cursor **heap; /* min-heap on the current event's ts (then block order) */
+	uint32_t nheap;
+	struct cursor **spare;
+	uint32_t nspare;
+	struct cursor *single; /* unordered mode */
+};
+
+static int cur_less(const struct cursor *a, const struct cursor *b)
+{
+	uint64_t ta = a->ev.ts[a->pos], tb = b->ev.ts[b->pos];
+	return ta != tb ? ta < tb : a->block < b->block;
+}
+
+static void heap_down(struct trec_event_iter *it, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		if (l < it->nheap && cur_less(it->heap[l], it->heap[m]))
+			m = l;
+		if (l + 1 < it->nheap && cur_less(it->heap[l + 1], it->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		struct cursor *t = it->heap[i];
+		it->heap[i] = it->heap[m];
+		it->heap[m] = t;
+		i = m;
+	}
+}
+
+static void heap_up(struct trec_event_iter *it, uint32_t i)
+{
+	while (i) {
+		uint32_t p = (i - 1) / 2;
+		if (!cur_less(it->heap[i], it->heap[p]))
+			return;
+		struct cursor *t = it->heap[i];
+		it->heap[i] = it->heap[p];
+		it->heap[p] = t;
+		i = p;
+	}
+}
+
+static int cmp_block_first(const void *a, const void *b, void *ctx)
+{
+	const struct trec_block_info *blocks = ctx;
+	const struct trec_block_info *x = &blocks[*(const uint32_t *)a];
+	const struct trec_block_info *y = &blocks[*(const uint32_t *)b];
+	if (x->h.first_ts != y->h.first_ts)
+		return x->h.first_ts < y->h.first_ts ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+int trec_event_iter_new(struct trec_reader *r, const struct trec_iter_opts *opts,
+			struct trec_event_iter **out)
+{
+	*out = NULL;
+	struct trec_event_iter *it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->r = r;
+	if (opts)
+		memcpy(&it->o, opts, opts->sz && opts->sz < sizeof(it->o) ? opts->sz : sizeof(it->o));
+	uint64_t lo = it->o.start_ts, hi = it->o.end_ts ? it->o.end_ts : UINT64_MAX;
+	it->order = calloc(r->info.nblocks ? r->info.nblocks : 1, sizeof(*it->order));
+	it->heap = calloc(MAX_OPEN_CURSORS, sizeof(*it->heap));
+	it->spare = calloc(MAX_OPEN_CURSORS, sizeof(*it->spare));
+	if (!it->order || !it->heap || !it->spare) {
+		trec_event_iter_free(it);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < r->info.nblocks; i++) {
+		const struct trec_block_header *h = &r->blocks[i].h;
+		/* The time window selects blocks by their header range: blocks
+		 * outside it are never read, let alone decompressed. */
+		if (h->kind == TREC_BLK_EVENTS && h->count && h->last_ts >= lo && h->first_ts <= hi)
+			it->order[it->norder++] = i;
+	}
+	if (!it->o.unordered) {
+		qsort_r(it->order, it->norder, sizeof(*it->order), cmp_block_first, r->blocks);
+	}
+	*out = it;
+	return 0;
+}
+
+static void cursor_free(struct cursor *c)
+{
+	if (c) {
+		trec_evblock_free(&c->ev);
+		free(c);
+	}
+}
+
+void trec_event_iter_free(struct trec_event_iter *it)
+{
+	if (!it)
+		return;
+	for (uint32_t i = 0; i < it->nheap; i++)
+		cursor_free(it->heap[i]);
+	for (uint32_t i = 0; i < it->nspare; i++)
+		cursor_free(it->spare[i]);
+	cursor_free(it->single);
+	free(it->heap);
+	free(it->spare);
+	free(it->order);
+	free(it);
+}
+
+/* Decodes block `bi` into a cursor (reusing a spare one's memory).
+ * Returns the cursor, NULL with *rc = 0 for a skipped bad/empty block,
+ * or NULL with *rc < 0. */
+static struct cursor *open_cursor(struct trec_event_iter *it, uint32_t bi, int *rc, struct trec_err *err)
+{
+	struct trec_reader *r = it->r;
+	*rc = 0;
+	if (r->blocks[bi].bad)
+		return NULL;
+	struct cursor *c = it->nspare ? it->spare[--it->nspare] : calloc(1, sizeof(*c));
+	if (!c) {
+		*rc = trec_errf(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (!c->ev.mem && !c->ev.n)
+		trec_evblock_init(&c->ev);
+	struct trec_err e = { 0 };
+	int x = load_block(r, bi, &e);
+	if (x == 0) {
+		x = trec_events_decode(r->raw.data, r->raw.len, r->blocks[bi].h.count, &c->ev, &e);
+		if (x < 0) {
+			char m[sizeof(e.msg)];
+			snprintf(m, sizeof(m), "%s", e.msg);
+			trec_errf(&e, x, "%s: block %u (events) at offset %llu: %s", r->path, bi,
+				  (unsigned long long)r->blocks[bi].offset, m);
+		}
+	}
+	if (x < 0) {
+		it->spare[it->nspare++] = c;
+		if (x != -ENOMEM && r->o.ignore_corrupt) {
+			mark_bad(r, bi, e.msg);
+			return NULL;
+		}
+		*rc = trec_errf(err, x, "%s%s", e.msg, x == -ENOMEM ? "" : " (use --ignore-corrupt to skip bad blocks)");
+		return NULL;
+	}
+	r->stats.events_decoded += c->ev.n;
+	c->block = bi;
+	c->pos = 0;
+	if (!c->ev.n) {
+		it->spare[it->nspare++] = c;
+		return NULL;
+	}
+	return c;
+}
+
+static void retire_cursor(struct trec_event_iter *it, struct cursor *c)
+{
+	if (it->nspare < MAX_OPEN_CURSORS)
+		it->spare[it->nspare++] = c;
+	else
+		cursor_free(c);
+}
+
+static int in_window(const struct trec_event_iter *it, uint64_t ts)
+{
+	return ts >= it->o.start_ts && (!it->o.end_ts || ts <= it->o.end_ts);
+}
+
+static int next_unordered(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err)
+{
+	for (;;) {
+		struct cursor *c = it->single;
+		while (c && c->pos < c->ev.n) {
+			uint32_t i = c->pos++;
+			if (in_window(it, c->ev.ts[i])) {
+				trec_evblock_get(&c->ev, i, ev);
+				return 1;
+			}
+		}
+		if (c) {
+			retire_cursor(it, c);
+			it->single = NULL;
+		}
+		if (it->next >= it->norder)
+			return 0;
+		int rc;
+		it->single = open_cursor(it, it->order[it->next++], &rc, err);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err)
+{
+	if (it->o.unordered)
+		return next_unordered(it, ev, err);
+	for (;;) {
+		/* Open every block that starts no later than the earliest pending
+		 * event: only then is that event the global minimum. */
+		while (it->next < it->norder && it->nheap < MAX_OPEN_CURSORS) {
+			const struct trec_block_info *b = &it->r->blocks[it->order[it->next]];
+			if (it->nheap) {
+				const struct cursor *top = it->heap[0];
+				if (b->h.first_ts > top->ev.ts[top->pos])
+					break;
+			}
+			int rc;
+			struct cursor *c = open_cursor(it, it->order[it->next++], &rc, err);
+			if (rc < 0)
+				return rc;
+			if (c) {
+				it->heap[it->nheap++] = c;
+				heap_up(it, it->nheap - 1);
+			}
+		}
+		if (!it->nheap)
+			return 0;
+		struct cursor *c = it->heap[0];
+		uint32_t i = c->pos++;
+		if (c->pos == c->ev.n) {
+			/* Hand out the event before the cursor's memory is recycled:
+			 * the cursor stays in the spare list, its arrays untouched,
+			 * until the next call opens a block. */
+			it->heap[0] = it->heap[--it->nheap];
+			if (it->nheap)
+				heap_down(it, 0);
+			retire_cursor(it, c);
+		} else {
+			heap_down(it, 0);
+		}
+		if (in_window(it, c->ev.ts[i])) {
+			trec_evblock_get(&c->ev, i, ev);
+			return 1;
+		}
+	}
+}
+
+/* ---- totals ------------------------------------------------------------------ */
+
+static int cmp_type_count(const void *a, const void *b)
+{
+	const struct trec_type_count *x = a, *y = b;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+int trec_reader_totals(struct trec_reader *r, const struct trec_totals **t, struct trec_err *err)
+{
+	*t = &r->totals;
+	if (r->totals_done)
+		return 0;
+	struct trec_totals *tt = &r->totals;
+	memset(tt, 0, sizeof(*tt));
+	for (uint32_t i = 0; i < r->info.nblocks; i++) {
+		const struct trec_block_header *h = &r->blocks[i].h;
+		if (h->kind != TREC_BLK_EVENTS || !h->count)
+			continue;
+		if (!tt->first_ts || h->first_ts < tt->first_ts)
+			tt->first_ts = h->first_ts;
+		if (h->last_ts > tt->last_ts)
+			tt->last_ts = h->last_ts;
+	}
+	if (r->have_index) {
+		tt->events = r->index.events;
+		tt->lost = r->index.lost;
+		tt->ntypes = r->index.ntypes;
+		tt->types = calloc(tt->ntypes ? tt->ntypes : 1, sizeof(*tt->types));
+		if (!tt->types)
+			return trec_errf(err, -ENOMEM, "out of memory");
+		if (tt->ntypes)
+			memcpy(tt->types, r->index.types, tt->ntypes * sizeof(*tt->types));
+		r->totals_done = 1;
+		return 0;
+	}
+	/* No index: count by decoding. Memory: one counter per type id. */
+	uint64_t *per = calloc(TREC_MAX_TYPE_ID + 1, sizeof(*per));
+	if (!per)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	struct trec_iter_opts io = { .sz = sizeof(io), .unordered = 1 };
+	struct trec_event_iter *it;
+	int rc = trec_event_iter_new(r, &io, &it);
+	if (rc < 0) {
+		free(per);
+		return trec_errf(err, rc, "out of memory");
+	}
+	struct trec_event ev;
+	while ((rc = trec_event_iter_next(it, &ev, err)) == 1) {
+		tt->events++;
+		per[ev.type <= TREC_MAX_TYPE_ID ? ev.type : 0]++;
+	}
+	trec_event_iter_free(it);
+	if (rc == 0) {
+		const struct trec_loss *l;
+		size_t nl;
+		rc = trec_reader_losses(r, &l, &nl, err);
+		for (size_t i = 0; rc == 0 && i < nl; i++)
+			tt->lost += l[i].count;
+	}
+	if (rc == 0) {
+		for (uint32_t k = 0; k <= TREC_MAX_TYPE_ID; k++)
+			tt->ntypes += per[k] != 0;
+		tt->types = calloc(tt->ntypes ? tt->ntypes : 1, sizeof(*tt->types));
+		if (!tt->types)
+			rc = trec_errf(err, -ENOMEM, "out of memory");
+		else {
+			tt->ntypes = 0;
+			for (uint32_t k = 0; k <= TREC_MAX_TYPE_ID; k++)
+				if (per[k])
+					tt->types[tt->ntypes++] = (struct trec_type_count){ k, per[k] };
+			qsort(tt->types, tt->ntypes, sizeof(*tt->types), cmp_type_count);
+		}
+	}
+	free(per);
+	if (rc < 0)
+		return rc;
+	r->totals_done = 1;
+	return 0;
+}
