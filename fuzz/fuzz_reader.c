@@ -4,7 +4,9 @@
  * a command uses. Built with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION so
  * checksums do not stop mutated payloads from reaching the decoders.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# make bench: builds optimized and prints the format's throughput and size
+# figures. Every figure is measured in this run; nothing is quoted.
+#
+#   BENCH_EVENTS=N  events per stream (default 4000000)
+#   BENCH_DIR=DIR   where the trace files go (default: a fresh dir in /tmp)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${BENCH_EVENTS:-4000000}
+dir=${BENCH_DIR:-$(mktemp -d /tmp/trec-bench.XXXXXX)}
+trap 'rm -rf "$dir"' EXIT
+
+scripts/setup-deps.sh
+make -s -j2 bench-bins
+
+echo "## machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), kernel $(uname -r)"
+echo
+echo "## event codec alone (bench/bench_events.c): encode + zstd, decode; one core"
+build/bench/bench_events -n "$n" -x
+echo
+echo "## whole format (bench/bench_format.c): writer to a file, reader back"
+build/bench/bench_format -n "$n" -d "$dir"

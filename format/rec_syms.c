@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SYMS block: function symbols of DSOs. One record per DSO:
+ *   u8      build_id_len (<= TREC_MAX_BUILD_ID), that many bytes
+ *   str     path (<= TREC_MAX_NAME)
+ *   uvarint load_bias
+ *   uvarint nsyms
+ *   nsyms symbols in address order, each:
+ *     uvarint addr - previous symbol's addr (first: addr itself)
+ *     uvarint size
+ *     str     name (<= TREC_MAX_NAME)
+ * Names are stored whole: front coding would shrink the raw payload, but
+ * zstd already removes most of that redundancy, and a shared prefix lets
+ * a 5-byte record decode to a 4 KiB name, so a hostile block could expand
+ * a thousandfold. Whole names keep decoded memory linear in the payload.
+ * The encoder sorts a copy when the input is not in address order (ties
+ * keep input order), so the decoder's output is always sorted by addr.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+
+#define KIND "syms"
+#define MIN_BYTES 4     /* build_id_len, path, load_bias, nsyms */
+#define SYM_MIN_BYTES 3 /* addr, size, name length */
+
+static int cmp_addr(const void *a, const void *b, void *ctx)
+{
+	const struct trec_sym *s = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (s[x].addr != s[y].addr)
+		return s[x].addr < s[y].addr ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+static void put_syms(struct tbuf *out, const struct trec_sym *syms, const uint32_t *order, uint32_t n)
+{
+	uint64_t prev_addr = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct trec_sym *s = &syms[order ? order[k] : k];
+		tbuf_put_uvarint(out, s->addr - prev_addr);
+		tbuf_put_uvarint(out, s->size);
+		tbuf_put_str(out, s->name);
+		prev_addr = s->addr;
+	}
+}
+
+static int check_dso(const struct trec_dso_syms *d)
+{
+	if (d->build_id_len > TREC_MAX_BUILD_ID || (d->nsyms && !d->syms) ||
+	    (d->path && strnlen(d->path, (size_t)TREC_MAX_NAME + 1) > TREC_MAX_NAME))
+		return -EINVAL;
+	for (uint32_t k = 0; k < d->nsyms; k++)
+		if (d->syms[k].name && strnlen(d->syms[k].name, (size_t)TREC_MAX_NAME + 1) > TREC_MAX_NAME)
+			return -EINVAL;
+	return 0;
+}
+
+static int is_sorted(const struct trec_dso_syms *d)
+{
+	for (uint32_t k = 1; k < d->nsyms; k++)
+		if (d->syms[k].addr < d->syms[k - 1].addr)
+			return 0;
+	return 1;
+}
+
+int trec_dso_syms_encode(struct tbuf *out, const struct trec_dso_syms *d, size_t n)
+{
+	if (n && !d)
+		return -EINVAL;
+	/* Check everything first: a refused table leaves nothing half-written. */
+	for (size_t i = 0; i < n; i++)
+		if (check_dso(&d[i]))
+			return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		const struct trec_dso_syms *e = &d[i];
+		uint32_t *order = NULL;
+		if (!is_sorted(e)) {
+			order = malloc((size_t)e->nsyms * sizeof(*order));
+			if (!order)
+				return -ENOMEM;
+			for (uint32_t k = 0; k < e->nsyms; k++)
+				order[k] = k;
+			qsort_r(order, e->nsyms, sizeof(*order), cmp_addr, (void *)e->syms);
+		}
+		tbuf_put_u8(out, e->build_id_len);
+		tbuf_put(out, e->build_id, e->build_id_len);
+		tbuf_put_str(out, e->path);
+		tbuf_put_uvarint(out, e->load_bias);
+		tbuf_put_uvarint(out, e->nsyms);
+		put_syms(out, e->syms, order, e->nsyms);
+		free(order);
+	}
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* A length-prefixed string of at most max bytes, copied into the arena. */
+static int get_str(struct tcur *c, struct tarena *a, size_t max, const char **out, uint32_t i,
+		   const char *what, struct trec_err *err)
+{
+	uint64_t n = tcur_uvarint(c);
+	if (c->err)
+		return trec_errf(err, -EBADMSG, KIND " record %u: truncated before %s", i, what);
+	if (n > max)
+		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes exceeds %zu", i, what, n,
+				 max);
+	const uint8_t *p = tcur_take(c, (size_t)n);
+	if (!p)
+		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes runs past the end", i,
+				 what, n);
+	char *d = tarena_strndup(a, (const char *)p, (size_t)n);
+	if (!d)
+		return trec_errf(err, -ENOMEM, KIND ": out of memory");
+	*out = d;
+	return 0;
+}
+
+static int get_syms(struct tcur *c, struct tarena *a, struct trec_sym *syms, uint32_t n, uint32_t i,
+		    struct trec_err *err)
+{
+	uint64_t prev_addr = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		struct trec_sym *s = &syms[k];
+		uint64_t d = tcur_uvarint(c);
+		s->size = tcur_uvarint(c);
+		if (c->err)
+			return trec_errf(err, -EBADMSG, KIND " record %u symbol %u: truncated or malformed", i, k);
+		if (d > UINT64_MAX - prev_addr)
+			return trec_errf(err, -EBADMSG, KIND " record %u symbol %u: address overflows", i, k);
+		s->addr = prev_addr = prev_addr + d;
+		int r = get_str(c, a, TREC_MAX_NAME, &s->name, i, "symbol name", err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int trec_dso_syms_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
+			 struct trec_dso_syms **out, struct trec_err *err)
+{
+	struct tcur c;
+	*out = NULL;
+	if (!p && len)
+		return trec_errf(err, -EINVAL, KIND ": NULL payload");
+	if (count > len / MIN_BYTES)
+		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
+	struct trec_dso_syms *d = NULL;
+	if (count && !(d = tarena_alloc(a, (size_t)count * sizeof(*d))))
+		return trec_errf(err, -ENOMEM, KIND ": out of memory");
+	tcur_init(&c, len ? p : "", len);
+
+	for (uint32_t i = 0; i < count; i++) {
+		struct trec_dso_syms *e = &d[i];
+		uint8_t bl = tcur_u8(&c);
+		if (c.err)
+			return trec_errf(err, -EBADMSG, KIND " record %u: truncated", i);
+		if (bl > TREC_MAX_BUILD_ID)
+			return trec_errf(err, -EBADMSG, KIND " record %u: build-id of %u bytes exceeds %u", i, bl,
+					 TREC_MAX_BUILD_ID);
+		const uint8_t *b = tcur_take(&c, bl);
+		if (!b)
+			return trec_errf(err, -EBADMSG, KIND " record %u: build-id runs past the end", i);
+		e->build_id_len = bl;
+		memcpy(e->build_id, b, bl);
+		int r = get_str(&c, a, TREC_MAX_NAME, &e->path, i, "path", err);
+		if (r)
+			return r;
+		e->load_bias = tcur_uvarint(&c);
+		uint64_t ns = tcur_uvarint(&c);
+		if (c.err)
+			return trec_errf(err, -EBADMSG, KIND " record %u (%.200s): truncated or malformed", i, e->path);
+		if (ns > UINT32_MAX || ns > tcur_left(&c) / SYM_MIN_BYTES)
+			return trec_errf(err, -EBADMSG, KIND " record %u (%.200s): %" PRIu64
+					 " symbols cannot fit in %zu bytes", i, e->path, ns, tcur_left(&c));
+		e->nsyms = (uint32_t)ns;
+		if (ns) {
+			struct trec_sym *s = tarena_alloc(a, (size_t)ns * sizeof(*s));
+			if (!s)
+				return trec_errf(err, -ENOMEM, KIND ": out of memory");
+			if ((r = get_syms(&c, a, s, e->nsyms, i, err)))
+				return r;
+			e->syms = s;
+		}
+	}
+	if (tcur_left(&c))
+		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
+				 tcur_left(&c), count);
+	*out = d;
+	return 0;
+}
