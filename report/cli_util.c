@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "reader.h"
+
+static void usage_line(FILE *f, const struct cli_cmd *c)
+{
+	fprintf(f, "usage: trec %s %s\n", c->name, c->synopsis);
+}
+
+void cli_help(const struct cli_cmd *c)
+{
+	usage_line(stdout, c);
+	printf("\n%s\n", c->summary);
+	if (c->options && c->options[0])
+		printf("\noptions:\n%s", c->options);
+	printf("\nExit status: 0 ok, 1 unreadable or corrupt input, 2 bad usage (see docs/CLI.md).\n");
+}
+
+int cli_usage_error(const struct cli_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "trec %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return cli_bad_option(c);
+}
+
+int cli_bad_option(const struct cli_cmd *c)
+{
+	usage_line(stderr, c);
+	fprintf(stderr, "Run 'trec %s --help' for the options.\n", c->name);
+	return CLI_EXIT_USAGE;
+}
+
+static void vmsg(const struct cli_cmd *c, const char *what, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "trec %s: %s", c->name, what);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_err(const struct cli_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(c, "", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const struct cli_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(c, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int cli_parse_u64(const struct cli_cmd *c, const char *opt, const char *arg, uint64_t min,
+		  uint64_t max, uint64_t *out)
+{
+	const char *p = arg;
+	uint64_t v = 0;
+
+	/* By hand rather than strtoull: that accepts "-1" (as 2^64-1),
+	 * leading spaces and "0x", none of which a count should be. */
+	if (!*p) {
+		cli_usage_error(c, "%s: empty value; give a number", opt);
+		return -1;
+	}
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			cli_usage_error(c, "%s: '%s' is not a number", opt, arg);
+			return -1;
+		}
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			cli_usage_error(c, "%s: '%s' is too large (at most %llu)", opt, arg,
+					(unsigned long long)max);
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (v < min && max == UINT64_MAX) {
+		cli_usage_error(c, "%s: %llu is too small (at least %llu)", opt, (unsigned long long)v,
+				(unsigned long long)min);
+		return -1;
+	}
+	if (v < min || v > max) {
+		cli_usage_error(c, "%s: %llu is out of range (%llu to %llu)", opt,
+				(unsigned long long)v, (unsigned long long)min,
+				(unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_seconds_ns(const struct cli_cmd *c, const char *opt, const char *arg,
+			 uint64_t *out)
+{
+	const char *p = arg;
+	uint64_t sec = 0, frac = 0;
+	unsigned ndec = 0;
+	int digits = 0;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (sec > (UINT64_MAX / 1000000000u - 9) / 10)
+			goto too_big;
+		sec = sec * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			/* Digits past nanoseconds are below the clock's resolution. */
+			if (ndec < 9) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				ndec++;
+			}
+		}
+	}
+	if (*p || !digits) {
+		cli_usage_error(c, "%s: '%s' is not a number of seconds (e.g. 1.5)", opt, arg);
+		return -1;
+	}
+	for (; ndec < 9; ndec++)
+		frac *= 10;
+	*out = sec * 1000000000u + frac;
+	return 0;
+too_big:
+	cli_usage_error(c, "%s: '%s' seconds is too large", opt, arg);
+	return -1;
+}
+
+int cli_input_path(const struct cli_cmd *c, const char *opt_i, int argc, char **argv, int first,
+		   const char **path)
+{
+	int npos = argc - first;
+
+	if (npos > 1)
+		return cli_usage_error(c, "unexpected argument '%s' (one input file at most)",
+				       argv[first + 1]);
+	if (npos == 1 && opt_i)
+		return cli_usage_error(c, "input given twice: -i %s and '%s'", opt_i, argv[first]);
+	if (npos == 1)
+		*path = argv[first];
+	else
+		*path = opt_i ? opt_i : CLI_DEFAULT_INPUT;
+	if (!**path)
+		return cli_usage_error(c, "empty input file name");
+	return 0;
+}
+
+void cli_file_error(const struct cli_cmd *c, const char *path, enum cli_phase phase, int code,
+		    const char *msg)
+{
+	const char *advice = NULL;
+
+	switch (-code) {
+	case ENOENT:
+		advice = "name the trace with -i FILE";
+		break;
+	case EACCES:
+	case EPERM:
+		advice = "check the file's permissions";
+		break;
+	case EISDIR:
+		advice = "name a trace file, not a directory";
+		break;
+	case EINVAL:
+		if (phase == CLI_AT_OPEN)
+			advice = "name a trace file written by trec record";
+		break;
+	case EPROTONOSUPPORT:
+		advice = "it was written by a newer trec; analyse it with that version";
+		break;
+	case EBADMSG:
+	case EILSEQ:
+	case ERANGE:
+	case E2BIG:
+		/* A bad file header cannot be skipped; a bad block can. */
+		advice = phase == CLI_AT_OPEN ? "is it a trace written by trec record?"
+					      : "rerun with --ignore-corrupt to skip damaged blocks";
+		break;
+	default:
+		break;
+	}
+	/* The reader's messages usually name the file, and sometimes give the
+	 * same advice: never say either twice. */
+	if (advice && strstr(msg, "--ignore-corrupt") && strstr(advice, "--ignore-corrupt"))
+		advice = NULL;
+	if (strstr(msg, path))
+		fprintf(stderr, "trec %s: %s", c->name, msg);
+	else
+		fprintf(stderr, "trec %s: %s: %s", c->name, path, msg);
+	if (advice)
+		fprintf(stderr, " (%s)", advice);
+	fputc('\n', stderr);
+}
+
+int cli_open_trace(const struct cli_cmd *c, const char *path, int ignore_corrupt,
+		   struct trec_reader **out)
+{
+	struct trec_reader_opts ro = { .sz = sizeof(ro), .ignore_corrupt = ignore_corrupt };
+	struct trec_err err = { 0 };
+	int rc = trec_reader_open(out, path, &ro, &err);
+	if (rc < 0) {
+		*out = NULL;
+		cli_file_error(c, path, CLI_AT_OPEN, rc, trec_errmsg(&err, rc));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Whether fds 1 and 2 are the same terminal (the same device). */
+static int same_tty(void)
+{
+	struct stat a, b;
+	if (!isatty(1))
+		return 0;
+	if (fstat(1, &a) || fstat(2, &b))
+		return 1;
+	return a.st_rdev == b.st_rdev;
+}
+
+#define PROGRESS_STRIDE 65536 /* events between clock reads */
+
+void cli_progress_init(struct cli_progress *p, const struct cli_cmd *c, const char *unit,
+		       uint64_t total)
+{
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	p->unit = unit;
+	p->total = total;
+	p->on = isatty(2) && !same_tty();
+	p->last_ms = now_ms();
+	/* Nothing for the first second: short runs stay quiet. */
+	p->last_ms += 800;
+	p->next_check = PROGRESS_STRIDE;
+}
+
+void cli_progress_update_slow(struct cli_progress *p, uint64_t done)
+{
+	p->next_check = done + PROGRESS_STRIDE;
+	uint64_t t = now_ms();
+	if (t < p->last_ms + 200)
+		return;
+	p->last_ms = t;
+	if (p->total)
+		fprintf(stderr, "\rtrec %s: %llu %s (%u%%)  ", p->c->name, (unsigned long long)done,
+			p->unit, (unsigned)(done >= p->total ? 100 : done * 100 / p->total));
+	else
+		fprintf(stderr, "\rtrec %s: %llu %s  ", p->c->name, (unsigned long long)done,
+			p->unit);
+	p->shown = 1;
+}
+
+void cli_progress_done(struct cli_progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = 0;
+}
+
+const char *cli_human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	unsigned u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trec script: every event in time order, one line each, as text or JSON
+ * lines. The loop is the hot path of the whole analysis side: it formats
+ * straight into one output buffer and allocates nothing per event.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "comm_table.h"
+#include "commands.h"
+#include "event_fmt.h"
+#include "json.h"
+#include "outbuf.h"
+#include "reader.h"
+
+static const struct cli_cmd script_cmd = {
+	.name = "script",
+	.synopsis = "[-i FILE] [--json] [--ignore-corrupt] [--time START,END] [--limit N]",
+	.summary = "Print every event in time order, one per line:\n"
+		   "  TIME [CPU] PID/TID COMM EVENT: FIELD=VALUE ...\n"
+		   "TIME is the event's timestamp in seconds (6 decimals) on the recording clock.",
+	.options = "  -i, --input FILE      trace to read (default trec.data; a lone FILE works too)\n"
+		   "      --json            one JSON object per line (JSON lines) instead of text\n"
+		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
+		   "      --time START,END  only events from START to END seconds after the first\n"
+		   "                        event (decimals allowed; '2.5,' and ',10' leave a side open)\n"
+		   "      --limit N         stop after N events\n"
+		   "  -h, --help            show this help\n",
+};
+
+struct script_opts {
+	const char *input;
+	int json;
+	int ignore_corrupt;
+	int has_start, has_end;
+	uint64_t start_rel, end_rel; /* ns after the first event */
+	uint64_t limit;              /* 0 = no limit */
+};
+
+/* Schemas by type id, so the per-event lookup is an index. */
+struct schema_map {
+	uint32_t n;
+	const struct trec_schema **by_id;
+};
+
+static int parse_time_range(const char *arg, struct script_opts *o)
+{
+	const char *comma = strchr(arg, ',');
+	if (!comma) {
+		cli_usage_error(&script_cmd, "--time: '%s' should be START,END in seconds (e.g. 1.5,3)",
+				arg);
+		return -1;
+	}
+	size_t slen = (size_t)(comma - arg);
+	char start[64];
+	if (slen >= sizeof(start)) {
+		cli_usage_error(&script_cmd, "--time: '%s': START is too long", arg);
+		return -1;
+	}
+	memcpy(start, arg, slen);
+	start[slen] = 0;
+	if (slen) {
+		if (cli_parse_seconds_ns(&script_cmd, "--time START", start, &o->start_rel))
+			return -1;
+		o->has_start = 1;
+	}
+	if (comma[1]) {
+		if (cli_parse_seconds_ns(&script_cmd, "--time END", comma + 1, &o->end_rel))
+			return -1;
+		o->has_end = 1;
+	}
+	if (o->has_start && o->has_end && o->end_rel < o->start_rel) {
+		cli_usage_error(&script_cmd, "--time: END (%s) is before START (%s)", comma + 1, start);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct script_opts *o)
+{
+	enum { OPT_JSON = 256, OPT_IGNORE, OPT_TIME, OPT_LIMIT };
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *opt_i = NULL;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			opt_i = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_IGNORE:
+			o->ignore_corrupt = 1;
+			break;
+		case OPT_TIME:
+			if (parse_time_range(optarg, o))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_LIMIT:
+			if (cli_parse_u64(&script_cmd, "--limit", optarg, 1, UINT64_MAX, &o->limit))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'h':
+			cli_help(&script_cmd);
+			return -1;
+		default:
+			return cli_bad_option(&script_cmd);
+		}
+	}
+	return cli_input_path(&script_cmd, opt_i, argc, argv, optind, &o->input);
+}
+
+static int schema_map_build(struct trec_reader *r, struct schema_map *m, struct trec_err *err)
+{
+	const struct trec_schema **s;
+	size_t n;
+	int rc = trec_reader_schemas(r, &s, &n, err);
+	if (rc < 0)
+		return rc;
+	uint32_t max = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i]->id > max)
+			max = s[i]->id;
+	m->n = n ? max + 1 : 0;
+	m->by_id = m->n ? calloc(m->n, sizeof(*m->by_id)) : NULL;
+	if (m->n && !m->by_id)
+		return trec_errf(err, -ENOMEM, "out of memory for %zu event types", n);
+	for (size_t i = 0; i < n; i++)
+		m->by_id[s[i]->id] = s[i];
+	return 0;
+}
+
+static inline const struct trec_schema *schema_of(const struct schema_map *m, uint32_t type)
+{
+	return type < m->n ? m->by_id[type] : NULL;
+}
+
+/* Smallest timestamp of any events block: what --time counts from. Block
+ * headers carry it, so no payload is read. */
+static int first_event_ts(struct trec_reader *r, uint64_t *ts)
+{
+	const struct trec_file_info *fi = trec_reader_info(r);
+	int found = 0;
+	for (uint32_t i = 0; i < fi->nblocks; i++) {
+		const struct trec_block_info *b = trec_reader_block(r, i);
+		if (!b || b->h.kind != TREC_BLK_EVENTS || !b->h.count)
+			continue;
+		if (!found || b->h.first_ts < *ts)
+			*ts = b->h.first_ts;
+		found = 1;
+	}
+	return found;
+}
+
+/* comm for text: as is, but anything unprintable (prctl allows any byte)
+ * shown as '?' so it cannot break the line. */
+static void put_comm_text(struct outbuf *o, const char *comm, uint32_t tid)
+{
+	size_t n = 0;
+	if (comm) {
+		for (const char *p = comm; *p; p++, n++) {
+			unsigned char ch = (unsigned char)*p;
+			outbuf_putc(o, ch < 0x20 || ch >= 0x7f ? '?' : (char)ch);
+		}
+	} else {
+		/* perf's spelling for a thread whose name is unknown. */
+		char tmp[16];
+		int k = snprintf(tmp, sizeof(tmp), ":%u", tid);
+		outbuf_put(o, tmp, (size_t)k);
+		n = (size_t)k;
+	}
+	for (; n < 16; n++)
+		outbuf_putc(o, ' ');
+}
+
+static void put_event_name(struct outbuf *o, const struct trec_schema *s, uint32_t type)
+{
+	if (s) {
+		outbuf_puts(o, s->name);
+	} else {
+		outbuf_put(o, "type:", 5);
+		outbuf_u64(o, type);
+	}
+}
+
+static void print_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s,
+		       const char *comm, int swap)
+{
+	outbuf_u64_pad(o, ev->ts / 1000000000u, 5);
+	outbuf_putc(o, '.');
+	outbuf_u64_zpad(o, ev->ts % 1000000000u / 1000u, 6);
+	outbuf_put(o, " [", 2);
+	outbuf_u64_zpad(o, ev->cpu, 3);
+	outbuf_put(o, "] ", 2);
+	outbuf_u64_pad(o, ev->pid, 7);
+	outbuf_putc(o, '/');
+	outbuf_u64(o, ev->tid);
+	outbuf_putc(o, ' ');
+	put_comm_text(o, comm, ev->tid);
+	outbuf_putc(o, ' ');
+	put_event_name(o, s, ev->type);
+	outbuf_putc(o, ':');
+	evfmt_text(o, s, ev, swap);
+	outbuf_putc(o, '\n');
+}
+
+static void print_json(struct json *j, const struct trec_event *ev, const struct trec_schema *s,
+		       const char *comm, int swap)
+{
+	json_obj_begin(j);
+	json_kv_u64(j, "time_ns", ev->ts);
+	json_kv_u64(j, "cpu", ev->cpu);
+	json_kv_u64(j, "pid", ev->pid);
+	json_kv_u64(j, "tid", ev->tid);
+	json_key(j, "comm");
+	json_str(j, comm); /* null when unknown */
+	json_key(j, "event");
+	if (s) {
+		json_str(j, s->name);
+	} else {
+		char name[24];
+		snprintf(name, sizeof(name), "type:%u", ev->type);
+		json_str(j, name);
+	}
+	if (!s)
+		json_kv_u64(j, "size", ev->size);
+	json_key(j, "fields");
+	evfmt_json(j, s, ev, swap);
+	if (ev->stack_id)
+		json_kv_u64(j, "stack_id", ev->stack_id);
+	json_obj_end(j);
+	json_newline(j);
+}
+
+/* After the run: what --ignore-corrupt skipped, one line per warning,
+ * leaving out the truncation already reported at the start. */
+static void print_warnings(struct trec_reader *r)
+{
+	const struct trec_file_info *fi = trec_reader_info(r);
+	const char *w = trec_reader_warnings(r);
+	if (!w || !fi->corrupt_blocks)
+		return;
+	while (*w) {
+		const char *nl = strchr(w, '\n');
+		size_t len = nl ? (size_t)(nl - w) : strlen(w);
+		int is_trunc = fi->truncation && fi->truncation[0] &&
+			       memmem(w, len, fi->truncation, strlen(fi->truncation));
+		if (len && !is_trunc)
+			fprintf(stderr, "trec script: warning: %.*s\n", (int)len, w);
+		w += len + (nl ? 1 : 0);
+	}
+}
+
+int cmd_script(int argc, char **argv)
+{
+	struct script_opts so;
+	int rc = parse_args(argc, argv, &so);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+
+	struct trec_reader *r;
+	if (cli_open_trace(&script_cmd, so.input, so.ignore_corrupt, &r))
+		return CLI_EXIT_ERROR;
+
+	int ret = CLI_EXIT_ERROR;
+	struct trec_err err = { 0 };
+	struct schema_map sm = { 0 };
+	struct comm_table ct = { 0 };
+	struct trec_event_iter *it = NULL;
+	struct outbuf out = { 0 };
+	struct json j;
+	const struct trec_file_info *fi = trec_reader_info(r);
+	int swap = trec_reader_swap(r);
+
+	if (fi->truncated)
+		cli_err(&script_cmd, "%s is truncated at offset %llu: %s; showing complete blocks",
+			so.input, (unsigned long long)fi->truncated_at,
+			fi->truncation ? fi->truncation : "no footer index");
+
+	rc = schema_map_build(r, &sm, &err);
+	if (rc < 0) {
+		cli_file_error(&script_cmd, so.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
+		goto out;
+	}
+	const struct trec_task *tasks;
+	size_t ntasks;
+	rc = trec_reader_tasks(r, &tasks, &ntasks, &err);
+	if (rc < 0) {
+		cli_file_error(&script_cmd, so.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
+		goto out;
+	}
+	if (comm_table_build(&ct, tasks, ntasks) < 0) {
+		cli_err(&script_cmd, "out of memory for %zu task records of %s", ntasks, so.input);
+		goto out;
+	}
+
+	struct trec_iter_opts io = { .sz = sizeof(io) };
+	uint64_t end_ts = UINT64_MAX;
+	uint64_t first = 0;
+	if (first_event_ts(r, &first) && (so.has_start || so.has_end)) {
+		/* Saturating: "--time 99999999999," must mean "nothing", not wrap. */
+		if (so.has_start)
+			io.start_ts = so.start_rel > UINT64_MAX - first ? UINT64_MAX : first + so.start_rel;
+		if (so.has_end) {
+			end_ts = so.end_rel > UINT64_MAX - first ? UINT64_MAX : first + so.end_rel;
+			/* The iterator reads end_ts == 0 as "no end"; the loop
+			 * below enforces the bound whatever it is. */
+			io.end_ts = end_ts ? end_ts : 1;
+		}
+	}
+	rc = trec_event_iter_new(r, &io, &it);
+	if (rc < 0) {
+		cli_file_error(&script_cmd, so.input, CLI_AT_READ, rc, trec_errmsg(NULL, rc));
+		goto out;
+	}
+
+	if (outbuf_init(&out, stdout, 0) < 0) {
+		cli_err(&script_cmd, "out of memory for the output buffer");
+		goto out;
+	}
+	json_init(&j, &out, 0);
+
+	uint64_t total = 0;
+	const struct trec_totals *tot;
+	if (fi->has_index && !so.has_start && !so.has_end &&
+	    trec_reader_totals(r, &tot, NULL) == 0)
+		total = so.limit && so.limit < tot->events ? so.limit : tot->events;
+	struct cli_progress prog;
+	cli_progress_init(&prog, &script_cmd, "events", total);
+
+	uint64_t printed = 0;
+	struct trec_event ev;
+	while (!out.err && (!so.limit || printed < so.limit)) {
+		rc = trec_event_iter_next(it, &ev, &err);
+		if (rc <= 0)
+			break;
+		if (ev.ts > end_ts)
+			break; /* time order: nothing later can qualify */
+		const struct trec_schema *s = schema_of(&sm, ev.type);
+		const char *comm = comm_table_lookup(&ct, ev.pid, ev.tid, ev.ts);
+		if (so.json)
+			print_json(&j, &ev, s, comm, swap);
+		else
+			print_text(&out, &ev, s, comm, swap);
+		printed++;
+		cli_progress_update(&prog, printed);
+	}
+	cli_progress_done(&prog);
+	outbuf_flush(&out);
+
+	if (out.err) {
+		/* A reader that went away (| head) is not worth a message. */
+		if (out.err != EPIPE)
+			cli_err(&script_cmd, "writing output: %s", strerror(out.err));
+		goto out;
+	}
+	if (rc < 0) {
+		/* What came before the bad block is printed; now say why it stops. */
+		cli_file_error(&script_cmd, so.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
+		goto out;
+	}
+	print_warnings(r);
+	ret = CLI_EXIT_OK;
+out:
+	outbuf_free(&out);
+	if (it)
+		trec_event_iter_free(it);
+	comm_table_free(&ct);
+	free(sm.by_id);
+	trec_reader_close(r);
+	return ret;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "comm_table.h"
+
+struct comm_ent {
+	uint32_t tid;
+	uint32_t kind; /* enum trec_task_kind */
+	uint64_t ts;
+	uint32_t seq;  /* position in the file: ties in ts keep file order */
+	const char *comm;
+};
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct comm_ent *x = a, *y = b;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+int comm_table_build(struct comm_table *t, const struct trec_task *tasks, size_t n)
+{
+	size_t k = 0;
+
+	t->e = NULL;
+	t->n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i].comm && tasks[i].comm[0])
+			k++;
+	if (!k)
+		return 0;
+	t->e = calloc(k, sizeof(*t->e));
+	if (!t->e)
+		return -ENOMEM;
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct trec_task *tk = &tasks[i];
+		if (!tk->comm || !tk->comm[0])
+			continue; /* exits and records that do not know the name */
+		t->e[k].tid = tk->tid;
+		t->e[k].kind = tk->kind;
+		t->e[k].ts = tk->ts;
+		t->e[k].seq = (uint32_t)i;
+		t->e[k].comm = tk->comm;
+		k++;
+	}
+	t->n = k;
+	qsort(t->e, t->n, sizeof(*t->e), ent_cmp);
+	return 0;
+}
+
+void comm_table_free(struct comm_table *t)
+{
+	free(t->e);
+	t->e = NULL;
+	t->n = 0;
+}
+
+static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t ts)
+{
+	/* First entry with (tid, ts') > (tid, ts): the answer is just before. */
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct comm_ent *m = &t->e[mid];
+		if (m->tid < tid || (m->tid == tid && m->ts <= ts))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && t->e[lo - 1].tid == tid)
+		return t->e[lo - 1].comm;
+	/* All records of tid (if any) are later than ts: e[lo] is its first. */
+	if (lo < t->n && t->e[lo].tid == tid && t->e[lo].kind == TREC_TASK_SNAPSHOT)
+		return t->e[lo].comm;
+	return NULL;
+}
+
+const char *comm_table_lookup(const struct comm_table *t, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	if (!t->n)
+		return NULL;
+	const char *c = lookup_tid(t, tid, ts);
+	if (!c && pid != tid)
+		c = lookup_tid(t, pid, ts);
+	return c;
+}

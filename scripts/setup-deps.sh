@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trec needs to build and test, and nothing
+# else. Silent and quick when everything is already there (it only asks
+# dpkg), so every `make check` and `make demo` can call it first.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential     # gcc, make, libc headers
+	clang llvm          # BPF programs; libFuzzer builds
+	libclang-rt-14-dev  # libFuzzer/ASan runtime for clang
+	libbpf-dev bpftool libelf-dev zlib1g-dev  # the recorder
+	libzstd-dev         # block compression
+	libcmocka-dev       # unit tests
+	systemtap-sdt-dev   # USDT probes
+	gnuplot-nox libxml2-utils  # report and benchmark tooling
+	pkg-config
+	linux-perf          # comparisons with perf in tests and benchmarks
+	python3             # JSON checks in end-to-end tests
+)
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	echo "setup-deps: this is not a Debian-based system; install the equivalents of:" >&2
+	echo "  ${PACKAGES[*]}" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	# "install ok installed" is the only state that means usable.
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "setup-deps: missing packages: ${missing[*]}" >&2
+		echo "setup-deps: not root and no sudo: install them as root, then rerun" >&2
+		exit 1
+	fi
+	SUDO=(sudo)
+fi
+
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# The package lists are refreshed only now that something must be fetched.
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
