@@ -19,7 +19,7 @@ CLANG ?= clang
 PKG_CONFIG ?= pkg-config
 
 OPT ?= -O2
-CFLAGS_BASE := -std=gnu11 $(OPT) -g -pthread -D_GNU_SOURCE -Iformat -Ireport -Iflamegraph -Icli \
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -pthread -D_GNU_SOURCE -Iformat -Ireport -Iflamegraph -Icli -Irecord \
 	-Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wvla -Wno-unused-parameter -fno-strict-aliasing
 ifeq ($(WERROR),1)
@@ -47,15 +47,21 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
+RECORD_SRCS := $(sort $(wildcard record/*.c))
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+
 FORMAT_OBJS := $(call obj,$(FORMAT_SRCS))
+RECORD_OBJS := $(call obj,$(RECORD_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+LDLIBS_RECORD := -lbpf -lelf -lz
 ANALYSIS_OBJS := $(FORMAT_OBJS) $(call obj,$(REPORT_SRCS) $(FLAME_SRCS))
 TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all report tests tools bench-bins check demo bench fuzz fuzz-smoke setup clean
+.PHONY: all report tests tools samples bench-bins check demo bench fuzz fuzz-smoke setup clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/trec tests tools
+all: $(BUILD)/trec tests tools samples
 
 # The analysis-only front command: no recorder, no libbpf/libelf.
 report: $(BUILD)/report/trec
@@ -70,9 +76,36 @@ $(BUILD)/obj/cli/%.report.o: cli/%.c
 	$(if $(Q),@echo "  CC      $< (analysis only)")
 	$(Q)$(CC) $(CFLAGS) -DTREC_ANALYSIS_ONLY -MMD -MP -c $< -o $@
 
-$(BUILD)/trec: $(call obj,$(CLI_SRCS)) $(ANALYSIS_OBJS)
+$(BUILD)/trec: $(call obj,$(CLI_SRCS)) $(ANALYSIS_OBJS) $(RECORD_OBJS)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ANALYSIS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_RECORD) $(LDLIBS_ANALYSIS)
+
+# ---- BPF: CO-RE objects and their skeletons ---------------------------------
+# vmlinux.h comes from the build host's kernel BTF.
+$(BUILD)/bpf/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@test -r /sys/kernel/btf/vmlinux || { echo "error: /sys/kernel/btf/vmlinux is missing: building the recorder needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF=y)" >&2; exit 1; }
+	$(if $(Q),@echo "  GEN     $@")
+	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/bpf -Ibpf \
+	-I/usr/include/$(shell uname -m)-linux-gnu -Wall -Wno-unused-function
+ifeq ($(WERROR),1)
+BPF_CFLAGS += -Werror
+endif
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h $(wildcard bpf/*.h)
+	$(if $(Q),@echo "  BPF     $<")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(if $(Q),@echo "  SKEL    $@")
+	$(Q)bpftool gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+# Recorder objects include the skeletons.
+$(RECORD_OBJS): CFLAGS += -I$(BUILD)/bpf -Ibpf
+$(RECORD_OBJS): | $(BPF_SKELS)
 
 $(BUILD)/report/trec: $(patsubst cli/%.c,$(BUILD)/obj/cli/%.report.o,$(CLI_SRCS)) $(ANALYSIS_OBJS)
 	@mkdir -p $(dir $@)
@@ -81,10 +114,27 @@ $(BUILD)/report/trec: $(patsubst cli/%.c,$(BUILD)/obj/cli/%.report.o,$(CLI_SRCS)
 
 tests: $(UNIT_BINS)
 
+# test_rec_*: recorder unit tests, linked with record/ and libbpf/libelf.
+$(BUILD)/tests/test_rec_%: tests/unit/test_rec_%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS) $(RECORD_OBJS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -Irecord -I$(BUILD)/bpf -Ibpf -o $@ $^ -lcmocka $(LDLIBS_RECORD) $(LDLIBS_ANALYSIS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  TEST    $@")
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $^ -lcmocka $(LDLIBS_ANALYSIS)
+
+# samples/: small programs with known behaviour, traced by tests and demos.
+# Frame pointers kept and no inlining or sibling calls, so their stacks are exact.
+SAMPLE_SRCS := $(sort $(wildcard samples/*.c))
+SAMPLE_BINS := $(patsubst samples/%.c,$(BUILD)/samples/%,$(SAMPLE_SRCS))
+SAMPLE_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -Wall -Wextra
+samples: $(SAMPLE_BINS)
+$(BUILD)/samples/%: samples/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  SAMPLE  $@")
+	$(Q)$(CLANG) $(SAMPLE_CFLAGS) $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
 
 # Helper programs for tests and benchmarks (synthetic traces).
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))

@@ -30,9 +30,9 @@ out=build/fuzz
 mkdir -p "$out"
 # The fuzz targets call the format library, not the commands.
 format_srcs=(format/*.c)
-# shellcheck disable=SC2054 # the commas belong to -fsanitize=
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: checksums are not enforced, so
 # mutated payloads reach the decoders instead of failing the CRC.
+# shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat)
 
