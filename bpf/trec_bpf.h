@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What crosses the kernel/user boundary for the tracepoint recorder:
+ * the ring-buffer record header, the per-type capture configuration and
+ * the counters. Included by bpf/*.bpf.c (clang -target bpf) and by
+ * record/*.c.
+ */
+#ifndef TREC_BPF_H
+#define TREC_BPF_H
+
+#ifdef __bpf__
+typedef __u8 trec_u8;
+typedef __u16 trec_u16;
+typedef __u32 trec_u32;
+typedef __u64 trec_u64;
+#else
+#include <stdint.h>
+typedef uint8_t trec_u8;
+typedef uint16_t trec_u16;
+typedef uint32_t trec_u32;
+typedef uint64_t trec_u64;
+#endif
+
+/* Largest record (header + payload) the BPF side emits. */
+#define TREC_REC_MAX 8192
+/* User strings read for syscall arguments: bytes per string, NUL included. */
+#define TREC_STR_MAX 256
+#define TREC_MAX_STR_ARGS 6
+#define TREC_MAX_DYN_FIELDS 4
+/* Ring-buffer space above which a commit wakes the consumer at once;
+ * below it the consumer's periodic poll collects (fewer wakeups). */
+#define TREC_WAKEUP_BYTES (256 * 1024)
+
+/* One record in a ring buffer. The CPU is the ring's. */
+struct trec_rec {
+	trec_u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	trec_u32 pid;   /* thread group id */
+	trec_u32 tid;
+	trec_u16 type;  /* event type id */
+	trec_u16 flags;
+	trec_u32 size;  /* payload bytes after this header */
+};
+
+/* How to capture one tracepoint (indexed by event type id). */
+struct trec_tp_cfg {
+	trec_u32 fixed_size;  /* bytes of the tracepoint's fixed record */
+	trec_u16 ndyn;        /* __data_loc / __rel_loc fields: their data follows the fixed record */
+	trec_u16 nstr;        /* syscall user-string arguments to read */
+	trec_u16 dyn_off[TREC_MAX_DYN_FIELDS];
+	trec_u8 dyn_rel[TREC_MAX_DYN_FIELDS];  /* 1 for __rel_loc */
+	trec_u16 str_ptr_off[TREC_MAX_STR_ARGS]; /* offset of each `const char *` argument */
+	trec_u32 has_filter;  /* a filter program is in the filters map at this index */
+};
+
+/*
+ * Payload layout of a syscall event with nstr user strings:
+ *   [0, fixed_size)                       the tracepoint record as the kernel wrote it
+ *   fixed_size + 4*i                      u32 data_loc of string i: len << 16 | offset
+ *   fixed_size + 4*nstr                   u32 bitmask: string i was truncated
+ *   fixed_size + 4*nstr + 4 ...           the strings, NUL-terminated
+ * Tracepoints with dynamic fields keep the kernel's layout: the fixed
+ * record then the dynamic data its __data_loc fields point into.
+ */
+#define TREC_STR_SLOTS(nstr) (4u * (nstr) + 4u)
+
+#endif
