@@ -2,8 +2,8 @@
 /*
  * What crosses the kernel/user boundary for the tracepoint recorder:
  * the ring-buffer record header, the per-type capture configuration and
- * the counters. Included by bpf/*.bpf.c (clang -target bpf) and by
- * record/*.c.
+ * the counters. Included by the BPF programs (clang -target bpf) and by
+ * the recorder in record/.
  */
 #ifndef TREC_BPF_H
 #define TREC_BPF_H
@@ -26,6 +26,8 @@ typedef uint64_t trec_u64;
 /* User strings read for syscall arguments: bytes per string, NUL included. */
 #define TREC_STR_MAX 256
 #define TREC_MAX_STR_ARGS 6
+/* Syscall records with string arguments: their fixed part is at most this. */
+#define TREC_STR_FIXED_MAX 2048
 #define TREC_MAX_DYN_FIELDS 4
 /* Ring-buffer space above which a commit wakes the consumer at once;
  * below it the consumer's periodic poll collects (fewer wakeups). */

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_tp.h"
+#include "tracepoint.skel.h"
+
+struct tp_capture {
+	struct tracepoint *skel;
+	uint32_t ncpus;
+	int *ring_fds;
+	struct bpf_link **links;
+	size_t nlinks;
+	const struct tp_spec *specs;
+	size_t nspecs;
+	uint32_t max_type;
+	uint64_t *lost_buf;
+};
+
+const char *tp_bpf_advice(int err)
+{
+	int e = err < 0 ? -err : err;
+	if ((e == EPERM || e == EACCES) && geteuid() != 0)
+		return "loading BPF programs needs root, or CAP_BPF and CAP_PERFMON (and a memlock "
+		       "limit high enough on kernels before 5.11): run trec record with sudo";
+	switch (e) {
+	case EPERM:
+		return "permission denied although running as root: a security module (lockdown, "
+		       "SELinux) or kernel.unprivileged_bpf_disabled/perf_event_paranoid forbids it";
+	case EACCES:
+	case EINVAL:
+		return "the kernel's verifier rejected the program (TREC_BPF_DEBUG=1 shows its log); "
+		       "please report it with `uname -r`";
+	case ENOENT:
+		return "the kernel lacks something the program needs (BTF at /sys/kernel/btf/vmlinux, "
+		       "or the tracepoint)";
+	case E2BIG:
+	case ENOMEM:
+		return "not enough memory for the ring buffers: try a smaller -m";
+	default:
+		return strerror(e);
+	}
+}
+
+/* libbpf's own messages would interleave with ours; keep warnings only. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN || getenv("TREC_BPF_QUIET"))
+		return 0;
+	if (getenv("TREC_BPF_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
+		    const struct tp_spec *specs, size_t n, struct trec_err *err)
+{
+	*out = NULL;
+	libbpf_set_print(libbpf_print);
+	struct tp_capture *c = calloc(1, sizeof(*c));
+	if (!c)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	c->specs = specs;
+	c->nspecs = n;
+	for (size_t i = 0; i < n; i++)
+		if (specs[i].type > c->max_type)
+			c->max_type = specs[i].type;
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0) {
+		free(c);
+		return trec_errf(err, ncpu ? ncpu : -EINVAL, "cannot count CPUs: %s", strerror(-ncpu));
+	}
+	c->ncpus = (uint32_t)ncpu;
+	size_t ring = o && o->ring_bytes ? o->ring_bytes : (size_t)4 << 20;
+	c->ring_fds = calloc(c->ncpus, sizeof(*c->ring_fds));
+	c->links = calloc(n + 1, sizeof(*c->links));
+	c->lost_buf = calloc(c->ncpus, sizeof(*c->lost_buf));
+	if (!c->ring_fds || !c->links || !c->lost_buf) {
+		tp_capture_close(c);
+		return trec_errf(err, -ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < c->ncpus; i++)
+		c->ring_fds[i] = -1;
+
+	c->skel = tracepoint__open();
+	if (!c->skel) {
+		int e = -errno;
+		tp_capture_close(c);
+		return trec_errf(err, e, "opening the BPF object: %s", tp_bpf_advice(e));
+	}
+	struct tracepoint *s = c->skel;
+	s->rodata->filter_pids = o && o->filter_pids;
+	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
+	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
+	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);
+	bpf_map__set_max_entries(s->maps.lost, c->max_type + 1);
+	int r = tracepoint__load(s);
+	if (r) {
+		tp_capture_close(c);
+		return trec_errf(err, r, "loading the BPF tracepoint program: %s", tp_bpf_advice(r));
+	}
+	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+		char name[32];
+		snprintf(name, sizeof(name), "trec_ring%u", cpu);
+		c->ring_fds[cpu] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, (uint32_t)ring, NULL);
+		if (c->ring_fds[cpu] < 0) {
+			int e = -errno;
+			tp_capture_close(c);
+			return trec_errf(err, e, "creating a %zu-byte ring buffer for CPU %u: %s", ring, cpu,
+					 tp_bpf_advice(e));
+		}
+		r = bpf_map_update_elem(bpf_map__fd(s->maps.rings), &cpu, &c->ring_fds[cpu], BPF_ANY);
+		if (r) {
+			int e = -errno;
+			tp_capture_close(c);
+			return trec_errf(err, e, "installing the ring buffer of CPU %u: %s", cpu, strerror(-e));
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct trec_tp_cfg cfg = specs[i].cfg;
+		cfg.has_filter = specs[i].filter != NULL;
+		r = bpf_map_update_elem(bpf_map__fd(s->maps.tp_cfg), &specs[i].type, &cfg, BPF_ANY);
+		if (!r && specs[i].filter)
+			r = bpf_map_update_elem(bpf_map__fd(s->maps.filters), &specs[i].type, specs[i].filter,
+						BPF_ANY);
+		if (r) {
+			int e = -errno;
+			tp_capture_close(c);
+			return trec_errf(err, e, "configuring %s:%s: %s", specs[i].group, specs[i].name, strerror(-e));
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+int tp_capture_add_target(struct tp_capture *c, uint32_t tgid)
+{
+	uint8_t one = 1;
+	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &tgid, &one, BPF_ANY) ? -errno : 0;
+}
+
+int tp_capture_attach(struct tp_capture *c, struct trec_err *err)
+{
+	struct tracepoint *s = c->skel;
+	c->links[c->nlinks] = bpf_program__attach(s->progs.trec_fork);
+	if (!c->links[c->nlinks]) {
+		int e = -errno;
+		return trec_errf(err, e, "attaching the fork follower (tp_btf/sched_process_fork): %s",
+				 tp_bpf_advice(e));
+	}
+	c->nlinks++;
+	for (size_t i = 0; i < c->nspecs; i++) {
+		const struct tp_spec *sp = &c->specs[i];
+		LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = sp->type);
+		struct bpf_link *l = bpf_program__attach_tracepoint_opts(s->progs.trec_tp, sp->group, sp->name, &to);
+		if (!l) {
+			int e = -errno;
+			return trec_errf(err, e, "attaching to tracepoint %s:%s: %s", sp->group, sp->name,
+					 tp_bpf_advice(e));
+		}
+		c->links[c->nlinks++] = l;
+	}
+	return 0;
+}
+
+void tp_capture_detach(struct tp_capture *c)
+{
+	for (size_t i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i]);
+	c->nlinks = 0;
+}
+
+uint32_t tp_capture_ncpus(const struct tp_capture *c)
+{
+	return c->ncpus;
+}
+
+int tp_capture_ring_fd(const struct tp_capture *c, uint32_t cpu)
+{
+	return cpu < c->ncpus ? c->ring_fds[cpu] : -1;
+}
+
+int tp_capture_lost(struct tp_capture *c, uint32_t type, uint64_t *out)
+{
+	if (type > c->max_type)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.lost), &type, c->lost_buf))
+		return -errno;
+	memcpy(out, c->lost_buf, c->ncpus * sizeof(*out));
+	return 0;
+}
+
+uint64_t tp_capture_targets_full(const struct tp_capture *c)
+{
+	return c->skel->bss->targets_full;
+}
+
+void tp_capture_close(struct tp_capture *c)
+{
+	if (!c)
+		return;
+	tp_capture_detach(c);
+	if (c->ring_fds)
+		for (uint32_t i = 0; i < c->ncpus; i++)
+			if (c->ring_fds[i] >= 0)
+				close(c->ring_fds[i]);
+	tracepoint__destroy(c->skel);
+	free(c->ring_fds);
+	free(c->links);
+	free(c->lost_buf);
+	free(c);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading and attaching the generic tracepoint program (bpf/tracepoint.bpf.c):
+ * one program, one attachment per tracepoint with its event type id as the
+ * BPF cookie, one ring buffer per CPU, per-type loss counters.
+ */
+#ifndef TREC_BPF_TP_H
+#define TREC_BPF_TP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "filter_prog.h"
+#include "trec_bpf.h"
+
+struct tp_spec {
+	const char *group; /* tracefs group, e.g. "sched" */
+	const char *name;  /* tracepoint, e.g. "sched_switch" */
+	uint32_t type;     /* event type id carried by its events */
+	struct trec_tp_cfg cfg;
+	const struct trec_filter_prog *filter; /* NULL: keep every event */
+};
+
+struct tp_capture_opts {
+	size_t sz;
+	size_t ring_bytes; /* per CPU, a power of two >= page size; 0 = 4 MiB */
+	int filter_pids;   /* trace only the thread groups added as targets (and their children) */
+};
+
+struct tp_capture;
+
+/* Opens, configures and loads; nothing is attached yet. */
+int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
+		    const struct tp_spec *specs, size_t n, struct trec_err *err);
+int tp_capture_add_target(struct tp_capture *c, uint32_t tgid);
+/* Attaches the fork follower and every tracepoint. */
+int tp_capture_attach(struct tp_capture *c, struct trec_err *err);
+/* Stops every probe; maps and rings stay readable for the final drain. */
+void tp_capture_detach(struct tp_capture *c);
+uint32_t tp_capture_ncpus(const struct tp_capture *c);
+int tp_capture_ring_fd(const struct tp_capture *c, uint32_t cpu);
+/* Per-CPU loss counts of one type; `out` has tp_capture_ncpus() slots. */
+int tp_capture_lost(struct tp_capture *c, uint32_t type, uint64_t *out);
+/* Children that could not be followed (targets map full). */
+uint64_t tp_capture_targets_full(const struct tp_capture *c);
+/* Detaches and unloads everything (no link or map outlives this). */
+void tp_capture_close(struct tp_capture *c);
+
+/* A sentence about why BPF could not be used, from an errno. */
+const char *tp_bpf_advice(int err);
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "consumer.h"
+
+struct ring_ctx {
+	struct consumer *c;
+	uint32_t cpu;
+};
+
+struct consumer {
+	struct tp_capture *cap;
+	struct trec_writer *w;
+	struct ring_buffer *rb;
+	struct ring_ctx *ctx;
+	uint32_t ncpus;
+	uint32_t max_type;
+	uint64_t *type_events;   /* [max_type + 1] */
+	uint64_t *writer_drops;  /* [ncpus][max_type + 1], not yet reported */
+	uint64_t *ring_seen;     /* [ncpus][max_type + 1], BPF counter values already reported */
+	uint64_t *type_lost;     /* [max_type + 1], everything reported */
+	uint64_t *scratch;       /* [ncpus] */
+	int error;               /* first writer error, sticky */
+	struct consumer_stats st;
+};
+
+static int on_record(void *arg, void *data, size_t size)
+{
+	struct ring_ctx *rc = arg;
+	struct consumer *c = rc->c;
+	const struct trec_rec *r = data;
+	if (size < sizeof(*r) || r->size > size - sizeof(*r) || r->type > c->max_type) {
+		c->st.bad_records++;
+		return 0;
+	}
+	struct trec_event ev = {
+		.ts = r->ts, .cpu = rc->cpu, .pid = r->pid, .tid = r->tid, .type = r->type,
+		.size = r->size, .data = r + 1,
+	};
+	int e = trec_writer_add_event(c->w, &ev);
+	if (e == 0) {
+		c->st.events++;
+		c->type_events[r->type]++;
+		return 0;
+	}
+	if (e == -EAGAIN) {
+		c->writer_drops[(size_t)rc->cpu * (c->max_type + 1) + r->type]++;
+		return 0;
+	}
+	/* A write error (disk full): stop consuming; the caller stops the run. */
+	if (!c->error)
+		c->error = e;
+	return e;
+}
+
+int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writer *w,
+		 uint32_t max_type)
+{
+	*out = NULL;
+	struct consumer *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cap = cap;
+	c->w = w;
+	c->ncpus = tp_capture_ncpus(cap);
+	c->max_type = max_type;
+	size_t nt = (size_t)max_type + 1;
+	c->ctx = calloc(c->ncpus, sizeof(*c->ctx));
+	c->type_events = calloc(nt, sizeof(uint64_t));
+	c->type_lost = calloc(nt, sizeof(uint64_t));
+	c->writer_drops = calloc(nt * c->ncpus, sizeof(uint64_t));
+	c->ring_seen = calloc(nt * c->ncpus, sizeof(uint64_t));
+	c->scratch = calloc(c->ncpus, sizeof(uint64_t));
+	if (!c->ctx || !c->type_events || !c->type_lost || !c->writer_drops || !c->ring_seen || !c->scratch) {
+		consumer_free(c);
+		return -ENOMEM;
+	}
+	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+		c->ctx[cpu] = (struct ring_ctx){ c, cpu };
+		int fd = tp_capture_ring_fd(cap, cpu);
+		int r = 0;
+		if (!c->rb) {
+			c->rb = ring_buffer__new(fd, on_record, &c->ctx[cpu], NULL);
+			if (!c->rb)
+				r = -errno;
+		} else {
+			r = ring_buffer__add(c->rb, fd, on_record, &c->ctx[cpu]);
+		}
+		if (r) {
+			consumer_free(c);
+			return r;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+void consumer_set_writer(struct consumer *c, struct trec_writer *w)
+{
+	c->w = w;
+}
+
+int consumer_epoll_fd(const struct consumer *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+int consumer_poll(struct consumer *c, int timeout_ms)
+{
+	int r = ring_buffer__poll(c->rb, timeout_ms);
+	if (c->error)
+		return c->error;
+	return r == -EINTR ? 0 : r;
+}
+
+int consumer_drain(struct consumer *c)
+{
+	int r = ring_buffer__consume(c->rb);
+	if (c->error)
+		return c->error;
+	return r;
+}
+
+int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
+{
+	size_t nt = (size_t)c->max_type + 1;
+	for (uint32_t t = 0; t < nt; t++) {
+		if (tp_capture_lost(c->cap, t, c->scratch) < 0)
+			continue;
+		for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+			size_t k = (size_t)cpu * nt + t;
+			uint64_t ring = c->scratch[cpu] - c->ring_seen[k];
+			uint64_t drops = c->writer_drops[k];
+			struct trec_loss l = { .ts = now_ns, .cpu = cpu, .type = t };
+			int r = 0;
+			if (ring) {
+				l.reason = TREC_LOSS_RINGBUF;
+				l.count = ring;
+				r = trec_writer_add_loss(c->w, &l);
+				if (r)
+					return r;
+				c->ring_seen[k] = c->scratch[cpu];
+				c->st.lost_ring += ring;
+				c->type_lost[t] += ring;
+			}
+			if (drops) {
+				l.reason = TREC_LOSS_WRITER;
+				l.count = drops;
+				r = trec_writer_add_loss(c->w, &l);
+				if (r)
+					return r;
+				c->writer_drops[k] = 0;
+				c->st.lost_writer += drops;
+				c->type_lost[t] += drops;
+			}
+		}
+	}
+	return 0;
+}
+
+void consumer_stats(const struct consumer *c, struct consumer_stats *st)
+{
+	*st = c->st;
+}
+
+uint64_t consumer_type_events(const struct consumer *c, uint32_t type)
+{
+	return type <= c->max_type ? c->type_events[type] : 0;
+}
+
+uint64_t consumer_type_lost(const struct consumer *c, uint32_t type)
+{
+	return type <= c->max_type ? c->type_lost[type] : 0;
+}
+
+void consumer_free(struct consumer *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	free(c->ctx);
+	free(c->type_events);
+	free(c->type_lost);
+	free(c->writer_drops);
+	free(c->ring_seen);
+	free(c->scratch);
+	free(c);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring-buffer consumer: drains every CPU's ring into the trace writer
+ * and turns the BPF side's loss counters into loss records. It never
+ * waits for the disk: the writer runs non-blocking, and a record it cannot
+ * take is counted as a writer loss, per CPU and per type, like a record
+ * the BPF side could not reserve.
+ */
+#ifndef TREC_CONSUMER_H
+#define TREC_CONSUMER_H
+
+#include <stdint.h>
+
+#include "bpf_tp.h"
+#include "writer.h"
+
+struct consumer;
+
+int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writer *w,
+		 uint32_t max_type);
+/* Output switches to another writer (--switch-output). */
+void consumer_set_writer(struct consumer *c, struct trec_writer *w);
+int consumer_epoll_fd(const struct consumer *c);
+/* Waits up to timeout_ms for data, then drains what is there. Returns
+ * records consumed or a negative errno (a write error of the writer). */
+int consumer_poll(struct consumer *c, int timeout_ms);
+/* Drains everything without waiting. */
+int consumer_drain(struct consumer *c);
+/* Adds loss records for what was lost since the last call (BPF reserve
+ * failures and writer drops), stamped `now_ns`. */
+int consumer_flush_losses(struct consumer *c, uint64_t now_ns);
+
+struct consumer_stats {
+	uint64_t events;        /* records written */
+	uint64_t lost_ring;     /* BPF side could not reserve */
+	uint64_t lost_writer;   /* writer queue full */
+	uint64_t bad_records;   /* malformed ring records (a bug if ever nonzero) */
+};
+void consumer_stats(const struct consumer *c, struct consumer_stats *st);
+/* Events and losses of one type so far. */
+uint64_t consumer_type_events(const struct consumer *c, uint32_t type);
+uint64_t consumer_type_lost(const struct consumer *c, uint32_t type);
+
+void consumer_free(struct consumer *c);
+
+#endif
