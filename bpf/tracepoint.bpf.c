@@ -89,80 +89,20 @@ static __always_inline __u32 dyn_end(void *ctx, __u16 off, __u8 rel)
 	return start + (loc >> 16);
 }
 
-/* Fills a reserved record of capacity `cap` (a constant per call site, so
- * the verifier knows every bound) and commits it. */
-static __always_inline int fill(void *ctx, void *rb, const struct trec_tp_cfg *cfg, __u32 type,
-				__u64 total, __u8 *rec, const __u64 cap)
+/* Per-CPU scratch record for filtered events: the filter runs on a copy
+ * before anything is reserved, in one place (the verifier checks the
+ * filter loop once instead of once per size class). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8[TREC_REC_MAX]);
+} scratch SEC(".maps");
+
+/* Header of a record about to be committed. */
+static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size)
 {
 	struct trec_rec *h = (struct trec_rec *)rec;
-	__u8 *payload = rec + sizeof(*h);
-	/* 64-bit sizes: 32-bit ones get zero-extended into fresh registers
-	 * whose bounds the verifier does not connect to the checks. */
-	const __u64 room = cap - sizeof(*h);
-	__u64 fixed = cfg->fixed_size;
-
-	if (total > room || fixed > total) {
-		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
-		count_lost(type);
-		return 0;
-	}
-	__u64 copy = cfg->nstr ? fixed : total;
-	if (copy > room)
-		copy = room;
-	barrier_var(copy); /* keep the clamped value for the verifier to see */
-	if (bpf_probe_read_kernel(payload, copy, ctx)) {
-		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
-		count_lost(type);
-		return 0;
-	}
-	__u64 size = copy;
-
-	if (cfg->nstr) {
-		/* Slots for each string's data_loc and a truncation mask, then
-		 * the strings themselves. Only the largest class carries strings,
-		 * and the bounds below are what lets the verifier see every store
-		 * land inside the record. */
-		if (cap != TREC_REC_MAX || fixed > TREC_STR_FIXED_MAX) {
-			bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
-			count_lost(type);
-			return 0;
-		}
-		__u64 nstr = cfg->nstr > TREC_MAX_STR_ARGS ? TREC_MAX_STR_ARGS : cfg->nstr;
-		__u64 pos = fixed + TREC_STR_SLOTS(nstr);
-		__u32 trunc = 0;
-		for (__u32 i = 0; i < TREC_MAX_STR_ARGS; i++) {
-			if (i >= nstr)
-				break;
-			__u64 uptr = 0;
-			__u64 off = cfg->str_ptr_off[i];
-			if (off > TREC_STR_FIXED_MAX)
-				break;
-			bpf_probe_read_kernel(&uptr, sizeof(uptr), (char *)ctx + off);
-			if (pos > room - TREC_STR_MAX)
-				break;
-			long n = bpf_probe_read_user_str(payload + pos, TREC_STR_MAX, (void *)uptr);
-			if (n < 0)
-				n = 0;
-			if (n >= TREC_STR_MAX) {
-				n = TREC_STR_MAX;
-				trunc |= 1u << i;
-			}
-			__u64 slot = fixed + 4 * i;
-			*(__u32 *)(payload + slot) = ((__u32)n << 16) | (__u32)pos;
-			pos += (__u64)n;
-		}
-		*(__u32 *)(payload + fixed + 4 * nstr) = trunc;
-		size = pos;
-	}
-
-	if (cfg->has_filter) {
-		const struct trec_filter_prog *fp = bpf_map_lookup_elem(&filters, &type);
-		if (fp && !trec_filter_eval(fp, payload, size > room ? room : size)) {
-			bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
-			return 0;
-		}
-	}
-
 	__u64 id = bpf_get_current_pid_tgid();
 	h->ts = bpf_ktime_get_ns();
 	h->pid = id >> 32;
@@ -170,11 +110,171 @@ static __always_inline int fill(void *ctx, void *rb, const struct trec_tp_cfg *c
 	h->type = (__u16)type;
 	h->flags = 0;
 	h->size = (__u32)size;
-	/* Wake the consumer only when a good amount is waiting: it polls
-	 * anyway, and a wakeup per event would cost more than the event. */
-	__u64 flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > TREC_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-										    : BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(rec, flags);
+}
+
+/*
+ * Copies the tracepoint record and its dynamic data (`total` bytes) into
+ * `rec` (capacity `cap`, a constant at each call site so the verifier
+ * knows every bound). Returns the payload size, or -1.
+ */
+static __always_inline long fill(void *ctx, __u32 type, __u64 total, __u8 *rec, const __u64 cap)
+{
+	/* 64-bit sizes: 32-bit ones get zero-extended into fresh registers
+	 * whose bounds the verifier does not connect to the checks. */
+	const __u64 room = cap - sizeof(struct trec_rec);
+	if (total > room)
+		return -1;
+	barrier_var(total);
+	if (bpf_probe_read_kernel(rec + sizeof(struct trec_rec), total, ctx))
+		return -1;
+	set_header(rec, type, total);
+	return (long)total;
+}
+
+/* Syscall string arguments, one per bpf_loop step (verified once). */
+struct str_run {
+	void *ctx;
+	__u8 *payload;  /* scratch record + header */
+	const struct trec_tp_cfg *cfg;
+	__u64 fixed;
+	__u64 pos;
+	__u32 trunc;
+};
+
+#define SCRATCH_ROOM (TREC_REC_MAX - sizeof(struct trec_rec))
+
+static long str_step(__u32 i, void *arg)
+{
+	struct str_run *sr = arg;
+	__u64 k = i;
+	barrier_var(k);
+	if (k >= TREC_MAX_STR_ARGS || k >= sr->cfg->nstr)
+		return 1;
+	__u64 off = sr->cfg->str_ptr_off[k];
+	__u64 fixed = sr->fixed, pos = sr->pos;
+	if (off > TREC_STR_FIXED_MAX || fixed > TREC_STR_FIXED_MAX || pos > SCRATCH_ROOM - TREC_STR_MAX)
+		return 1;
+	__u64 uptr = 0;
+	bpf_probe_read_kernel(&uptr, sizeof(uptr), (char *)sr->ctx + off);
+	long n = bpf_probe_read_user_str(sr->payload + pos, TREC_STR_MAX, (void *)uptr);
+	if (n < 0)
+		n = 0;
+	if (n >= TREC_STR_MAX) {
+		n = TREC_STR_MAX;
+		sr->trunc |= 1u << k;
+	}
+	*(__u32 *)(sr->payload + fixed + 4 * k) = ((__u32)n << 16) | (__u32)pos;
+	sr->pos = pos + (__u64)n;
+	return 0;
+}
+
+/*
+ * The slow path, for events with user strings or a filter: build the
+ * record in this CPU's scratch buffer, filter it, then copy it out with
+ * bpf_ringbuf_output. Returns the payload size, or -1.
+ */
+static __always_inline long fill_scratch(void *ctx, const struct trec_tp_cfg *cfg, __u32 type,
+					 __u64 total, __u8 *buf)
+{
+	__u8 *payload = buf + sizeof(struct trec_rec);
+	if (!cfg->nstr)
+		return fill(ctx, type, total, buf, TREC_REC_MAX);
+	/* Layout of trec_bpf.h: record, data_loc slots, truncation mask, strings. */
+	__u64 fixed = cfg->fixed_size;
+	if (fixed > TREC_STR_FIXED_MAX)
+		return -1;
+	barrier_var(fixed);
+	if (bpf_probe_read_kernel(payload, fixed, ctx))
+		return -1;
+	__u64 nstr = cfg->nstr > TREC_MAX_STR_ARGS ? TREC_MAX_STR_ARGS : cfg->nstr;
+	struct str_run sr = { .ctx = ctx, .payload = payload, .cfg = cfg, .fixed = fixed,
+			      .pos = fixed + TREC_STR_SLOTS(nstr) };
+	/* Slots of strings that are not read stay empty strings. */
+	for (__u32 i = 0; i < TREC_MAX_STR_ARGS; i++)
+		if (i < nstr)
+			*(__u32 *)(payload + fixed + 4 * i) = 0;
+	bpf_loop(TREC_MAX_STR_ARGS, str_step, &sr, 0);
+	*(__u32 *)(payload + fixed + 4 * nstr) = sr.trunc;
+	set_header(buf, type, sr.pos);
+	return (long)sr.pos;
+}
+
+/* Wake the consumer only when a good amount is waiting: it polls anyway,
+ * and a wakeup per event would cost more than the event. */
+static __always_inline __u64 wakeup_flags(void *rb)
+{
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > TREC_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+}
+
+/* The filter program runs under bpf_loop: the verifier checks one step
+ * once, instead of every path through 32 unrolled instructions. */
+struct filter_run {
+	const struct trec_filter_prog *p;
+	const unsigned char *rec;
+	__u32 size;
+	__u32 depth;
+	__u64 st;
+	int bad;
+};
+
+static long filter_step(__u32 i, void *arg)
+{
+	struct filter_run *fr = arg;
+	if (i >= fr->p->n)
+		return 1;
+	/* Restate the bound where the verifier sees it (MAX_INSNS is a power of
+	 * two); the barrier keeps the compiler from dropping the mask. */
+	__u64 k = i;
+	barrier_var(k);
+	k &= TREC_FILTER_MAX_INSNS - 1;
+	if (trec_filter_step(&fr->p->insn[k], fr->rec, fr->size, &fr->st, &fr->depth)) {
+		fr->bad = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int filter_keep(const struct trec_filter_prog *p, const unsigned char *rec,
+				       __u32 size)
+{
+	if (p->n == 0 || p->n > TREC_FILTER_MAX_INSNS)
+		return 1;
+	struct filter_run fr = { .p = p, .rec = rec, .size = size };
+	bpf_loop(TREC_FILTER_MAX_INSNS, filter_step, &fr, 0);
+	/* A malformed program keeps the event: a bug must not lose data. */
+	if (fr.bad || fr.depth != 1)
+		return 1;
+	return (int)(fr.st & 1);
+}
+
+/* Events with user strings or a --filter: scratch, filter, output. */
+static __noinline int emit_slow(void *ctx, void *rb, const struct trec_tp_cfg *cfg, __u32 type,
+				__u64 total)
+{
+	__u32 zero = 0;
+	__u8 *buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!buf)
+		return 0;
+	long size = fill_scratch(ctx, cfg, type, total, buf);
+	if (size < 0 || size > (long)SCRATCH_ROOM) {
+		count_lost(type);
+		return 0;
+	}
+	if (cfg->has_filter) {
+		const struct trec_filter_prog *fp = bpf_map_lookup_elem(&filters, &type);
+		__u64 sz = (__u64)size;
+		if (sz > TREC_FILTER_REC_MAX)
+			sz = TREC_FILTER_REC_MAX;
+		if (fp && !filter_keep(fp, buf + sizeof(struct trec_rec), (__u32)sz))
+			return 0;
+	}
+	__u64 out = sizeof(struct trec_rec) + (__u64)size;
+	if (out > TREC_REC_MAX)
+		return 0;
+	barrier_var(out);
+	if (bpf_ringbuf_output(rb, buf, out, wakeup_flags(rb)))
+		count_lost(type);
 	return 0;
 }
 
@@ -185,7 +285,13 @@ static __always_inline int fill(void *ctx, void *rb, const struct trec_tp_cfg *c
 			count_lost(type);                                          \
 			return 0;                                                  \
 		}                                                                  \
-		return fill(ctx, rb, cfg, type, total, rec, (N));                  \
+		if (fill(ctx, type, total, rec, (N)) < 0) {                        \
+			bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);                \
+			count_lost(type);                                          \
+			return 0;                                                  \
+		}                                                                  \
+		bpf_ringbuf_submit(rec, wakeup_flags(rb));                         \
+		return 0;                                                          \
 	}
 
 SEC("tracepoint")
@@ -215,9 +321,9 @@ int trec_tp(void *ctx)
 		if (end > total)
 			total = end;
 	}
+	if (cfg->has_filter || cfg->nstr)
+		return emit_slow(ctx, rb, cfg, type, total);
 	__u64 need = total + sizeof(struct trec_rec);
-	if (cfg->nstr) /* strings: the largest class, sized for the worst case */
-		need = TREC_REC_MAX;
 
 	/* bpf_ringbuf_reserve takes a constant size: reserve the smallest
 	 * class that fits; the header's size field says what is used. */

@@ -10,6 +10,9 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#ifndef TREC_ANALYSIS_ONLY
+#include "record_cmds.h"
+#endif
 
 #ifndef TREC_VERSION
 #define TREC_VERSION "unknown"
@@ -26,10 +29,10 @@ static const struct command commands[] = {
 	{ "script", cmd_script, "print every event in time order, as text or JSON lines" },
 	{ "recover", cmd_recover, "repair a cut trace in place: drop the partial tail, add an index" },
 #ifndef TREC_ANALYSIS_ONLY
-	/* The recorder's commands join this table when they exist:
-	 *   record  capture events into a trace file
-	 *   list    list the probes that can be recorded
-	 * The analysis-only build answers for them below instead. */
+	/* The recorder's commands; the analysis-only build answers for them
+	 * below instead. */
+	{ "record", cmd_record, "capture tracepoints and process history into a trace file" },
+	{ "list", cmd_list, "list the tracepoints that can be recorded" },
 #endif
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -145,6 +145,12 @@ int tp_capture_add_target(struct tp_capture *c, uint32_t tgid)
 	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &tgid, &one, BPF_ANY) ? -errno : 0;
 }
 
+int tp_capture_is_target(const struct tp_capture *c, uint32_t tgid)
+{
+	uint8_t v;
+	return bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.targets), &tgid, &v) == 0;
+}
+
 int tp_capture_attach(struct tp_capture *c, struct trec_err *err)
 {
 	struct tracepoint *s = c->skel;

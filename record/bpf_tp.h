@@ -34,6 +34,9 @@ struct tp_capture;
 int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		    const struct tp_spec *specs, size_t n, struct trec_err *err);
 int tp_capture_add_target(struct tp_capture *c, uint32_t tgid);
+/* Whether a thread group is traced: the kernel's own set, which the fork
+ * follower keeps in fork order (user space sees forks per CPU, unordered). */
+int tp_capture_is_target(const struct tp_capture *c, uint32_t tgid);
 /* Attaches the fork follower and every tracepoint. */
 int tp_capture_attach(struct tp_capture *c, struct trec_err *err);
 /* Stops every probe; maps and rings stay readable for the final drain. */

@@ -44,6 +44,7 @@ static int on_record(void *arg, void *data, size_t size)
 	int e = trec_writer_add_event(c->w, &ev);
 	if (e == 0) {
 		c->st.events++;
+		c->st.bytes += sizeof(*r) + r->size;
 		c->type_events[r->type]++;
 		return 0;
 	}

@@ -32,6 +32,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns);
 
 struct consumer_stats {
 	uint64_t events;        /* records written */
+	uint64_t bytes;         /* their size as the BPF side produced them (header + payload) */
 	uint64_t lost_ring;     /* BPF side could not reserve */
 	uint64_t lost_writer;   /* writer queue full */
 	uint64_t bad_records;   /* malformed ring records (a bug if ever nonzero) */

@@ -1,0 +1,898 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trec record: capture tracepoints (BPF) and process side-band (perf)
+ * into one trace file.
+ *
+ * The run, in order: resolve the events (tracefs), open the output
+ * (0600, never silently over an existing file), load BPF, start the
+ * side-band, take the /proc snapshot, attach, release the command, then
+ * loop: drain rings and side-band, account losses, check the stop
+ * conditions. At the end: detach, drain what is left, write the loss
+ * totals, close the file with its index.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "consumer.h"
+#include "hostmeta.h"
+#include "plan.h"
+#include "procfs.h"
+#include "record_cmds.h"
+#include "sideband.h"
+#include "units.h"
+#include "writer.h"
+
+static const struct cli_cmd record_cmd = {
+	.name = "record",
+	.synopsis = "[-e EVENT [--filter EXPR]]... [-a | -p PID[,PID...] | -- CMD [ARGS...]] [-o FILE]",
+	.summary = "capture tracepoints and process history into a trace file",
+	.options =
+		"  -e, --event EVENT        tracepoint GROUP:NAME, or a glob (sched:*, syscalls:sys_enter_open*);\n"
+		"                           repeatable; default raw_syscalls:sys_enter\n"
+		"      --filter EXPR        keep only events of the preceding -e matching EXPR, evaluated in BPF\n"
+		"                           (docs/FILTERS.md), e.g. 'prev_pid > 0 && next_comm == \"bash\"'\n"
+		"  -a, --all-cpus           system-wide (the default without -p or a command)\n"
+		"  -p, --pid PID[,PID...]   existing processes, all their threads and later children\n"
+		"  -o, --output FILE        output file (default trec.data; never overwritten without -f)\n"
+		"  -f, --force              replace an existing output file\n"
+		"      --duration SECS      stop after this long (10, 1.5, 500ms, 2m)\n"
+		"      --max-size SIZE      stop when the file reaches SIZE (100M, 2G)\n"
+		"      --switch-output SIZE|TIME  start a new file (OUTPUT.<time>) every SIZE bytes or TIME\n"
+		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
+		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
+		"  -q, --quiet              no progress line, no summary\n"
+		"  -h, --help               this help\n"
+		"\n"
+		"With -- CMD, trec starts CMD, traces it and every descendant, stops when it exits and\n"
+		"exits with its status. Loss is never silent: records the BPF side could not reserve and\n"
+		"records the writer could not take are counted per CPU and event and written as loss records.\n",
+};
+
+struct opts {
+	struct plan plan;
+	const char *output;
+	int force, quiet, all;
+	pid_t *pids;
+	size_t npids;
+	uint64_t duration_ns, max_size, switch_size, switch_ns, ring_bytes;
+	int level;
+	char **cmd;
+	int argc;
+	char **argv;
+};
+
+/* ---- target set (side-band filtering for -p / CMD) -------------------- */
+
+struct pidset {
+	uint32_t *slot;
+	uint32_t cap, n;
+};
+
+static int pidset_has(const struct pidset *s, uint32_t pid)
+{
+	if (!s->cap)
+		return 0;
+	for (uint32_t i = pid * 2654435761u & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->slot[i])
+			return 0;
+		if (s->slot[i] == pid)
+			return 1;
+	}
+}
+
+static int pidset_add(struct pidset *s, uint32_t pid)
+{
+	if (!pid || pidset_has(s, pid))
+		return 0;
+	if ((s->n + 1) * 2 > s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 256;
+		uint32_t *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < s->cap; i++) {
+			if (!s->slot[i])
+				continue;
+			uint32_t j = s->slot[i] * 2654435761u & (cap - 1);
+			while (n[j])
+				j = (j + 1) & (cap - 1);
+			n[j] = s->slot[i];
+		}
+		free(s->slot);
+		s->slot = n;
+		s->cap = cap;
+	}
+	uint32_t j = pid * 2654435761u & (s->cap - 1);
+	while (s->slot[j])
+		j = (j + 1) & (s->cap - 1);
+	s->slot[j] = pid;
+	s->n++;
+	return 0;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+struct run {
+	struct opts *o;
+	struct trec_writer *w;
+	char path[4096];
+	struct tp_capture *cap;
+	struct consumer *con;
+	struct sideband *sb;
+	struct buildid_cache *bic;
+	int filtering;
+	struct pidset targets;
+	pid_t child;
+	int child_status;
+	int child_done;
+	uint64_t start_ns;
+	uint64_t file_start_ns;
+	uint64_t files;
+	uint64_t bytes_done; /* in files already closed (--switch-output) */
+	uint64_t sideband_lost_seen;
+	int stop;
+	const char *stop_reason;
+	int error;
+	struct cli_progress prog;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int on_task(void *ctx, const struct trec_task *t)
+{
+	struct run *r = ctx;
+	if (r->filtering && !tp_capture_is_target(r->cap, t->pid))
+		return 0;
+	int e = trec_writer_add_task(r->w, t);
+	return e == -EAGAIN ? 0 : e;
+}
+
+static int on_map(void *ctx, const struct trec_map *m)
+{
+	struct run *r = ctx;
+	if (r->filtering && !tp_capture_is_target(r->cap, m->pid))
+		return 0;
+	int e = trec_writer_add_map(r->w, m);
+	return e == -EAGAIN ? 0 : e;
+}
+
+/* Metadata, schemas and the /proc snapshot: what makes a file (also each
+ * file of --switch-output) readable on its own. */
+static int write_preamble(struct run *r, struct trec_err *err)
+{
+	struct opts *o = r->o;
+	struct tarena a;
+	tarena_init(&a);
+	struct trec_meta_kv *kv = NULL;
+	size_t n = 0;
+	int e = hostmeta_collect(&a, o->argc, o->argv, r->start_ns, &kv, &n, err);
+	if (!e)
+		e = trec_writer_add_meta(r->w, kv, n);
+	char target[256];
+	if (o->cmd)
+		snprintf(target, sizeof(target), "command");
+	else if (o->npids)
+		snprintf(target, sizeof(target), "pids");
+	else
+		snprintf(target, sizeof(target), "system-wide");
+	struct trec_meta_kv t = { .key = "record.target", .type = TREC_META_STR,
+				  .v.str = { target, (uint32_t)strlen(target) } };
+	if (!e)
+		e = trec_writer_add_meta(r->w, &t, 1);
+	for (size_t i = 0; !e && i < o->plan.n; i++) {
+		const struct plan_event *pe = &o->plan.ev[i];
+		char key[600];
+		snprintf(key, sizeof(key), "tracefs.format.%s", pe->full);
+		/* Format texts can pass the 4 KiB string limit: keep them as bytes. */
+		struct trec_meta_kv f = { .key = key, .type = pe->fmt.text_len < 4096 ? TREC_META_STR : TREC_META_BYTES,
+					  .v.str = { pe->fmt.text, (uint32_t)pe->fmt.text_len } };
+		e = trec_writer_add_meta(r->w, &f, 1);
+		if (!e && pe->has_filter) {
+			snprintf(key, sizeof(key), "record.filter.%s", pe->full);
+			struct trec_meta_kv fl = { .key = key, .type = TREC_META_STR,
+						   .v.str = { pe->filter_text, (uint32_t)strlen(pe->filter_text) } };
+			e = trec_writer_add_meta(r->w, &fl, 1);
+		}
+	}
+	tarena_free(&a);
+	for (size_t i = 0; !e && i < o->plan.n; i++)
+		e = trec_writer_add_schema(r->w, &o->plan.ev[i].schema);
+	if (e)
+		return err && err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", r->path, strerror(-e));
+
+	pid_t *pids = NULL;
+	size_t npids = 0;
+	if (r->filtering) {
+		pids = calloc(r->targets.n ? r->targets.n : 1, sizeof(*pids));
+		if (!pids)
+			return trec_errf(err, -ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < r->targets.cap; i++)
+			if (r->targets.slot[i])
+				pids[npids++] = (pid_t)r->targets.slot[i];
+	}
+	struct procfs_opts po = { .sz = sizeof(po), .ts = mono_ns(), .pids = pids, .npids = npids,
+				  .exec_maps_only = 1, .bic = r->bic };
+	struct sideband_cb cb = { .ctx = r, .task = on_task, .map = on_map };
+	struct trec_err pe = { 0 };
+	e = procfs_snapshot(&po, &cb, NULL, &pe);
+	free(pids);
+	/* A target that exits before the snapshot is not an error: its
+	 * history comes from the side-band. */
+	if (e && e != -ESRCH)
+		return trec_errf(err, e, "/proc snapshot: %s", pe.msg);
+	return 0;
+}
+
+static int open_output(struct run *r, const char *path, struct trec_err *err)
+{
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = r->o->level, .nonblocking = 1 };
+	int e = trec_writer_open(&r->w, path, r->o->force, &wo, err);
+	if (e)
+		return e;
+	r->files++;
+	r->file_start_ns = mono_ns();
+	return 0;
+}
+
+/* Loss records for the side-band too: holes in process history are losses. */
+static int flush_losses(struct run *r)
+{
+	uint64_t now = mono_ns();
+	int e = consumer_flush_losses(r->con, now);
+	uint64_t sl = sideband_lost(r->sb);
+	if (!e && sl > r->sideband_lost_seen) {
+		struct trec_loss l = { .ts = now, .reason = TREC_LOSS_OTHER, .count = sl - r->sideband_lost_seen };
+		e = trec_writer_add_loss(r->w, &l);
+		if (!e)
+			r->sideband_lost_seen = sl;
+	}
+	return e;
+}
+
+static int close_output(struct run *r, struct trec_err *err)
+{
+	struct trec_writer_stats st;
+	trec_writer_stats(r->w, &st);
+	int e = trec_writer_close(r->w, err);
+	r->w = NULL;
+	struct stat sb;
+	if (stat(r->path, &sb) == 0)
+		r->bytes_done += (uint64_t)sb.st_size;
+	return e;
+}
+
+static void rotated_name(struct run *r, char *buf, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	localtime_r(&ts.tv_sec, &tm);
+	char stamp[64];
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	snprintf(buf, len, "%s.%s%03ld", r->o->output, stamp, ts.tv_nsec / 1000000);
+}
+
+static int switch_output(struct run *r, struct trec_err *err)
+{
+	/* Drain first: what the rings hold belongs to the file being closed. */
+	int e = consumer_drain(r->con);
+	if (e >= 0)
+		e = flush_losses(r);
+	struct trec_writer *old = r->w;
+	char oldpath[4096];
+	snprintf(oldpath, sizeof(oldpath), "%s", r->path);
+	char next[4200];
+	rotated_name(r, next, sizeof(next));
+	if (e < 0)
+		return trec_errf(err, e, "writing %s: %s", r->path, trec_writer_error(old) ? trec_writer_error(old) : strerror(-e));
+	e = close_output(r, err);
+	if (e)
+		return e;
+	if (!r->o->quiet)
+		fprintf(stderr, "%strec record: wrote %s\n", r->prog.shown ? "\r\033[K" : "", oldpath);
+	e = open_output(r, next, err);
+	if (!e)
+		e = write_preamble(r, err);
+	if (!e)
+		consumer_set_writer(r->con, r->w);
+	return e;
+}
+
+static void progress(struct run *r)
+{
+	if (r->o->quiet || !isatty(2))
+		return;
+	struct consumer_stats cs;
+	consumer_stats(r->con, &cs);
+	struct trec_writer_stats ws;
+	trec_writer_stats(r->w, &ws);
+	double secs = (double)(mono_ns() - r->start_ns) / 1e9;
+	uint64_t bytes = r->bytes_done + ws.file_bytes;
+	double raw = (double)cs.bytes;
+	char hb[32];
+	fprintf(stderr, "\r\033[K[%6.1fs] %llu events (%.0f/s), %s written, ratio %.1fx, lost %llu", secs,
+		(unsigned long long)cs.events, secs > 0 ? (double)cs.events / secs : 0.0,
+		cli_human_bytes(bytes, hb, sizeof(hb)), bytes ? raw / (double)bytes : 0.0,
+		(unsigned long long)(cs.lost_ring + cs.lost_writer));
+	r->prog.shown = 1;
+}
+
+static void check_limits(struct run *r)
+{
+	struct opts *o = r->o;
+	uint64_t now = mono_ns();
+	if (o->duration_ns && now - r->start_ns >= o->duration_ns) {
+		r->stop = 1;
+		r->stop_reason = "duration reached";
+	}
+	if (o->max_size) {
+		struct trec_writer_stats ws;
+		trec_writer_stats(r->w, &ws);
+		if (r->bytes_done + ws.file_bytes >= o->max_size) {
+			r->stop = 1;
+			r->stop_reason = "--max-size reached";
+		}
+	}
+}
+
+static int want_switch(struct run *r)
+{
+	struct opts *o = r->o;
+	if (o->switch_ns && mono_ns() - r->file_start_ns >= o->switch_ns)
+		return 1;
+	if (o->switch_size) {
+		struct trec_writer_stats ws;
+		trec_writer_stats(r->w, &ws);
+		return ws.file_bytes >= o->switch_size;
+	}
+	return 0;
+}
+
+/* Starts CMD stopped at a pipe read, so it is a target before it runs. */
+static int spawn(struct run *r, int *go_fd, int *err_fd, struct trec_err *err)
+{
+	int go[2], ep[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
+		return trec_errf(err, -errno, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		return trec_errf(err, -errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(go[1]);
+		close(ep[0]);
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(127); /* trec went away before starting us */
+		signal(SIGPIPE, SIG_DFL);
+		execvp(r->o->cmd[0], r->o->cmd);
+		int e = errno;
+		if (write(ep[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ep[1]);
+	r->child = pid;
+	*go_fd = go[1];
+	*err_fd = ep[0];
+	return 0;
+}
+
+static int release(struct run *r, int go_fd, int err_fd, struct trec_err *err)
+{
+	ssize_t w = write(go_fd, "g", 1);
+	close(go_fd);
+	int e = 0;
+	ssize_t n = read(err_fd, &e, sizeof(e));
+	close(err_fd);
+	if (w != 1)
+		return trec_errf(err, -EPIPE, "could not start '%s'", r->o->cmd[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		waitpid(r->child, NULL, 0);
+		r->child = 0;
+		if (e == ENOENT)
+			return trec_errf(err, -ENOENT, "command not found: '%s' (check the name and $PATH)", r->o->cmd[0]);
+		return trec_errf(err, -e, "cannot run '%s': %s", r->o->cmd[0], strerror(e));
+	}
+	return 0;
+}
+
+static void reap(struct run *r)
+{
+	if (!r->child || r->child_done)
+		return;
+	int st;
+	pid_t p = waitpid(r->child, &st, WNOHANG);
+	if (p == r->child) {
+		r->child_done = 1;
+		r->child_status = st;
+		r->stop = 1;
+		r->stop_reason = "command exited";
+	}
+}
+
+static int loop(struct run *r, struct trec_err *err)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (ep < 0 || sfd < 0 || tfd < 0) {
+		int e = -errno;
+		if (ep >= 0)
+			close(ep);
+		if (sfd >= 0)
+			close(sfd);
+		if (tfd >= 0)
+			close(tfd);
+		return trec_errf(err, e, "setting up the event loop: %s", strerror(-e));
+	}
+	/* 50 ms: the longest a record waits in a ring when producers do not
+	 * wake us (they do, past TREC_WAKEUP_BYTES). */
+	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
+	timerfd_settime(tfd, 0, &its, NULL);
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.u32 = 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, consumer_epoll_fd(r->con), &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.u32 = 3;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	const int *sbfds;
+	size_t nsb;
+	sideband_fds(r->sb, &sbfds, &nsb);
+	ev.data.u32 = 4;
+	for (size_t i = 0; i < nsb; i++)
+		epoll_ctl(ep, EPOLL_CTL_ADD, sbfds[i], &ev);
+
+	struct sideband_cb cb = { .ctx = r, .task = on_task, .map = on_map };
+	uint64_t last_loss = mono_ns(), last_prog = 0;
+	int e = 0;
+	while (!r->stop) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(ep, evs, 16, 100);
+		if (n < 0 && errno != EINTR) {
+			e = trec_errf(err, -errno, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 2) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					if (si.ssi_signo == SIGCHLD)
+						reap(r);
+					else {
+						r->stop = 1;
+						r->stop_reason = si.ssi_signo == SIGINT ? "interrupted" : "terminated";
+					}
+				}
+			} else if (evs[i].data.u32 == 3) {
+				uint64_t ticks;
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					ticks = 0;
+			}
+		}
+		e = consumer_poll(r->con, 0);
+		if (e < 0)
+			break;
+		e = sideband_drain(r->sb, &cb);
+		if (e < 0)
+			break;
+		e = 0;
+		reap(r);
+		uint64_t now = mono_ns();
+		if (now - last_loss >= 1000000000ull) {
+			e = flush_losses(r);
+			if (e)
+				break;
+			last_loss = now;
+		}
+		if (now - last_prog >= 500000000ull) {
+			progress(r);
+			last_prog = now;
+		}
+		check_limits(r);
+		if (!r->stop && want_switch(r)) {
+			e = switch_output(r, err);
+			if (e)
+				break;
+		}
+	}
+	if (e < 0 && !err->code) {
+		const char *we = r->w ? trec_writer_error(r->w) : NULL;
+		trec_errf(err, e, "%s", we ? we : strerror(-e));
+	}
+	close(ep);
+	close(sfd);
+	close(tfd);
+	return e < 0 ? e : 0;
+}
+
+static void summary(struct run *r, double secs)
+{
+	if (r->o->quiet)
+		return;
+	struct consumer_stats cs;
+	consumer_stats(r->con, &cs);
+	char hb[32];
+	uint64_t bytes = r->bytes_done;
+	fprintf(stderr, "%strec record: %s: %llu events in %.2f s, %s%s",
+		r->prog.shown ? "\r\033[K" : "", r->files > 1 ? "last file" : r->path,
+		(unsigned long long)cs.events, secs, cli_human_bytes(bytes, hb, sizeof(hb)),
+		r->files > 1 ? " in all files" : "");
+	if (cs.events)
+		fprintf(stderr, " (%.2f bytes/event)", (double)bytes / (double)cs.events);
+	fprintf(stderr, ", %llu lost%s\n", (unsigned long long)(cs.lost_ring + cs.lost_writer),
+		cs.lost_ring + cs.lost_writer ? " (see trec info)" : "");
+	for (size_t i = 0; i < r->o->plan.n; i++) {
+		const struct plan_event *pe = &r->o->plan.ev[i];
+		uint64_t got = consumer_type_events(r->con, pe->schema.id);
+		uint64_t lost = consumer_type_lost(r->con, pe->schema.id);
+		if (!got && !lost && r->o->plan.n > 20)
+			continue; /* a long glob: list what fired */
+		fprintf(stderr, "  %-40s %12llu", pe->full, (unsigned long long)got);
+		if (lost)
+			fprintf(stderr, "  (%llu lost)", (unsigned long long)lost);
+		fputc('\n', stderr);
+	}
+	if (sideband_lost(r->sb))
+		fprintf(stderr, "  process side-band: %llu records lost\n", (unsigned long long)sideband_lost(r->sb));
+	if (r->stop_reason && r->child == 0)
+		fprintf(stderr, "  stopped: %s\n", r->stop_reason);
+}
+
+static int run_record(struct opts *o)
+{
+	const struct cli_cmd *c = &record_cmd;
+	struct run r = { .o = o, .child_status = 0 };
+	struct trec_err err = { 0 };
+	struct tp_spec *specs = NULL;
+	int rc = CLI_EXIT_ERROR, go_fd = -1, err_fd = -1;
+	int e;
+	r.filtering = o->npids || o->cmd;
+	r.start_ns = mono_ns();
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		cli_err(c, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs need "
+			   "CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 have it)");
+		return CLI_EXIT_ERROR;
+	}
+	/* Block the signals the loop reads from its signalfd; the command
+	 * gets the default dispositions back before exec. */
+	sigset_t mask, old;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (size_t i = 0; i < o->npids; i++)
+		if ((e = pidset_add(&r.targets, (uint32_t)o->pids[i])) < 0)
+			goto fail_errno;
+
+	const char *out = o->output;
+	char first[4200];
+	if (o->switch_size || o->switch_ns) {
+		rotated_name(&r, first, sizeof(first));
+		out = first;
+	}
+	e = open_output(&r, out, &err);
+	if (e)
+		goto fail;
+
+	specs = plan_specs(&o->plan);
+	if (!specs) {
+		e = -ENOMEM;
+		goto fail_errno;
+	}
+	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = r.filtering };
+	e = tp_capture_open(&r.cap, &co, specs, o->plan.n, &err);
+	if (e)
+		goto fail;
+	if (o->cmd) {
+		sigprocmask(SIG_SETMASK, &old, NULL); /* the child inherits a clean mask */
+		e = spawn(&r, &go_fd, &err_fd, &err);
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+		if (e)
+			goto fail_specs;
+		pidset_add(&r.targets, (uint32_t)r.child);
+	}
+	for (uint32_t i = 0; i < r.targets.cap; i++)
+		if (r.targets.slot[i] && (e = tp_capture_add_target(r.cap, r.targets.slot[i])) < 0) {
+			trec_errf(&err, e, "adding target %u: %s", r.targets.slot[i], strerror(-e));
+			goto fail_specs;
+		}
+	e = buildid_cache_new(&r.bic);
+	if (e)
+		goto fail_errno;
+	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = r.bic };
+	e = sideband_open(&r.sb, &so, &err);
+	if (e)
+		goto fail_specs;
+	e = consumer_new(&r.con, r.cap, r.w, (uint32_t)o->plan.n);
+	if (e) {
+		trec_errf(&err, e, "setting up the ring buffer consumer: %s", strerror(-e));
+		goto fail_specs;
+	}
+	e = write_preamble(&r, &err);
+	if (e)
+		goto fail_specs;
+	e = tp_capture_attach(r.cap, &err);
+	if (e)
+		goto fail_specs;
+	sideband_enable(r.sb);
+	r.start_ns = mono_ns();
+	if (o->cmd) {
+		e = release(&r, go_fd, err_fd, &err);
+		go_fd = err_fd = -1;
+		if (e) {
+			rc = 127;
+			goto fail_specs;
+		}
+	}
+	if (!o->quiet && isatty(2))
+		fprintf(stderr, "trec record: recording %zu tracepoint%s into %s; Ctrl-C to stop\n", o->plan.n,
+			o->plan.n == 1 ? "" : "s", r.path);
+
+	e = loop(&r, &err);
+
+	/* Stop the probes first, then take everything they left behind. */
+	tp_capture_detach(r.cap);
+	sideband_disable(r.sb);
+	int e2 = consumer_drain(r.con);
+	struct sideband_cb cb = { .ctx = &r, .task = on_task, .map = on_map };
+	if (e2 >= 0)
+		e2 = sideband_drain(r.sb, &cb);
+	if (e2 >= 0)
+		e2 = flush_losses(&r);
+	if (!e && e2 < 0) {
+		e = e2;
+		const char *we = trec_writer_error(r.w);
+		trec_errf(&err, e, "%s", we ? we : strerror(-e));
+	}
+	double secs = (double)(mono_ns() - r.start_ns) / 1e9;
+	struct trec_err cerr = { 0 };
+	int ce = close_output(&r, &cerr);
+	if (!e && ce) {
+		e = ce;
+		err = cerr;
+	}
+	if (r.child && !r.child_done) {
+		/* We stopped first (Ctrl-C, --duration): end the command too. */
+		kill(r.child, SIGTERM);
+		waitpid(r.child, &r.child_status, 0);
+		r.child_done = 1;
+	}
+	summary(&r, secs);
+	if (e) {
+		cli_err(c, "%s", err.msg[0] ? err.msg : strerror(-e));
+		cli_err(c, "what was written before the error is in %s and reads normally", r.path);
+		rc = CLI_EXIT_ERROR;
+	} else if (o->cmd) {
+		rc = WIFEXITED(r.child_status) ? WEXITSTATUS(r.child_status)
+					       : WIFSIGNALED(r.child_status) ? 128 + WTERMSIG(r.child_status) : 1;
+	} else {
+		rc = CLI_EXIT_OK;
+	}
+	goto out;
+
+fail_errno:
+	trec_errf(&err, e, "%s", strerror(-e));
+	goto fail;
+fail_specs:
+fail:
+	cli_err(c, "%s", err.msg[0] ? err.msg : strerror(-e));
+	if (r.child && !r.child_done) {
+		if (go_fd >= 0)
+			close(go_fd); /* the child reads EOF and exits without running */
+		go_fd = -1;
+		waitpid(r.child, NULL, 0);
+	}
+	if (r.w) {
+		/* Nothing was recorded: do not leave an empty trace behind. */
+		trec_writer_abandon(r.w);
+		r.w = NULL;
+		unlink(r.path);
+	}
+out:
+	if (go_fd >= 0)
+		close(go_fd);
+	if (err_fd >= 0)
+		close(err_fd);
+	consumer_free(r.con);
+	sideband_close(r.sb);
+	tp_capture_close(r.cap);
+	buildid_cache_free(r.bic);
+	free(r.targets.slot);
+	free(specs);
+	return rc;
+}
+
+static int parse_pids(const char *arg, struct opts *o)
+{
+	char *dup = strdup(arg), *save = NULL;
+	if (!dup)
+		return -ENOMEM;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *end;
+		errno = 0;
+		long v = strtol(t, &end, 10);
+		if (errno || *end || v <= 0 || v > 4194304) {
+			cli_usage_error(&record_cmd, "-p: '%s' is not a process id", t);
+			free(dup);
+			return -EINVAL;
+		}
+		pid_t *n = realloc(o->pids, (o->npids + 1) * sizeof(*n));
+		if (!n) {
+			free(dup);
+			return -ENOMEM;
+		}
+		o->pids = n;
+		struct trec_err pe = { 0 };
+		if (procfs_pid_exists((pid_t)v, &pe) < 0) {
+			cli_err(&record_cmd, "%s", pe.msg);
+			free(dup);
+			return -ESRCH;
+		}
+		/* -p takes a thread id too (perf does): trace its process. */
+		int tgid = procfs_tgid((pid_t)v);
+		o->pids[o->npids++] = tgid > 0 ? tgid : (pid_t)v;
+	}
+	free(dup);
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	const struct cli_cmd *c = &record_cmd;
+	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH };
+	static const struct option lo[] = {
+		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
+		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
+		{ "output", required_argument, 0, 'o' }, { "force", no_argument, 0, 'f' },
+		{ "duration", required_argument, 0, O_DURATION }, { "max-size", required_argument, 0, O_MAX_SIZE },
+		{ "switch-output", required_argument, 0, O_SWITCH },
+		{ "buffer-size", required_argument, 0, 'm' }, { "mmap-pages", required_argument, 0, 'm' },
+		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	struct opts o = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1, .argc = argc, .argv = argv };
+	struct trec_err err = { 0 };
+	int rc = CLI_EXIT_USAGE, ch, have_plan = 0;
+
+	/* "+": stop at the first non-option, so `trec record -- cmd -x` and
+	 * `trec record cmd -x` both leave -x to the command. */
+	while ((ch = getopt_long(argc, argv, "+e:ap:o:fm:z:qh", lo, NULL)) != -1) {
+		if (!have_plan && (ch == 'e' || ch == O_FILTER)) {
+			if (plan_init(&o.plan, &err)) {
+				cli_err(c, "%s", err.msg);
+				return CLI_EXIT_ERROR;
+			}
+			have_plan = 1;
+		}
+		switch (ch) {
+		case 'e':
+			if (plan_add(&o.plan, optarg, &err)) {
+				cli_err(c, "%s", err.msg);
+				rc = err.code == -ENOENT || err.code == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+				goto out;
+			}
+			break;
+		case O_FILTER:
+			if (plan_filter(&o.plan, optarg, &err)) {
+				cli_err(c, "%s", err.msg);
+				goto out;
+			}
+			break;
+		case 'a': o.all = 1; break;
+		case 'p': {
+			int pe = parse_pids(optarg, &o);
+			if (pe) {
+				rc = pe == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+				goto out;
+			}
+			break;
+		}
+		case 'o': o.output = optarg; break;
+		case 'f': o.force = 1; break;
+		case O_DURATION:
+			if (parse_duration(optarg, &o.duration_ns) || !o.duration_ns) {
+				cli_usage_error(c, "--duration: '%s' is not a duration (10, 1.5, 500ms, 2m)", optarg);
+				goto out;
+			}
+			break;
+		case O_MAX_SIZE:
+			if (parse_size(optarg, &o.max_size) || !o.max_size) {
+				cli_usage_error(c, "--max-size: '%s' is not a size (100M, 2G)", optarg);
+				goto out;
+			}
+			break;
+		case O_SWITCH:
+			/* A size has a byte suffix or none; a time ends in s/m/h. */
+			if (parse_size(optarg, &o.switch_size) || !o.switch_size) {
+				o.switch_size = 0;
+				if (parse_duration(optarg, &o.switch_ns) || !o.switch_ns) {
+					cli_usage_error(c, "--switch-output: '%s' is neither a size (100M) nor a time (30s)", optarg);
+					goto out;
+				}
+			}
+			break;
+		case 'm':
+			if (parse_size(optarg, &o.ring_bytes) || o.ring_bytes < 4096 || o.ring_bytes > (1ull << 30) ||
+			    (o.ring_bytes & (o.ring_bytes - 1))) {
+				cli_usage_error(c, "-m: '%s' must be a power of two between 4K and 1G (e.g. 8M)", optarg);
+				goto out;
+			}
+			break;
+		case 'z': {
+			uint64_t v;
+			if (cli_parse_u64(c, "-z", optarg, 1, 19, &v))
+				goto out;
+			o.level = (int)v;
+			break;
+		}
+		case 'q': o.quiet = 1; break;
+		case 'h':
+			cli_help(c);
+			rc = CLI_EXIT_OK;
+			goto out;
+		default:
+			rc = cli_bad_option(c);
+			goto out;
+		}
+	}
+	if (optind < argc)
+		o.cmd = argv + optind;
+	if (o.cmd && (o.npids || o.all)) {
+		cli_usage_error(c, "a command cannot be combined with -p or -a");
+		goto out;
+	}
+	if (o.npids && o.all) {
+		cli_usage_error(c, "-p and -a exclude each other");
+		goto out;
+	}
+	if (!have_plan) {
+		if (plan_init(&o.plan, &err)) {
+			cli_err(c, "%s", err.msg);
+			rc = CLI_EXIT_ERROR;
+			goto out;
+		}
+		have_plan = 1;
+		if (plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
+			cli_err(c, "%s", err.msg);
+			rc = CLI_EXIT_ERROR;
+			goto out;
+		}
+	}
+	rc = run_record(&o);
+out:
+	if (have_plan)
+		plan_free(&o.plan);
+	free(o.pids);
+	return rc;
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# trec record for real, on the samples/ programs whose behaviour is known:
+# exact syscall counts, captured file names, every pid and comm of a
+# fork/exec tree (including processes that exited), nothing from other
+# processes under -- CMD, the command's exit status, mode 0600, refusal to
+# overwrite, and clear errors for unknown tracepoints.
+# check's expressions are single-quoted on purpose (tap.sh evals them).
+# shellcheck disable=SC2016,SC2034
+# shellcheck source=tests/e2e/tap.sh
+source "$(dirname "$0")/tap.sh"
+
+SAMPLES=$TREC_BUILD/samples
+if [ "$(id -u)" -ne 0 ]; then
+	[ "${CI:-}" = true ] && { plan 1; not_ok "recording needs root, and CI runs as root"; exit 1; }
+	skip_all "recording needs root (BPF); run as root"
+fi
+[ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+
+plan 23
+
+# Counts events of a trace's `script --json` output with a Python predicate.
+jcount() { # FILE PREDICATE
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+n = 0
+pred = eval("lambda e: " + sys.argv[2])
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if pred(e):
+        n += 1
+print(n)
+PY
+}
+
+# ---- syscall storm: exact count, only the command's events -------------------
+T=$TAP_TMP/storm.data
+run "$TREC" record -q -e raw_syscalls:sys_enter -o "$T" -- "$SAMPLES/syscall_storm" -n 200000
+check "record -- syscall_storm exits 0" '[ $RC -eq 0 ]'
+check "the storm reports its calls" '[[ $OUT == *"calls=200000"* ]]'
+check "trace file is mode 0600" '[ "$(stat -c %a "$T")" = 600 ]'
+run "$TREC" script --json -i "$T"
+echo "$OUT" >"$TAP_TMP/storm.json"
+check "script --json reads the trace" '[ $RC -eq 0 ] && [ -s "$TAP_TMP/storm.json" ]'
+STORM_PID=$(python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    e=json.loads(l)
+    if e["comm"]=="syscall_storm": print(e["pid"]); break' "$TAP_TMP/storm.json")
+check "the storm's events carry its comm" '[ -n "$STORM_PID" ]'
+n=$(jcount "$TAP_TMP/storm.json" "e['pid'] == $STORM_PID and e['fields']['id'] == 110")
+check "exactly 200000 getppid entries from the storm (got $n)" '[ "$n" = 200000 ]'
+n=$(jcount "$TAP_TMP/storm.json" "e['pid'] != $STORM_PID")
+check "no event of any other process under -- CMD (got $n)" '[ "$n" = 0 ]'
+run "$TREC" info --json -i "$T"
+check "info: nothing lost, not truncated" \
+	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d[\"lost\"]==0 and not d[\"truncated\"], d" "$OUT"'
+
+# ---- overwrite protection ---------------------------------------------------------
+run "$TREC" record -q -e raw_syscalls:sys_enter -o "$T" -- true
+check "an existing file is refused without -f" '[ $RC -ne 0 ] && [[ $ERR == *"-f"* ]]'
+check "the refused file is untouched" '[ -s "$T" ] && "$TREC" info -i "$T" >/dev/null'
+run "$TREC" record -q -f -e raw_syscalls:sys_enter -o "$T" -- true
+check "-f replaces it" '[ $RC -eq 0 ]'
+
+# ---- exit status and command errors -------------------------------------------------
+run "$TREC" record -q -e raw_syscalls:sys_enter -o "$TAP_TMP/exit.data" -- sh -c 'exit 3'
+check "the command's exit status is trec's" '[ $RC -eq 3 ]'
+run "$TREC" record -q -e raw_syscalls:sys_enter -o "$TAP_TMP/nocmd.data" -- /nonexistent/cmd
+check "a missing command is named" '[ $RC -eq 127 ] && [[ $ERR == *"/nonexistent/cmd"* ]]'
+check "and leaves no trace file" '[ ! -e "$TAP_TMP/nocmd.data" ]'
+
+# ---- file names of openat -----------------------------------------------------------
+T=$TAP_TMP/open.data
+run "$TREC" record -q -e syscalls:sys_enter_openat -o "$T" -- "$SAMPLES/open_files" /etc/hostname /nonexistent/trec-e2e /etc/passwd
+check "record open_files" '[ $RC -eq 0 ]'
+run "$TREC" script --json -i "$T"
+echo "$OUT" >"$TAP_TMP/open.json"
+for f in /etc/hostname /nonexistent/trec-e2e /etc/passwd; do
+	n=$(jcount "$TAP_TMP/open.json" "e['comm'] == 'open_files' and e['fields'].get('filename_str') == '$f'")
+	check "openat of $f captured with its name (got $n)" '[ "$n" = 1 ]'
+done
+
+# ---- fork/exec tree: every pid and comm --------------------------------------------
+T=$TAP_TMP/tree.data
+run "$TREC" record -q -e raw_syscalls:sys_enter -o "$T" -- "$SAMPLES/forktree" 2 3
+check "record forktree exits 0" '[ $RC -eq 0 ]'
+echo "$OUT" >"$TAP_TMP/tree.out"
+run "$TREC" script --json -i "$T"
+echo "$OUT" >"$TAP_TMP/tree.json"
+run python3 - "$TAP_TMP/tree.out" "$TAP_TMP/tree.json" <<'PY'
+import json, re, sys
+want = set()
+for line in open(sys.argv[1]):
+    m = re.match(r"node pid=(\d+) ppid=\d+ level=-?\d+ comm=(\S+)", line)
+    if m:
+        want.add((int(m.group(1)), m.group(2)))
+seen = set()
+pids = set()
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    seen.add((e["pid"], e["comm"]))
+    pids.add(e["pid"])
+# 1 + 3 + 9 processes; 9 leaves exec and rename once more.
+assert len(want) == 1 + 3 + 9 + 9, "forktree printed %d nodes" % len(want)
+missing = sorted(want - seen)
+assert not missing, "pid/comm pairs missing from the trace: %s" % missing
+extra = pids - {p for p, _ in want}
+assert not extra, "events of pids outside the tree: %s" % sorted(extra)
+print("all %d pid/comm pairs found" % len(want))
+PY
+check "every pid and comm of the tree is in the trace, nothing else" '[ $RC -eq 0 ]'
+
+# ---- errors and list ------------------------------------------------------------------
+run "$TREC" record -q -e sched:sched_swich -o "$TAP_TMP/typo.data" -- true
+check "an unknown tracepoint suggests the right one" '[ $RC -ne 0 ] && [[ $ERR == *"sched:sched_switch"* ]]'
+run "$TREC" list 'sched:*'
+check "list sched:* shows sched_switch" '[ $RC -eq 0 ] && [[ $OUT == *"sched:sched_switch"* ]]'
+run "$TREC" record -q --duration 0.3 -e sched:sched_switch -o "$TAP_TMP/sys.data"
+check "system-wide with --duration stops by itself" '[ $RC -eq 0 ] && "$TREC" info -i "$TAP_TMP/sys.data" >/dev/null'
