@@ -145,10 +145,22 @@ $(BUILD)/tools/%: tests/tools/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
 	$(if $(Q),@echo "  TOOL    $@")
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $^ $(LDLIBS_ANALYSIS)
 
+# The bare BPF consumer: the limit the recorder benchmark compares with.
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(BUILD)/bpf/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  BPF     $<")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(Q)bpftool gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+$(BUILD)/bench/bare_consumer: bench/bare_consumer.c $(BUILD)/bench/bare_tp.skel.h
+	$(if $(Q),@echo "  BENCH   $@")
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -o $@ $< -lbpf -lelf -lz
+BENCH_BINS_RECORD := $(BUILD)/bench/bare_consumer
+
 # Benchmarks (bench/bench_*.c), built optimized; `make bench` runs them.
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
-bench-bins: $(BENCH_BINS)
+bench-bins: $(BENCH_BINS) $(BENCH_BINS_RECORD) samples $(BUILD)/trec
 $(BUILD)/bench/%: bench/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  BENCH   $@")

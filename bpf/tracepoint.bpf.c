@@ -20,6 +20,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set before load; the verifier prunes what they turn off. */
 const volatile bool filter_pids = false;
+/* The recorder's own process: its draining would otherwise trace itself. */
+const volatile __u32 self_tgid = 0;
 
 /* One ring buffer per CPU: producers never share a lock across CPUs.
  * This is only the template; user space creates each CPU's ring with the
@@ -100,10 +102,9 @@ struct {
 } scratch SEC(".maps");
 
 /* Header of a record about to be committed. */
-static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size)
+static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size, __u64 id)
 {
 	struct trec_rec *h = (struct trec_rec *)rec;
-	__u64 id = bpf_get_current_pid_tgid();
 	h->ts = bpf_ktime_get_ns();
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
@@ -117,7 +118,8 @@ static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size)
  * `rec` (capacity `cap`, a constant at each call site so the verifier
  * knows every bound). Returns the payload size, or -1.
  */
-static __always_inline long fill(void *ctx, __u32 type, __u64 total, __u8 *rec, const __u64 cap)
+static __always_inline long fill(void *ctx, __u32 type, __u64 total, __u8 *rec, const __u64 cap,
+				 __u64 id)
 {
 	/* 64-bit sizes: 32-bit ones get zero-extended into fresh registers
 	 * whose bounds the verifier does not connect to the checks. */
@@ -127,7 +129,7 @@ static __always_inline long fill(void *ctx, __u32 type, __u64 total, __u8 *rec, 
 	barrier_var(total);
 	if (bpf_probe_read_kernel(rec + sizeof(struct trec_rec), total, ctx))
 		return -1;
-	set_header(rec, type, total);
+	set_header(rec, type, total, id);
 	return (long)total;
 }
 
@@ -174,11 +176,11 @@ static long str_step(__u32 i, void *arg)
  * bpf_ringbuf_output. Returns the payload size, or -1.
  */
 static __always_inline long fill_scratch(void *ctx, const struct trec_tp_cfg *cfg, __u32 type,
-					 __u64 total, __u8 *buf)
+					 __u64 total, __u8 *buf, __u64 id)
 {
 	__u8 *payload = buf + sizeof(struct trec_rec);
 	if (!cfg->nstr)
-		return fill(ctx, type, total, buf, TREC_REC_MAX);
+		return fill(ctx, type, total, buf, TREC_REC_MAX, id);
 	/* Layout of trec_bpf.h: record, data_loc slots, truncation mask, strings. */
 	__u64 fixed = cfg->fixed_size;
 	if (fixed > TREC_STR_FIXED_MAX)
@@ -195,7 +197,7 @@ static __always_inline long fill_scratch(void *ctx, const struct trec_tp_cfg *cf
 			*(__u32 *)(payload + fixed + 4 * i) = 0;
 	bpf_loop(TREC_MAX_STR_ARGS, str_step, &sr, 0);
 	*(__u32 *)(payload + fixed + 4 * nstr) = sr.trunc;
-	set_header(buf, type, sr.pos);
+	set_header(buf, type, sr.pos, id);
 	return (long)sr.pos;
 }
 
@@ -249,14 +251,15 @@ static __always_inline int filter_keep(const struct trec_filter_prog *p, const u
 }
 
 /* Events with user strings or a --filter: scratch, filter, output. */
-static __noinline int emit_slow(void *ctx, void *rb, const struct trec_tp_cfg *cfg, __u32 type,
-				__u64 total)
+static __noinline int emit_slow(void *ctx, const struct trec_tp_cfg *cfg, __u32 type, __u64 total,
+				__u64 id)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
 	__u8 *buf = bpf_map_lookup_elem(&scratch, &zero);
-	if (!buf)
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	if (!buf || !rb)
 		return 0;
-	long size = fill_scratch(ctx, cfg, type, total, buf);
+	long size = fill_scratch(ctx, cfg, type, total, buf, id);
 	if (size < 0 || size > (long)SCRATCH_ROOM) {
 		count_lost(type);
 		return 0;
@@ -285,7 +288,7 @@ static __noinline int emit_slow(void *ctx, void *rb, const struct trec_tp_cfg *c
 			count_lost(type);                                          \
 			return 0;                                                  \
 		}                                                                  \
-		if (fill(ctx, type, total, rec, (N)) < 0) {                        \
+		if (fill(ctx, type, total, rec, (N), id) < 0) {                    \
 			bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);                \
 			count_lost(type);                                          \
 			return 0;                                                  \
@@ -297,11 +300,12 @@ static __noinline int emit_slow(void *ctx, void *rb, const struct trec_tp_cfg *c
 SEC("tracepoint")
 int trec_tp(void *ctx)
 {
-	if (filter_pids) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		if (!bpf_map_lookup_elem(&targets, &tgid))
-			return 0;
-	}
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (tgid == self_tgid)
+		return 0;
+	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
 	__u32 type = (__u32)bpf_get_attach_cookie(ctx);
 	const struct trec_tp_cfg *cfg = bpf_map_lookup_elem(&tp_cfg, &type);
 	if (!cfg)
@@ -322,7 +326,7 @@ int trec_tp(void *ctx)
 			total = end;
 	}
 	if (cfg->has_filter || cfg->nstr)
-		return emit_slow(ctx, rb, cfg, type, total);
+		return emit_slow(ctx, cfg, type, total, id);
 	__u64 need = total + sizeof(struct trec_rec);
 
 	/* bpf_ringbuf_reserve takes a constant size: reserve the smallest

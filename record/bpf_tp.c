@@ -96,6 +96,7 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	}
 	struct tracepoint *s = c->skel;
 	s->rodata->filter_pids = o && o->filter_pids;
+	s->rodata->self_tgid = (uint32_t)getpid();
 	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
 	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
 	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);

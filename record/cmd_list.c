@@ -9,6 +9,7 @@
 #include "json.h"
 #include "outbuf.h"
 #include "record_cmds.h"
+#include "plan.h"
 #include "tracefs.h"
 
 static const struct cli_cmd list_cmd = {
@@ -40,7 +41,7 @@ int cmd_list(int argc, char **argv)
 	const char *glob = optind < argc ? argv[optind] : NULL;
 	struct trec_err err = { 0 };
 	char root[512];
-	if (tracefs_root(root, sizeof(root), &err)) {
+	if (plan_tracefs_root(root, sizeof(root), &err)) {
 		cli_err(&list_cmd, "%s", err.msg);
 		return CLI_EXIT_ERROR;
 	}

@@ -450,13 +450,15 @@ static int loop(struct run *r, struct trec_err *err)
 			close(tfd);
 		return trec_errf(err, e, "setting up the event loop: %s", strerror(-e));
 	}
-	/* 50 ms: the longest a record waits in a ring when producers do not
+	/* 20 ms: the longest a record waits in a ring when producers do not
 	 * wake us (they do, past TREC_WAKEUP_BYTES). */
-	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
+	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
 	timerfd_settime(tfd, 0, &its, NULL);
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	ev.data.u32 = 1;
-	epoll_ctl(ep, EPOLL_CTL_ADD, consumer_epoll_fd(r->con), &ev);
+	for (uint32_t i = 0; i < consumer_nrings(r->con); i++)
+		epoll_ctl(ep, EPOLL_CTL_ADD, consumer_ring_fd(r->con, i), &ev);
+	ev.events = EPOLLIN;
 	ev.data.u32 = 2;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.u32 = 3;
@@ -495,7 +497,7 @@ static int loop(struct run *r, struct trec_err *err)
 					ticks = 0;
 			}
 		}
-		e = consumer_poll(r->con, 0);
+		e = consumer_drain(r->con);
 		if (e < 0)
 			break;
 		e = sideband_drain(r->sb, &cb);
@@ -588,6 +590,11 @@ static int run_record(struct opts *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGHUP);
+	/* An inherited SIG_IGN (background jobs of a script) would discard
+	 * these before the signalfd sees them: `kill -INT` must still stop us. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -105,17 +105,14 @@ void consumer_set_writer(struct consumer *c, struct trec_writer *w)
 	c->w = w;
 }
 
-int consumer_epoll_fd(const struct consumer *c)
+int consumer_ring_fd(const struct consumer *c, uint32_t cpu)
 {
-	return ring_buffer__epoll_fd(c->rb);
+	return tp_capture_ring_fd(c->cap, cpu);
 }
 
-int consumer_poll(struct consumer *c, int timeout_ms)
+uint32_t consumer_nrings(const struct consumer *c)
 {
-	int r = ring_buffer__poll(c->rb, timeout_ms);
-	if (c->error)
-		return c->error;
-	return r == -EINTR ? 0 : r;
+	return c->ncpus;
 }
 
 int consumer_drain(struct consumer *c)

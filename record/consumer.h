@@ -20,11 +20,14 @@ int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writ
 		 uint32_t max_type);
 /* Output switches to another writer (--switch-output). */
 void consumer_set_writer(struct consumer *c, struct trec_writer *w);
-int consumer_epoll_fd(const struct consumer *c);
-/* Waits up to timeout_ms for data, then drains what is there. Returns
- * records consumed or a negative errno (a write error of the writer). */
-int consumer_poll(struct consumer *c, int timeout_ms);
-/* Drains everything without waiting. */
+/* The rings, for the caller's epoll. Add them edge-triggered: a ring is
+ * readable whenever it holds data, so level-triggered polling would spin;
+ * edge-triggered wakes only when the BPF side asks (a ring filling up),
+ * and the caller's timer collects the rest. */
+uint32_t consumer_nrings(const struct consumer *c);
+int consumer_ring_fd(const struct consumer *c, uint32_t cpu);
+/* Drains every ring without waiting. Returns records consumed or a
+ * negative errno (a write error of the writer). */
 int consumer_drain(struct consumer *c);
 /* Adds loss records for what was lost since the last call (BPF reserve
  * failures and writer drops), stamped `now_ns`. */

@@ -3,14 +3,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "filter.h"
 #include "plan.h"
 
+int plan_tracefs_root(char *buf, size_t len, struct trec_err *err)
+{
+	int r = tracefs_root(buf, len, err);
+	if (r != -ENOENT || geteuid() != 0)
+		return r;
+	/* Not mounted (minimal systems, containers): mount it where the
+	 * kernel documents it, as perf does, and look again. */
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
+		return r;
+	if (err)
+		memset(err, 0, sizeof(*err));
+	return tracefs_root(buf, len, err);
+}
+
 int plan_init(struct plan *p, struct trec_err *err)
 {
 	memset(p, 0, sizeof(*p));
-	return tracefs_root(p->root, sizeof(p->root), err);
+	return plan_tracefs_root(p->root, sizeof(p->root), err);
 }
 
 static void event_free(struct plan_event *e)

@@ -40,6 +40,8 @@ struct plan {
 	size_t last_first; /* first event the latest -e added (for --filter) */
 };
 
+/* tracefs_root(), mounting tracefs first when it is missing and we are root. */
+int plan_tracefs_root(char *buf, size_t len, struct trec_err *err);
 int plan_init(struct plan *p, struct trec_err *err);
 /* Adds the tracepoints an -e argument names ("group:name" or a glob). */
 int plan_add(struct plan *p, const char *spec, struct trec_err *err);
