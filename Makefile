@@ -155,7 +155,9 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 $(BUILD)/bench/bare_consumer: bench/bare_consumer.c $(BUILD)/bench/bare_tp.skel.h
 	$(if $(Q),@echo "  BENCH   $@")
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -o $@ $< -lbpf -lelf -lz
-BENCH_BINS_RECORD := $(BUILD)/bench/bare_consumer
+$(BUILD)/bench/runstat: bench/runstat.c
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+BENCH_BINS_RECORD := $(BUILD)/bench/bare_consumer $(BUILD)/bench/runstat
 
 # Benchmarks (bench/bench_*.c), built optimized; `make bench` runs them.
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))

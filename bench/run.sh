@@ -20,3 +20,6 @@ build/bench/bench_events -n "$n" -x
 echo
 echo "## whole format (bench/bench_format.c): writer to a file, reader back"
 build/bench/bench_format -n "$n" -d "$dir"
+echo
+echo "## recorder (bench/record_bench.sh): syscall storm under perf, the bare BPF consumer and trec"
+bench/record_bench.sh

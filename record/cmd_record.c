@@ -182,7 +182,17 @@ static int write_preamble(struct run *r, struct trec_err *err)
 	tarena_init(&a);
 	struct trec_meta_kv *kv = NULL;
 	size_t n = 0;
-	int e = hostmeta_collect(&a, o->argc, o->argv, r->start_ns, &kv, &n, err);
+	/* The dispatcher named us "trec record" in argv[0]; the command line
+	 * in the file should read as typed: trec record ARGS... */
+	char **cmdline = calloc((size_t)o->argc + 2, sizeof(*cmdline));
+	if (!cmdline)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	cmdline[0] = "trec";
+	cmdline[1] = "record";
+	for (int i = 1; i < o->argc; i++)
+		cmdline[i + 1] = o->argv[i];
+	int e = hostmeta_collect(&a, o->argc + 1, cmdline, r->start_ns, &kv, &n, err);
+	free(cmdline);
 	if (!e)
 		e = trec_writer_add_meta(r->w, kv, n);
 	char target[256];

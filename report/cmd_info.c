@@ -187,9 +187,19 @@ static void put_meta_value_text(struct outbuf *o, const struct trec_meta_kv *kv)
 		outbuf_printf(o, "%.17g", kv->v.f64);
 		break;
 	case TREC_META_STR:
+		/* Multi-line or long values (tracefs format texts) would swamp
+		 * the table: say what they are; --json prints them whole. */
+		if (kv->v.str.len > 400 || memchr(kv->v.str.ptr, '\n', kv->v.str.len)) {
+			outbuf_printf(o, "(%u bytes of text; trec info --json shows it)", kv->v.str.len);
+			break;
+		}
 		put_text_safe(o, kv->v.str.ptr, kv->v.str.len);
 		break;
 	case TREC_META_BYTES:
+		if (kv->v.str.len > 32) {
+			outbuf_printf(o, "(%u bytes; trec info --json shows them)", kv->v.str.len);
+			break;
+		}
 		outbuf_puts(o, "0x");
 		put_hex(o, (const uint8_t *)kv->v.str.ptr, kv->v.str.len);
 		break;
