@@ -17,7 +17,7 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 33
+plan 39
 
 # Counts events of a trace's `script --json` output with a Python predicate.
 jcount() { # FILE PREDICATE
@@ -175,3 +175,28 @@ else
 	not_ok "mount a small tmpfs for the disk-full test (root is required and was checked)"
 	not_ok "disk full: what was written reads back"
 fi
+
+# ---- --filter, evaluated in BPF ------------------------------------------------------------
+T=$TAP_TMP/filter.data
+run "$TREC" record -q -e raw_syscalls:sys_enter --filter 'id == 110' -o "$T" -- "$SAMPLES/syscall_storm" -n 50000
+check "record with --filter 'id == 110' exits 0" '[ $RC -eq 0 ]'
+"$TREC" script -i "$T" | awk '{ if ($6 == "id=110") y++; else n++ } END { print y + 0, n + 0 }' >"$TAP_TMP/filter.count"
+read -r y n <"$TAP_TMP/filter.count"
+check "the filter kept exactly the 50000 getppid calls ($y) and nothing else ($n)" '[ "$y" = 50000 ] && [ "$n" = 0 ]'
+T=$TAP_TMP/sfilter.data
+run "$TREC" record -q -e syscalls:sys_enter_openat --filter 'filename_str == "/etc/pass*"' -o "$T" -- "$SAMPLES/open_files" /etc/hostname /etc/passwd /etc/hostname
+"$TREC" script --json -i "$T" >"$TAP_TMP/sfilter.json"
+n=$(jcount "$TAP_TMP/sfilter.json" "e['fields']['filename_str'] == '/etc/passwd'")
+m=$(wc -l <"$TAP_TMP/sfilter.json")
+check "a string prefix filter on a syscall path keeps only /etc/passwd ($n of $m)" '[ "$n" = 1 ] && [ "$m" = 1 ]'
+
+# ---- --max-size ---------------------------------------------------------------------------------
+T=$TAP_TMP/max.data
+run "$TREC" record -q --max-size 64K -e sched:sched_switch -e raw_syscalls:sys_enter -o "$T" -- "$SAMPLES/syscall_storm" -s 30
+check "--max-size stops the recording long before the 30 s command ends" '[ -s "$T" ] && "$TREC" info -i "$T" >/dev/null'
+check "and the file is near the limit ($(stat -c %s "$T") bytes)" '[ "$(stat -c %s "$T")" -lt $((2 * 1024 * 1024)) ]'
+
+# ---- without privileges: a clear message, no file ----------------------------------------------
+run setpriv --reuid=65534 --regid=65534 --clear-groups "$TREC" record -q -o "$TAP_TMP/nobody.data" -- true
+check "as an unprivileged user: exit 1 saying root is needed, and no file" \
+	'[ $RC -eq 1 ] && [[ $ERR == *root* ]] && [ ! -e "$TAP_TMP/nobody.data" ]'
