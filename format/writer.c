@@ -87,7 +87,7 @@ struct trec_writer {
 	int stop;
 	int err;                  /* sticky negative errno */
 	char errmsg[512];
-	uint64_t blocks, raw_bytes, file_bytes, events_dropped;
+	uint64_t blocks, raw_bytes, file_bytes, events_dropped, events_written;
 	size_t mem_queued;
 	size_t mem_peak;
 	pthread_t thread;
@@ -208,6 +208,8 @@ static int process(struct trec_writer *w, struct pending *p, char *msg, size_t m
 	else {
 		pthread_mutex_lock(&w->lock);
 		w->blocks++;
+		if (p->kind == TREC_BLK_EVENTS)
+			w->events_written += p->count;
 		w->raw_bytes += raw->len;
 		w->file_bytes = w->good_end;
 		pthread_mutex_unlock(&w->lock);
@@ -570,6 +572,20 @@ static int seal_headers(struct trec_writer *w)
 	if (!r)
 		r = seal_batch(w, &w->schema);
 	return r;
+}
+
+int trec_writer_seal(struct trec_writer *w)
+{
+	int r = seal_headers(w);
+	for (uint32_t s = 0; !r && s < w->nstreams; s++) {
+		r = seal_stream(w, s, !w->o.nonblocking);
+		if (r == -EAGAIN)
+			r = 0; /* the queue is full: the buffer stays open, nothing is lost */
+	}
+	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->ksyms, &w->loss };
+	for (size_t i = 0; !r && i < sizeof(bs) / sizeof(bs[0]); i++)
+		r = seal_batch(w, bs[i]);
+	return r ? r : w->err;
 }
 
 int trec_writer_flush(struct trec_writer *w)
@@ -1021,6 +1037,7 @@ void trec_writer_stats(struct trec_writer *w, struct trec_writer_stats *st)
 	st->file_bytes = w->file_bytes;
 	st->stacks = w->nstacks;
 	st->events_dropped = w->events_dropped;
+	st->events_written = w->events_written;
 	st->mem_bytes = held + w->mem_queued;
 	if (st->mem_bytes > w->mem_peak)
 		w->mem_peak = st->mem_bytes;

@@ -62,6 +62,11 @@ int trec_writer_add_dso_syms(struct trec_writer *w, const struct trec_dso_syms *
 int trec_writer_add_ksyms(struct trec_writer *w, const struct trec_ksym *k, size_t n);
 int trec_writer_add_loss(struct trec_writer *w, const struct trec_loss *l);
 
+/* Hands every open buffer to the compressor without waiting for it to be
+ * written (a recorder calls this periodically so that little is held in
+ * memory, at risk if the process dies). With nonblocking, a full queue
+ * leaves a buffer open rather than wait. */
+int trec_writer_seal(struct trec_writer *w);
 /* Seals every open buffer and waits until all of it is in the file. */
 int trec_writer_flush(struct trec_writer *w);
 
@@ -73,6 +78,7 @@ struct trec_writer_stats {
 	uint64_t file_bytes;  /* bytes in the file so far */
 	uint64_t stacks;      /* distinct stacks */
 	uint64_t events_dropped; /* added but not written: a write error stopped the writer */
+	uint64_t events_written; /* in blocks already in the file */
 	size_t mem_bytes;     /* memory held by buffers right now */
 	size_t mem_peak;
 };

@@ -336,11 +336,14 @@ static void progress(struct run *r)
 	trec_writer_stats(r->w, &ws);
 	double secs = (double)(mono_ns() - r->start_ns) / 1e9;
 	uint64_t bytes = r->bytes_done + ws.file_bytes;
-	double raw = (double)cs.bytes;
+	/* Ratio: the events already in the file, at their average size as the
+	 * BPF side produced them, against the bytes they took. */
+	double avg = cs.events ? (double)cs.bytes / (double)cs.events : 0.0;
+	double raw = avg * (double)ws.events_written;
 	char hb[32];
 	fprintf(stderr, "\r\033[K[%6.1fs] %llu events (%.0f/s), %s written, ratio %.1fx, lost %llu", secs,
 		(unsigned long long)cs.events, secs > 0 ? (double)cs.events / secs : 0.0,
-		cli_human_bytes(bytes, hb, sizeof(hb)), bytes ? raw / (double)bytes : 0.0,
+		cli_human_bytes(bytes, hb, sizeof(hb)), ws.file_bytes ? raw / (double)ws.file_bytes : 0.0,
 		(unsigned long long)(cs.lost_ring + cs.lost_writer));
 	r->prog.shown = 1;
 }
@@ -518,6 +521,10 @@ static int loop(struct run *r, struct trec_err *err)
 		uint64_t now = mono_ns();
 		if (now - last_loss >= 1000000000ull) {
 			e = flush_losses(r);
+			/* Hand what a second gathered to the file: a recorder killed
+			 * now loses at most that second. */
+			if (!e)
+				e = trec_writer_seal(r->w);
 			if (e)
 				break;
 			last_loss = now;

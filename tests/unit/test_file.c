@@ -534,6 +534,43 @@ static void test_disk_full(void **state)
 	trec_reader_close(r);
 }
 
+/* A recorder seals open buffers periodically: after trec_writer_seal the
+ * events are in the file for any reader, while the writer stays open. */
+static void test_seal_while_open(void **state)
+{
+	const char *path = tpath("sealed.data");
+	unlink(path);
+	struct trec_writer *w;
+	struct trec_err e = { 0 };
+	assert_int_equal(trec_writer_open(&w, path, 0, NULL, &e), 0);
+	struct synth_opts so = { .events = 0, .seed = 17 };
+	struct synth s;
+	assert_int_equal(synth_init(&s, &so), 0);
+	assert_int_equal(synth_write_side(&s, w), 0);
+	struct trec_event ev;
+	for (int i = 0; i < 1000; i++) {
+		synth_next(&s, &ev);
+		assert_int_equal(trec_writer_add_event(w, &ev), 0);
+	}
+	assert_int_equal(trec_writer_seal(w), 0);
+	struct trec_writer_stats st;
+	for (int tries = 0; tries < 500; tries++) {
+		trec_writer_stats(w, &st);
+		if (st.events_written == 1000)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.events_written, 1000);
+	struct trec_reader *r;
+	assert_int_equal(trec_reader_open(&r, path, NULL, &e), 0);
+	assert_true(trec_reader_info(r)->truncated); /* no footer yet */
+	struct synth_opts want = { .events = 1000, .seed = 17 };
+	assert_int_equal(verify_events(r, &want, 1), 1000);
+	trec_reader_close(r);
+	assert_int_equal(trec_writer_close(w, &e), 0);
+	synth_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_newer_version_refused),
 		cmocka_unit_test(test_safe_create),
 		cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_seal_while_open),
 	};
 	return cmocka_run_group_tests_name("file", tests, setup_dir, teardown_dir);
 }
