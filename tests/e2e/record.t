@@ -17,7 +17,7 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 39
+plan 41
 
 # Counts events of a trace's `script --json` output with a Python predicate.
 jcount() { # FILE PREDICATE
@@ -200,3 +200,16 @@ check "and the file is near the limit ($(stat -c %s "$T") bytes)" '[ "$(stat -c 
 run setpriv --reuid=65534 --regid=65534 --clear-groups "$TREC" record -q -o "$TAP_TMP/nobody.data" -- true
 check "as an unprivileged user: exit 1 saying root is needed, and no file" \
 	'[ $RC -eq 1 ] && [[ $ERR == *root* ]] && [ ! -e "$TAP_TMP/nobody.data" ]'
+
+# ---- SIGINT from outside (as a user's Ctrl-C or a script's kill) --------------------------
+T=$TAP_TMP/int.data
+"$TREC" record -q -a -e raw_syscalls:sys_enter -o "$T" 2>"$TAP_TMP/int.err" &
+RP=$!
+sleep 1.5
+kill -INT $RP
+wait $RP
+RC=$?
+check "SIGINT stops a system-wide recording with exit 0" '[ $RC -eq 0 ]'
+run "$TREC" info --json -i "$T"
+check "and the file is complete (index written)" \
+	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert not d[\"truncated\"] and d[\"events\"] > 0, d" "$OUT"'
