@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "index"
@@ -57,15 +58,6 @@ int trec_index_encode(struct tbuf *out, const struct trec_index *ix)
 	return out->oom ? -ENOMEM : 0;
 }
 
-/* v + d must land in [0, UINT32_MAX]. */
-static int add_u32(int64_t v, int64_t d, uint32_t *out)
-{
-	if (d < -v || d > (int64_t)UINT32_MAX - v)
-		return -1;
-	*out = (uint32_t)(v + d);
-	return 0;
-}
-
 static int get_entry(struct tcur *c, struct trec_index_entry *e, uint64_t *expect, uint64_t *prev_ts, uint32_t i,
 		     struct trec_err *err)
 {
@@ -79,7 +71,7 @@ static int get_entry(struct tcur *c, struct trec_index_entry *e, uint64_t *expec
 	e->last_ts = e->first_ts + (uint64_t)tcur_svarint(c);
 	if (c->err)
 		return trec_errf(err, -EBADMSG, KIND " record %u: truncated, malformed or past the limits", i);
-	if (add_u32(e->comp_len, draw, &e->raw_len) || e->raw_len > TREC_MAX_BLOCK_RAW)
+	if (rec_add_u32(e->comp_len, draw, &e->raw_len) || e->raw_len > TREC_MAX_BLOCK_RAW)
 		return trec_errf(err, -EBADMSG, KIND " record %u: raw length out of range 0..%u", i,
 				 TREC_MAX_BLOCK_RAW);
 	*expect = e->offset + TREC_BLOCK_HEADER_SIZE + e->comp_len;
@@ -87,6 +79,9 @@ static int get_entry(struct tcur *c, struct trec_index_entry *e, uint64_t *expec
 	return 0;
 }
 
+/* Not rec_begin()/rec_end(): the count is of entries, the payload goes on
+ * after them with the type counts and totals, and the messages say so
+ * ("entries", "after the totals"). */
 int trec_index_decode(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_index *out,
 		      struct trec_err *err)
 {
@@ -98,7 +93,7 @@ int trec_index_decode(const void *p, size_t len, uint32_t count, struct tarena *
 		return trec_errf(err, -EBADMSG, KIND ": %u entries cannot fit in %zu bytes", count, len);
 	struct trec_index_entry *ent = NULL;
 	if (count && !(ent = tarena_alloc(a, (size_t)count * sizeof(*ent))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
+		return rec_oom(KIND, err);
 	tcur_init(&c, len ? p : "", len);
 
 	uint64_t expect = TREC_FILE_HEADER_SIZE, prev_ts = 0;
@@ -116,14 +111,14 @@ int trec_index_decode(const void *p, size_t len, uint32_t count, struct tarena *
 				 tcur_left(&c));
 	struct trec_type_count *tc = NULL;
 	if (nt && !(tc = tarena_alloc(a, (size_t)nt * sizeof(*tc))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
+		return rec_oom(KIND, err);
 	uint32_t prev_type = 0;
 	for (uint32_t i = 0; i < nt; i++) {
 		int64_t d = tcur_svarint(&c);
 		tc[i].count = tcur_uvarint(&c);
 		if (c.err)
 			return trec_errf(err, -EBADMSG, KIND ": type count %u truncated or malformed", i);
-		if (add_u32(prev_type, d, &tc[i].type))
+		if (rec_add_u32(prev_type, d, &tc[i].type))
 			return trec_errf(err, -EBADMSG, KIND ": type count %u: type out of range", i);
 		prev_type = tc[i].type;
 	}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "ksyms"
@@ -82,15 +83,12 @@ int trec_ksym_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 		     struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_ksym *k = NULL;
-	if (count && !(k = tarena_alloc(a, (size_t)count * sizeof(*k))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_ksym), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_ksym *k = recs;
 
 	uint64_t prev_addr = 0;
 	const char *prev_mod = "";
@@ -98,6 +96,8 @@ int trec_ksym_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 		struct trec_ksym *e = &k[i];
 		uint64_t d = tcur_uvarint(&c);
 		e->type = (char)tcur_u8(&c);
+		/* The name by hand, not rec_get_str(): its length is checked with
+		 * the record header, and its messages are worded differently. */
 		uint64_t nl = tcur_uvarint(&c);
 		if (c.err)
 			return trec_errf(err, -EBADMSG, KIND " record %u: truncated or malformed", i);
@@ -111,7 +111,7 @@ int trec_ksym_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 			return trec_errf(err, -EBADMSG, KIND " record %u: name runs past the end", i);
 		const char *name = tarena_strndup(a, (const char *)s, (size_t)nl);
 		if (!name)
-			return trec_errf(err, -ENOMEM, KIND ": out of memory");
+			return rec_oom(KIND, err);
 		e->addr = prev_addr = prev_addr + d;
 		e->name = name;
 
@@ -128,13 +128,12 @@ int trec_ksym_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 				return trec_errf(err, -EBADMSG, KIND " record %u (%.200s): module runs past the end", i,
 						 name);
 			if (!(prev_mod = tarena_strndup(a, (const char *)ms, (size_t)(m - 1))))
-				return trec_errf(err, -ENOMEM, KIND ": out of memory");
+				return rec_oom(KIND, err);
 		}
 		e->module = prev_mod;
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = k;
 	return 0;
 }

@@ -5,8 +5,8 @@
  *   uvarint cpu, uvarint type, uvarint reason (1..4), uvarint count
  */
 #include <errno.h>
-#include <inttypes.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "loss"
@@ -37,15 +37,12 @@ int trec_loss_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 		     struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_loss *l = NULL;
-	if (count && !(l = tarena_alloc(a, (size_t)count * sizeof(*l))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_loss), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_loss *l = recs;
 
 	uint64_t prev_ts = 0;
 	for (uint32_t i = 0; i < count; i++) {
@@ -60,9 +57,8 @@ int trec_loss_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 		if (!valid_reason(e->reason))
 			return trec_errf(err, -EBADMSG, KIND " record %u: unknown reason %u", i, e->reason);
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = l;
 	return 0;
 }

@@ -15,9 +15,9 @@
  * "previous record" of record 0 is all zeros, path "", no build-id.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <string.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "maps"
@@ -65,40 +65,16 @@ int trec_map_encode(struct tbuf *out, const struct trec_map *m, size_t n)
 	return out->oom ? -ENOMEM : 0;
 }
 
-/* A length-prefixed string of at most max bytes, copied into the arena. */
-static int get_str(struct tcur *c, struct tarena *a, size_t max, const char **out, uint32_t i,
-		   const char *what, struct trec_err *err)
-{
-	uint64_t n = tcur_uvarint(c);
-	if (c->err)
-		return trec_errf(err, -EBADMSG, KIND " record %u: truncated before %s", i, what);
-	if (n > max)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes exceeds %zu", i, what, n,
-				 max);
-	const uint8_t *p = tcur_take(c, (size_t)n);
-	if (!p)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes runs past the end", i,
-				 what, n);
-	char *d = tarena_strndup(a, (const char *)p, (size_t)n);
-	if (!d)
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	*out = d;
-	return 0;
-}
-
 int trec_map_decode(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_map **out,
 		    struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_map *m = NULL;
-	if (count && !(m = tarena_alloc(a, (size_t)count * sizeof(*m))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_map), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_map *m = recs;
 
 	const struct trec_map zero = { .path = "" };
 	const struct trec_map *prev = &zero;
@@ -139,15 +115,14 @@ int trec_map_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
 		if (same & SAME_PATH) {
 			e->path = prev->path; /* shared arena string */
 		} else {
-			int r = get_str(&c, a, TREC_MAX_NAME, &e->path, i, "path", err);
+			int r = rec_get_str(KIND, &c, a, TREC_MAX_NAME, &e->path, NULL, i, "path", err);
 			if (r)
 				return r;
 		}
 		prev = e;
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = m;
 	return 0;
 }

@@ -9,9 +9,9 @@
  * bytes; BYTES <= TREC_MAX_BLOCK_RAW (a block cannot hold more anyway).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <string.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "meta"
@@ -80,47 +80,20 @@ int trec_meta_encode(struct tbuf *out, const struct trec_meta_kv *kv, size_t n)
 	return out->oom ? -ENOMEM : 0;
 }
 
-/* A length-prefixed string of at most max bytes, copied into the arena
- * with a NUL appended. */
-static int get_str(struct tcur *c, struct tarena *a, size_t max, const char **out, uint32_t *olen, uint32_t i,
-		   const char *what, struct trec_err *err)
-{
-	uint64_t n = tcur_uvarint(c);
-	if (c->err)
-		return trec_errf(err, -EBADMSG, KIND " record %u: truncated before %s", i, what);
-	if (n > max)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes exceeds %zu", i, what, n,
-				 max);
-	const uint8_t *p = tcur_take(c, (size_t)n);
-	if (!p)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes runs past the end", i,
-				 what, n);
-	char *d = tarena_strndup(a, (const char *)p, (size_t)n);
-	if (!d)
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	*out = d;
-	if (olen)
-		*olen = (uint32_t)n;
-	return 0;
-}
-
 int trec_meta_decode(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_meta_kv **out,
 		     struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_meta_kv *kv = NULL;
-	if (count && !(kv = tarena_alloc(a, (size_t)count * sizeof(*kv))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_meta_kv), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_meta_kv *kv = recs;
 
 	for (uint32_t i = 0; i < count; i++) {
 		struct trec_meta_kv *e = &kv[i];
-		int r = get_str(&c, a, TREC_MAX_NAME, &e->key, NULL, i, "key", err);
+		int r = rec_get_str(KIND, &c, a, TREC_MAX_NAME, &e->key, NULL, i, "key", err);
 		if (r)
 			return r;
 		e->type = tcur_u8(&c);
@@ -140,7 +113,8 @@ int trec_meta_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 			break;
 		}
 		case TREC_META_STR:
-			r = get_str(&c, a, TREC_MAX_NAME, &e->v.str.ptr, &e->v.str.len, i, "string value", err);
+			r = rec_get_str(KIND, &c, a, TREC_MAX_NAME, &e->v.str.ptr, &e->v.str.len, i,
+					"string value", err);
 			if (r)
 				return r;
 			if (memchr(e->v.str.ptr, 0, e->v.str.len))
@@ -148,7 +122,8 @@ int trec_meta_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 						 i, e->key);
 			break;
 		case TREC_META_BYTES:
-			r = get_str(&c, a, TREC_MAX_BLOCK_RAW, &e->v.str.ptr, &e->v.str.len, i, "bytes value", err);
+			r = rec_get_str(KIND, &c, a, TREC_MAX_BLOCK_RAW, &e->v.str.ptr, &e->v.str.len, i,
+					"bytes value", err);
 			if (r)
 				return r;
 			break;
@@ -160,9 +135,8 @@ int trec_meta_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 			return trec_errf(err, -EBADMSG, KIND " record %u (\"%.200s\"): value truncated or malformed", i,
 					 e->key);
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = kv;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "stacks"
@@ -61,15 +62,12 @@ int trec_stack_decode(const void *p, size_t len, uint32_t count, struct tarena *
 		      struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_stack *st = NULL;
-	if (count && !(st = tarena_alloc(a, (size_t)count * sizeof(*st))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_stack), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_stack *st = recs;
 
 	int64_t prev_id = 0;
 	for (uint32_t i = 0; i < count; i++) {
@@ -94,7 +92,7 @@ int trec_stack_decode(const void *p, size_t len, uint32_t count, struct tarena *
 		if (depth) {
 			uint64_t *ips = tarena_alloc(a, (size_t)depth * sizeof(*ips));
 			if (!ips)
-				return trec_errf(err, -ENOMEM, KIND ": out of memory");
+				return rec_oom(KIND, err);
 			get_ips(&c, ips, s->nkernel);
 			get_ips(&c, ips + s->nkernel, s->nuser);
 			if (c.err)
@@ -103,9 +101,8 @@ int trec_stack_decode(const void *p, size_t len, uint32_t count, struct tarena *
 			s->ips = ips;
 		}
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = st;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "syms"
@@ -97,27 +98,6 @@ int trec_dso_syms_encode(struct tbuf *out, const struct trec_dso_syms *d, size_t
 	return out->oom ? -ENOMEM : 0;
 }
 
-/* A length-prefixed string of at most max bytes, copied into the arena. */
-static int get_str(struct tcur *c, struct tarena *a, size_t max, const char **out, uint32_t i,
-		   const char *what, struct trec_err *err)
-{
-	uint64_t n = tcur_uvarint(c);
-	if (c->err)
-		return trec_errf(err, -EBADMSG, KIND " record %u: truncated before %s", i, what);
-	if (n > max)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes exceeds %zu", i, what, n,
-				 max);
-	const uint8_t *p = tcur_take(c, (size_t)n);
-	if (!p)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes runs past the end", i,
-				 what, n);
-	char *d = tarena_strndup(a, (const char *)p, (size_t)n);
-	if (!d)
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	*out = d;
-	return 0;
-}
-
 static int get_syms(struct tcur *c, struct tarena *a, struct trec_sym *syms, uint32_t n, uint32_t i,
 		    struct trec_err *err)
 {
@@ -131,7 +111,7 @@ static int get_syms(struct tcur *c, struct tarena *a, struct trec_sym *syms, uin
 		if (d > UINT64_MAX - prev_addr)
 			return trec_errf(err, -EBADMSG, KIND " record %u symbol %u: address overflows", i, k);
 		s->addr = prev_addr = prev_addr + d;
-		int r = get_str(c, a, TREC_MAX_NAME, &s->name, i, "symbol name", err);
+		int r = rec_get_str(KIND, c, a, TREC_MAX_NAME, &s->name, NULL, i, "symbol name", err);
 		if (r)
 			return r;
 	}
@@ -142,15 +122,12 @@ int trec_dso_syms_decode(const void *p, size_t len, uint32_t count, struct taren
 			 struct trec_dso_syms **out, struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_dso_syms *d = NULL;
-	if (count && !(d = tarena_alloc(a, (size_t)count * sizeof(*d))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_dso_syms), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_dso_syms *d = recs;
 
 	for (uint32_t i = 0; i < count; i++) {
 		struct trec_dso_syms *e = &d[i];
@@ -165,7 +142,7 @@ int trec_dso_syms_decode(const void *p, size_t len, uint32_t count, struct taren
 			return trec_errf(err, -EBADMSG, KIND " record %u: build-id runs past the end", i);
 		e->build_id_len = bl;
 		memcpy(e->build_id, b, bl);
-		int r = get_str(&c, a, TREC_MAX_NAME, &e->path, i, "path", err);
+		int r = rec_get_str(KIND, &c, a, TREC_MAX_NAME, &e->path, NULL, i, "path", err);
 		if (r)
 			return r;
 		e->load_bias = tcur_uvarint(&c);
@@ -179,15 +156,14 @@ int trec_dso_syms_decode(const void *p, size_t len, uint32_t count, struct taren
 		if (ns) {
 			struct trec_sym *s = tarena_alloc(a, (size_t)ns * sizeof(*s));
 			if (!s)
-				return trec_errf(err, -ENOMEM, KIND ": out of memory");
+				return rec_oom(KIND, err);
 			if ((r = get_syms(&c, a, s, e->nsyms, i, err)))
 				return r;
 			e->syms = s;
 		}
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = d;
 	return 0;
 }

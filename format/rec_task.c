@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "rec_common.h"
 #include "records.h"
 
 #define KIND "tasks"
@@ -70,49 +71,16 @@ int trec_task_encode(struct tbuf *out, const struct trec_task *t, size_t n)
 	return out->oom ? -ENOMEM : 0;
 }
 
-/* A length-prefixed string of at most max bytes, copied into the arena. */
-static int get_str(struct tcur *c, struct tarena *a, size_t max, const char **out, uint32_t i,
-		   const char *what, struct trec_err *err)
-{
-	uint64_t n = tcur_uvarint(c);
-	if (c->err)
-		return trec_errf(err, -EBADMSG, KIND " record %u: truncated before %s", i, what);
-	if (n > max)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes exceeds %zu", i, what, n,
-				 max);
-	const uint8_t *p = tcur_take(c, (size_t)n);
-	if (!p)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes runs past the end", i,
-				 what, n);
-	char *d = tarena_strndup(a, (const char *)p, (size_t)n);
-	if (!d)
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	*out = d;
-	return 0;
-}
-
-/* v + d must land in [0, UINT32_MAX]. */
-static int add_u32(int64_t v, int64_t d, uint32_t *out)
-{
-	if (d < -v || d > (int64_t)UINT32_MAX - v)
-		return -1;
-	*out = (uint32_t)(v + d);
-	return 0;
-}
-
 int trec_task_decode(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_task **out,
 		     struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	struct trec_task *t = NULL;
-	if (count && !(t = tarena_alloc(a, (size_t)count * sizeof(*t))))
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, len ? p : "", len);
+	int rc = rec_begin(KIND, p, len, count, MIN_BYTES, sizeof(struct trec_task), a, &recs, &c, err);
+	if (rc)
+		return rc;
+	struct trec_task *t = recs;
 
 	uint64_t prev_ts = 0;
 	for (uint32_t i = 0; i < count; i++) {
@@ -127,7 +95,7 @@ int trec_task_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 			return trec_errf(err, -EBADMSG, KIND " record %u: truncated or malformed", i);
 		if (!valid_kind(e->kind))
 			return trec_errf(err, -EBADMSG, KIND " record %u: unknown kind %u", i, e->kind);
-		if (add_u32(e->pid, dtid, &e->tid))
+		if (rec_add_u32(e->pid, dtid, &e->tid))
 			return trec_errf(err, -EBADMSG, KIND " record %u: tid out of range", i);
 		if (has & ~HAS_ALL)
 			return trec_errf(err, -EBADMSG, KIND " record %u: unknown field bits 0x%02x", i,
@@ -136,7 +104,7 @@ int trec_task_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 			e->ppid = (uint32_t)tcur_uvarint_max(&c, UINT32_MAX);
 		if (has & HAS_PTID) {
 			int64_t d = tcur_svarint(&c);
-			if (!c.err && add_u32(e->ppid, d, &e->ptid))
+			if (!c.err && rec_add_u32(e->ppid, d, &e->ptid))
 				return trec_errf(err, -EBADMSG, KIND " record %u: ptid out of range", i);
 		}
 		if (has & HAS_EXIT) {
@@ -149,14 +117,14 @@ int trec_task_decode(const void *p, size_t len, uint32_t count, struct tarena *a
 		if (c.err)
 			return trec_errf(err, -EBADMSG, KIND " record %u: truncated or malformed", i);
 		e->comm = e->filename = "";
-		if ((has & HAS_COMM) && (r = get_str(&c, a, COMM_MAX, &e->comm, i, "comm", err)))
+		if ((has & HAS_COMM) && (r = rec_get_str(KIND, &c, a, COMM_MAX, &e->comm, NULL, i, "comm", err)))
 			return r;
-		if ((has & HAS_FILE) && (r = get_str(&c, a, TREC_MAX_NAME, &e->filename, i, "filename", err)))
+		if ((has & HAS_FILE) &&
+		    (r = rec_get_str(KIND, &c, a, TREC_MAX_NAME, &e->filename, NULL, i, "filename", err)))
 			return r;
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = t;
 	return 0;
 }

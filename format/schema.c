@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rec_common.h"
 #include "schema.h"
 #include "trec_format.h"
 
@@ -408,33 +409,12 @@ int trec_schema_encode(struct tbuf *out, const struct trec_schema *s, size_t n)
 #define SCHEMA_MIN_BYTES 7
 #define FIELD_MIN_BYTES 8
 
-/* A length-prefixed string of at most max bytes, copied into the arena. */
-static int get_str(struct tcur *c, struct tarena *a, size_t max, const char **out, uint32_t i,
-		   const char *what, struct trec_err *err)
-{
-	uint64_t n = tcur_uvarint(c);
-	if (c->err)
-		return trec_errf(err, -EBADMSG, KIND " record %u: truncated before %s", i, what);
-	if (n > max)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes exceeds %zu", i, what, n,
-				 max);
-	const uint8_t *p = tcur_take(c, (size_t)n);
-	if (!p)
-		return trec_errf(err, -EBADMSG, KIND " record %u: %s of %" PRIu64 " bytes runs past the end", i,
-				 what, n);
-	char *d = tarena_strndup(a, (const char *)p, (size_t)n);
-	if (!d)
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	*out = d;
-	return 0;
-}
-
 static int decode_field(struct tcur *c, struct tarena *a, struct trec_field *f, int64_t *prev_end, uint32_t i,
 			struct trec_err *err)
 {
 	int r;
-	if ((r = get_str(c, a, TREC_MAX_NAME, &f->name, i, "field name", err)) ||
-	    (r = get_str(c, a, TREC_MAX_NAME, &f->ctype, i, "field ctype", err)))
+	if ((r = rec_get_str(KIND, c, a, TREC_MAX_NAME, &f->name, NULL, i, "field name", err)) ||
+	    (r = rec_get_str(KIND, c, a, TREC_MAX_NAME, &f->ctype, NULL, i, "field ctype", err)))
 		return r;
 	f->kind = (uint32_t)tcur_uvarint_max(c, UINT32_MAX);
 	f->flags = (uint32_t)tcur_uvarint_max(c, UINT32_MAX);
@@ -458,27 +438,20 @@ int trec_schema_decode(const void *p, size_t len, uint32_t count, struct tarena 
 		       struct trec_schema **out, struct trec_err *err)
 {
 	struct tcur c;
+	void *recs;
 	*out = NULL;
-	if (!p && len)
-		return trec_errf(err, -EINVAL, KIND ": NULL payload");
-	if (count > len / SCHEMA_MIN_BYTES)
-		return trec_errf(err, -EBADMSG, KIND ": %u records cannot fit in %zu bytes", count, len);
-	if (!count) {
-		if (len)
-			return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after 0 records", len);
-		return 0;
-	}
-	struct trec_schema *s = tarena_alloc(arena, (size_t)count * sizeof(*s));
-	if (!s)
-		return trec_errf(err, -ENOMEM, KIND ": out of memory");
-	tcur_init(&c, p, len);
+	int rc = rec_begin(KIND, p, len, count, SCHEMA_MIN_BYTES, sizeof(struct trec_schema), arena, &recs, &c,
+			   err);
+	if (rc)
+		return rc;
+	struct trec_schema *s = recs;
 
 	for (uint32_t i = 0; i < count; i++) {
 		struct trec_schema *sc = &s[i];
 		int r;
 		sc->id = (uint32_t)tcur_uvarint_max(&c, UINT32_MAX);
-		if ((r = get_str(&c, arena, TREC_MAX_NAME, &sc->name, i, "name", err)) ||
-		    (r = get_str(&c, arena, TREC_MAX_NAME, &sc->probe, i, "probe", err)))
+		if ((r = rec_get_str(KIND, &c, arena, TREC_MAX_NAME, &sc->name, NULL, i, "name", err)) ||
+		    (r = rec_get_str(KIND, &c, arena, TREC_MAX_NAME, &sc->probe, NULL, i, "probe", err)))
 			return r;
 		sc->flags = (uint32_t)tcur_uvarint_max(&c, UINT32_MAX);
 		sc->fixed_size = (uint32_t)tcur_uvarint_max(&c, UINT32_MAX);
@@ -495,7 +468,7 @@ int trec_schema_decode(const void *p, size_t len, uint32_t count, struct tarena 
 		if (nf) {
 			struct trec_field *f = tarena_alloc(arena, (size_t)nf * sizeof(*f));
 			if (!f)
-				return trec_errf(err, -ENOMEM, KIND ": out of memory");
+				return rec_oom(KIND, err);
 			int64_t prev_end = 0;
 			for (uint32_t k = 0; k < nf; k++)
 				if ((r = decode_field(&c, arena, &f[k], &prev_end, i, err)))
@@ -506,9 +479,8 @@ int trec_schema_decode(const void *p, size_t len, uint32_t count, struct tarena 
 		if (trec_schema_validate(sc, &verr))
 			return trec_errf(err, -EBADMSG, KIND " record %u: %s", i, verr.msg);
 	}
-	if (tcur_left(&c))
-		return trec_errf(err, -EBADMSG, KIND ": %zu bytes of trailing garbage after %u records",
-				 tcur_left(&c), count);
+	if ((rc = rec_end(KIND, &c, count, err)))
+		return rc;
 	*out = s;
 	return 0;
 }
