@@ -744,6 +744,8 @@ struct trec_event_iter {
 	struct cursor **spare;
 	uint32_t nspare;
 	struct cursor *single; /* unordered mode */
+	struct cursor *run;    /* heap[0] while it leads (see trec_event_iter_next) */
+	uint64_t run_limit;
 };
 
 static int cur_less(const struct cursor *a, const struct cursor *b)
@@ -935,6 +937,32 @@ int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, stru
 	if (it->o.unordered)
 		return next_unordered(it, ev, err);
 	for (;;) {
+		/* A run: the top cursor keeps the lead while its events are
+		 * earlier than every other open cursor's and every unopened
+		 * block's start, so they are handed out without heap work. */
+		struct cursor *c = it->run;
+		if (c) {
+			if (c->pos < c->ev.n && c->ev.ts[c->pos] < it->run_limit) {
+				uint32_t i = c->pos++;
+				if (in_window(it, c->ev.ts[i])) {
+					trec_evblock_get(&c->ev, i, ev);
+					return 1;
+				}
+				continue;
+			}
+			it->run = NULL;
+			if (c->pos == c->ev.n) {
+				/* The event handed out last points into c: it stays
+				 * untouched in the spare list until a block is opened,
+				 * which happens only in a later call. */
+				it->heap[0] = it->heap[--it->nheap];
+				if (it->nheap)
+					heap_down(it, 0);
+				retire_cursor(it, c);
+			} else {
+				heap_down(it, 0);
+			}
+		}
 		/* Open every block that starts no later than the earliest pending
 		 * event: only then is that event the global minimum. */
 		while (it->next < it->norder && it->nheap < MAX_OPEN_CURSORS) {
@@ -945,29 +973,32 @@ int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, stru
 					break;
 			}
 			int rc;
-			struct cursor *c = open_cursor(it, it->order[it->next++], &rc, err);
+			struct cursor *nc = open_cursor(it, it->order[it->next++], &rc, err);
 			if (rc < 0)
 				return rc;
-			if (c) {
-				it->heap[it->nheap++] = c;
+			if (nc) {
+				it->heap[it->nheap++] = nc;
 				heap_up(it, it->nheap - 1);
 			}
 		}
 		if (!it->nheap)
 			return 0;
-		struct cursor *c = it->heap[0];
-		uint32_t i = c->pos++;
-		if (c->pos == c->ev.n) {
-			/* Hand out the event before the cursor's memory is recycled:
-			 * the cursor stays in the spare list, its arrays untouched,
-			 * until the next call opens a block. */
-			it->heap[0] = it->heap[--it->nheap];
-			if (it->nheap)
-				heap_down(it, 0);
-			retire_cursor(it, c);
-		} else {
-			heap_down(it, 0);
+		c = it->heap[0];
+		uint64_t limit = UINT64_MAX;
+		for (uint32_t k = 1; k <= 2 && k < it->nheap; k++) {
+			const struct cursor *o = it->heap[k];
+			if (o->ev.ts[o->pos] < limit)
+				limit = o->ev.ts[o->pos];
 		}
+		if (it->next < it->norder) {
+			uint64_t f = it->r->blocks[it->order[it->next]].h.first_ts;
+			if (f < limit)
+				limit = f;
+		}
+		it->run = c;
+		it->run_limit = limit;
+		/* c is the minimum now: its current event goes out whatever the limit. */
+		uint32_t i = c->pos++;
 		if (in_window(it, c->ev.ts[i])) {
 			trec_evblock_get(&c->ev, i, ev);
 			return 1;
