@@ -74,54 +74,6 @@ struct opts {
 	char **argv;
 };
 
-/* ---- target set (side-band filtering for -p / CMD) -------------------- */
-
-struct pidset {
-	uint32_t *slot;
-	uint32_t cap, n;
-};
-
-static int pidset_has(const struct pidset *s, uint32_t pid)
-{
-	if (!s->cap)
-		return 0;
-	for (uint32_t i = pid * 2654435761u & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->slot[i])
-			return 0;
-		if (s->slot[i] == pid)
-			return 1;
-	}
-}
-
-static int pidset_add(struct pidset *s, uint32_t pid)
-{
-	if (!pid || pidset_has(s, pid))
-		return 0;
-	if ((s->n + 1) * 2 > s->cap) {
-		uint32_t cap = s->cap ? s->cap * 2 : 256;
-		uint32_t *n = calloc(cap, sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < s->cap; i++) {
-			if (!s->slot[i])
-				continue;
-			uint32_t j = s->slot[i] * 2654435761u & (cap - 1);
-			while (n[j])
-				j = (j + 1) & (cap - 1);
-			n[j] = s->slot[i];
-		}
-		free(s->slot);
-		s->slot = n;
-		s->cap = cap;
-	}
-	uint32_t j = pid * 2654435761u & (s->cap - 1);
-	while (s->slot[j])
-		j = (j + 1) & (s->cap - 1);
-	s->slot[j] = pid;
-	s->n++;
-	return 0;
-}
-
 /* ---- the run ------------------------------------------------------------ */
 
 struct run {
@@ -133,7 +85,6 @@ struct run {
 	struct sideband *sb;
 	struct buildid_cache *bic;
 	int filtering;
-	struct pidset targets;
 	pid_t child;
 	int child_status;
 	int child_done;
@@ -227,15 +178,18 @@ static int write_preamble(struct run *r, struct trec_err *err)
 	if (e)
 		return err && err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", r->path, strerror(-e));
 
+	/* The snapshot covers the initial targets (-p, or the paused command);
+	 * later descendants come from the side-band. */
 	pid_t *pids = NULL;
 	size_t npids = 0;
 	if (r->filtering) {
-		pids = calloc(r->targets.n ? r->targets.n : 1, sizeof(*pids));
+		pids = calloc(o->npids + 1, sizeof(*pids));
 		if (!pids)
 			return trec_errf(err, -ENOMEM, "out of memory");
-		for (uint32_t i = 0; i < r->targets.cap; i++)
-			if (r->targets.slot[i])
-				pids[npids++] = (pid_t)r->targets.slot[i];
+		memcpy(pids, o->pids, o->npids * sizeof(*pids));
+		npids = o->npids;
+		if (r->child)
+			pids[npids++] = r->child;
 	}
 	struct procfs_opts po = { .sz = sizeof(po), .ts = mono_ns(), .pids = pids, .npids = npids,
 				  .exec_maps_only = 1, .bic = r->bic };
@@ -615,10 +569,6 @@ static int run_record(struct opts *o)
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	signal(SIGPIPE, SIG_IGN);
 
-	for (size_t i = 0; i < o->npids; i++)
-		if ((e = pidset_add(&r.targets, (uint32_t)o->pids[i])) < 0)
-			goto fail_errno;
-
 	const char *out = o->output;
 	char first[4200];
 	if (o->switch_size || o->switch_ns) {
@@ -644,13 +594,14 @@ static int run_record(struct opts *o)
 		sigprocmask(SIG_BLOCK, &mask, NULL);
 		if (e)
 			goto fail_specs;
-		pidset_add(&r.targets, (uint32_t)r.child);
 	}
-	for (uint32_t i = 0; i < r.targets.cap; i++)
-		if (r.targets.slot[i] && (e = tp_capture_add_target(r.cap, r.targets.slot[i])) < 0) {
-			trec_errf(&err, e, "adding target %u: %s", r.targets.slot[i], strerror(-e));
+	for (size_t i = 0; i <= o->npids; i++) {
+		pid_t t = i < o->npids ? o->pids[i] : r.child;
+		if (t > 0 && (e = tp_capture_add_target(r.cap, (uint32_t)t)) < 0) {
+			trec_errf(&err, e, "adding target %d: %s", (int)t, strerror(-e));
 			goto fail_specs;
 		}
+	}
 	e = buildid_cache_new(&r.bic);
 	if (e)
 		goto fail_errno;
@@ -752,7 +703,6 @@ out:
 	sideband_close(r.sb);
 	tp_capture_close(r.cap);
 	buildid_cache_free(r.bic);
-	free(r.targets.slot);
 	free(specs);
 	return rc;
 }
@@ -783,9 +733,14 @@ static int parse_pids(const char *arg, struct opts *o)
 			free(dup);
 			return -ESRCH;
 		}
-		/* -p takes a thread id too (perf does): trace its process. */
+		/* -p takes a thread id too (perf does): trace its process, once. */
 		int tgid = procfs_tgid((pid_t)v);
-		o->pids[o->npids++] = tgid > 0 ? tgid : (pid_t)v;
+		pid_t p = tgid > 0 ? tgid : (pid_t)v;
+		int dup_pid = 0;
+		for (size_t k = 0; k < o->npids; k++)
+			dup_pid |= o->pids[k] == p;
+		if (!dup_pid)
+			o->pids[o->npids++] = p;
 	}
 	free(dup);
 	return 0;
