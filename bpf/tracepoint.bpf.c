@@ -13,30 +13,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "common.bpf.h"
 #include "filter_prog.h"
-#include "trec_bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Set before load; the verifier prunes what they turn off. */
-const volatile bool filter_pids = false;
-/* The recorder's own process: its draining would otherwise trace itself. */
-const volatile __u32 self_tgid = 0;
-
-/* One ring buffer per CPU: producers never share a lock across CPUs.
- * This is only the template; user space creates each CPU's ring with the
- * size asked for (the kernel does not require inner maps to match in size). */
-struct ring {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1); /* resized to the number of possible CPUs */
-	__type(key, __u32);
-	__array(values, struct ring);
-} rings SEC(".maps");
+/* -g: every event carries its kernel and user stacks. */
+const volatile bool with_stacks = false;
 
 /* Capture configuration per event type id. */
 struct {
@@ -53,31 +36,8 @@ struct {
 	__type(value, struct trec_filter_prog);
 } filters SEC(".maps");
 
-/* Records that found no room, per type, per CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
-
-/* Thread groups being traced (-p, -- CMD and their descendants). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
-
 /* Descendants that could not be added because targets was full. */
 __u64 targets_full = 0;
-
-static __always_inline void count_lost(__u32 type)
-{
-	__u64 *n = bpf_map_lookup_elem(&lost, &type);
-	if (n)
-		*n += 1;
-}
 
 /* End of the dynamic data a __data_loc/__rel_loc field points at. */
 static __always_inline __u32 dyn_end(void *ctx, __u16 off, __u8 rel)
@@ -91,26 +51,18 @@ static __always_inline __u32 dyn_end(void *ctx, __u16 off, __u8 rel)
 	return start + (loc >> 16);
 }
 
-/* Per-CPU scratch record for filtered events: the filter runs on a copy
- * before anything is reserved, in one place (the verifier checks the
- * filter loop once instead of once per size class). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u8[TREC_REC_MAX]);
-} scratch SEC(".maps");
-
-/* Header of a record about to be committed. */
-static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size, __u64 id)
+/*
+ * The kernel hands tracepoint programs the record with its first 8 bytes
+ * (the common fields) overwritten by a pt_regs pointer. Put back what can
+ * be known: common_type (the tracepoint id) and common_pid; the irq flags
+ * and preempt count are not available to BPF and read 0 (docs/RECORD.md).
+ */
+static __always_inline void fix_common(__u8 *payload, const struct trec_tp_cfg *cfg, __u64 id)
 {
-	struct trec_rec *h = (struct trec_rec *)rec;
-	h->ts = bpf_ktime_get_ns();
-	h->pid = id >> 32;
-	h->tid = (__u32)id;
-	h->type = (__u16)type;
-	h->flags = 0;
-	h->size = (__u32)size;
+	*(__u16 *)payload = (__u16)cfg->tp_id;
+	payload[2] = 0;
+	payload[3] = 0;
+	*(__u32 *)(payload + 4) = (__u32)id;
 }
 
 /*
@@ -118,8 +70,8 @@ static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size, __u64 
  * `rec` (capacity `cap`, a constant at each call site so the verifier
  * knows every bound). Returns the payload size, or -1.
  */
-static __always_inline long fill(void *ctx, __u32 type, __u64 total, __u8 *rec, const __u64 cap,
-				 __u64 id)
+static __always_inline long fill(void *ctx, const struct trec_tp_cfg *cfg, __u32 type, __u64 total,
+				 __u8 *rec, const __u64 cap, __u64 id)
 {
 	/* 64-bit sizes: 32-bit ones get zero-extended into fresh registers
 	 * whose bounds the verifier does not connect to the checks. */
@@ -127,8 +79,9 @@ static __always_inline long fill(void *ctx, __u32 type, __u64 total, __u8 *rec, 
 	if (total > room)
 		return -1;
 	barrier_var(total);
-	if (bpf_probe_read_kernel(rec + sizeof(struct trec_rec), total, ctx))
+	if (total < 8 || bpf_probe_read_kernel(rec + sizeof(struct trec_rec), total, ctx))
 		return -1;
+	fix_common(rec + sizeof(struct trec_rec), cfg, id);
 	set_header(rec, type, total, id);
 	return (long)total;
 }
@@ -142,8 +95,6 @@ struct str_run {
 	__u64 pos;
 	__u32 trunc;
 };
-
-#define SCRATCH_ROOM (TREC_REC_MAX - sizeof(struct trec_rec))
 
 static long str_step(__u32 i, void *arg)
 {
@@ -180,14 +131,15 @@ static __always_inline long fill_scratch(void *ctx, const struct trec_tp_cfg *cf
 {
 	__u8 *payload = buf + sizeof(struct trec_rec);
 	if (!cfg->nstr)
-		return fill(ctx, type, total, buf, TREC_REC_MAX, id);
+		return fill(ctx, cfg, type, total, buf, TREC_REC_MAX, id);
 	/* Layout of trec_bpf.h: record, data_loc slots, truncation mask, strings. */
 	__u64 fixed = cfg->fixed_size;
 	if (fixed > TREC_STR_FIXED_MAX)
 		return -1;
 	barrier_var(fixed);
-	if (bpf_probe_read_kernel(payload, fixed, ctx))
+	if (fixed < 8 || bpf_probe_read_kernel(payload, fixed, ctx))
 		return -1;
+	fix_common(payload, cfg, id);
 	__u64 nstr = cfg->nstr > TREC_MAX_STR_ARGS ? TREC_MAX_STR_ARGS : cfg->nstr;
 	struct str_run sr = { .ctx = ctx, .payload = payload, .cfg = cfg, .fixed = fixed,
 			      .pos = fixed + TREC_STR_SLOTS(nstr) };
@@ -199,14 +151,6 @@ static __always_inline long fill_scratch(void *ctx, const struct trec_tp_cfg *cf
 	*(__u32 *)(payload + fixed + 4 * nstr) = sr.trunc;
 	set_header(buf, type, sr.pos, id);
 	return (long)sr.pos;
-}
-
-/* Wake the consumer only when a good amount is waiting: it polls anyway,
- * and a wakeup per event would cost more than the event. */
-static __always_inline __u64 wakeup_flags(void *rb)
-{
-	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > TREC_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
 }
 
 /* The filter program runs under bpf_loop: the verifier checks one step
@@ -273,6 +217,13 @@ static __noinline int emit_slow(void *ctx, const struct trec_tp_cfg *cfg, __u32 
 			return 0;
 	}
 	__u64 out = sizeof(struct trec_rec) + (__u64)size;
+	if (with_stacks) {
+		out = append_stacks(ctx, buf, (__u64)size);
+		if (!out) {
+			count_lost(type);
+			return 0;
+		}
+	}
 	if (out > TREC_REC_MAX)
 		return 0;
 	barrier_var(out);
@@ -288,7 +239,7 @@ static __noinline int emit_slow(void *ctx, const struct trec_tp_cfg *cfg, __u32 
 			count_lost(type);                                          \
 			return 0;                                                  \
 		}                                                                  \
-		if (fill(ctx, type, total, rec, (N), id) < 0) {                    \
+		if (fill(ctx, cfg, type, total, rec, (N), id) < 0) {               \
 			bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);                \
 			count_lost(type);                                          \
 			return 0;                                                  \
@@ -301,10 +252,7 @@ SEC("tracepoint")
 int trec_tp(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	if (tgid == self_tgid)
-		return 0;
-	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid))
+	if (!wanted(id))
 		return 0;
 	__u32 type = (__u32)bpf_get_attach_cookie(ctx);
 	const struct trec_tp_cfg *cfg = bpf_map_lookup_elem(&tp_cfg, &type);
@@ -325,7 +273,7 @@ int trec_tp(void *ctx)
 		if (end > total)
 			total = end;
 	}
-	if (cfg->has_filter || cfg->nstr)
+	if (with_stacks || cfg->has_filter || cfg->nstr)
 		return emit_slow(ctx, cfg, type, total, id);
 	__u64 need = total + sizeof(struct trec_rec);
 

@@ -33,6 +33,17 @@ typedef uint64_t trec_u64;
  * below it the consumer's periodic poll collects (fewer wakeups). */
 #define TREC_WAKEUP_BYTES (256 * 1024)
 
+/* Stacks: frames per side, as perf's default kernel.perf_event_max_stack. */
+#define TREC_MAX_STACK 127
+
+/* trec_rec.flags */
+#define TREC_RECF_STACK 0x1 /* a struct trec_stack_tail follows the payload */
+
+/* trec_stack_tail.flags: a side that could not be captured (counted as
+ * stack loss, never dropped silently). */
+#define TREC_STACKF_KLOST 0x1
+#define TREC_STACKF_ULOST 0x2
+
 /* One record in a ring buffer. The CPU is the ring's. */
 struct trec_rec {
 	trec_u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -43,6 +54,16 @@ struct trec_rec {
 	trec_u32 size;  /* payload bytes after this header */
 };
 
+/* After the payload, at offset sizeof(trec_rec) + TREC_ALIGN8(size):
+ * kernel frames then user frames, leaf first. */
+struct trec_stack_tail {
+	trec_u16 nkernel;
+	trec_u16 nuser;
+	trec_u32 flags;
+	/* trec_u64 ips[nkernel + nuser] */
+};
+#define TREC_ALIGN8(x) (((x) + 7u) & ~7u)
+
 /* How to capture one tracepoint (indexed by event type id). */
 struct trec_tp_cfg {
 	trec_u32 fixed_size;  /* bytes of the tracepoint's fixed record */
@@ -52,6 +73,7 @@ struct trec_tp_cfg {
 	trec_u8 dyn_rel[TREC_MAX_DYN_FIELDS];  /* 1 for __rel_loc */
 	trec_u16 str_ptr_off[TREC_MAX_STR_ARGS]; /* offset of each `const char *` argument */
 	trec_u32 has_filter;  /* a filter program is in the filters map at this index */
+	trec_u32 tp_id;       /* the tracepoint's tracefs id: its records' common_type */
 };
 
 /*

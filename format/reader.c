@@ -1064,7 +1064,8 @@ int trec_reader_totals(struct trec_reader *r, const struct trec_totals **t, stru
 		size_t nl;
 		rc = trec_reader_losses(r, &l, &nl, err);
 		for (size_t i = 0; rc == 0 && i < nl; i++)
-			tt->lost += l[i].count;
+			if (l[i].reason != TREC_LOSS_STACK) /* the event itself was kept */
+				tt->lost += l[i].count;
 	}
 	if (rc == 0) {
 		for (uint32_t k = 0; k <= TREC_MAX_TYPE_ID; k++)

@@ -88,7 +88,7 @@ int trec_reader_losses(struct trec_reader *r, const struct trec_loss **l, size_t
 /* Totals: from the index when present, else by decoding every events block. */
 struct trec_totals {
 	uint64_t events;
-	uint64_t lost;
+	uint64_t lost;     /* events lost (loss records but for reason TREC_LOSS_STACK) */
 	uint64_t first_ts, last_ts;
 	uint32_t ntypes;
 	struct trec_type_count *types; /* owned by the reader */

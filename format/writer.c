@@ -1016,7 +1016,8 @@ int trec_writer_add_loss(struct trec_writer *w, const struct trec_loss *l)
 	int r = batch_push(&w->loss, l, l->ts, 1);
 	if (r)
 		return r;
-	w->lost += l->count;
+	if (l->reason != TREC_LOSS_STACK) /* the event itself was kept */
+		w->lost += l->count;
 	if (w->loss.n >= BATCH_RECORDS)
 		r = seal_batch(w, &w->loss);
 	return r ? r : w->err;

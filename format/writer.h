@@ -72,7 +72,7 @@ int trec_writer_flush(struct trec_writer *w);
 
 struct trec_writer_stats {
 	uint64_t events;
-	uint64_t lost;        /* sum of loss records added */
+	uint64_t lost;        /* events lost: loss records added, but for stack-only losses */
 	uint64_t blocks;
 	uint64_t raw_bytes;   /* encoded payload bytes before zstd */
 	uint64_t file_bytes;  /* bytes in the file so far */

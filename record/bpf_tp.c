@@ -9,10 +9,10 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_tp.h"
-#include "tracepoint.skel.h"
+#include "tracepoint.skel.h" /* struct tracepoint_bpf */
 
 struct tp_capture {
-	struct tracepoint *skel;
+	struct tracepoint_bpf *skel;
 	uint32_t ncpus;
 	int *ring_fds;
 	struct bpf_link **links;
@@ -68,6 +68,8 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		return trec_errf(err, -ENOMEM, "out of memory");
 	c->specs = specs;
 	c->nspecs = n;
+	if (o && o->max_type)
+		c->max_type = o->max_type;
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].type > c->max_type)
 			c->max_type = specs[i].type;
@@ -88,20 +90,21 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	for (uint32_t i = 0; i < c->ncpus; i++)
 		c->ring_fds[i] = -1;
 
-	c->skel = tracepoint__open();
+	c->skel = tracepoint_bpf__open();
 	if (!c->skel) {
 		int e = -errno;
 		tp_capture_close(c);
 		return trec_errf(err, e, "opening the BPF object: %s", tp_bpf_advice(e));
 	}
-	struct tracepoint *s = c->skel;
+	struct tracepoint_bpf *s = c->skel;
 	s->rodata->filter_pids = o && o->filter_pids;
 	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->with_stacks = o && o->with_stacks;
 	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
 	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
 	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);
 	bpf_map__set_max_entries(s->maps.lost, c->max_type + 1);
-	int r = tracepoint__load(s);
+	int r = tracepoint_bpf__load(s);
 	if (r) {
 		tp_capture_close(c);
 		return trec_errf(err, r, "loading the BPF tracepoint program: %s", tp_bpf_advice(r));
@@ -140,6 +143,13 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	return 0;
 }
 
+void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds)
+{
+	fds->rings = bpf_map__fd(c->skel->maps.rings);
+	fds->lost = bpf_map__fd(c->skel->maps.lost);
+	fds->targets = bpf_map__fd(c->skel->maps.targets);
+}
+
 int tp_capture_add_target(struct tp_capture *c, uint32_t tgid)
 {
 	uint8_t one = 1;
@@ -154,7 +164,7 @@ int tp_capture_is_target(const struct tp_capture *c, uint32_t tgid)
 
 int tp_capture_attach(struct tp_capture *c, struct trec_err *err)
 {
-	struct tracepoint *s = c->skel;
+	struct tracepoint_bpf *s = c->skel;
 	c->links[c->nlinks] = bpf_program__attach(s->progs.trec_fork);
 	if (!c->links[c->nlinks]) {
 		int e = -errno;
@@ -217,7 +227,7 @@ void tp_capture_close(struct tp_capture *c)
 		for (uint32_t i = 0; i < c->ncpus; i++)
 			if (c->ring_fds[i] >= 0)
 				close(c->ring_fds[i]);
-	tracepoint__destroy(c->skel);
+	tracepoint_bpf__destroy(c->skel);
 	free(c->ring_fds);
 	free(c->links);
 	free(c->lost_buf);

@@ -26,7 +26,17 @@ struct tp_capture_opts {
 	size_t sz;
 	size_t ring_bytes; /* per CPU, a power of two >= page size; 0 = 4 MiB */
 	int filter_pids;   /* trace only the thread groups added as targets (and their children) */
+	int with_stacks;   /* -g: kernel and user stacks with every event */
+	uint32_t max_type; /* largest type id any program uses (0: the specs' largest) */
 };
+
+struct tp_capture;
+
+/* Maps the other programs (CPU sampling) share with the tracepoint one. */
+struct tp_shared_fds {
+	int rings, lost, targets;
+};
+void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds);
 
 struct tp_capture;
 

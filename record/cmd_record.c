@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include "bpf_profile.h"
 #include "consumer.h"
 #include "hostmeta.h"
 #include "plan.h"
@@ -51,6 +52,9 @@ static const struct cli_cmd record_cmd = {
 		"      --duration SECS      stop after this long (10, 1.5, 500ms, 2m)\n"
 		"      --max-size SIZE      stop when the file reaches SIZE (100M, 2G)\n"
 		"      --switch-output SIZE|TIME  start a new file (OUTPUT.<time>) every SIZE bytes or TIME\n"
+		"  -F, --freq HZ            sample on-CPU stacks HZ times a second on every CPU (cpu-clock;\n"
+		"                           -e cpu-clock alone samples at 99 Hz; -e cycles uses the PMU)\n"
+		"  -g, --call-graph         record kernel and user stacks with every event\n"
 		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
 		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
 		"  -q, --quiet              no progress line, no summary\n"
@@ -69,6 +73,10 @@ struct opts {
 	size_t npids;
 	uint64_t duration_ns, max_size, switch_size, switch_ns, ring_bytes;
 	int level;
+	/* CPU sampling (-F, -e cpu-clock, -e cycles) and stacks (-g) */
+	int profile, clock, stacks;
+	uint64_t freq;
+	struct trec_schema sample_schema;
 	char **cmd;
 	int argc;
 	char **argv;
@@ -81,6 +89,7 @@ struct run {
 	struct trec_writer *w;
 	char path[4096];
 	struct tp_capture *cap;
+	struct profile *prof;
 	struct consumer *con;
 	struct sideband *sb;
 	struct buildid_cache *bic;
@@ -175,6 +184,8 @@ static int write_preamble(struct run *r, struct trec_err *err)
 	tarena_free(&a);
 	for (size_t i = 0; !e && i < o->plan.n; i++)
 		e = trec_writer_add_schema(r->w, &o->plan.ev[i].schema);
+	if (!e && o->profile)
+		e = trec_writer_add_schema(r->w, &o->sample_schema);
 	if (e)
 		return err && err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", r->path, strerror(-e));
 
@@ -531,6 +542,17 @@ static void summary(struct run *r, double secs)
 			fprintf(stderr, "  (%llu lost)", (unsigned long long)lost);
 		fputc('\n', stderr);
 	}
+	if (r->o->profile) {
+		uint32_t t = r->o->sample_schema.id;
+		fprintf(stderr, "  %-40s %12llu", r->o->sample_schema.name,
+			(unsigned long long)consumer_type_events(r->con, t));
+		if (consumer_type_lost(r->con, t))
+			fprintf(stderr, "  (%llu lost)", (unsigned long long)consumer_type_lost(r->con, t));
+		fputc('\n', stderr);
+	}
+	if (cs.lost_stacks)
+		fprintf(stderr, "  %llu events kept without (part of) their stack (counted as stack loss)\n",
+			(unsigned long long)cs.lost_stacks);
 	if (sideband_lost(r->sb))
 		fprintf(stderr, "  process side-band: %llu records lost\n", (unsigned long long)sideband_lost(r->sb));
 	if (r->stop_reason && r->child == 0)
@@ -584,7 +606,9 @@ static int run_record(struct opts *o)
 		e = -ENOMEM;
 		goto fail_errno;
 	}
-	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = r.filtering };
+	uint32_t max_type = (uint32_t)o->plan.n + (o->profile ? 1 : 0);
+	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = r.filtering,
+				      .with_stacks = o->stacks, .max_type = max_type };
 	e = tp_capture_open(&r.cap, &co, specs, o->plan.n, &err);
 	if (e)
 		goto fail;
@@ -609,7 +633,7 @@ static int run_record(struct opts *o)
 	e = sideband_open(&r.sb, &so, &err);
 	if (e)
 		goto fail_specs;
-	e = consumer_new(&r.con, r.cap, r.w, (uint32_t)o->plan.n);
+	e = consumer_new(&r.con, r.cap, r.w, max_type);
 	if (e) {
 		trec_errf(&err, e, "setting up the ring buffer consumer: %s", strerror(-e));
 		goto fail_specs;
@@ -620,6 +644,13 @@ static int run_record(struct opts *o)
 	e = tp_capture_attach(r.cap, &err);
 	if (e)
 		goto fail_specs;
+	if (o->profile) {
+		struct profile_opts po = { .sz = sizeof(po), .freq = o->freq, .clock = o->clock,
+					   .type = o->sample_schema.id, .filter_pids = r.filtering };
+		e = profile_open(&r.prof, r.cap, &po, &err);
+		if (e)
+			goto fail_specs;
+	}
 	sideband_enable(r.sb);
 	r.start_ns = mono_ns();
 	if (o->cmd) {
@@ -638,6 +669,7 @@ static int run_record(struct opts *o)
 
 	/* Stop the probes first, then take everything they left behind. */
 	tp_capture_detach(r.cap);
+	profile_detach(r.prof);
 	sideband_disable(r.sb);
 	int e2 = consumer_drain(r.con);
 	struct sideband_cb cb = { .ctx = &r, .task = on_task, .map = on_map };
@@ -700,6 +732,7 @@ out:
 	if (err_fd >= 0)
 		close(err_fd);
 	consumer_free(r.con);
+	profile_close(r.prof);
 	sideband_close(r.sb);
 	tp_capture_close(r.cap);
 	buildid_cache_free(r.bic);
@@ -758,6 +791,7 @@ int cmd_record(int argc, char **argv)
 		{ "switch-output", required_argument, 0, O_SWITCH },
 		{ "buffer-size", required_argument, 0, 'm' }, { "mmap-pages", required_argument, 0, 'm' },
 		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
+		{ "freq", required_argument, 0, 'F' }, { "call-graph", no_argument, 0, 'g' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct opts o = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1, .argc = argc, .argv = argv };
@@ -766,7 +800,13 @@ int cmd_record(int argc, char **argv)
 
 	/* "+": stop at the first non-option, so `trec record -- cmd -x` and
 	 * `trec record cmd -x` both leave -x to the command. */
-	while ((ch = getopt_long(argc, argv, "+e:ap:o:fm:z:qh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+e:ap:o:fm:z:qhF:g", lo, NULL)) != -1) {
+		if (ch == 'e' && (!strcmp(optarg, "cpu-clock") || !strcmp(optarg, "cycles") ||
+				  !strcmp(optarg, "cpu-cycles"))) {
+			o.profile = 1;
+			o.clock = strcmp(optarg, "cpu-clock") ? PROFILE_CYCLES : PROFILE_CPU_CLOCK;
+			continue;
+		}
 		if (!have_plan && (ch == 'e' || ch == O_FILTER)) {
 			if (plan_init(&o.plan, &err)) {
 				cli_err(c, "%s", err.msg);
@@ -836,6 +876,14 @@ int cmd_record(int argc, char **argv)
 			break;
 		}
 		case 'q': o.quiet = 1; break;
+		case 'g': o.stacks = 1; break;
+		case 'F': {
+			uint64_t max = profile_max_freq();
+			if (cli_parse_u64(c, "-F", optarg, 1, max, &o.freq))
+				goto out; /* the message gives the range: kernel.perf_event_max_sample_rate */
+			o.profile = 1;
+			break;
+		}
 		case 'h':
 			cli_help(c);
 			rc = CLI_EXIT_OK;
@@ -855,6 +903,8 @@ int cmd_record(int argc, char **argv)
 		cli_usage_error(c, "-p and -a exclude each other");
 		goto out;
 	}
+	if (o.profile && !o.freq)
+		o.freq = 99; /* as the BCC tools: off the beat of 100 Hz timers */
 	if (!have_plan) {
 		if (plan_init(&o.plan, &err)) {
 			cli_err(c, "%s", err.msg);
@@ -862,11 +912,22 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 		have_plan = 1;
-		if (plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
+		if (!o.profile && plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
 			cli_err(c, "%s", err.msg);
 			rc = CLI_EXIT_ERROR;
 			goto out;
 		}
+	}
+	if (o.profile) {
+		static const struct trec_field period = { "period", "u64", TREC_F_UINT, 0, 0, 8, 1 };
+		static char probe[96];
+		snprintf(probe, sizeof(probe), "perf_event:%s:F=%llu",
+			 o.clock == PROFILE_CYCLES ? "hardware:cycles" : "software:cpu-clock",
+			 (unsigned long long)o.freq);
+		o.sample_schema = (struct trec_schema){
+			.id = (uint32_t)o.plan.n + 1, .name = o.clock == PROFILE_CYCLES ? "cycles" : "cpu-clock",
+			.probe = probe, .fixed_size = 8, .nfields = 1, .fields = &period,
+		};
 	}
 	rc = run_record(&o);
 out:

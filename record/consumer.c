@@ -23,10 +23,37 @@ struct consumer {
 	uint64_t *writer_drops;  /* [ncpus][max_type + 1], not yet reported */
 	uint64_t *ring_seen;     /* [ncpus][max_type + 1], BPF counter values already reported */
 	uint64_t *type_lost;     /* [max_type + 1], everything reported */
+	uint64_t *stack_lost;    /* [ncpus][max_type + 1], stacks not captured, not yet reported */
 	uint64_t *scratch;       /* [ncpus] */
 	int error;               /* first writer error, sticky */
 	struct consumer_stats st;
 };
+
+/* The stack tail after the payload: deduplicated into the stack table.
+ * A side the BPF program could not capture counts as stack loss. */
+static int add_stack(struct consumer *c, uint32_t cpu, const struct trec_rec *r, size_t size,
+		     uint32_t *id)
+{
+	size_t at = sizeof(*r) + TREC_ALIGN8((size_t)r->size);
+	const struct trec_stack_tail *t = (const void *)((const uint8_t *)r + at);
+	if (at + sizeof(*t) > size) {
+		c->st.bad_records++;
+		return 0;
+	}
+	size_t n = (size_t)t->nkernel + t->nuser;
+	if (n > 2 * TREC_MAX_STACK || at + sizeof(*t) + n * sizeof(uint64_t) > size) {
+		c->st.bad_records++;
+		return 0;
+	}
+	if (t->flags & (TREC_STACKF_KLOST | TREC_STACKF_ULOST))
+		c->stack_lost[(size_t)cpu * (c->max_type + 1) + r->type]++;
+	*id = 0;
+	if (!n)
+		return 0;
+	uint64_t ips[2 * TREC_MAX_STACK];
+	memcpy(ips, t + 1, n * sizeof(uint64_t)); /* ring memory is 8-aligned, but be exact */
+	return trec_writer_add_stack(c->w, ips, t->nkernel, t->nuser, id);
+}
 
 static int on_record(void *arg, void *data, size_t size)
 {
@@ -41,7 +68,13 @@ static int on_record(void *arg, void *data, size_t size)
 		.ts = r->ts, .cpu = rc->cpu, .pid = r->pid, .tid = r->tid, .type = r->type,
 		.size = r->size, .data = r + 1,
 	};
-	int e = trec_writer_add_event(c->w, &ev);
+	int e;
+	if (r->flags & TREC_RECF_STACK) {
+		e = add_stack(c, rc->cpu, r, size, &ev.stack_id);
+		if (e < 0)
+			goto fail;
+	}
+	e = trec_writer_add_event(c->w, &ev);
 	if (e == 0) {
 		c->st.events++;
 		c->st.bytes += sizeof(*r) + r->size;
@@ -52,6 +85,7 @@ static int on_record(void *arg, void *data, size_t size)
 		c->writer_drops[(size_t)rc->cpu * (c->max_type + 1) + r->type]++;
 		return 0;
 	}
+fail:
 	/* A write error (disk full): stop consuming; the caller stops the run. */
 	if (!c->error)
 		c->error = e;
@@ -75,8 +109,10 @@ int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writ
 	c->type_lost = calloc(nt, sizeof(uint64_t));
 	c->writer_drops = calloc(nt * c->ncpus, sizeof(uint64_t));
 	c->ring_seen = calloc(nt * c->ncpus, sizeof(uint64_t));
+	c->stack_lost = calloc(nt * c->ncpus, sizeof(uint64_t));
 	c->scratch = calloc(c->ncpus, sizeof(uint64_t));
-	if (!c->ctx || !c->type_events || !c->type_lost || !c->writer_drops || !c->ring_seen || !c->scratch) {
+	if (!c->ctx || !c->type_events || !c->type_lost || !c->writer_drops || !c->ring_seen || !c->scratch ||
+	    !c->stack_lost) {
 		consumer_free(c);
 		return -ENOMEM;
 	}
@@ -145,6 +181,15 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 				c->st.lost_ring += ring;
 				c->type_lost[t] += ring;
 			}
+			if (c->stack_lost[k]) {
+				l.reason = TREC_LOSS_STACK;
+				l.count = c->stack_lost[k];
+				r = trec_writer_add_loss(c->w, &l);
+				if (r)
+					return r;
+				c->st.lost_stacks += c->stack_lost[k];
+				c->stack_lost[k] = 0;
+			}
 			if (drops) {
 				l.reason = TREC_LOSS_WRITER;
 				l.count = drops;
@@ -185,6 +230,7 @@ void consumer_free(struct consumer *c)
 	free(c->type_lost);
 	free(c->writer_drops);
 	free(c->ring_seen);
+	free(c->stack_lost);
 	free(c->scratch);
 	free(c);
 }

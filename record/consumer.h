@@ -38,6 +38,7 @@ struct consumer_stats {
 	uint64_t bytes;         /* their size as the BPF side produced them (header + payload) */
 	uint64_t lost_ring;     /* BPF side could not reserve */
 	uint64_t lost_writer;   /* writer queue full */
+	uint64_t lost_stacks;   /* events kept without (part of) their stack */
 	uint64_t bad_records;   /* malformed ring records (a bug if ever nonzero) */
 };
 void consumer_stats(const struct consumer *c, struct consumer_stats *st);

@@ -73,6 +73,7 @@ static int build_schema(struct plan_event *e, uint32_t id, struct trec_err *err)
 	e->schema.nfields = nf;
 	memset(&e->cfg, 0, sizeof(e->cfg));
 	e->cfg.fixed_size = s->fixed_size;
+	e->cfg.tp_id = e->fmt.id;
 	for (uint32_t i = 0; i < s->nfields; i++) {
 		const struct trec_field *f = &s->fields[i];
 		if (f->kind != TREC_F_DATA_LOC && f->kind != TREC_F_REL_LOC)

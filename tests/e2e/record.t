@@ -17,7 +17,7 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 41
+plan 46
 
 # Counts events of a trace's `script --json` output with a Python predicate.
 jcount() { # FILE PREDICATE
@@ -50,6 +50,8 @@ for l in open(sys.argv[1]):
 check "the storm's events carry its comm" '[ -n "$STORM_PID" ]'
 n=$(jcount "$TAP_TMP/storm.json" "e['pid'] == $STORM_PID and e['fields']['id'] == 110")
 check "exactly 200000 getppid entries from the storm (got $n)" '[ "$n" = 200000 ]'
+n=$(jcount "$TAP_TMP/storm.json" "e['fields']['common_type'] != $(sed -n 's/^ID: //p' /sys/kernel/tracing/events/raw_syscalls/sys_enter/format) or e['fields']['common_pid'] != e['tid']")
+check "common_type and common_pid are restored in every event (bad: $n)" '[ "$n" = 0 ]'
 n=$(jcount "$TAP_TMP/storm.json" "e['pid'] != $STORM_PID")
 check "no event of any other process under -- CMD (got $n)" '[ "$n" = 0 ]'
 run "$TREC" info --json -i "$T"
@@ -213,3 +215,22 @@ check "SIGINT stops a system-wide recording with exit 0" '[ $RC -eq 0 ]'
 run "$TREC" info --json -i "$T"
 check "and the file is complete (index written)" \
 	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert not d[\"truncated\"] and d[\"events\"] > 0, d" "$OUT"'
+
+# ---- CPU sampling with stacks (-F), stacks on tracepoints (-g) ----------------------------
+T=$TAP_TMP/prof.data
+run "$TREC" record -q -F 499 -o "$T" -- "$SAMPLES/syscall_storm" -s 1
+check "record -F 499 -- storm exits 0" '[ $RC -eq 0 ]'
+"$TREC" script --json -i "$T" >"$TAP_TMP/prof.json"
+n=$(jcount "$TAP_TMP/prof.json" "e['event'] == 'cpu-clock' and e.get('stack_id', 0) > 0")
+m=$(wc -l <"$TAP_TMP/prof.json")
+# 499 Hz for 1 s on the CPU the storm keeps busy: ~499 samples, each with a stack.
+check "cpu-clock samples of the storm, all with stacks ($n of $m)" '[ "$n" -ge 350 ] && [ "$n" -le 600 ] && [ "$n" = "$m" ]'
+T=$TAP_TMP/g.data
+run "$TREC" record -q -g -e syscalls:sys_enter_openat -o "$T" -- "$SAMPLES/open_files" /etc/passwd
+"$TREC" script --json -i "$T" >"$TAP_TMP/g.json"
+n=$(jcount "$TAP_TMP/g.json" "e.get('stack_id', 0) == 0")
+m=$(wc -l <"$TAP_TMP/g.json")
+check "-g: every openat event carries a stack ($m events, $n without)" '[ $RC -eq 0 ] && [ "$m" -gt 0 ] && [ "$n" = 0 ]'
+run "$TREC" record -q -e cycles -o "$TAP_TMP/cycles.data" -- true
+check "-e cycles without a PMU: exit 1 with a message naming cpu-clock" \
+	'[ $RC -eq 1 ] && [[ $ERR == *cpu-clock* ]] || grep -q . /sys/bus/event_source/devices/cpu/events/cpu-cycles 2>/dev/null'

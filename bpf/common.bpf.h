@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What every trec BPF program shares: the per-CPU rings, the loss
+ * counters, the target set, the scratch record, and the helpers that
+ * stamp a record and append its stacks. Each program file includes this;
+ * user space creates the maps once (with the first program) and hands
+ * their fds to the others (bpf_map__reuse_fd), so all programs write into
+ * the same rings and count into the same counters.
+ */
+#ifndef TREC_COMMON_BPF_H
+#define TREC_COMMON_BPF_H
+
+#include "trec_bpf.h"
+
+/* Set before load; the verifier prunes what they turn off. */
+const volatile bool filter_pids = false;
+/* The recorder's own process: its draining would otherwise trace itself. */
+const volatile __u32 self_tgid = 0;
+
+/* One ring buffer per CPU: producers never share a lock across CPUs.
+ * This is only the template; user space creates each CPU's ring with the
+ * size asked for (the kernel does not require inner maps to match in size). */
+struct ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* resized to the number of possible CPUs */
+	__type(key, __u32);
+	__array(values, struct ring);
+} rings SEC(".maps");
+
+/* Records that found no room, per type, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Thread groups being traced (-p, -- CMD and their descendants). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* Per-CPU scratch record for events built before they are copied out:
+ * filtered ones, ones with strings, ones with stacks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8[TREC_REC_MAX]);
+} scratch SEC(".maps");
+
+#define SCRATCH_ROOM (TREC_REC_MAX - sizeof(struct trec_rec))
+
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &type);
+	if (n)
+		*n += 1;
+}
+
+/* Whether the current task is traced at all. */
+static __always_inline int wanted(__u64 id)
+{
+	__u32 tgid = id >> 32;
+	if (tgid == self_tgid)
+		return 0;
+	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	return 1;
+}
+
+/* Header of a record about to be committed. */
+static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size, __u64 id)
+{
+	struct trec_rec *h = (struct trec_rec *)rec;
+	h->ts = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->type = (__u16)type;
+	h->flags = 0;
+	h->size = (__u32)size;
+}
+
+/* Wake the consumer only when a good amount is waiting: it polls anyway,
+ * and a wakeup per event would cost more than the event. */
+static __always_inline __u64 wakeup_flags(void *rb)
+{
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > TREC_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+}
+
+#define PF_KTHREAD_FLAG 0x00200000
+
+/*
+ * Appends kernel and user stacks after a payload of `size` bytes in the
+ * scratch record `buf`, and marks the header. Returns the record's total
+ * length, or 0 when it does not fit. A side that cannot be captured is
+ * flagged in the tail (and counted by user space as stack loss).
+ */
+static __always_inline __u64 append_stacks(void *ctx, __u8 *buf, __u64 size)
+{
+	__u64 at = sizeof(struct trec_rec) + TREC_ALIGN8(size);
+	const __u64 frames = TREC_MAX_STACK * sizeof(__u64);
+	if (at > TREC_REC_MAX - sizeof(struct trec_stack_tail) - 2 * frames)
+		return 0;
+	barrier_var(at);
+	struct trec_stack_tail *t = (struct trec_stack_tail *)(buf + at);
+	__u8 *ips = buf + at + sizeof(*t);
+	t->flags = 0;
+	long nk = bpf_get_stack(ctx, ips, frames, 0);
+	if (nk < 0) {
+		t->flags |= TREC_STACKF_KLOST;
+		nk = 0;
+	}
+	nk &= 0xfff8; /* whole frames; also a bound for the verifier */
+	if (nk > frames)
+		nk = frames;
+	long nu = 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!(task->flags & PF_KTHREAD_FLAG)) {
+		nu = bpf_get_stack(ctx, ips + nk, frames, BPF_F_USER_STACK);
+		if (nu < 0) {
+			t->flags |= TREC_STACKF_ULOST;
+			nu = 0;
+		}
+		nu &= 0xfff8;
+		if (nu > frames)
+			nu = frames;
+	}
+	t->nkernel = (__u16)(nk / 8);
+	t->nuser = (__u16)(nu / 8);
+	((struct trec_rec *)buf)->flags |= TREC_RECF_STACK;
+	return at + sizeof(*t) + (__u64)nk + (__u64)nu;
+}
+
+#endif

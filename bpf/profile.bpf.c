@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * CPU sampling: a perf event per CPU (cpu-clock, or cycles where a PMU
+ * exists) runs this program at the sampling frequency; it writes one
+ * record per sample with the sample period and the kernel and user stacks
+ * of whatever was running, into the same per-CPU rings as every other
+ * trec program.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Event type id of the samples. */
+const volatile __u32 sample_type = 0;
+
+SEC("perf_event")
+int trec_profile(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!wanted(id))
+		return 0;
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
+	__u8 *buf = bpf_map_lookup_elem(&scratch, &zero);
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	if (!buf || !rb) {
+		count_lost(sample_type);
+		return 0;
+	}
+	*(__u64 *)(buf + sizeof(struct trec_rec)) = ctx->sample_period;
+	set_header(buf, sample_type, sizeof(__u64), id);
+	__u64 out = append_stacks(ctx, buf, sizeof(__u64));
+	if (!out || out > TREC_REC_MAX) {
+		count_lost(sample_type);
+		return 0;
+	}
+	barrier_var(out);
+	if (bpf_ringbuf_output(rb, buf, out, wakeup_flags(rb)))
+		count_lost(sample_type);
+	return 0;
+}

@@ -1,0 +1,1207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbol tables read at record time: ELF function symbols (with the
+ * .gnu_debugdata mini-debuginfo), kallsyms, perf JIT maps, and a cache
+ * that reads each DSO once. See symtab.h for the address arithmetic.
+ *
+ * Safety against hostile files, as in buildid.c:
+ *  - paths are opened O_PATH first and must be regular files before the
+ *    real open: opening a device node can have effects, a FIFO blocks;
+ *  - libelf runs in ELF_C_READ mode (pread, no mmap), so a file truncated
+ *    under us is a read error rather than SIGBUS, and libelf checks every
+ *    section against the file size before it allocates for it;
+ *  - names come from elf_strptr, which checks the offset and that the
+ *    string ends inside its section; we cut them at SYMTAB_MAX_NAME;
+ *  - symbol counts, the compressed and decompressed debugdata sizes and
+ *    the xz decoder's memory are capped.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <lzma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buildid.h"
+#include "symtab.h"
+
+/* Bounds the section walk of a file claiming an absurd number of them. */
+#define MAX_SECTIONS 65536
+#define MAX_PHDRS 65536
+/* Entries of one symbol table (all types, before filtering): 16M entries
+ * is 384 MiB of Elf64_Sym, far above any real binary. */
+#define MAX_TABLE_ENTRIES (16u << 20)
+/* Compressed .gnu_debugdata; real ones are tens to hundreds of KiB. */
+#define MAX_DEBUGDATA_IN (64u << 20)
+/* The xz decoder's own memory (dictionary): xz -9 needs 65 MiB. */
+#define XZ_MEMLIMIT (128u << 20)
+/* Executable segments remembered to bound symbol sizes. */
+#define MAX_EXEC_SEGS 16
+/* Bytes of a perf map read at most: node --perf-basic-prof maps grow
+ * for as long as the process runs. */
+#define MAX_PERFMAP_BYTES (256u << 20)
+
+/* ---- opening files ---------------------------------------------------------- */
+
+/* Opens path for reading if it is a regular file, without ever opening
+ * anything else (O_PATH reaches no driver and pins the inode that the
+ * checks and the reopen refer to). Returns the fd or a negative errno. */
+static int open_regular(const char *path, int nofollow, struct stat *st, struct trec_err *err)
+{
+	char self[64];
+	int pfd = open(path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (pfd < 0) {
+		int e = -errno;
+		return trec_errf(err, e, "%s: %s", path, strerror(-e));
+	}
+	if (fstat(pfd, st) < 0) {
+		int e = -errno;
+		close(pfd);
+		return trec_errf(err, e, "%s: %s", path, strerror(-e));
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(pfd);
+		return trec_errf(err, -EINVAL, "%s: not a regular file", path);
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	int fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int e = fd < 0 ? -errno : 0;
+	close(pfd);
+	if (fd < 0)
+		return trec_errf(err, e, "%s: %s", path, strerror(-e));
+	return fd;
+}
+
+/* ---- collected symbols, before selection ------------------------------------ */
+
+struct rawsym {
+	uint64_t addr;
+	uint64_t size;
+	const char *name; /* in libelf's data, alive until elf_end */
+	uint32_t len;     /* cut at SYMTAB_MAX_NAME */
+	uint8_t global;   /* GLOBAL, WEAK or GNU_UNIQUE: exported names */
+};
+
+struct symvec {
+	struct rawsym *v;
+	size_t n, cap;
+};
+
+static int symvec_push(struct symvec *sv, const struct rawsym *s)
+{
+	if (sv->n == sv->cap) {
+		if (sv->cap >= SYMTAB_MAX_SYMS)
+			return -E2BIG;
+		size_t ncap = sv->cap ? sv->cap * 2 : 1024;
+		if (ncap > SYMTAB_MAX_SYMS)
+			ncap = SYMTAB_MAX_SYMS;
+		struct rawsym *nv = realloc(sv->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	sv->v[sv->n++] = *s;
+	return 0;
+}
+
+/* ---- ELF symbol tables -------------------------------------------------------- */
+
+static int is_function(const GElf_Sym *s)
+{
+	int t = GELF_ST_TYPE(s->st_info);
+	/* Undefined symbols can carry a value (a non-PIE executable's PLT
+	 * slot for a function whose address it takes): not ours. */
+	return (t == STT_FUNC || t == STT_GNU_IFUNC) && s->st_value != 0 && s->st_shndx != SHN_UNDEF;
+}
+
+/* Appends the function symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
+static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *sv, const char *path,
+		      const char *what, struct trec_err *err)
+{
+	size_t entsz = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
+	if (!entsz || sh->sh_size / entsz > MAX_TABLE_ENTRIES)
+		return trec_errf(err, -E2BIG, "%s: %s has more than %u entries", path, what,
+				 MAX_TABLE_ENTRIES);
+	Elf_Data *d = elf_getdata(scn, NULL);
+	if (!d || (!d->d_buf && d->d_size))
+		return trec_errf(err, -ENOEXEC, "%s: cannot read %s: %s", path, what, elf_errmsg(-1));
+	size_t n = d->d_size / entsz;
+	for (size_t i = 1; i < n; i++) { /* entry 0 is the null symbol */
+		GElf_Sym s;
+		if (!gelf_getsym(d, (int)i, &s) || !is_function(&s))
+			continue;
+		const char *name = elf_strptr(e, sh->sh_link, s.st_name);
+		if (!name || !*name)
+			continue;
+		struct rawsym r = {
+			.addr = s.st_value,
+			.size = s.st_size,
+			.name = name,
+			.len = (uint32_t)strnlen(name, SYMTAB_MAX_NAME),
+			.global = GELF_ST_BIND(s.st_info) != STB_LOCAL,
+		};
+		int rc = symvec_push(sv, &r);
+		if (rc == -E2BIG)
+			return trec_errf(err, rc, "%s: more than %u function symbols", path, SYMTAB_MAX_SYMS);
+		if (rc)
+			return trec_errf(err, rc, "%s: out of memory reading %s", path, what);
+	}
+	return 0;
+}
+
+struct scns {
+	Elf_Scn *symtab, *dynsym, *debugdata;
+	GElf_Shdr symtab_sh, dynsym_sh, debugdata_sh;
+};
+
+/* One pass over the section headers for the three sections we use. */
+static void find_sections(Elf *e, struct scns *s)
+{
+	size_t shstrndx = 0;
+	int have_names = elf_getshdrstrndx(e, &shstrndx) == 0;
+	Elf_Scn *scn = NULL;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < MAX_SECTIONS && (scn = elf_nextscn(e, scn)) != NULL; i++) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB && !s->symtab) {
+			s->symtab = scn;
+			s->symtab_sh = sh;
+		} else if (sh.sh_type == SHT_DYNSYM && !s->dynsym) {
+			s->dynsym = scn;
+			s->dynsym_sh = sh;
+		} else if (sh.sh_type == SHT_PROGBITS && have_names && !s->debugdata) {
+			const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+			if (name && strcmp(name, ".gnu_debugdata") == 0) {
+				s->debugdata = scn;
+				s->debugdata_sh = sh;
+			}
+		}
+	}
+}
+
+/* .symtab when present (it includes what .dynsym has), else .dynsym; a
+ * .symtab without any function (a partly stripped file) falls back too. */
+static int read_main_tables(Elf *e, const struct scns *s, struct symvec *sv, const char *path,
+			    struct trec_err *err)
+{
+	if (s->symtab) {
+		int rc = read_table(e, s->symtab, &s->symtab_sh, sv, path, ".symtab", err);
+		if (rc || sv->n)
+			return rc;
+	}
+	if (s->dynsym)
+		return read_table(e, s->dynsym, &s->dynsym_sh, sv, path, ".dynsym", err);
+	return 0;
+}
+
+/* ---- .gnu_debugdata ------------------------------------------------------------ */
+
+/* Decompresses an .xz stream into a malloc'ed buffer of at most
+ * SYMTAB_MAX_DEBUGDATA bytes. */
+static int xz_decompress(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	size_t cap = inlen < (16u << 10) ? (64u << 10) : inlen * 4, len = 0;
+	uint8_t *buf = NULL;
+	int rc = 0;
+
+	if (cap > SYMTAB_MAX_DEBUGDATA)
+		cap = SYMTAB_MAX_DEBUGDATA;
+	if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
+		return -ENOMEM;
+	if (!(buf = malloc(cap))) {
+		lzma_end(&s);
+		return -ENOMEM;
+	}
+	s.next_in = in;
+	s.avail_in = inlen;
+	for (;;) {
+		s.next_out = buf + len;
+		s.avail_out = cap - len;
+		lzma_ret r = lzma_code(&s, LZMA_FINISH);
+		len = cap - s.avail_out;
+		if (r == LZMA_STREAM_END)
+			break;
+		if (r == LZMA_MEM_ERROR || r == LZMA_MEMLIMIT_ERROR) {
+			rc = r == LZMA_MEM_ERROR ? -ENOMEM : -E2BIG;
+			break;
+		}
+		if (r != LZMA_OK) { /* corrupt, truncated, unsupported */
+			rc = -EBADMSG;
+			break;
+		}
+		if (s.avail_out)
+			continue; /* progress without filling the buffer: go on */
+		if (cap >= SYMTAB_MAX_DEBUGDATA) {
+			rc = -E2BIG;
+			break;
+		}
+		size_t ncap = cap * 2 > SYMTAB_MAX_DEBUGDATA ? SYMTAB_MAX_DEBUGDATA : cap * 2;
+		uint8_t *nb = realloc(buf, ncap);
+		if (!nb) {
+			rc = -ENOMEM;
+			break;
+		}
+		buf = nb;
+		cap = ncap;
+	}
+	lzma_end(&s);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+struct debugdata {
+	uint8_t *image; /* decompressed ELF; must outlive elf */
+	Elf *elf;
+};
+
+static void debugdata_free(struct debugdata *dd)
+{
+	if (dd->elf)
+		elf_end(dd->elf);
+	free(dd->image);
+	memset(dd, 0, sizeof(*dd));
+}
+
+/* Appends the .symtab of the mini-debuginfo: the local functions that
+ * were stripped from the main file. Its symbols have the main file's
+ * addresses. */
+static int read_debugdata(Elf *e, const struct scns *s, struct debugdata *dd, struct symvec *sv,
+			  const char *path, struct trec_err *err)
+{
+	const char *what = ".gnu_debugdata";
+	size_t len = 0;
+	int rc;
+
+	if (s->debugdata_sh.sh_size > MAX_DEBUGDATA_IN)
+		return trec_errf(err, -E2BIG, "%s: %s is larger than %u bytes", path, what, MAX_DEBUGDATA_IN);
+	Elf_Data *d = elf_rawdata(s->debugdata, NULL);
+	if (!d || !d->d_buf || !d->d_size)
+		return trec_errf(err, -ENOEXEC, "%s: cannot read %s: %s", path, what, elf_errmsg(-1));
+	rc = xz_decompress(d->d_buf, d->d_size, &dd->image, &len);
+	if (rc == -E2BIG)
+		return trec_errf(err, rc, "%s: %s decompresses to more than %u bytes", path, what,
+				 SYMTAB_MAX_DEBUGDATA);
+	if (rc == -ENOMEM)
+		return trec_errf(err, rc, "%s: out of memory decompressing %s", path, what);
+	if (rc)
+		return trec_errf(err, -ENOEXEC, "%s: %s is not a valid xz stream", path, what);
+	dd->elf = elf_memory((char *)dd->image, len);
+	if (!dd->elf || elf_kind(dd->elf) != ELF_K_ELF)
+		return trec_errf(err, -ENOEXEC, "%s: %s does not hold an ELF file", path, what);
+	struct scns inner;
+	find_sections(dd->elf, &inner);
+	if (!inner.symtab)
+		return 0; /* nothing to add (allowed: the tools may keep none) */
+	return read_table(dd->elf, inner.symtab, &inner.symtab_sh, sv, path, ".gnu_debugdata .symtab", err);
+}
+
+/* ---- program headers ---------------------------------------------------------- */
+
+struct seg {
+	uint64_t start, end; /* virtual addresses */
+};
+
+struct layout {
+	uint64_t load_bias;
+	struct seg exec[MAX_EXEC_SEGS];
+	size_t nexec;
+};
+
+/* load_bias from the first executable PT_LOAD (the one a stack's code
+ * addresses are in); executable segments also bound symbol sizes. */
+static int read_layout(Elf *e, struct layout *l, const char *path, struct trec_err *err)
+{
+	size_t phnum = 0;
+	int found = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (elf_getphdrnum(e, &phnum) != 0)
+		return trec_errf(err, -ENOEXEC, "%s: cannot read program headers: %s", path, elf_errmsg(-1));
+	for (size_t i = 0; i < phnum && i < MAX_PHDRS; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (!found) {
+			l->load_bias = ph.p_vaddr - ph.p_offset; /* modulo 2^64 on purpose */
+			found = 1;
+		}
+		if (l->nexec < MAX_EXEC_SEGS && ph.p_memsz <= UINT64_MAX - ph.p_vaddr)
+			l->exec[l->nexec++] = (struct seg){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
+	}
+	if (!found)
+		return trec_errf(err, -ENOEXEC, "%s: no executable PT_LOAD segment", path);
+	return 0;
+}
+
+/* End of the executable segment holding addr, or 0 when none does. */
+static uint64_t seg_end(const struct layout *l, uint64_t addr)
+{
+	for (size_t i = 0; i < l->nexec; i++)
+		if (addr >= l->exec[i].start && addr < l->exec[i].end)
+			return l->exec[i].end;
+	return 0;
+}
+
+/* ---- selection: one symbol per address ---------------------------------------- */
+
+/* Address order; at one address the preferred name first: exported over
+ * local (what the user wrote and links against), then the shorter one
+ * (malloc over __libc_malloc), then byte order so the result does not
+ * depend on the input order. */
+static int cmp_raw(const void *pa, const void *pb)
+{
+	const struct rawsym *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	if (a->global != b->global)
+		return a->global ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->name, b->name, a->len);
+}
+
+/* Size of the symbol at v[i] whose alias group ends before v[next]: its
+ * own st_size, else the largest among its aliases, else the distance to
+ * the next symbol, cut at the end of its segment (the last function of a
+ * segment would otherwise stretch to the next segment's first). */
+static uint64_t pick_size(const struct rawsym *v, size_t i, size_t next, size_t n, const struct layout *l)
+{
+	uint64_t size = v[i].size;
+	for (size_t k = i + 1; !size && k < next; k++)
+		if (v[k].size > size)
+			size = v[k].size;
+	if (size)
+		return size;
+	uint64_t end = seg_end(l, v[i].addr);
+	if (next < n && (!end || v[next].addr < end))
+		end = v[next].addr;
+	return end > v[i].addr ? end - v[i].addr : 0;
+}
+
+static int select_syms(struct symvec *sv, const struct layout *l, struct tarena *a,
+		       struct trec_dso_syms *out, const char *path, struct trec_err *err)
+{
+	struct rawsym *v = sv->v;
+	size_t n = sv->n, nout = 0;
+
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_raw);
+	for (size_t i = 0; i < n; nout++)
+		for (size_t a0 = v[i].addr; i < n && v[i].addr == a0;)
+			i++;
+	struct trec_sym *syms = nout ? tarena_alloc(a, nout * sizeof(*syms)) : NULL;
+	if (nout && !syms)
+		return trec_errf(err, -ENOMEM, "%s: out of memory for %zu symbols", path, nout);
+	size_t k = 0;
+	for (size_t i = 0, next; i < n; i = next, k++) {
+		for (next = i + 1; next < n && v[next].addr == v[i].addr;)
+			next++;
+		syms[k].addr = v[i].addr;
+		syms[k].size = pick_size(v, i, next, n, l);
+		syms[k].name = tarena_strndup(a, v[i].name, v[i].len);
+		if (!syms[k].name)
+			return trec_errf(err, -ENOMEM, "%s: out of memory for symbol names", path);
+	}
+	out->nsyms = (uint32_t)nout;
+	out->syms = syms;
+	return 0;
+}
+
+/* ---- symtab_read_elf ----------------------------------------------------------- */
+
+static int check_header(Elf *e, const char *path, struct trec_err *err)
+{
+	GElf_Ehdr eh;
+	if (elf_kind(e) != ELF_K_ELF)
+		return trec_errf(err, -ENOEXEC, "%s: not an ELF file", path);
+	if (!gelf_getehdr(e, &eh))
+		return trec_errf(err, -ENOEXEC, "%s: bad ELF header: %s", path, elf_errmsg(-1));
+	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+		return trec_errf(err, -ENOEXEC, "%s: not an executable or shared library (ELF type %u)", path,
+				 (unsigned)eh.e_type);
+	return 0;
+}
+
+/* The part that runs with the file open and an Elf handle. */
+static int read_elf(Elf *e, int fd, const char *path, struct tarena *a, struct trec_dso_syms *out,
+		    struct trec_err *err)
+{
+	struct symvec sv = { 0 };
+	struct debugdata dd = { 0 };
+	struct layout l;
+	struct scns s;
+	int rc;
+
+	if ((rc = check_header(e, path, err)) || (rc = read_layout(e, &l, path, err)))
+		return rc;
+	find_sections(e, &s);
+	rc = read_main_tables(e, &s, &sv, path, err);
+	if (!rc && s.debugdata)
+		rc = read_debugdata(e, &s, &dd, &sv, path, err);
+	if (!rc)
+		rc = select_syms(&sv, &l, a, out, path, err);
+	/* names point into both Elf handles' data until the copy above */
+	debugdata_free(&dd);
+	free(sv.v);
+	if (rc)
+		return rc;
+
+	out->load_bias = l.load_bias;
+	uint8_t id[BUILDID_MAX];
+	int n = buildid_read_fd(fd, id);
+	if (n > 0 && n <= TREC_MAX_BUILD_ID) {
+		memcpy(out->build_id, id, (size_t)n);
+		out->build_id_len = (uint8_t)n;
+	}
+	return 0;
+}
+
+int symtab_read_elf(const char *path, int fd, struct tarena *a, struct trec_dso_syms *out,
+		    struct trec_err *err)
+{
+	const char *name = path && *path ? path : "(fd)";
+	struct stat st;
+	int own = -1, rc;
+
+	if (!a || !out || (fd < 0 && (!path || !*path)))
+		return trec_errf(err, -EINVAL, "symtab: no file given");
+	memset(out, 0, sizeof(*out));
+	if (fd < 0) {
+		if ((own = open_regular(path, 0, &st, err)) < 0)
+			return own;
+		fd = own;
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		return trec_errf(err, -EINVAL, "%s: not a regular file", name);
+	}
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		rc = trec_errf(err, -ENOTSUP, "%s: libelf: %s", name, elf_errmsg(-1));
+	} else {
+		Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+		if (!e) {
+			rc = trec_errf(err, -ENOEXEC, "%s: not an ELF file: %s", name, elf_errmsg(-1));
+		} else {
+			rc = read_elf(e, fd, name, a, out, err);
+			elf_end(e);
+		}
+	}
+	if (!rc && !(out->path = tarena_strndup(a, name, strnlen(name, SYMTAB_MAX_NAME))))
+		rc = trec_errf(err, -ENOMEM, "%s: out of memory", name);
+	if (own >= 0)
+		close(own);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* ---- kallsyms ------------------------------------------------------------------ */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Hex number at *p (optional 0x, 1 to 16 digits); advances *p. */
+static int parse_hex(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int nd = 0, h;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && hexval((unsigned char)s[2]) >= 0)
+		s += 2;
+	while ((h = hexval((unsigned char)*s)) >= 0) {
+		if (++nd > 16)
+			return -1;
+		x = x << 4 | (uint64_t)h;
+		s++;
+	}
+	if (!nd)
+		return -1;
+	*p = s;
+	*v = x;
+	return 0;
+}
+
+static int is_text_type(char t)
+{
+	return t == 't' || t == 'T' || t == 'w' || t == 'W';
+}
+
+struct kline {
+	uint64_t addr;
+	char type;
+	const char *name;
+	size_t namelen;
+	const char *mod; /* "" for vmlinux */
+	size_t modlen;
+};
+
+/* "ADDR TYPE NAME" or "ADDR TYPE NAME\t[MODULE]", newline stripped.
+ * Returns 0 for a line in that format (any type), -1 otherwise. */
+static int parse_kline(const char *s, struct kline *k)
+{
+	if (parse_hex(&s, &k->addr) || *s++ != ' ' || !*s || s[1] != ' ')
+		return -1;
+	k->type = *s;
+	s += 2;
+	k->name = s;
+	k->namelen = strcspn(s, " \t");
+	if (!k->namelen)
+		return -1;
+	s += k->namelen;
+	k->mod = "";
+	k->modlen = 0;
+	if (!*s)
+		return 0;
+	if (s[0] != '\t' || s[1] != '[')
+		return -1;
+	k->mod = s + 2;
+	const char *close = strchr(k->mod, ']');
+	if (!close || close[1] || close == k->mod)
+		return -1;
+	k->modlen = (size_t)(close - k->mod);
+	return 0;
+}
+
+struct kvec {
+	struct trec_ksym *v;
+	size_t n, cap;
+};
+
+static int kvec_push(struct kvec *kv, const struct trec_ksym *k)
+{
+	if (kv->n == kv->cap) {
+		if (kv->cap >= SYMTAB_MAX_SYMS)
+			return -E2BIG;
+		size_t ncap = kv->cap ? kv->cap * 2 : 4096;
+		if (ncap > SYMTAB_MAX_SYMS)
+			ncap = SYMTAB_MAX_SYMS;
+		struct trec_ksym *nv = realloc(kv->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		kv->v = nv;
+		kv->cap = ncap;
+	}
+	kv->v[kv->n++] = *k;
+	return 0;
+}
+
+/* Global (upper-case type) before local, then the shorter name, then
+ * byte order: the first at an address is the name to show. */
+static int cmp_ksym(const void *pa, const void *pb)
+{
+	const struct trec_ksym *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	int ga = isupper((unsigned char)a->type) != 0, gb = isupper((unsigned char)b->type) != 0;
+	if (ga != gb)
+		return ga ? -1 : 1;
+	size_t la = strlen(a->name), lb = strlen(b->name);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	int c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->module, b->module);
+}
+
+/* Reads a line of at most cap-1 bytes into buf, newline stripped.
+ * Returns 1 for a line, 0 at EOF, -1 for a line that was too long (its
+ * rest is consumed). */
+static int read_line(FILE *f, char *buf, size_t cap)
+{
+	if (!fgets(buf, (int)cap, f))
+		return 0;
+	size_t len = strlen(buf);
+	if (len && buf[len - 1] == '\n') {
+		buf[--len] = 0;
+		if (len && buf[len - 1] == '\r')
+			buf[--len] = 0;
+		return 1;
+	}
+	if (len + 1 < cap)
+		return 1; /* last line without a newline */
+	int c;
+	while ((c = getc(f)) != EOF && c != '\n')
+		;
+	return -1;
+}
+
+/* Adds one parsed text symbol; module names come in runs, so comparing
+ * with the previous one shares each name across its symbols. */
+static int add_ksym(struct kvec *kv, const struct kline *k, struct tarena *a, const char **last_mod)
+{
+	struct trec_ksym s = { .addr = k->addr, .type = k->type };
+	size_t nl = k->namelen < SYMTAB_MAX_NAME ? k->namelen : SYMTAB_MAX_NAME;
+	size_t ml = k->modlen < SYMTAB_MAX_NAME ? k->modlen : SYMTAB_MAX_NAME;
+
+	if (!(s.name = tarena_strndup(a, k->name, nl)))
+		return -ENOMEM;
+	if (!ml) {
+		s.module = "";
+	} else if (*last_mod && strlen(*last_mod) == ml && memcmp(*last_mod, k->mod, ml) == 0) {
+		s.module = *last_mod;
+	} else {
+		if (!(s.module = tarena_strndup(a, k->mod, ml)))
+			return -ENOMEM;
+		*last_mod = s.module;
+	}
+	return kvec_push(kv, &s);
+}
+
+static int read_kallsyms_file(FILE *f, const char *path, struct tarena *a, struct kvec *kv,
+			      struct trec_err *err)
+{
+	char line[SYMTAB_MAX_NAME * 2 + 64];
+	const char *last_mod = NULL;
+	size_t text = 0;
+	int r, rc;
+
+	while ((r = read_line(f, line, sizeof(line))) != 0) {
+		struct kline k;
+		if (r < 0 || parse_kline(line, &k) || !is_text_type(k.type))
+			continue;
+		text++;
+		if (!k.addr)
+			continue; /* hidden (kptr_restrict): judged below */
+		if ((rc = add_ksym(kv, &k, a, &last_mod)) == -E2BIG)
+			return trec_errf(err, rc, "%s: more than %u text symbols", path, SYMTAB_MAX_SYMS);
+		if (rc)
+			return trec_errf(err, rc, "%s: out of memory", path);
+	}
+	if (ferror(f))
+		return trec_errf(err, -EIO, "%s: read error", path);
+	if (!text)
+		return trec_errf(err, -ENODATA, "%s: no text symbols", path);
+	if (!kv->n)
+		return trec_errf(err, -EPERM,
+				 "%s: kernel addresses are hidden (all shown as 0): run as root, "
+				 "or set kernel.kptr_restrict=0 (sysctl)", path);
+	return 0;
+}
+
+int symtab_read_kallsyms(const char *path, struct tarena *a, struct trec_ksym **out, size_t *n,
+			 struct trec_err *err)
+{
+	struct kvec kv = { 0 };
+
+	if (!a || !out || !n)
+		return trec_errf(err, -EINVAL, "kallsyms: bad arguments");
+	if (!path)
+		path = "/proc/kallsyms";
+	*out = NULL;
+	*n = 0;
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = -errno;
+		return trec_errf(err, e, "%s: %s", path, strerror(-e));
+	}
+	int rc = read_kallsyms_file(f, path, a, &kv, err);
+	fclose(f);
+	if (!rc) {
+		qsort(kv.v, kv.n, sizeof(*kv.v), cmp_ksym);
+		*out = tarena_alloc(a, kv.n * sizeof(**out));
+		if (!*out)
+			rc = trec_errf(err, -ENOMEM, "%s: out of memory for %zu symbols", path, kv.n);
+		else {
+			memcpy(*out, kv.v, kv.n * sizeof(**out));
+			*n = kv.n;
+		}
+	}
+	free(kv.v);
+	return rc;
+}
+
+/* ---- kernel subset ------------------------------------------------------------- */
+
+/* Index of the last symbol with addr <= ip, or n when there is none. */
+static size_t ksym_floor(const struct trec_ksym *all, size_t n, uint64_t ip)
+{
+	size_t lo = 0, hi = n; /* answer is lo - 1 after the loop */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (all[mid].addr <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : n;
+}
+
+static int copy_marked(const struct trec_ksym *all, size_t n, const uint8_t *mark, struct tarena *a,
+		       struct trec_ksym **out, size_t *nout)
+{
+	size_t cnt = 0, k = 0;
+	const char *src_mod = NULL, *dst_mod = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		cnt += (mark[i / 8] >> (i % 8)) & 1;
+	struct trec_ksym *v = cnt ? tarena_alloc(a, cnt * sizeof(*v)) : NULL;
+	if (cnt && !v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!((mark[i / 8] >> (i % 8)) & 1))
+			continue;
+		const char *mod = all[i].module ? all[i].module : "";
+		v[k] = all[i];
+		v[k].name = tarena_strdup(a, all[i].name ? all[i].name : "");
+		if (mod != src_mod) { /* a run of one module shares one copy */
+			src_mod = mod;
+			dst_mod = *mod ? tarena_strdup(a, mod) : "";
+		}
+		v[k].module = dst_mod;
+		if (!v[k].name || !v[k].module)
+			return -ENOMEM;
+		k++;
+	}
+	*out = v;
+	*nout = cnt;
+	return 0;
+}
+
+int symtab_kernel_subset(const struct trec_ksym *all, size_t n, const uint64_t *ips, size_t nips,
+			 struct tarena *a, struct trec_ksym **out, size_t *nout)
+{
+	if (!a || !out || !nout || (n && !all) || (nips && !ips))
+		return -EINVAL;
+	*out = NULL;
+	*nout = 0;
+	if (!n || !nips)
+		return 0;
+	/* A bitmap over `all` deduplicates and keeps address order for free. */
+	uint8_t *mark = calloc((n + 7) / 8, 1);
+	if (!mark)
+		return -ENOMEM;
+	for (size_t j = 0; j < nips; j++) {
+		size_t i = ksym_floor(all, n, ips[j]);
+		if (i == n)
+			continue;
+		size_t first = i;
+		while (first > 0 && all[first - 1].addr == all[i].addr)
+			first--;
+		for (size_t k = first; k <= i + 1 && k < n; k++)
+			mark[k / 8] |= (uint8_t)(1u << (k % 8));
+	}
+	int rc = copy_marked(all, n, mark, a, out, nout);
+	free(mark);
+	return rc;
+}
+
+/* ---- perf maps ------------------------------------------------------------------ */
+
+struct pmsym {
+	uint64_t addr, size;
+	size_t off;  /* of the name in the names buffer */
+	uint32_t len;
+	uint32_t line; /* later lines win at one address */
+};
+
+struct pmvec {
+	struct pmsym *v;
+	size_t n, cap;
+	char *names;
+	size_t nlen, ncap;
+};
+
+/* "START SIZE name": hex numbers, then the name to the end of the line. */
+static int parse_pmline(const char *s, uint64_t *start, uint64_t *size, const char **name)
+{
+	if (parse_hex(&s, start) || (*s != ' ' && *s != '\t'))
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (parse_hex(&s, size) || (*s != ' ' && *s != '\t'))
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s || !*size || *size > UINT64_MAX - *start)
+		return -1;
+	*name = s;
+	return 0;
+}
+
+static int pm_push(struct pmvec *pv, uint64_t start, uint64_t size, const char *name, uint32_t line)
+{
+	size_t len = strnlen(name, SYMTAB_MAX_NAME);
+	if (pv->n == pv->cap) {
+		size_t ncap = pv->cap ? pv->cap * 2 : 256;
+		struct pmsym *nv = realloc(pv->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		pv->v = nv;
+		pv->cap = ncap;
+	}
+	if (pv->ncap - pv->nlen < len) {
+		size_t ncap = pv->ncap ? pv->ncap : 4096;
+		while (ncap - pv->nlen < len)
+			ncap *= 2;
+		char *nn = realloc(pv->names, ncap);
+		if (!nn)
+			return -ENOMEM;
+		pv->names = nn;
+		pv->ncap = ncap;
+	}
+	memcpy(pv->names + pv->nlen, name, len);
+	pv->v[pv->n++] = (struct pmsym){ start, size, pv->nlen, (uint32_t)len, line };
+	pv->nlen += len;
+	return 0;
+}
+
+static int cmp_pm(const void *pa, const void *pb)
+{
+	const struct pmsym *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return (a->line < b->line) - (a->line > b->line); /* latest first */
+}
+
+/* Reads the lines of an open perf map, within the count and byte caps;
+ * JIT maps grow without end, so hitting a cap keeps what was read. */
+static int read_pm_lines(FILE *f, struct pmvec *pv)
+{
+	char *line = malloc(SYMTAB_MAX_PERFMAP_LINE + 2);
+	uint64_t bytes = 0;
+	uint32_t nline = 0;
+	int r, rc = 0;
+
+	if (!line)
+		return -ENOMEM;
+	while (nline < SYMTAB_MAX_SYMS && bytes < MAX_PERFMAP_BYTES &&
+	       (r = read_line(f, line, SYMTAB_MAX_PERFMAP_LINE + 2)) != 0) {
+		uint64_t start, size;
+		const char *name;
+		nline++;
+		if (r < 0) {
+			bytes += SYMTAB_MAX_PERFMAP_LINE;
+			continue;
+		}
+		bytes += strlen(line) + 1;
+		if (parse_pmline(line, &start, &size, &name))
+			continue;
+		if ((rc = pm_push(pv, start, size, name, nline)))
+			break;
+	}
+	free(line);
+	return rc;
+}
+
+/* Latest line per address, into the arena. */
+static int pm_finish(struct pmvec *pv, struct tarena *a, struct trec_dso_syms *out)
+{
+	size_t k = 0;
+
+	if (pv->n)
+		qsort(pv->v, pv->n, sizeof(*pv->v), cmp_pm);
+	struct trec_sym *syms = pv->n ? tarena_alloc(a, pv->n * sizeof(*syms)) : NULL;
+	if (pv->n && !syms)
+		return -ENOMEM;
+	for (size_t i = 0; i < pv->n; i++) {
+		if (i && pv->v[i].addr == pv->v[i - 1].addr)
+			continue;
+		syms[k].addr = pv->v[i].addr;
+		syms[k].size = pv->v[i].size;
+		if (!(syms[k].name = tarena_strndup(a, pv->names + pv->v[i].off, pv->v[i].len)))
+			return -ENOMEM;
+		k++;
+	}
+	out->syms = syms;
+	out->nsyms = (uint32_t)k;
+	return 0;
+}
+
+/* /tmp is writable by everybody: accept a map owned by root or by the
+ * process's user. When the process is gone there is nothing to compare. */
+static int check_owner(int pid, const struct stat *st, const char *path, struct trec_err *err)
+{
+	char proc[32];
+	struct stat pst;
+
+	snprintf(proc, sizeof(proc), "/proc/%d", pid);
+	if (st->st_uid == 0 || stat(proc, &pst) < 0 || pst.st_uid == st->st_uid)
+		return 0;
+	return trec_errf(err, -EPERM, "%s: owned by uid %u, not by root or the process's uid %u: ignored",
+			 path, (unsigned)st->st_uid, (unsigned)pst.st_uid);
+}
+
+int symtab_read_perfmap(int pid, struct tarena *a, struct trec_dso_syms *out, struct trec_err *err)
+{
+	char path[64];
+	struct pmvec pv = { 0 };
+	struct stat st;
+	int fd, rc;
+
+	if (pid <= 0 || !a || !out)
+		return trec_errf(err, -EINVAL, "perf map: bad arguments");
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	/* No err for a missing map: most processes have none. A symlink is
+	 * refused (not a regular file): JITs write plain files. */
+	fd = open_regular(path, 1, &st, NULL);
+	if (fd == -ENOENT)
+		return fd;
+	if (fd < 0)
+		return trec_errf(err, fd, "%s: %s", path, fd == -EINVAL ? "not a regular file" : strerror(-fd));
+	if ((rc = check_owner(pid, &st, path, err))) {
+		close(fd);
+		return rc;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return trec_errf(err, -ENOMEM, "%s: out of memory", path);
+	}
+	rc = read_pm_lines(f, &pv);
+	if (!rc && ferror(f))
+		rc = -EIO;
+	fclose(f);
+	if (!rc)
+		rc = pm_finish(&pv, a, out);
+	if (!rc && !(out->path = tarena_strdup(a, path)))
+		rc = -ENOMEM;
+	free(pv.v);
+	free(pv.names);
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		return trec_errf(err, rc, "%s: %s", path, rc == -EIO ? "read error" : "out of memory");
+	}
+	return 0;
+}
+
+/* ---- cache ------------------------------------------------------------------------ */
+
+enum { KEY_STAT = 1, KEY_BUILDID = 2 };
+
+struct sc_key {
+	uint8_t kind;
+	uint8_t len;
+	uint8_t b[BUILDID_MAX];
+};
+
+struct sc_entry {
+	struct trec_dso_syms dso;
+	int rc;          /* 0, or the cached failure */
+	const char *msg; /* of the failure, in the arena */
+};
+
+struct sc_slot {
+	struct sc_key key;
+	struct sc_entry *entry; /* NULL: empty slot */
+};
+
+struct symtab_cache {
+	struct tarena arena; /* tables, entries, messages */
+	struct sc_slot *tab;
+	size_t cap, n; /* cap: power of two */
+	uint64_t lookups, hits, parses, failures;
+	size_t tables;
+	char errmsg[512];
+};
+
+int symtab_cache_new(struct symtab_cache **out)
+{
+	struct symtab_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	tarena_init(&c->arena);
+	c->cap = 64;
+	if (!(c->tab = calloc(c->cap, sizeof(*c->tab)))) {
+		free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+void symtab_cache_free(struct symtab_cache *c)
+{
+	if (!c)
+		return;
+	tarena_free(&c->arena);
+	free(c->tab);
+	free(c);
+}
+
+void symtab_cache_stats(const struct symtab_cache *c, struct symtab_cache_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!c)
+		return;
+	st->lookups = c->lookups;
+	st->hits = c->hits;
+	st->parses = c->parses;
+	st->failures = c->failures;
+	st->tables = c->tables;
+	st->arena_bytes = c->arena.used;
+}
+
+const char *symtab_cache_errmsg(const struct symtab_cache *c)
+{
+	return c && c->errmsg[0] ? c->errmsg : "no error";
+}
+
+static uint64_t key_hash(const struct sc_key *k)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ k->kind; /* FNV-1a */
+	for (size_t i = 0; i < k->len; i++)
+		h = (h ^ k->b[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static int key_eq(const struct sc_key *a, const struct sc_key *b)
+{
+	return a->kind == b->kind && a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
+}
+
+static struct sc_slot *slot_for(struct sc_slot *tab, size_t cap, const struct sc_key *k)
+{
+	size_t i = (size_t)key_hash(k) & (cap - 1);
+	while (tab[i].entry && !key_eq(&tab[i].key, k))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static struct sc_entry *cache_find(const struct symtab_cache *c, const struct sc_key *k)
+{
+	return slot_for(c->tab, c->cap, k)->entry;
+}
+
+/* A failed insert only costs a re-parse later. */
+static void cache_put(struct symtab_cache *c, const struct sc_key *k, struct sc_entry *e)
+{
+	if ((c->n + 1) * 10 > c->cap * 7) { /* keep the load under 70% */
+		size_t ncap = c->cap * 2;
+		struct sc_slot *nt = calloc(ncap, sizeof(*nt));
+		if (!nt)
+			return;
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->tab[i].entry)
+				*slot_for(nt, ncap, &c->tab[i].key) = c->tab[i];
+		free(c->tab);
+		c->tab = nt;
+		c->cap = ncap;
+	}
+	struct sc_slot *s = slot_for(c->tab, c->cap, k);
+	if (!s->entry)
+		c->n++;
+	s->key = *k;
+	s->entry = e;
+}
+
+/* The file's identity now: a replaced or rewritten file is a new key. */
+static void stat_key(const struct stat *st, struct sc_key *k)
+{
+	uint64_t f[5] = { (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+			  (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec };
+	memset(k, 0, sizeof(*k));
+	k->kind = KEY_STAT;
+	k->len = sizeof(f);
+	memcpy(k->b, f, sizeof(f));
+}
+
+static int answer(struct symtab_cache *c, const struct sc_entry *e, const struct trec_dso_syms **dso)
+{
+	if (e->rc) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s", e->msg ? e->msg : strerror(-e->rc));
+		return e->rc;
+	}
+	*dso = &e->dso;
+	return 0;
+}
+
+/* Parses the file and caches the result under its keys (build-id key
+ * only when bk is non-NULL). Returns 1 or the failure. */
+static int parse_and_put(struct symtab_cache *c, const char *path, int fd, const struct sc_key *sk,
+			 const struct sc_key *bk, const struct trec_dso_syms **dso)
+{
+	struct trec_err err = { 0 };
+	struct sc_entry *e = tarena_alloc(&c->arena, sizeof(*e));
+
+	if (!e) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	c->parses++;
+	e->rc = symtab_read_elf(path, fd, &c->arena, &e->dso, &err);
+	if (e->rc) {
+		c->failures++;
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s", trec_errmsg(&err, e->rc));
+		if (e->rc == -ENOMEM)
+			return e->rc; /* transient: not cached */
+		e->msg = tarena_strdup(&c->arena, c->errmsg);
+	} else {
+		c->tables++;
+		*dso = &e->dso;
+	}
+	cache_put(c, sk, e);
+	if (bk)
+		cache_put(c, bk, e);
+	return e->rc ? e->rc : 1;
+}
+
+int symtab_cache_get(struct symtab_cache *c, const char *path, int fd, const struct trec_dso_syms **dso)
+{
+	struct trec_err err = { 0 };
+	const char *name = path && *path ? path : "(fd)";
+	struct sc_key sk, bk;
+	struct sc_entry *e;
+	struct stat st;
+	int own = -1, rc;
+
+	if (!c || !dso || (fd < 0 && (!path || !*path)))
+		return -EINVAL;
+	c->errmsg[0] = 0;
+	c->lookups++;
+	if (fd < 0) {
+		if ((own = open_regular(path, 0, &st, &err)) < 0) {
+			snprintf(c->errmsg, sizeof(c->errmsg), "%s", trec_errmsg(&err, own));
+			return own;
+		}
+		fd = own;
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: not a regular file", name);
+		return -EINVAL;
+	}
+
+	stat_key(&st, &sk);
+	if ((e = cache_find(c, &sk))) {
+		c->hits++;
+		rc = answer(c, e, dso);
+	} else {
+		uint8_t id[BUILDID_MAX];
+		int n = buildid_read_fd(fd, id);
+		memset(&bk, 0, sizeof(bk));
+		if (n > 0) {
+			bk.kind = KEY_BUILDID;
+			bk.len = (uint8_t)n;
+			memcpy(bk.b, id, (size_t)n);
+		}
+		if (n > 0 && (e = cache_find(c, &bk))) {
+			/* same build, another path or copy: remember this file too */
+			c->hits++;
+			cache_put(c, &sk, e);
+			rc = answer(c, e, dso);
+		} else {
+			rc = parse_and_put(c, name, fd, &sk, n > 0 ? &bk : NULL, dso);
+		}
+	}
+	if (own >= 0)
+		close(own);
+	return rc;
+}
