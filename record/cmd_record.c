@@ -28,6 +28,7 @@
 #include "cli_util.h"
 #include "bpf_profile.h"
 #include "consumer.h"
+#include "dsos.h"
 #include "hostmeta.h"
 #include "plan.h"
 #include "procfs.h"
@@ -93,6 +94,8 @@ struct run {
 	struct consumer *con;
 	struct sideband *sb;
 	struct buildid_cache *bic;
+	struct dso_tracker *dsos;
+	struct dso_write_stats symstats;
 	int filtering;
 	pid_t child;
 	int child_status;
@@ -120,6 +123,8 @@ static int on_task(void *ctx, const struct trec_task *t)
 	struct run *r = ctx;
 	if (r->filtering && !tp_capture_is_target(r->cap, t->pid))
 		return 0;
+	if (t->kind == TREC_TASK_EXEC && r->dsos)
+		dso_tracker_exec(r->dsos, t->pid);
 	int e = trec_writer_add_task(r->w, t);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -129,6 +134,11 @@ static int on_map(void *ctx, const struct trec_map *m)
 	struct run *r = ctx;
 	if (r->filtering && !tp_capture_is_target(r->cap, m->pid))
 		return 0;
+	if (r->dsos) {
+		int de = dso_tracker_map(r->dsos, m);
+		if (de)
+			return de;
+	}
 	int e = trec_writer_add_map(r->w, m);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -242,6 +252,23 @@ static int flush_losses(struct run *r)
 	return e;
 }
 
+/* Symbol tables of what this file's stacks use (kernel and DSOs). */
+static int write_symbols(struct run *r, struct trec_err *err)
+{
+	if (!r->dsos)
+		return 0;
+	struct dso_write_stats st;
+	int e = dso_tracker_write(r->dsos, r->w, &st, err);
+	r->symstats.dsos += st.dsos;
+	r->symstats.dsos_failed += st.dsos_failed;
+	r->symstats.syms += st.syms;
+	r->symstats.ksyms += st.ksyms;
+	r->symstats.perfmaps += st.perfmaps;
+	r->symstats.ksyms_failed |= st.ksyms_failed;
+	dso_tracker_reset_used(r->dsos);
+	return e;
+}
+
 static int close_output(struct run *r, struct trec_err *err)
 {
 	struct trec_writer_stats st;
@@ -278,7 +305,9 @@ static int switch_output(struct run *r, struct trec_err *err)
 	rotated_name(r, next, sizeof(next));
 	if (e < 0)
 		return trec_errf(err, e, "writing %s: %s", r->path, trec_writer_error(old) ? trec_writer_error(old) : strerror(-e));
-	e = close_output(r, err);
+	e = write_symbols(r, err);
+	if (!e)
+		e = close_output(r, err);
 	if (e)
 		return e;
 	if (!r->o->quiet)
@@ -553,6 +582,12 @@ static void summary(struct run *r, double secs)
 	if (cs.lost_stacks)
 		fprintf(stderr, "  %llu events kept without (part of) their stack (counted as stack loss)\n",
 			(unsigned long long)cs.lost_stacks);
+	if (r->dsos)
+		fprintf(stderr, "  symbols: %u binaries (%llu functions)%s, %llu kernel symbols%s\n",
+			r->symstats.dsos, (unsigned long long)r->symstats.syms,
+			r->symstats.dsos_failed ? " (some unreadable: their frames show as dso+offset)" : "",
+			(unsigned long long)r->symstats.ksyms,
+			r->symstats.ksyms_failed ? " (/proc/kallsyms unreadable: kernel frames stay addresses)" : "");
 	if (sideband_lost(r->sb))
 		fprintf(stderr, "  process side-band: %llu records lost\n", (unsigned long long)sideband_lost(r->sb));
 	if (r->stop_reason && r->child == 0)
@@ -627,6 +662,8 @@ static int run_record(struct opts *o)
 		}
 	}
 	e = buildid_cache_new(&r.bic);
+	if (!e && (o->profile || o->stacks))
+		e = dso_tracker_new(&r.dsos);
 	if (e)
 		goto fail_errno;
 	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = r.bic };
@@ -638,6 +675,7 @@ static int run_record(struct opts *o)
 		trec_errf(&err, e, "setting up the ring buffer consumer: %s", strerror(-e));
 		goto fail_specs;
 	}
+	consumer_set_dsos(r.con, r.dsos);
 	e = write_preamble(&r, &err);
 	if (e)
 		goto fail_specs;
@@ -681,6 +719,9 @@ static int run_record(struct opts *o)
 		e = e2;
 		const char *we = trec_writer_error(r.w);
 		trec_errf(&err, e, "%s", we ? we : strerror(-e));
+	}
+	if (!e) {
+		e = write_symbols(&r, &err);
 	}
 	double secs = (double)(mono_ns() - r.start_ns) / 1e9;
 	struct trec_err cerr = { 0 };
@@ -736,6 +777,7 @@ out:
 	sideband_close(r.sb);
 	tp_capture_close(r.cap);
 	buildid_cache_free(r.bic);
+	dso_tracker_free(r.dsos);
 	free(specs);
 	return rc;
 }

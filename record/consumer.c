@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "consumer.h"
+#include "dsos.h"
 
 struct ring_ctx {
 	struct consumer *c;
@@ -26,6 +27,8 @@ struct consumer {
 	uint64_t *stack_lost;    /* [ncpus][max_type + 1], stacks not captured, not yet reported */
 	uint64_t *scratch;       /* [ncpus] */
 	int error;               /* first writer error, sticky */
+	struct dso_tracker *dsos; /* told about every new stack (may be NULL) */
+	uint32_t max_stack_id;   /* stack ids of the current writer seen so far */
 	struct consumer_stats st;
 };
 
@@ -52,7 +55,12 @@ static int add_stack(struct consumer *c, uint32_t cpu, const struct trec_rec *r,
 		return 0;
 	uint64_t ips[2 * TREC_MAX_STACK];
 	memcpy(ips, t + 1, n * sizeof(uint64_t)); /* ring memory is 8-aligned, but be exact */
-	return trec_writer_add_stack(c->w, ips, t->nkernel, t->nuser, id);
+	int e = trec_writer_add_stack(c->w, ips, t->nkernel, t->nuser, id);
+	if (e || *id <= c->max_stack_id)
+		return e;
+	/* A stack new to this file: note the binaries it runs through. */
+	c->max_stack_id = *id;
+	return c->dsos ? dso_tracker_stack(c->dsos, r->pid, ips, t->nkernel, t->nuser) : 0;
 }
 
 static int on_record(void *arg, void *data, size_t size)
@@ -139,6 +147,12 @@ int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writ
 void consumer_set_writer(struct consumer *c, struct trec_writer *w)
 {
 	c->w = w;
+	c->max_stack_id = 0; /* stack ids start again in a new file */
+}
+
+void consumer_set_dsos(struct consumer *c, struct dso_tracker *t)
+{
+	c->dsos = t;
 }
 
 int consumer_ring_fd(const struct consumer *c, uint32_t cpu)

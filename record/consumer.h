@@ -18,6 +18,9 @@ struct consumer;
 
 int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writer *w,
 		 uint32_t max_type);
+struct dso_tracker;
+/* Every stack new to the file is passed to the tracker (symbols at the end). */
+void consumer_set_dsos(struct consumer *c, struct dso_tracker *t);
 /* Output switches to another writer (--switch-output). */
 void consumer_set_writer(struct consumer *c, struct trec_writer *w);
 /* The rings, for the caller's epoll. Add them edge-triggered: a ring is
