@@ -83,6 +83,7 @@ static int open_regular(const char *path, int nofollow, struct stat *st, struct 
 struct rawsym {
 	uint64_t addr;
 	uint64_t size;
+	uint64_t end;     /* of its section, 0 when unknown: bounds a guessed size */
 	const char *name; /* in libelf's data, alive until elf_end */
 	uint32_t len;     /* cut at SYMTAB_MAX_NAME */
 	uint8_t global;   /* GLOBAL, WEAK or GNU_UNIQUE: exported names */
@@ -121,6 +122,34 @@ static int is_function(const GElf_Sym *s)
 	return (t == STT_FUNC || t == STT_GNU_IFUNC) && s->st_value != 0 && s->st_shndx != SHN_UNDEF;
 }
 
+/* The section a symbol is in, remembered across calls: symbols come
+ * grouped by section, so this is one header read per run. */
+struct scn_bound {
+	size_t ndx; /* 0: none yet */
+	uint64_t start, end;
+};
+
+/* End of section ndx if it is allocated and holds addr, else 0. The
+ * sections of a .gnu_debugdata ELF are NOBITS but keep their addresses
+ * and sizes, so this works there too. */
+static uint64_t section_end(Elf *e, struct scn_bound *b, size_t ndx, uint64_t addr)
+{
+	if (ndx == SHN_UNDEF || ndx >= SHN_LORESERVE)
+		return 0;
+	if (b->ndx != ndx) {
+		Elf_Scn *scn = elf_getscn(e, ndx);
+		GElf_Shdr sh;
+		b->ndx = ndx;
+		b->start = b->end = 0;
+		if (scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC) &&
+		    sh.sh_size <= UINT64_MAX - sh.sh_addr) {
+			b->start = sh.sh_addr;
+			b->end = sh.sh_addr + sh.sh_size;
+		}
+	}
+	return addr >= b->start && addr < b->end ? b->end : 0;
+}
+
 /* Appends the function symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
 static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *sv, const char *path,
 		      const char *what, struct trec_err *err)
@@ -133,6 +162,7 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *
 	if (!d || (!d->d_buf && d->d_size))
 		return trec_errf(err, -ENOEXEC, "%s: cannot read %s: %s", path, what, elf_errmsg(-1));
 	size_t n = d->d_size / entsz;
+	struct scn_bound bound = { 0 };
 	for (size_t i = 1; i < n; i++) { /* entry 0 is the null symbol */
 		GElf_Sym s;
 		if (!gelf_getsym(d, (int)i, &s) || !is_function(&s))
@@ -143,6 +173,7 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *
 		struct rawsym r = {
 			.addr = s.st_value,
 			.size = s.st_size,
+			.end = s.st_size ? 0 : section_end(e, &bound, s.st_shndx, s.st_value),
 			.name = name,
 			.len = (uint32_t)strnlen(name, SYMTAB_MAX_NAME),
 			.global = GELF_ST_BIND(s.st_info) != STB_LOCAL,
@@ -281,7 +312,7 @@ static void debugdata_free(struct debugdata *dd)
 /* Appends the .symtab of the mini-debuginfo: the local functions that
  * were stripped from the main file. Its symbols have the main file's
  * addresses. */
-static int read_debugdata(Elf *e, const struct scns *s, struct debugdata *dd, struct symvec *sv,
+static int read_debugdata(const struct scns *s, struct debugdata *dd, struct symvec *sv,
 			  const char *path, struct trec_err *err)
 {
 	const char *what = ".gnu_debugdata";
@@ -378,8 +409,9 @@ static int cmp_raw(const void *pa, const void *pb)
 
 /* Size of the symbol at v[i] whose alias group ends before v[next]: its
  * own st_size, else the largest among its aliases, else the distance to
- * the next symbol, cut at the end of its segment (the last function of a
- * segment would otherwise stretch to the next segment's first). */
+ * the next symbol, cut at the end of its section (_init would otherwise
+ * cover the PLT after it), or of its segment when the section is unknown
+ * (the last function of a segment would stretch to the next one's first). */
 static uint64_t pick_size(const struct rawsym *v, size_t i, size_t next, size_t n, const struct layout *l)
 {
 	uint64_t size = v[i].size;
@@ -388,7 +420,7 @@ static uint64_t pick_size(const struct rawsym *v, size_t i, size_t next, size_t 
 			size = v[k].size;
 	if (size)
 		return size;
-	uint64_t end = seg_end(l, v[i].addr);
+	uint64_t end = v[i].end ? v[i].end : seg_end(l, v[i].addr);
 	if (next < n && (!end || v[next].addr < end))
 		end = v[next].addr;
 	return end > v[i].addr ? end - v[i].addr : 0;
@@ -402,9 +434,8 @@ static int select_syms(struct symvec *sv, const struct layout *l, struct tarena 
 
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_raw);
-	for (size_t i = 0; i < n; nout++)
-		for (size_t a0 = v[i].addr; i < n && v[i].addr == a0;)
-			i++;
+	for (size_t i = 0; i < n; i++)
+		nout += i == 0 || v[i].addr != v[i - 1].addr;
 	struct trec_sym *syms = nout ? tarena_alloc(a, nout * sizeof(*syms)) : NULL;
 	if (nout && !syms)
 		return trec_errf(err, -ENOMEM, "%s: out of memory for %zu symbols", path, nout);
@@ -425,9 +456,20 @@ static int select_syms(struct symvec *sv, const struct layout *l, struct tarena 
 
 /* ---- symtab_read_elf ----------------------------------------------------------- */
 
-static int check_header(Elf *e, const char *path, struct trec_err *err)
+/* Whether a header table of n entries of type t at off lies in the file. */
+static int table_fits(Elf *e, Elf_Type t, uint64_t off, size_t n, uint64_t fsize)
+{
+	uint64_t sz = (uint64_t)gelf_fsize(e, t, 1, EV_CURRENT) * n;
+	return off <= fsize && sz <= fsize - off;
+}
+
+/* A cut file is said to be cut: libelf would otherwise see no sections
+ * at all and we would return an empty table as if the file had none. */
+static int check_header(Elf *e, uint64_t fsize, const char *path, struct trec_err *err)
 {
 	GElf_Ehdr eh;
+	size_t n;
+
 	if (elf_kind(e) != ELF_K_ELF)
 		return trec_errf(err, -ENOEXEC, "%s: not an ELF file", path);
 	if (!gelf_getehdr(e, &eh))
@@ -435,12 +477,24 @@ static int check_header(Elf *e, const char *path, struct trec_err *err)
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
 		return trec_errf(err, -ENOEXEC, "%s: not an executable or shared library (ELF type %u)", path,
 				 (unsigned)eh.e_type);
+	/* The counts the header claims, not libelf's: libelf quietly drops
+	 * a section table that lies past the end of the file. */
+	n = eh.e_phnum;
+	if (n == PN_XNUM && elf_getphdrnum(e, &n) != 0)
+		n = PN_XNUM;
+	if (!table_fits(e, ELF_T_PHDR, eh.e_phoff, n, fsize))
+		return trec_errf(err, -ENOEXEC, "%s: program headers truncated or corrupt", path);
+	n = eh.e_shnum;
+	if (eh.e_shoff && n == 0 && (elf_getshdrnum(e, &n) != 0 || n == 0))
+		n = 1; /* extended count: section 0 holds it, so it must be there */
+	if (eh.e_shoff && !table_fits(e, ELF_T_SHDR, eh.e_shoff, n, fsize))
+		return trec_errf(err, -ENOEXEC, "%s: section headers truncated or corrupt", path);
 	return 0;
 }
 
 /* The part that runs with the file open and an Elf handle. */
-static int read_elf(Elf *e, int fd, const char *path, struct tarena *a, struct trec_dso_syms *out,
-		    struct trec_err *err)
+static int read_elf(Elf *e, int fd, uint64_t fsize, const char *path, struct tarena *a,
+		    struct trec_dso_syms *out, struct trec_err *err)
 {
 	struct symvec sv = { 0 };
 	struct debugdata dd = { 0 };
@@ -448,12 +502,12 @@ static int read_elf(Elf *e, int fd, const char *path, struct tarena *a, struct t
 	struct scns s;
 	int rc;
 
-	if ((rc = check_header(e, path, err)) || (rc = read_layout(e, &l, path, err)))
+	if ((rc = check_header(e, fsize, path, err)) || (rc = read_layout(e, &l, path, err)))
 		return rc;
 	find_sections(e, &s);
 	rc = read_main_tables(e, &s, &sv, path, err);
 	if (!rc && s.debugdata)
-		rc = read_debugdata(e, &s, &dd, &sv, path, err);
+		rc = read_debugdata(&s, &dd, &sv, path, err);
 	if (!rc)
 		rc = select_syms(&sv, &l, a, out, path, err);
 	/* names point into both Elf handles' data until the copy above */
@@ -496,7 +550,7 @@ int symtab_read_elf(const char *path, int fd, struct tarena *a, struct trec_dso_
 		if (!e) {
 			rc = trec_errf(err, -ENOEXEC, "%s: not an ELF file: %s", name, elf_errmsg(-1));
 		} else {
-			rc = read_elf(e, fd, name, a, out, err);
+			rc = read_elf(e, fd, (uint64_t)st.st_size, name, a, out, err);
 			elf_end(e);
 		}
 	}

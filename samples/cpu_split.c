@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cpu_split: burns CPU in three named functions in a known ratio, for
+ * profiler tests: 60% in hot_a (through hot_a_inner: a nested frame),
+ * 30% in hot_b, 10% in hot_c, all called from work() from main().
+ * Nothing but arithmetic in the hot loops: no system calls, so every
+ * sample lands in those functions.
+ *
+ *   cpu_split SECONDS
+ *
+ * Built with frame pointers and without inlining (Makefile), so every
+ * frame is on the stack a profiler walks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+volatile unsigned long sink;
+
+/* Spins for `ms` milliseconds of wall time in the calling frame's callee. */
+__attribute__((noinline)) static unsigned long spin(double ms)
+{
+	double end = now() + ms / 1000.0;
+	unsigned long x = 0;
+	while (now() < end)
+		for (int i = 0; i < 2000; i++)
+			x = x * 2862933555777941757ull + 3037000493ull;
+	return x;
+}
+
+__attribute__((noinline)) void hot_a_inner(void) { sink += spin(6.0); }
+__attribute__((noinline)) void hot_a(void) { hot_a_inner(); sink++; }
+__attribute__((noinline)) void hot_b(void) { sink += spin(3.0); }
+__attribute__((noinline)) void hot_c(void) { sink += spin(1.0); }
+
+__attribute__((noinline)) void work(double seconds)
+{
+	double end = now() + seconds;
+	while (now() < end) {
+		hot_a();
+		hot_b();
+		hot_c();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || atof(argv[1]) <= 0) {
+		fprintf(stderr, "usage: cpu_split SECONDS\n");
+		return 2;
+	}
+	work(atof(argv[1]));
+	printf("split a/b/c = 60/30/10\n");
+	return 0;
+}

@@ -1,0 +1,1060 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbol tables read at record time (record/symtab.c): ELF function
+ * symbols checked against nm, the load bias checked against real runtime
+ * addresses, .gnu_debugdata, kallsyms and its subset, perf maps, the
+ * cache, and hostile input (which must fail cleanly, never crash: run
+ * this under ASan too).
+ *
+ * Test programs are compiled at test time with `cc -O1 -g -fno-inline`;
+ * without a compiler those tests are skipped with the reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "buildid.h"
+#include "records.h"
+#include "symtab.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static char tmpdir[64];
+static int have_cc;
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int fds_at_start;
+static int setup_fds(void **state)
+{
+	fds_at_start = count_fds();
+	return 0;
+}
+static int check_fds(void **state)
+{
+	int now = count_fds();
+	if (now != fds_at_start) {
+		print_error("fd leak: %d open before the test, %d after\n", fds_at_start, now);
+		return -1;
+	}
+	return 0;
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return st == 0 ? 0 : -1;
+}
+
+static int have_tool(const char *name)
+{
+	return run("command -v %s >/dev/null 2>&1", name) == 0;
+}
+
+static const char *tpath(const char *name)
+{
+	static char bufs[8][256];
+	static int k;
+	char *b = bufs[k++ % 8];
+	snprintf(b, sizeof(bufs[0]), "%s/%s", tmpdir, name);
+	return b;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	if (len)
+		assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	uint8_t *p = malloc((size_t)st.st_size + 1);
+	assert_non_null(p);
+	assert_int_equal(read(fd, p, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+static const struct trec_sym *by_name(const struct trec_dso_syms *d, const char *name)
+{
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		if (strcmp(d->syms[i].name, name) == 0)
+			return &d->syms[i];
+	return NULL;
+}
+
+/* What a reader does: the symbol with the greatest addr <= a, if a is
+ * inside it. */
+static const struct trec_sym *lookup(const struct trec_dso_syms *d, uint64_t a)
+{
+	uint32_t lo = 0, hi = d->nsyms;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (d->syms[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct trec_sym *s = &d->syms[lo - 1];
+	return a < s->addr + s->size ? s : NULL;
+}
+
+static void assert_sorted_unique(const struct trec_dso_syms *d)
+{
+	for (uint32_t i = 1; i < d->nsyms; i++)
+		assert_true(d->syms[i - 1].addr < d->syms[i].addr);
+	for (uint32_t i = 0; i < d->nsyms; i++) {
+		assert_non_null(d->syms[i].name);
+		assert_true(d->syms[i].name[0] != 0);
+	}
+}
+
+/* The build-id `readelf -n` prints for path; 0 if none. */
+static int readelf_build_id(const char *path, uint8_t *id)
+{
+	char cmd[512], line[512];
+	int n = 0;
+	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		char *s = strstr(line, "Build ID: ");
+		if (!s || n)
+			continue;
+		s += strlen("Build ID: ");
+		unsigned v;
+		while (n < BUILDID_MAX && s[0] && s[1] && s[0] != '\n' && sscanf(s, "%2x", &v) == 1) {
+			id[n++] = (uint8_t)v;
+			s += 2;
+		}
+	}
+	pclose(p);
+	return n;
+}
+
+/* sh_size of a section, from readelf. */
+static uint64_t section_size(const char *path, const char *name)
+{
+	char cmd[512], line[512], nm[64];
+	uint64_t size = 0, addr, off, sz;
+	snprintf(cmd, sizeof(cmd), "readelf -SW '%s' 2>/dev/null | sed 's/^ *\\[ *[0-9]*\\]//'", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, " %63s %*s %" SCNx64 " %" SCNx64 " %" SCNx64, nm, &addr, &off, &sz) == 4 &&
+		    strcmp(nm, name) == 0)
+			size = sz;
+	pclose(p);
+	assert_true(size > 0);
+	return size;
+}
+
+/* ---- the test program ------------------------------------------------------------ */
+
+/* Known functions: a global, a static, aliases (global-vs-global: the
+ * shorter wins; local-vs-global: the global wins), and an assembler
+ * function without .size (its size is the distance to the next one).
+ * With an argument, it prints, for a few functions, an address inside
+ * the function and the mapping that holds it: what a stack and its
+ * mapping record would say. */
+static const char prog_src[] =
+	"#include <stdio.h>\n"
+	"#include <stdlib.h>\n"
+	"#include <string.h>\n"
+	"#include <stdint.h>\n"
+	"#include <inttypes.h>\n"
+	"static int trec_local_fn(int x) { return x * 3 + 1; }\n"
+	"int trec_global_fn(int x) { return trec_local_fn(x) + 2; }\n"
+	"int trec_alias_long_target_name(int x) { return x ^ 0x55; }\n"
+	"int trec_al(int x) __attribute__((alias(\"trec_alias_long_target_name\")));\n"
+	"static int trec_lc(int x) { return x - 7; }\n"
+	"int trec_global_alias_of_local(int x) __attribute__((alias(\"trec_lc\")));\n"
+	"__asm__(\".text\\n.p2align 4\\n.globl trec_nosize\\n.type trec_nosize,@function\\n"
+	"trec_nosize:\\n ret\\n.p2align 6\\n.globl trec_after\\n.type trec_after,@function\\n"
+	"trec_after:\\n ret\\n.size trec_after, 1\\n\");\n"
+	"void trec_nosize(void); void trec_after(void);\n"
+	"static void report(const char *name, const void *fn) {\n"
+	"  uintptr_t a = (uintptr_t)fn + 2;\n"
+	"  char line[4096]; FILE *f = fopen(\"/proc/self/maps\", \"r\");\n"
+	"  while (f && fgets(line, sizeof line, f)) {\n"
+	"    unsigned long s, e, off;\n"
+	"    if (sscanf(line, \"%lx-%lx %*s %lx\", &s, &e, &off) == 3 && a >= s && a < e)\n"
+	"      printf(\"%s %lx %lx %lx\\n\", name, (unsigned long)a, s, off);\n"
+	"  }\n"
+	"  if (f) fclose(f);\n"
+	"}\n"
+	"int main(int argc, char **argv) {\n"
+	"  if (argc > 1) {\n"
+	"    report(\"trec_global_fn\", (const void *)trec_global_fn);\n"
+	"    report(\"trec_local_fn\", (const void *)trec_local_fn);\n"
+	"    report(\"main\", (const void *)main);\n"
+	"    if (!strcmp(argv[1], \"libc\")) report(\"printf\", (const void *)printf);\n"
+	"    return 0;\n"
+	"  }\n"
+	"  trec_nosize(); trec_after();\n"
+	"  return trec_global_fn(argc) + trec_al(argc) + trec_lc(argc) == 0;\n"
+	"}\n";
+
+static int build_prog(const char *out, const char *extra)
+{
+	if (!have_cc)
+		return -1;
+	const char *src = tpath("prog.c");
+	if (access(src, R_OK) != 0)
+		write_file(src, prog_src, sizeof(prog_src) - 1);
+	return run("cc -O1 -g -fno-inline %s -o '%s' '%s'", extra, out, src);
+}
+
+#define NEED_CC()                                                                 \
+	do {                                                                      \
+		if (!have_cc) {                                                   \
+			print_message("skipped: no C compiler (cc) to build test programs\n"); \
+			skip();                                                   \
+		}                                                                 \
+	} while (0)
+
+static int group_setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/trec-symtab-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	have_cc = have_tool("cc");
+	/* The main test program, PIE with -rdynamic (so its globals are also
+	 * in .dynsym for the stripped copy), and a non-PIE one. */
+	if (have_cc && (build_prog(tpath("pie"), "-fPIE -pie -rdynamic") ||
+			build_prog(tpath("nopie"), "-fno-PIE -no-pie")))
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	if (tmpdir[0])
+		run("rm -rf '%s'", tmpdir);
+	return 0;
+}
+
+/* ---- ELF: against nm --------------------------------------------------------------- */
+
+struct nmsym {
+	uint64_t addr, size;
+	char type;
+	char name[256];
+};
+
+/* Function-like symbols nm prints (text, weak, ifunc). */
+static size_t nm_read(const char *path, struct nmsym *v, size_t cap)
+{
+	char cmd[512], line[1024];
+	size_t n = 0;
+	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s' 2>/dev/null", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p) && n < cap) {
+		struct nmsym s = { 0 };
+		char t;
+		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %c %255s", &s.addr, &s.size, &t, s.name) == 4 ||
+		    (s.size = 0, sscanf(line, "%" SCNx64 " %c %255s", &s.addr, &t, s.name) == 3)) {
+			if (strchr("tTwWi", t)) {
+				s.type = t;
+				v[n++] = s;
+			}
+		}
+	}
+	pclose(p);
+	return n;
+}
+
+static const struct nmsym *nm_find(const struct nmsym *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void check_against_nm(const char *path, const struct trec_dso_syms *d)
+{
+	static struct nmsym nm[8192];
+	size_t n = nm_read(path, nm, 8192);
+	assert_true(n > 5);
+	/* every symbol we return is one nm knows, at the same address */
+	for (uint32_t i = 0; i < d->nsyms; i++) {
+		const struct nmsym *s = nm_find(nm, n, d->syms[i].name);
+		if (!s)
+			fail_msg("%s: %s not listed by nm", path, d->syms[i].name);
+		assert_int_equal(s->addr, d->syms[i].addr);
+		if (s->size)
+			assert_int_equal(s->size, d->syms[i].size);
+	}
+	/* every sized text function nm lists has its address covered */
+	for (size_t i = 0; i < n; i++) {
+		if (!nm[i].size || !nm[i].addr)
+			continue;
+		const struct trec_sym *s = lookup(d, nm[i].addr);
+		if (!s || s->addr != nm[i].addr)
+			fail_msg("%s: %s at %" PRIx64 " (nm) missing", path, nm[i].name, nm[i].addr);
+	}
+}
+
+static void test_elf_vs_nm(void **state)
+{
+	NEED_CC();
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	const char *bins[] = { tpath("pie"), tpath("nopie") };
+
+	for (size_t b = 0; b < 2; b++) {
+		tarena_init(&a);
+		int rc = symtab_read_elf(bins[b], -1, &a, &d, &err);
+		if (rc)
+			fail_msg("%s", err.msg);
+		assert_string_equal(d.path, bins[b]);
+		assert_sorted_unique(&d);
+		check_against_nm(bins[b], &d);
+
+		assert_non_null(by_name(&d, "trec_global_fn"));
+		assert_non_null(by_name(&d, "trec_local_fn"));
+		assert_non_null(by_name(&d, "main"));
+		/* aliases: the shorter global; the global over the local */
+		assert_non_null(by_name(&d, "trec_al"));
+		assert_null(by_name(&d, "trec_alias_long_target_name"));
+		assert_non_null(by_name(&d, "trec_global_alias_of_local"));
+		assert_null(by_name(&d, "trec_lc"));
+		/* no .size: up to the next symbol */
+		const struct trec_sym *ns = by_name(&d, "trec_nosize"), *af = by_name(&d, "trec_after");
+		assert_non_null(ns);
+		assert_non_null(af);
+		assert_true(af->addr > ns->addr);
+		assert_int_equal(ns->size, af->addr - ns->addr);
+		assert_int_equal(af->size, 1);
+		/* _init has no size: it ends with .init, not at the PLT after it */
+		const struct trec_sym *in = by_name(&d, "_init");
+		assert_non_null(in);
+		assert_int_equal(in->size, section_size(bins[b], ".init"));
+
+		uint8_t id[BUILDID_MAX];
+		int n = readelf_build_id(bins[b], id);
+		assert_true(n > 0);
+		assert_int_equal(d.build_id_len, n);
+		assert_memory_equal(d.build_id, id, (size_t)n);
+		tarena_free(&a);
+	}
+}
+
+/* A stripped copy has no .symtab: the exported functions come from
+ * .dynsym, the static ones are gone. */
+static void test_elf_stripped(void **state)
+{
+	NEED_CC();
+	struct tarena a;
+	struct trec_dso_syms full, d;
+	struct trec_err err = { 0 };
+	const char *stripped = tpath("pie.stripped");
+
+	assert_int_equal(run("strip -o '%s' '%s'", stripped, tpath("pie")), 0);
+	tarena_init(&a);
+	assert_int_equal(symtab_read_elf(tpath("pie"), -1, &a, &full, &err), 0);
+	int rc = symtab_read_elf(stripped, -1, &a, &d, &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_sorted_unique(&d);
+	assert_true(d.nsyms < full.nsyms);
+	const struct trec_sym *g = by_name(&d, "trec_global_fn"), *fg = by_name(&full, "trec_global_fn");
+	assert_non_null(g);
+	assert_int_equal(g->addr, fg->addr);
+	assert_int_equal(g->size, fg->size);
+	assert_non_null(by_name(&d, "main"));
+	assert_null(by_name(&d, "trec_local_fn"));
+	assert_int_equal(d.load_bias, full.load_bias);
+	assert_int_equal(d.build_id_len, full.build_id_len);
+	assert_memory_equal(d.build_id, full.build_id, full.build_id_len);
+	tarena_free(&a);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void test_elf_libc(void **state)
+{
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	struct timespec t0;
+
+	if (access(LIBC, R_OK) != 0) {
+		print_message("skipped: no %s\n", LIBC);
+		skip();
+	}
+	tarena_init(&a);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = symtab_read_elf(LIBC, -1, &a, &d, &err);
+	double ms = ms_since(&t0);
+	if (rc)
+		fail_msg("%s", err.msg);
+	print_message("libc: %u symbols in %.2f ms (arena %zu bytes)\n", d.nsyms, ms, a.used);
+	assert_sorted_unique(&d);
+	assert_true(d.nsyms > 1000);
+	const struct trec_sym *m = by_name(&d, "malloc"), *p = by_name(&d, "printf");
+	assert_non_null(m);
+	assert_non_null(p);
+	assert_true(m->size > 0);
+	assert_true(p->size > 0);
+	assert_ptr_equal(lookup(&d, m->addr + 1), m);
+
+	uint8_t id[BUILDID_MAX];
+	int n = readelf_build_id(LIBC, id);
+	assert_true(n > 0);
+	assert_int_equal(d.build_id_len, n);
+	assert_memory_equal(d.build_id, id, (size_t)n);
+	tarena_free(&a);
+}
+
+/* ---- load bias against real runtime addresses ------------------------------------- */
+
+/* Runs `bin arg`; for each line "NAME ADDR START PGOFF" it prints, maps
+ * ADDR the way a reader would and expects NAME (in dso, or in libc_d for
+ * "printf"). Returns the number of lines checked. */
+static int check_runtime(const char *bin, const char *arg, const struct trec_dso_syms *dso,
+			 const struct trec_dso_syms *libc_d)
+{
+	char cmd[512], line[512], name[128];
+	uint64_t addr, start, pgoff;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s' %s", bin, arg);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		assert_int_equal(sscanf(line, "%127s %" SCNx64 " %" SCNx64 " %" SCNx64, name, &addr, &start, &pgoff), 4);
+		const struct trec_dso_syms *d = strcmp(name, "printf") == 0 ? libc_d : dso;
+		uint64_t file_offset = addr - start + pgoff;
+		uint64_t sym_addr = file_offset + d->load_bias;
+		const struct trec_sym *s = lookup(d, sym_addr);
+		if (!s || strcmp(s->name, name) != 0)
+			fail_msg("%s: %s at runtime %#" PRIx64 " -> %#" PRIx64 " maps to %s", bin, name, addr,
+				 sym_addr, s ? s->name : "nothing");
+		n++;
+	}
+	assert_int_equal(pclose(p), 0);
+	return n;
+}
+
+static void test_load_bias(void **state)
+{
+	NEED_CC();
+	struct tarena a;
+	struct trec_dso_syms pie, nopie, libc_d;
+	struct trec_err err = { 0 };
+
+	tarena_init(&a);
+	assert_int_equal(symtab_read_elf(tpath("pie"), -1, &a, &pie, &err), 0);
+	assert_int_equal(symtab_read_elf(tpath("nopie"), -1, &a, &nopie, &err), 0);
+	assert_int_equal(symtab_read_elf(LIBC, -1, &a, &libc_d, &err), 0);
+	print_message("load_bias: pie %#" PRIx64 ", non-pie %#" PRIx64 ", libc %#" PRIx64 "\n", pie.load_bias,
+		      nopie.load_bias, libc_d.load_bias);
+	/* GNU ld: a PIE's text sits at its file offset; a non-PIE's is linked at 0x400000 + offset */
+	assert_int_equal(nopie.load_bias, 0x400000);
+	assert_int_equal(check_runtime(tpath("pie"), "libc", &pie, &libc_d), 4);
+	assert_int_equal(check_runtime(tpath("nopie"), "x", &nopie, &libc_d), 3);
+	tarena_free(&a);
+}
+
+static int __attribute__((noinline)) self_marker_fn(int x)
+{
+	return x * 7 + 3;
+}
+
+/* This test binary itself, from /proc/self/maps: a large, real table. */
+static void test_load_bias_self(void **state)
+{
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	char line[4096];
+	uint64_t addr = (uint64_t)(uintptr_t)&self_marker_fn + 1, start, end, pgoff;
+	int found = 0;
+
+	assert_int_equal(self_marker_fn(1), 10);
+	tarena_init(&a);
+	int rc = symtab_read_elf("/proc/self/exe", -1, &a, &d, &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	FILE *f = fopen("/proc/self/maps", "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &start, &end, &pgoff) == 3 &&
+		    addr >= start && addr < end) {
+			found = 1;
+			break;
+		}
+	fclose(f);
+	assert_true(found);
+	const struct trec_sym *s = lookup(&d, addr - start + pgoff + d.load_bias);
+	assert_non_null(s);
+	assert_string_equal(s->name, "self_marker_fn");
+	print_message("this test binary: %u symbols\n", d.nsyms);
+	tarena_free(&a);
+}
+
+/* ---- .gnu_debugdata ---------------------------------------------------------------- */
+
+/* The mini-debuginfo the way Fedora's find-debuginfo makes it: the
+ * function symbols that .dynsym lacks, in a debug-only ELF, xz'd into
+ * .gnu_debugdata of the stripped binary. */
+static int make_minidebug(const char *bin, const char *out)
+{
+	return run("cd '%s' && "
+		   "nm -D '%s' --format=posix --defined-only | awk '{print $1}' | sort > dynsyms && "
+		   "nm '%s' --format=posix --defined-only | awk '$2==\"T\"||$2==\"t\"{print $1}' | sort > funcsyms && "
+		   "comm -13 dynsyms funcsyms > keep && "
+		   "objcopy --only-keep-debug '%s' full.debug && "
+		   "objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=keep full.debug mini && "
+		   "rm -f mini.xz && xz -k mini && "
+		   "strip --strip-all -R .comment -o '%s' '%s' && "
+		   "objcopy --add-section .gnu_debugdata=mini.xz '%s'",
+		   tmpdir, bin, bin, bin, out, bin, out);
+}
+
+static void test_debugdata(void **state)
+{
+	NEED_CC();
+	if (!have_tool("xz") || !have_tool("objcopy")) {
+		print_message("skipped: xz or objcopy missing (xz-utils, binutils)\n");
+		skip();
+	}
+	struct tarena a;
+	struct trec_dso_syms full, d;
+	struct trec_err err = { 0 };
+	const char *mini = tpath("pie.minidebug");
+
+	assert_int_equal(make_minidebug(tpath("pie"), mini), 0);
+	assert_int_equal(run("readelf -S '%s' | grep -q gnu_debugdata", mini), 0);
+	tarena_init(&a);
+	assert_int_equal(symtab_read_elf(tpath("pie"), -1, &a, &full, &err), 0);
+	int rc = symtab_read_elf(mini, -1, &a, &d, &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_sorted_unique(&d);
+	/* the static function came from .gnu_debugdata, the global from .dynsym */
+	const struct trec_sym *l = by_name(&d, "trec_local_fn"), *fl = by_name(&full, "trec_local_fn");
+	assert_non_null(l);
+	assert_int_equal(l->addr, fl->addr);
+	assert_int_equal(l->size, fl->size);
+	assert_non_null(by_name(&d, "trec_global_fn"));
+	/* every function the full binary has (by address) is there again */
+	for (uint32_t i = 0; i < full.nsyms; i++) {
+		const struct trec_sym *s = lookup(&d, full.syms[i].addr);
+		if (!s || s->addr != full.syms[i].addr)
+			fail_msg("%s missing from the minidebuginfo table", full.syms[i].name);
+	}
+	print_message("minidebuginfo: %u symbols (full binary %u)\n", d.nsyms, full.nsyms);
+
+	/* a corrupt xz stream in .gnu_debugdata is an error naming the file */
+	const char *bad = tpath("pie.baddebug");
+	write_file(tpath("junk.xz"), "\xfd" "7zXZ\0 not really xz at all", 27);
+	assert_int_equal(run("strip -o '%s' '%s' && objcopy --add-section .gnu_debugdata='%s' '%s'", bad,
+			     tpath("pie"), tpath("junk.xz"), bad), 0);
+	memset(&err, 0, sizeof(err));
+	rc = symtab_read_elf(bad, -1, &a, &d, &err);
+	assert_int_equal(rc, -ENOEXEC);
+	assert_non_null(strstr(err.msg, bad));
+	assert_non_null(strstr(err.msg, ".gnu_debugdata"));
+	tarena_free(&a);
+}
+
+/* A decompression bomb: more than SYMTAB_MAX_DEBUGDATA of zeros. */
+static void test_debugdata_bomb(void **state)
+{
+	NEED_CC();
+	if (!have_tool("xz") || !have_tool("objcopy")) {
+		print_message("skipped: xz or objcopy missing (xz-utils, binutils)\n");
+		skip();
+	}
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	const char *bomb = tpath("pie.bomb");
+
+	assert_int_equal(run("head -c %u /dev/zero | xz -0 -T1 > '%s' && strip -o '%s' '%s' && "
+			     "objcopy --add-section .gnu_debugdata='%s' '%s'",
+			     SYMTAB_MAX_DEBUGDATA + 4096, tpath("bomb.xz"), bomb, tpath("pie"),
+			     tpath("bomb.xz"), bomb), 0);
+	tarena_init(&a);
+	int rc = symtab_read_elf(bomb, -1, &a, &d, &err);
+	assert_int_equal(rc, -E2BIG);
+	assert_non_null(strstr(err.msg, "decompresses to more than"));
+	tarena_free(&a);
+}
+
+/* ---- hostile input ------------------------------------------------------------------ */
+
+static void expect_fail(const char *path, struct tarena *a)
+{
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	int rc = symtab_read_elf(path, -1, a, &d, &err);
+	assert_true(rc < 0);
+	assert_int_equal(err.code, rc);
+	assert_non_null(strstr(err.msg, path));
+	assert_int_equal(d.nsyms, 0);
+	assert_null(d.syms);
+}
+
+static void test_hostile_misc(void **state)
+{
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	uint8_t rnd[65536];
+
+	tarena_init(&a);
+	expect_fail("/dev/null", &a);
+	expect_fail("/", &a);
+	expect_fail("/nonexistent/trec-no-such-file", &a);
+	write_file(tpath("text"), "hello, this is text\nnot an ELF\n", 31);
+	expect_fail(tpath("text"), &a);
+	write_file(tpath("empty"), "", 0);
+	expect_fail(tpath("empty"), &a);
+	srandom(42);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (uint8_t)random();
+	write_file(tpath("random"), rnd, sizeof(rnd));
+	expect_fail(tpath("random"), &a);
+	/* random bytes behind a valid-looking ELF64 magic */
+	memcpy(rnd, "\x7f" "ELF\x02\x01\x01", 7);
+	write_file(tpath("random-elf"), rnd, sizeof(rnd));
+	expect_fail(tpath("random-elf"), &a);
+	/* an fd that is not a regular file */
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(symtab_read_elf("/dev/null", fd, &a, &d, &err), -EINVAL);
+	close(fd);
+	/* a relocatable object is not an executable or library */
+	if (have_cc) {
+		assert_int_equal(run("cc -c -o '%s' '%s'", tpath("obj.o"), tpath("prog.c")), 0);
+		expect_fail(tpath("obj.o"), &a);
+	}
+	tarena_free(&a);
+}
+
+/* The test program cut at many offsets (always an error naming the
+ * file), and mutated at random: an error or a valid table, never a
+ * crash. */
+static void test_hostile_truncated(void **state)
+{
+	NEED_CC();
+	struct tarena a;
+	size_t len;
+	uint8_t *img = slurp(tpath("pie"), &len);
+	const char *cut = tpath("cut");
+	int ok = 0, bad = 0;
+
+	tarena_init(&a);
+	for (size_t off = 0; off < len; off += off < 4096 ? 61 : 997) {
+		struct trec_dso_syms d;
+		struct trec_err err = { 0 };
+		write_file(cut, img, off);
+		int rc = symtab_read_elf(cut, -1, &a, &d, &err);
+		if (rc) {
+			assert_non_null(strstr(err.msg, cut));
+			bad++;
+		} else {
+			assert_sorted_unique(&d);
+			ok++;
+		}
+	}
+	/* the section headers come last: every cut loses some of them */
+	assert_int_equal(ok, 0);
+	assert_true(bad > 50);
+	tarena_free(&a);
+
+	/* random byte flips; the section and program headers and the symbol
+	 * tables are where libelf's checks matter, so flip everywhere */
+	uint8_t *mut = malloc(len);
+	assert_non_null(mut);
+	srandom(7);
+	for (int iter = 0; iter < 600; iter++) {
+		struct trec_dso_syms d;
+		struct trec_err err = { 0 };
+		memcpy(mut, img, len);
+		int flips = 1 + (int)(random() % 16);
+		for (int k = 0; k < flips; k++) {
+			size_t pos = (iter & 1) ? (size_t)random() % (len < 256 ? len : 256)
+						: (size_t)random() % len;
+			mut[pos] = (uint8_t)random();
+		}
+		write_file(cut, mut, len);
+		tarena_init(&a);
+		int rc = symtab_read_elf(cut, -1, &a, &d, &err);
+		if (rc)
+			assert_non_null(strstr(err.msg, cut));
+		else
+			for (uint32_t i = 1; i < d.nsyms; i++)
+				assert_true(d.syms[i - 1].addr < d.syms[i].addr);
+		tarena_free(&a);
+	}
+	free(mut);
+	free(img);
+}
+
+/* ---- kallsyms ------------------------------------------------------------------------ */
+
+static const struct trec_ksym *ks_find(const struct trec_ksym *k, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k[i].name, name) == 0)
+			return &k[i];
+	return NULL;
+}
+
+static void test_kallsyms_proc(void **state)
+{
+	struct tarena a;
+	struct trec_ksym *k = NULL, *sub = NULL;
+	struct trec_err err = { 0 };
+	struct timespec t0;
+	size_t n = 0, nsub = 0;
+
+	tarena_init(&a);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = symtab_read_kallsyms("/proc/kallsyms", &a, &k, &n, &err);
+	double ms = ms_since(&t0);
+	if (rc == -EPERM) { /* not root, or kptr_restrict=2 */
+		assert_non_null(strstr(err.msg, "kptr_restrict"));
+		tarena_free(&a);
+		print_message("skipped: kernel addresses hidden here (the error was checked)\n");
+		skip();
+	}
+	if (rc)
+		fail_msg("%s", err.msg);
+	print_message("kallsyms: %zu text symbols in %.1f ms\n", n, ms);
+	for (size_t i = 1; i < n; i++)
+		assert_true(k[i - 1].addr <= k[i].addr);
+	const struct trec_ksym *sch = ks_find(k, n, "schedule"), *op = ks_find(k, n, "do_sys_openat2");
+	assert_non_null(sch);
+	assert_non_null(op);
+	assert_string_equal(sch->module, "");
+	assert_true(strchr("tTwW", sch->type) != NULL);
+
+	uint64_t ips[] = { op->addr + 8, sch->addr + 4, sch->addr + 1, sch->addr, 1 /* below all */ };
+	assert_int_equal(symtab_kernel_subset(k, n, ips, 5, &a, &sub, &nsub), 0);
+	print_message("subset for 4 ips: %zu symbols\n", nsub);
+	assert_true(nsub >= 4 && nsub <= 8);
+	for (size_t i = 1; i < nsub; i++)
+		assert_true(sub[i - 1].addr <= sub[i].addr);
+	assert_non_null(ks_find(sub, nsub, "schedule"));
+	assert_non_null(ks_find(sub, nsub, "do_sys_openat2"));
+	/* the symbol after each covering one bounds it */
+	for (size_t j = 0; j < 4; j++) {
+		size_t i = 0;
+		while (i + 1 < nsub && sub[i + 1].addr <= ips[j])
+			i++;
+		assert_true(sub[i].addr <= ips[j]);
+		assert_true(i + 1 < nsub && sub[i + 1].addr > ips[j]);
+	}
+	tarena_free(&a);
+}
+
+static const char fake_kallsyms[] =
+	"ffffffff81000000 T _text\n"
+	"ffffffff81001000 T startup_64\n"
+	"ffffffff81002000 t local_fn\n"
+	"ffffffff81002000 T glob_alias_longer\n"
+	"ffffffff81002000 T glob_alias\n"
+	"ffffffff81003000 W weak_fn\n"
+	"ffffffff81004000 D some_data\n"
+	"ffffffff81005000 b some_bss\n"
+	"ffffffff81006000 r some_rodata\n"
+	"garbage line\n"
+	"ffffffff81007000 T\n"
+	"zzzzzzzzzzzzzzzz T not_hex\n"
+	"ffffffff81008000 T last_vmlinux\n"
+	"ffffffffc0001000 t mod_fn\t[mymod]\n"
+	"ffffffffc0000000 T mod_init\t[mymod]\n"
+	"ffffffffc0002000 t other_fn\t[othermod]\n"
+	"ffffffffc0003000 t broken_mod\t[unterminated\n"
+	"ffffffffc0004000 t\tbad_sep\n";
+
+static void test_kallsyms_file(void **state)
+{
+	struct tarena a;
+	struct trec_ksym *k = NULL, *sub = NULL;
+	struct trec_err err = { 0 };
+	size_t n = 0, nsub = 0;
+	const char *path = tpath("kallsyms");
+
+	write_file(path, fake_kallsyms, sizeof(fake_kallsyms) - 1);
+	tarena_init(&a);
+	int rc = symtab_read_kallsyms(path, &a, &k, &n, &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	const char *want[] = { "_text", "startup_64", "glob_alias", "glob_alias_longer", "local_fn", "weak_fn",
+			       "last_vmlinux", "mod_init", "mod_fn", "other_fn" };
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(k[i].name, want[i]);
+	assert_string_equal(k[7].module, "mymod");
+	assert_ptr_equal(k[7].module, k[8].module); /* one copy per run */
+	assert_string_equal(k[9].module, "othermod");
+	assert_string_equal(k[0].module, "");
+	assert_int_equal(k[5].type, 'W');
+
+	/* an ip inside the alias group: all three names and the next symbol */
+	uint64_t ips[] = { 0xffffffff81002010ull, 0xffffffffc0002004ull, 0xffffffff81002020ull };
+	assert_int_equal(symtab_kernel_subset(k, n, ips, 3, &a, &sub, &nsub), 0);
+	const char *wsub[] = { "glob_alias", "glob_alias_longer", "local_fn", "weak_fn", "other_fn" };
+	assert_int_equal(nsub, 5);
+	for (size_t i = 0; i < nsub; i++)
+		assert_string_equal(sub[i].name, wsub[i]);
+	assert_string_equal(sub[4].module, "othermod");
+	assert_ptr_not_equal(sub[0].name, k[2].name); /* copied into the arena */
+	/* nothing to cover */
+	assert_int_equal(symtab_kernel_subset(k, n, NULL, 0, &a, &sub, &nsub), 0);
+	assert_int_equal(nsub, 0);
+	uint64_t low = 5;
+	assert_int_equal(symtab_kernel_subset(k, n, &low, 1, &a, &sub, &nsub), 0);
+	assert_int_equal(nsub, 0);
+
+	/* hidden addresses (kptr_restrict): a clear error */
+	const char hidden[] = "0000000000000000 T _text\n0000000000000000 t foo\n0000000000000000 D bar\n";
+	write_file(path, hidden, sizeof(hidden) - 1);
+	rc = symtab_read_kallsyms(path, &a, &k, &n, &err);
+	assert_int_equal(rc, -EPERM);
+	assert_non_null(strstr(err.msg, "kptr_restrict"));
+	assert_non_null(strstr(err.msg, "root"));
+	/* no text symbols at all, a missing file */
+	write_file(path, "hello\n", 6);
+	assert_true(symtab_read_kallsyms(path, &a, &k, &n, &err) < 0);
+	assert_int_equal(symtab_read_kallsyms(tpath("none"), &a, &k, &n, &err), -ENOENT);
+	/* an overlong line is skipped, the next one read */
+	size_t biglen = 20000;
+	char *big = malloc(biglen + 64);
+	assert_non_null(big);
+	memset(big, 'x', biglen);
+	memcpy(big, "ffffffff81000000 T ", 19);
+	strcpy(big + biglen, "\nffffffff81000010 T after_long\n");
+	write_file(path, big, strlen(big));
+	free(big);
+	assert_int_equal(symtab_read_kallsyms(path, &a, &k, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(k[0].name, "after_long");
+	tarena_free(&a);
+}
+
+/* ---- perf maps -------------------------------------------------------------------------- */
+
+static void test_perfmap(void **state)
+{
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	char path[64];
+	int pid = (int)getpid();
+
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	unlink(path);
+	tarena_init(&a);
+	/* missing: -ENOENT, quietly */
+	assert_int_equal(symtab_read_perfmap(pid, &a, &d, &err), -ENOENT);
+	assert_int_equal(err.code, 0);
+	assert_string_equal(err.msg, "");
+
+	const char map[] =
+		"7f0000001000 40 LazyCompile:~foo /app/x.js:1\n"
+		"0x7f0000000000 0x20 stub<bar>\n"
+		"7f0000002000 10 Builtin:Old\n"
+		"7f0000002000 18 Builtin:New\n"    /* same address later: wins */
+		"garbage\n"
+		"7f0000003000 zz bad_size\n"
+		"7f0000003000 10\n"                /* no name */
+		"7f0000004000 0 zero_size\n"
+		"ffffffffffffff00 1000 overflows\n"
+		"12345678901234567 10 too_many_digits\n"
+		"\n"
+		"7f0000005000\t8\tname with spaces\r\n"
+		"7f0000006000 8 last_no_newline";
+	write_file(path, map, sizeof(map) - 1);
+	int rc = symtab_read_perfmap(pid, &a, &d, &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_string_equal(d.path, path);
+	assert_int_equal(d.build_id_len, 0);
+	assert_int_equal(d.load_bias, 0);
+	assert_int_equal(d.nsyms, 5);
+	assert_sorted_unique(&d);
+	assert_int_equal(d.syms[0].addr, 0x7f0000000000ull);
+	assert_int_equal(d.syms[0].size, 0x20);
+	assert_string_equal(d.syms[0].name, "stub<bar>");
+	assert_string_equal(d.syms[1].name, "LazyCompile:~foo /app/x.js:1");
+	assert_int_equal(d.syms[1].size, 0x40);
+	assert_string_equal(d.syms[2].name, "Builtin:New");
+	assert_int_equal(d.syms[2].size, 0x18);
+	assert_string_equal(d.syms[3].name, "name with spaces");
+	assert_string_equal(d.syms[4].name, "last_no_newline");
+	assert_ptr_equal(lookup(&d, 0x7f000000103full), &d.syms[1]);
+	assert_null(lookup(&d, 0x7f0000001040ull));
+
+	/* /tmp is everybody's: a map owned by another user is refused */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 54321, 54321), 0);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(symtab_read_perfmap(pid, &a, &d, &err), -EPERM);
+		assert_non_null(strstr(err.msg, path));
+	}
+	unlink(path);
+	/* a symlink (to anything) is refused */
+	assert_int_equal(symlink("/dev/zero", path), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(symtab_read_perfmap(pid, &a, &d, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	unlink(path);
+	/* an overlong line is skipped */
+	size_t biglen = SYMTAB_MAX_PERFMAP_LINE + 100;
+	char *big = malloc(biglen + 64);
+	assert_non_null(big);
+	memset(big, 'x', biglen);
+	memcpy(big, "1000 10 ", 8);
+	strcpy(big + biglen, "\n2000 10 ok\n");
+	write_file(path, big, strlen(big));
+	free(big);
+	assert_int_equal(symtab_read_perfmap(pid, &a, &d, &err), 0);
+	assert_int_equal(d.nsyms, 1);
+	assert_string_equal(d.syms[0].name, "ok");
+	/* a long but acceptable name is cut at SYMTAB_MAX_NAME */
+	big = malloc(6000);
+	assert_non_null(big);
+	memset(big, 'n', 5999);
+	big[5999] = 0;
+	memcpy(big, "3000 10 ", 8);
+	write_file(path, big, 5999);
+	free(big);
+	assert_int_equal(symtab_read_perfmap(pid, &a, &d, &err), 0);
+	assert_int_equal(d.nsyms, 1);
+	assert_int_equal(strlen(d.syms[0].name), SYMTAB_MAX_NAME);
+	unlink(path);
+	tarena_free(&a);
+}
+
+/* ---- cache -------------------------------------------------------------------------------- */
+
+static void test_cache(void **state)
+{
+	NEED_CC();
+	struct symtab_cache *c;
+	struct symtab_cache_stats st;
+	const struct trec_dso_syms *d1 = NULL, *d2 = NULL, *d3 = NULL, *d4 = NULL;
+
+	assert_int_equal(symtab_cache_new(&c), 0);
+	assert_int_equal(symtab_cache_get(c, tpath("pie"), -1, &d1), 1);
+	assert_non_null(by_name(d1, "trec_global_fn"));
+	assert_int_equal(symtab_cache_get(c, tpath("pie"), -1, &d2), 0);
+	assert_ptr_equal(d1, d2);
+	/* a copy elsewhere: same build-id, same table, not read again */
+	assert_int_equal(run("cp '%s' '%s'", tpath("pie"), tpath("pie.copy")), 0);
+	assert_int_equal(symtab_cache_get(c, tpath("pie.copy"), -1, &d3), 0);
+	assert_ptr_equal(d1, d3);
+	/* by fd */
+	int fd = open(tpath("pie.copy"), O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(symtab_cache_get(c, "whatever", fd, &d3), 0);
+	assert_ptr_equal(d1, d3);
+	close(fd);
+
+	/* no build-id: keyed by the file */
+	assert_int_equal(build_prog(tpath("noid"), "-Wl,--build-id=none"), 0);
+	assert_int_equal(symtab_cache_get(c, tpath("noid"), -1, &d4), 1);
+	assert_int_equal(d4->build_id_len, 0);
+	assert_non_null(by_name(d4, "trec_global_fn"));
+	assert_int_equal(symtab_cache_get(c, tpath("noid"), -1, &d3), 0);
+	assert_ptr_equal(d3, d4);
+	assert_int_equal(run("cp '%s' '%s'", tpath("noid"), tpath("noid.copy")), 0);
+	assert_int_equal(symtab_cache_get(c, tpath("noid.copy"), -1, &d3), 1); /* another inode */
+	assert_ptr_not_equal(d3, d4);
+
+	/* failures: cached, with the message */
+	write_file(tpath("notelf"), "nope\n", 5);
+	assert_int_equal(symtab_cache_get(c, tpath("notelf"), -1, &d3), -ENOEXEC);
+	assert_non_null(strstr(symtab_cache_errmsg(c), tpath("notelf")));
+	assert_int_equal(symtab_cache_get(c, tpath("notelf"), -1, &d3), -ENOEXEC);
+	assert_non_null(strstr(symtab_cache_errmsg(c), "not an ELF"));
+	assert_int_equal(symtab_cache_get(c, "/nonexistent/x", -1, &d3), -ENOENT);
+	assert_non_null(strstr(symtab_cache_errmsg(c), "/nonexistent/x"));
+	assert_int_equal(symtab_cache_get(c, "/dev/null", -1, &d3), -EINVAL);
+
+	symtab_cache_stats(c, &st);
+	print_message("cache: %" PRIu64 " lookups, %" PRIu64 " hits, %" PRIu64 " parses, %zu tables, %zu bytes\n",
+		      st.lookups, st.hits, st.parses, st.tables, st.arena_bytes);
+	assert_int_equal(st.lookups, 11);
+	assert_int_equal(st.parses, 4);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.tables, 3);
+	assert_int_equal(st.hits, 5);
+	symtab_cache_free(c);
+	symtab_cache_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_elf_vs_nm, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_elf_stripped, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_elf_libc, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_load_bias, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_load_bias_self, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_debugdata, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_debugdata_bomb, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_hostile_misc, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_hostile_truncated, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_kallsyms_proc, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_kallsyms_file, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_perfmap, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_cache, setup_fds, check_fds),
+	};
+	return cmocka_run_group_tests_name("record symbol tables", tests, group_setup, group_teardown);
+}
