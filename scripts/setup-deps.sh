@@ -10,7 +10,7 @@ PACKAGES=(
 	libclang-rt-14-dev  # libFuzzer/ASan runtime for clang
 	libbpf-dev bpftool libelf-dev zlib1g-dev  # the recorder
 	libzstd-dev         # block compression
-	liblzma-dev         # .gnu_debugdata (xz mini-debuginfo) symbols
+	liblzma-dev xz-utils  # .gnu_debugdata (xz mini-debuginfo) symbols and their test
 	libcmocka-dev       # unit tests
 	systemtap-sdt-dev   # USDT probes
 	gnuplot-nox libxml2-utils  # report and benchmark tooling
