@@ -123,8 +123,6 @@ static int on_task(void *ctx, const struct trec_task *t)
 	struct run *r = ctx;
 	if (r->filtering && !tp_capture_is_target(r->cap, t->pid))
 		return 0;
-	if (t->kind == TREC_TASK_EXEC && r->dsos)
-		dso_tracker_exec(r->dsos, t->pid);
 	int e = trec_writer_add_task(r->w, t);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -207,7 +205,8 @@ static int write_preamble(struct run *r, struct trec_err *err)
 		pids = calloc(o->npids + 1, sizeof(*pids));
 		if (!pids)
 			return trec_errf(err, -ENOMEM, "out of memory");
-		memcpy(pids, o->pids, o->npids * sizeof(*pids));
+		if (o->npids)
+			memcpy(pids, o->pids, o->npids * sizeof(*pids));
 		npids = o->npids;
 		if (r->child)
 			pids[npids++] = r->child;

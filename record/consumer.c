@@ -55,12 +55,18 @@ static int add_stack(struct consumer *c, uint32_t cpu, const struct trec_rec *r,
 		return 0;
 	uint64_t ips[2 * TREC_MAX_STACK];
 	memcpy(ips, t + 1, n * sizeof(uint64_t)); /* ring memory is 8-aligned, but be exact */
-	int e = trec_writer_add_stack(c->w, ips, t->nkernel, t->nuser, id);
+	/* The frame-pointer walk ends on a zero return address: not a frame. */
+	uint16_t nuser = t->nuser;
+	while (nuser && !ips[t->nkernel + nuser - 1])
+		nuser--;
+	if (!t->nkernel && !nuser)
+		return 0;
+	int e = trec_writer_add_stack(c->w, ips, t->nkernel, nuser, id);
 	if (e || *id <= c->max_stack_id)
 		return e;
 	/* A stack new to this file: note the binaries it runs through. */
 	c->max_stack_id = *id;
-	return c->dsos ? dso_tracker_stack(c->dsos, r->pid, ips, t->nkernel, t->nuser) : 0;
+	return c->dsos ? dso_tracker_stack(c->dsos, r->pid, ips, t->nkernel, nuser) : 0;
 }
 
 static int on_record(void *arg, void *data, size_t size)

@@ -23,7 +23,9 @@ struct pmap {
 	uint32_t dso;
 };
 
-/* One process's mappings, sorted by start. */
+/* Every file mapping a process had during the recording (exec included:
+ * user frames are resolved at the end, when the side-band has caught up,
+ * and a frame is credited to every mapping that ever covered it). */
 struct proc {
 	uint32_t pid;
 	struct pmap *maps;
@@ -38,6 +40,8 @@ struct dso_tracker {
 	uint32_t procs_cap, nprocs;
 	uint64_t *kips;     /* open addressing set of kernel addresses; 0 = empty */
 	uint64_t kips_cap, nkips;
+	struct pending { uint32_t pid; uint64_t ip; } *pend; /* user frames of new stacks */
+	size_t npend, pend_cap;
 };
 
 int dso_tracker_new(struct dso_tracker **out)
@@ -57,6 +61,7 @@ void dso_tracker_free(struct dso_tracker *t)
 	free(t->dsos);
 	free(t->procs);
 	free(t->kips);
+	free(t->pend);
 	free(t);
 }
 
@@ -161,26 +166,12 @@ int dso_tracker_map(struct dso_tracker *t, const struct trec_map *m)
 		p->maps = n;
 		p->cap = cap;
 	}
-	/* Insert sorted; a new mapping over an old range replaces it. */
 	uint64_t end = m->start + m->len;
-	uint32_t k = 0;
-	while (k < p->n && p->maps[k].start < m->start)
-		k++;
-	if (k < p->n && p->maps[k].start == m->start) {
-		p->maps[k] = (struct pmap){ m->start, end, di };
-		return 0;
-	}
-	memmove(&p->maps[k + 1], &p->maps[k], (p->n - k) * sizeof(*p->maps));
-	p->maps[k] = (struct pmap){ m->start, end, di };
-	p->n++;
+	for (uint32_t k = 0; k < p->n; k++)
+		if (p->maps[k].start == m->start && p->maps[k].end == end && p->maps[k].dso == di)
+			return 0; /* the snapshot and the side-band may both report it */
+	p->maps[p->n++] = (struct pmap){ m->start, end, di };
 	return 0;
-}
-
-void dso_tracker_exec(struct dso_tracker *t, uint32_t pid)
-{
-	struct proc *p = proc_find(t, pid, 0);
-	if (p)
-		p->n = 0;
 }
 
 static int kip_add(struct dso_tracker *t, uint64_t ip)
@@ -221,34 +212,42 @@ int dso_tracker_stack(struct dso_tracker *t, uint32_t pid, const uint64_t *ips, 
 		if (r)
 			return r;
 	}
-	struct proc *p = nuser ? proc_find(t, pid, 0) : NULL;
 	for (uint16_t i = 0; i < nuser; i++) {
 		uint64_t ip = ips[nkernel + i];
 		if (!ip)
 			continue;
+		if (t->npend == t->pend_cap) {
+			size_t cap = t->pend_cap ? t->pend_cap * 2 : 1024;
+			struct pending *n = realloc(t->pend, cap * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			t->pend = n;
+			t->pend_cap = cap;
+		}
+		t->pend[t->npend++] = (struct pending){ pid, ip };
+	}
+	return 0;
+}
+
+/* Marks the DSOs under the user frames noted so far. */
+static int resolve_user_frames(struct dso_tracker *t)
+{
+	for (size_t i = 0; i < t->npend; i++) {
+		struct proc *p = proc_find(t, t->pend[i].pid, 1);
+		if (!p)
+			return -ENOMEM;
+		uint64_t ip = t->pend[i].ip;
 		int found = 0;
-		if (p) {
-			uint32_t lo = 0, hi = p->n;
-			while (lo < hi) { /* last mapping starting at or below ip */
-				uint32_t mid = lo + (hi - lo) / 2;
-				if (p->maps[mid].start <= ip)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (lo && ip < p->maps[lo - 1].end) {
-				t->dsos[p->maps[lo - 1].dso].used = 1;
+		for (uint32_t k = 0; k < p->n; k++) {
+			if (ip >= p->maps[k].start && ip < p->maps[k].end) {
+				t->dsos[p->maps[k].dso].used = 1;
 				found = 1;
 			}
 		}
-		if (!found) {
-			struct proc *q = p ? p : proc_find(t, pid, 1);
-			if (!q)
-				return -ENOMEM;
-			q->unmapped_ips = 1;
-			p = q;
-		}
+		if (!found)
+			p->unmapped_ips = 1;
 	}
+	t->npend = 0;
 	return 0;
 }
 
@@ -315,14 +314,18 @@ void dso_tracker_reset_used(struct dso_tracker *t)
 	if (t->kips)
 		memset(t->kips, 0, t->kips_cap * sizeof(*t->kips));
 	t->nkips = 0;
+	t->npend = 0;
 }
 
 int dso_tracker_write(struct dso_tracker *t, struct trec_writer *w, struct dso_write_stats *st,
 		      struct trec_err *err)
 {
 	memset(st, 0, sizeof(*st));
+	int r = resolve_user_frames(t);
+	if (r)
+		return trec_errf(err, r, "out of memory");
 	struct symtab_cache *cache;
-	int r = symtab_cache_new(&cache);
+	r = symtab_cache_new(&cache);
 	if (r)
 		return trec_errf(err, r, "out of memory");
 	for (uint32_t i = 0; !r && i < t->ndsos; i++) {

@@ -4,9 +4,10 @@
  * their symbol tables (and only theirs) for a report on another machine.
  *
  * The tracker follows every mapping the recording writes (the /proc
- * snapshot and the side-band), drops a process's mappings when it execs,
- * and for each new stack marks the DSO under every user frame and keeps
- * every kernel frame. At the end, dso_tracker_write() reads the symbol
+ * snapshot and the side-band) and notes the frames of each new stack;
+ * user frames are matched to mappings only at the end, because the
+ * side-band that announces a mapping can arrive after the first samples
+ * in it. At the end, dso_tracker_write() reads the symbol
  * tables of the marked DSOs (once per build-id), the kernel symbols that
  * cover the kept addresses, and the JIT maps (/tmp/perf-PID.map) of
  * processes with frames outside any file mapping, and adds them to the
@@ -27,8 +28,6 @@ int dso_tracker_new(struct dso_tracker **out);
 void dso_tracker_free(struct dso_tracker *t);
 /* A mapping written to the trace. */
 int dso_tracker_map(struct dso_tracker *t, const struct trec_map *m);
-/* pid exec'd: the mappings it had no longer apply. */
-void dso_tracker_exec(struct dso_tracker *t, uint32_t pid);
 /* A stack seen for the first time (kernel frames first, as in the file). */
 int dso_tracker_stack(struct dso_tracker *t, uint32_t pid, const uint64_t *ips, uint16_t nkernel,
 		      uint16_t nuser);

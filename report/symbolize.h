@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Naming stack frames from the trace file alone: no access to the machine
+ * that recorded it, no ELF reader (the analysis half links libc + libzstd).
+ *
+ * Built once from a reader:
+ *  - per process, its mappings as a timeline: a mapping applies from its
+ *    ts on; an exec of the process, or a fork that creates it (pid reuse),
+ *    starts a fresh address space. A forked child also sees its parent's
+ *    mappings as they were at the fork (perf reports no mmaps for what a
+ *    child inherits);
+ *  - DSO symbol tables, found by build-id (by path when a mapping has no
+ *    build-id), and JIT tables ("/tmp/perf-PID.map", absolute addresses,
+ *    for that pid's anonymous or unmapped memory);
+ *  - kernel symbols, sorted.
+ * Memory grows with mappings and symbols, never with events; every lookup
+ * is a binary search.
+ *
+ * User address arithmetic (what the recorder stored, docs/format-records.md):
+ *   file_offset = ip - map.start + map.pgoff
+ *   symbol addr = file_offset + dso.load_bias   (ELF st_value space)
+ *   a symbol covers [addr, addr + size); size 0: up to the next symbol.
+ * Kernel: a symbol covers up to the next symbol's address; past the last
+ * symbol nothing is known.
+ */
+#ifndef TREC_SYMBOLIZE_H
+#define TREC_SYMBOLIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+struct trec_reader;
+struct symbolizer;
+
+struct symbolizer_opts {
+	size_t sz;             /* sizeof(struct symbolizer_opts) */
+	/* Where to look for DSOs whose symbol table is not in the file: SYMFS/path,
+	 * DEBUG_DIR/.build-id/xx/yyyy.debug. Either may be NULL. Reading them needs
+	 * an ELF reader this build does not have: when a table is missing and one
+	 * of these is set, symbolizer_new fails with -EOPNOTSUPP. */
+	const char *symfs;
+	const char *debug_dir;
+};
+
+struct sym_result {
+	const char *name;  /* function name, or NULL */
+	const char *dso;   /* basename of the mapped file, "[anon]", "perf-PID.map",
+			    * "[kernel.kallsyms]" or "[module]"; NULL when nothing
+			    * covers the address */
+	uint64_t offset;   /* ip - symbol start when named; else the file offset
+			    * (the offset in the region for anonymous memory); else ip */
+	int found;         /* a symbol names the address */
+	int kernel;        /* looked up as a kernel address */
+};
+
+/*
+ * Loads maps, tasks, DSO tables and kernel symbols through `r` (which must
+ * outlive the symbolizer: names point into the reader's records).
+ * 0, or a negative errno with `err` saying what failed.
+ */
+int symbolizer_new(struct trec_reader *r, const struct symbolizer_opts *o, struct symbolizer **out,
+		   struct trec_err *err);
+void symbolizer_free(struct symbolizer *s);
+
+/*
+ * Names `ip` as process `pid` saw it at `ts` (kernel != 0: a kernel
+ * address; pid and ts are then ignored). Fills *res in every case.
+ * 0 when a mapping or kernel symbol covers the address (res->found says
+ * whether a symbol names it), -ENOENT when nothing does.
+ */
+int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int kernel,
+	      struct sym_result *res);
+
+/*
+ * Which version of pid's address space `ts` falls in: two events of one pid
+ * with the same generation see exactly the same mappings, so a caller that
+ * aggregates by (pid, generation, stack) may symbolize each group once, at
+ * any of its timestamps. Cheap: a binary search.
+ */
+uint32_t symbolizer_generation(struct symbolizer *s, uint32_t pid, uint64_t ts);
+
+/*
+ * One frame as text in buf (always NUL-terminated when len > 0):
+ *   "func"               a symbol names it
+ *   "libfoo.so+0x1a2b"   a mapping covers it but no symbol: DSO + file offset
+ *   "[unknown]"          nothing covers it
+ * Returns buf.
+ */
+const char *sym_format(const struct sym_result *r, char *buf, size_t len);
+
+/* Memory the symbolizer's own indexes hold (not the reader's records). */
+size_t symbolizer_mem_bytes(const struct symbolizer *s);
+
+#endif

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# CPU profiling end to end: record samples/cpu_split (60/30/10 in named,
+# nested functions) with -F, delete the binary, and check from the file
+# alone that every frame of the program is named and that the split holds
+# within 5 percentage points; stacks on tracepoints (-g) named the same way.
+# check's expressions are single-quoted on purpose (tap.sh evals them).
+# shellcheck disable=SC2016,SC2034
+# shellcheck source=tests/e2e/tap.sh
+source "$(dirname "$0")/tap.sh"
+
+SAMPLES=$TREC_BUILD/samples
+if [ "$(id -u)" -ne 0 ]; then
+	[ "${CI:-}" = true ] && { plan 1; not_ok "profiling needs root, and CI runs as root"; exit 1; }
+	skip_all "profiling needs root (BPF, perf events)"
+fi
+command -v python3 >/dev/null || skip_all "python3 not installed"
+
+plan 8
+
+BIN=$TAP_TMP/bin
+mkdir -p "$BIN"
+cp "$SAMPLES/cpu_split" "$BIN/cpu_split"
+T=$TAP_TMP/split.data
+run "$TREC" record -q -F 999 -o "$T" -- "$BIN/cpu_split" 2
+check "record -F 999 -- cpu_split 2 exits 0" '[ $RC -eq 0 ]'
+rm -f "$BIN/cpu_split" # the report must not need the binary
+
+run "$TREC" report --folded -i "$T"
+echo "$OUT" >"$TAP_TMP/split.folded"
+check "report --folded exits 0 without the binary" '[ $RC -eq 0 ] && [ -s "$TAP_TMP/split.folded" ]'
+run python3 - "$TAP_TMP/split.folded" <<'PY'
+import sys
+inc = {"hot_a": 0, "hot_b": 0, "hot_c": 0}
+unnamed = 0
+total = 0
+for line in open(sys.argv[1]):
+    stack, n = line.rstrip("\n").rsplit(" ", 1)
+    frames = stack.split(";")
+    if frames[0] != "cpu_split":
+        continue
+    n = int(n)
+    total += n
+    for f in inc:
+        if f in frames:
+            inc[f] += n
+    # Every frame of the program itself is named: none is "cpu_split+0x...".
+    unnamed += sum(n for f in frames[1:] if f.startswith("cpu_split+0x"))
+s = sum(inc.values())
+assert s > 1000, "only %d samples in hot_a/b/c (of %d)" % (s, total)
+share = {f: 100.0 * v / s for f, v in inc.items()}
+print("split %.1f/%.1f/%.1f of %d samples" % (share["hot_a"], share["hot_b"], share["hot_c"], s))
+assert unnamed == 0, "%d samples with unnamed cpu_split frames" % unnamed
+for f, want in (("hot_a", 60), ("hot_b", 30), ("hot_c", 10)):
+    assert abs(share[f] - want) <= 5, "%s: %.1f%% vs %d%%" % (f, share[f], want)
+PY
+check "every cpu_split frame named, split 60/30/10 within 5 points ($OUT)" '[ $RC -eq 0 ]'
+check "nested frames in order: main;work;hot_a;hot_a_inner;spin" \
+	'grep -q "main;work;hot_a;hot_a_inner;spin" "$TAP_TMP/split.folded"'
+
+run "$TREC" report --folded --pid -i "$T"
+check "--pid prefixes comm-PID" '[ $RC -eq 0 ] && [[ $OUT =~ cpu_split-[0-9]+\; ]]'
+
+run "$TREC" report -i "$T"
+check "report shows the top functions (spin, hot_a)" '[ $RC -eq 0 ] && [[ $OUT == *spin* && $OUT == *hot_a* ]]'
+
+T=$TAP_TMP/g.data
+run "$TREC" record -q -g -e syscalls:sys_enter_openat -o "$T" -- "$SAMPLES/open_files" /etc/passwd /etc/hostname
+check "record -g openat" '[ $RC -eq 0 ]'
+run "$TREC" report --folded --event syscalls:sys_enter_openat -i "$T"
+# libc's open() keeps no frame pointer, so the walk skips its caller
+# (docs/SYMBOLS.md): check the kernel path and the DSO-named user frames.
+check "openat stacks: kernel frames named (_[k]), user frames in libc named by DSO" \
+	'[ $RC -eq 0 ] && [[ $OUT == *"open_files;"*"libc.so.6"* && $OUT == *"do_syscall_64_[k]"* ]]'
