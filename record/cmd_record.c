@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include "bpf_offcpu.h"
 #include "bpf_profile.h"
 #include "consumer.h"
 #include "dsos.h"
@@ -56,6 +57,9 @@ static const struct cli_cmd record_cmd = {
 		"  -F, --freq HZ            sample on-CPU stacks HZ times a second on every CPU (cpu-clock;\n"
 		"                           -e cpu-clock alone samples at 99 Hz; -e cycles uses the PMU)\n"
 		"  -g, --call-graph         record kernel and user stacks with every event\n"
+		"  -e offcpu                time blocked threads spend off CPU, with the stacks where they\n"
+		"                           blocked (weight: microseconds in trec report --folded --offcpu)\n"
+		"      --offcpu-min DUR     report only blocks at least this long (default 1us)\n"
 		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
 		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
 		"  -q, --quiet              no progress line, no summary\n"
@@ -78,6 +82,10 @@ struct opts {
 	int profile, clock, stacks;
 	uint64_t freq;
 	struct trec_schema sample_schema;
+	/* off-CPU time (-e offcpu) */
+	int offcpu;
+	uint64_t offcpu_min_ns;
+	struct trec_schema offcpu_schema;
 	char **cmd;
 	int argc;
 	char **argv;
@@ -91,6 +99,7 @@ struct run {
 	char path[4096];
 	struct tp_capture *cap;
 	struct profile *prof;
+	struct offcpu *off;
 	struct consumer *con;
 	struct sideband *sb;
 	struct buildid_cache *bic;
@@ -194,6 +203,8 @@ static int write_preamble(struct run *r, struct trec_err *err)
 		e = trec_writer_add_schema(r->w, &o->plan.ev[i].schema);
 	if (!e && o->profile)
 		e = trec_writer_add_schema(r->w, &o->sample_schema);
+	if (!e && o->offcpu)
+		e = trec_writer_add_schema(r->w, &o->offcpu_schema);
 	if (e)
 		return err && err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", r->path, strerror(-e));
 
@@ -570,10 +581,13 @@ static void summary(struct run *r, double secs)
 			fprintf(stderr, "  (%llu lost)", (unsigned long long)lost);
 		fputc('\n', stderr);
 	}
-	if (r->o->profile) {
-		uint32_t t = r->o->sample_schema.id;
-		fprintf(stderr, "  %-40s %12llu", r->o->sample_schema.name,
-			(unsigned long long)consumer_type_events(r->con, t));
+	const struct trec_schema *extra[2] = { r->o->profile ? &r->o->sample_schema : NULL,
+					       r->o->offcpu ? &r->o->offcpu_schema : NULL };
+	for (int i = 0; i < 2; i++) {
+		if (!extra[i])
+			continue;
+		uint32_t t = extra[i]->id;
+		fprintf(stderr, "  %-40s %12llu", extra[i]->name, (unsigned long long)consumer_type_events(r->con, t));
 		if (consumer_type_lost(r->con, t))
 			fprintf(stderr, "  (%llu lost)", (unsigned long long)consumer_type_lost(r->con, t));
 		fputc('\n', stderr);
@@ -640,7 +654,7 @@ static int run_record(struct opts *o)
 		e = -ENOMEM;
 		goto fail_errno;
 	}
-	uint32_t max_type = (uint32_t)o->plan.n + (o->profile ? 1 : 0);
+	uint32_t max_type = (uint32_t)o->plan.n + (o->profile ? 1 : 0) + (o->offcpu ? 1 : 0);
 	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = r.filtering,
 				      .with_stacks = o->stacks, .max_type = max_type };
 	e = tp_capture_open(&r.cap, &co, specs, o->plan.n, &err);
@@ -661,7 +675,7 @@ static int run_record(struct opts *o)
 		}
 	}
 	e = buildid_cache_new(&r.bic);
-	if (!e && (o->profile || o->stacks))
+	if (!e && (o->profile || o->stacks || o->offcpu))
 		e = dso_tracker_new(&r.dsos);
 	if (e)
 		goto fail_errno;
@@ -688,6 +702,13 @@ static int run_record(struct opts *o)
 		if (e)
 			goto fail_specs;
 	}
+	if (o->offcpu) {
+		struct offcpu_opts oo = { .sz = sizeof(oo), .type = o->offcpu_schema.id,
+					  .min_ns = o->offcpu_min_ns, .filter_pids = r.filtering };
+		e = offcpu_open(&r.off, r.cap, &oo, &err);
+		if (e)
+			goto fail_specs;
+	}
 	sideband_enable(r.sb);
 	r.start_ns = mono_ns();
 	if (o->cmd) {
@@ -707,6 +728,7 @@ static int run_record(struct opts *o)
 	/* Stop the probes first, then take everything they left behind. */
 	tp_capture_detach(r.cap);
 	profile_detach(r.prof);
+	offcpu_detach(r.off);
 	sideband_disable(r.sb);
 	int e2 = consumer_drain(r.con);
 	struct sideband_cb cb = { .ctx = &r, .task = on_task, .map = on_map };
@@ -773,6 +795,7 @@ out:
 		close(err_fd);
 	consumer_free(r.con);
 	profile_close(r.prof);
+	offcpu_close(r.off);
 	sideband_close(r.sb);
 	tp_capture_close(r.cap);
 	buildid_cache_free(r.bic);
@@ -823,7 +846,7 @@ static int parse_pids(const char *arg, struct opts *o)
 int cmd_record(int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
-	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH };
+	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -833,9 +856,11 @@ int cmd_record(int argc, char **argv)
 		{ "buffer-size", required_argument, 0, 'm' }, { "mmap-pages", required_argument, 0, 'm' },
 		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
 		{ "freq", required_argument, 0, 'F' }, { "call-graph", no_argument, 0, 'g' },
+		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct opts o = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1, .argc = argc, .argv = argv };
+	struct opts o = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1, .argc = argc, .argv = argv,
+			  .offcpu_min_ns = 1000 };
 	struct trec_err err = { 0 };
 	int rc = CLI_EXIT_USAGE, ch, have_plan = 0;
 
@@ -846,6 +871,10 @@ int cmd_record(int argc, char **argv)
 				  !strcmp(optarg, "cpu-cycles"))) {
 			o.profile = 1;
 			o.clock = strcmp(optarg, "cpu-clock") ? PROFILE_CYCLES : PROFILE_CPU_CLOCK;
+			continue;
+		}
+		if (ch == 'e' && !strcmp(optarg, "offcpu")) {
+			o.offcpu = 1;
 			continue;
 		}
 		if (!have_plan && (ch == 'e' || ch == O_FILTER)) {
@@ -918,6 +947,12 @@ int cmd_record(int argc, char **argv)
 		}
 		case 'q': o.quiet = 1; break;
 		case 'g': o.stacks = 1; break;
+		case O_OFFCPU_MIN:
+			if (parse_duration(optarg, &o.offcpu_min_ns)) {
+				cli_usage_error(c, "--offcpu-min: '%s' is not a duration (1us, 10ms)", optarg);
+				goto out;
+			}
+			break;
 		case 'F': {
 			uint64_t max = profile_max_freq();
 			if (cli_parse_u64(c, "-F", optarg, 1, max, &o.freq))
@@ -953,7 +988,7 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 		have_plan = 1;
-		if (!o.profile && plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
+		if (!o.profile && !o.offcpu && plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
 			cli_err(c, "%s", err.msg);
 			rc = CLI_EXIT_ERROR;
 			goto out;
@@ -968,6 +1003,16 @@ int cmd_record(int argc, char **argv)
 		o.sample_schema = (struct trec_schema){
 			.id = (uint32_t)o.plan.n + 1, .name = o.clock == PROFILE_CYCLES ? "cycles" : "cpu-clock",
 			.probe = probe, .fixed_size = 8, .nfields = 1, .fields = &period,
+		};
+	}
+	if (o.offcpu) {
+		static const struct trec_field delta = { "delta_ns", "u64", TREC_F_UINT, 0, 0, 8, 1 };
+		static char probe[96];
+		snprintf(probe, sizeof(probe), "tp_btf:sched_switch:offcpu:min_ns=%llu",
+			 (unsigned long long)o.offcpu_min_ns);
+		o.offcpu_schema = (struct trec_schema){
+			.id = (uint32_t)o.plan.n + 1 + (o.profile ? 1 : 0), .name = "offcpu", .probe = probe,
+			.fixed_size = 8, .nfields = 1, .fields = &delta,
 		};
 	}
 	rc = run_record(&o);

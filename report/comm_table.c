@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "comm_table.h"
 
@@ -24,15 +25,75 @@ static int ent_cmp(const void *a, const void *b)
 	return 0;
 }
 
+static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t ts);
+
+static int fork_cmp(const void *a, const void *b)
+{
+	const struct trec_task *x = *(const struct trec_task *const *)a, *y = *(const struct trec_task *const *)b;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/*
+ * A child starts with its parent's name, but fork records (perf's FORK)
+ * carry none: give each unnamed child the name its parent had at the fork,
+ * in time order so that grandchildren inherit what children inherited.
+ */
+static int inherit_fork_names(struct comm_table *t, const struct trec_task *tasks, size_t n,
+			      size_t nforks)
+{
+	const struct trec_task **forks = calloc(nforks, sizeof(*forks));
+	if (!forks)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i].kind == TREC_TASK_FORK && (!tasks[i].comm || !tasks[i].comm[0]))
+			forks[k++] = &tasks[i];
+	qsort(forks, k, sizeof(*forks), fork_cmp);
+	struct comm_ent *added = calloc(k, sizeof(*added));
+	size_t nadded = 0;
+	if (!added) {
+		free(forks);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct trec_task *f = forks[i];
+		uint32_t parent = f->ptid ? f->ptid : f->ppid;
+		const char *c = lookup_tid(t, parent, f->ts);
+		for (size_t j = nadded; !c && j-- > 0;) /* inherited earlier in this pass */
+			if (added[j].tid == parent)
+				c = added[j].comm;
+		if (c)
+			added[nadded++] = (struct comm_ent){ .tid = f->tid, .kind = TREC_TASK_FORK, .ts = f->ts,
+							     .seq = (uint32_t)(f - tasks), .comm = c };
+	}
+	free(forks);
+	if (nadded) {
+		struct comm_ent *e = realloc(t->e, (t->n + nadded) * sizeof(*e));
+		if (!e) {
+			free(added);
+			return -ENOMEM;
+		}
+		memcpy(e + t->n, added, nadded * sizeof(*e));
+		t->e = e;
+		t->n += nadded;
+		qsort(t->e, t->n, sizeof(*t->e), ent_cmp);
+	}
+	free(added);
+	return 0;
+}
+
 int comm_table_build(struct comm_table *t, const struct trec_task *tasks, size_t n)
 {
-	size_t k = 0;
+	size_t k = 0, nforks = 0;
 
 	t->e = NULL;
 	t->n = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (tasks[i].comm && tasks[i].comm[0])
 			k++;
+		else if (tasks[i].kind == TREC_TASK_FORK)
+			nforks++;
+	}
 	if (!k)
 		return 0;
 	t->e = calloc(k, sizeof(*t->e));
@@ -52,7 +113,7 @@ int comm_table_build(struct comm_table *t, const struct trec_task *tasks, size_t
 	}
 	t->n = k;
 	qsort(t->e, t->n, sizeof(*t->e), ent_cmp);
-	return 0;
+	return nforks ? inherit_fork_names(t, tasks, n, nforks) : 0;
 }
 
 void comm_table_free(struct comm_table *t)

@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 8
+plan 10
 
 BIN=$TAP_TMP/bin
 mkdir -p "$BIN"
@@ -71,3 +71,23 @@ run "$TREC" report --folded --event syscalls:sys_enter_openat -i "$T"
 # (docs/SYMBOLS.md): check the kernel path and the DSO-named user frames.
 check "openat stacks: kernel frames named (_[k]), user frames in libc named by DSO" \
 	'[ $RC -eq 0 ] && [[ $OUT == *"open_files;"*"libc.so.6"* && $OUT == *"do_syscall_64_[k]"* ]]'
+
+# ---- off-CPU time: samples/blocker sleeps 300 ms in sleep_here, waits 200 ms in wait_pipe
+T=$TAP_TMP/off.data
+run "$TREC" record -q -e offcpu -o "$T" -- "$SAMPLES/blocker"
+check "record -e offcpu -- blocker exits 0" '[ $RC -eq 0 ]'
+"$TREC" report --folded --offcpu -i "$T" >"$TAP_TMP/off.folded"
+run python3 - "$TAP_TMP/off.folded" <<'PY'
+import sys
+us = {"sleep_here": 0, "wait_pipe": 0}
+for line in open(sys.argv[1]):
+    stack, n = line.rstrip("\n").rsplit(" ", 1)
+    frames = stack.split(";")
+    for f in us:
+        if f in frames:
+            us[f] += int(n)
+print("sleep_here %d us, wait_pipe %d us" % (us["sleep_here"], us["wait_pipe"]))
+assert abs(us["sleep_here"] - 300000) <= 45000, us
+assert abs(us["wait_pipe"] - 200000) <= 30000, us
+PY
+check "off-CPU time per blocking function within 15% ($OUT)" '[ $RC -eq 0 ]'
