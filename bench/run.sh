@@ -23,3 +23,6 @@ build/bench/bench_format -n "$n" -d "$dir"
 echo
 echo "## recorder (bench/record_bench.sh): syscall storm under perf, the bare BPF consumer and trec"
 bench/record_bench.sh
+echo
+echo "## profiling (bench/profile_bench.sh): perf record -F 999 -a -g vs trec, then perf script vs trec report --folded"
+bench/profile_bench.sh
