@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cli_util.h"
@@ -33,7 +34,8 @@
 static const struct cli_cmd report_cmd = {
 	.name = "report",
 	.synopsis = "[-i FILE] [--folded [--pid | --tid]] [--event NAME] [--offcpu] [--no-kernel]\n"
-		    "                   [--no-user] [--json] [--limit N] [--ignore-corrupt]",
+		    "                   [--no-user] [--json] [--limit N] [--symfs DIR] [--debug-dir DIR]\n"
+		    "                   [--ignore-corrupt]",
 	.summary = "Profile views of the events that carry stacks, named from the trace's own\n"
 		   "mappings and symbol tables. Without a mode: per comm/pid, the top functions by\n"
 		   "self and by total (inclusive) samples. --folded: FlameGraph's folded stacks.\n"
@@ -50,6 +52,12 @@ static const struct cli_cmd report_cmd = {
 		   "      --no-user         leave out user frames\n"
 		   "      --json            the top-functions view as one JSON document\n"
 		   "      --limit N         functions per list in the top-functions view (default 20)\n"
+		   "      --symfs DIR       also read symbols from DIR/PATH for a file mapped as PATH\n"
+		   "                        (a copy of the traced root with unstripped binaries)\n"
+		   "      --debug-dir DIR   also read symbols from debug files: DIR/.build-id/xx/rest.debug,\n"
+		   "                        DIR/PATH, DIR/PATH.debug (e.g. /usr/lib/debug). A file is used\n"
+		   "                        only with the mapping's build-id, when it has more symbols\n"
+		   "                        than the trace's own table\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "  -h, --help            show this help\n",
 };
@@ -67,6 +75,7 @@ struct report_opts {
 	int no_kernel, no_user;
 	int ignore_corrupt;
 	uint64_t limit;
+	const char *symfs, *debug_dir;
 };
 
 /* ---- a hash table on byte keys ----------------------------------------------------- */
@@ -187,11 +196,25 @@ static int ktab_get(struct ktab *t, const void *key, uint32_t len, uint32_t *id)
 
 /* ---- options ---------------------------------------------------------------------------- */
 
+/* --symfs / --debug-dir must name a directory: a typo would otherwise
+ * quietly find nothing. */
+static int check_dir(const char *opt, const char *dir)
+{
+	struct stat st;
+	if (!dir[0])
+		return cli_usage_error(&report_cmd, "%s: empty directory name", opt);
+	if (stat(dir, &st) < 0)
+		return cli_usage_error(&report_cmd, "%s %s: %s", opt, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cli_usage_error(&report_cmd, "%s %s: not a directory", opt, dir);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
 	enum {
 		OPT_FOLDED = 256, OPT_EVENT, OPT_PID, OPT_TID, OPT_NO_KERNEL, OPT_NO_USER, OPT_OFFCPU,
-		OPT_JSON, OPT_LIMIT, OPT_IGNORE,
+		OPT_JSON, OPT_LIMIT, OPT_IGNORE, OPT_SYMFS, OPT_DEBUG_DIR,
 	};
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -205,6 +228,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
+		{ "symfs", required_argument, NULL, OPT_SYMFS },
+		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -252,6 +277,12 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			break;
 		case OPT_IGNORE:
 			o->ignore_corrupt = 1;
+			break;
+		case OPT_SYMFS:
+		case OPT_DEBUG_DIR:
+			if (check_dir(c == OPT_SYMFS ? "--symfs" : "--debug-dir", optarg))
+				return CLI_EXIT_USAGE;
+			*(c == OPT_SYMFS ? &o->symfs : &o->debug_dir) = optarg;
 			break;
 		case 'h':
 			cli_help(&report_cmd);
@@ -1015,6 +1046,31 @@ static void print_warnings(struct trec_reader *r)
 	}
 }
 
+/* What --symfs / --debug-dir found that the user should know: one line
+ * per kind of problem, with the first example. */
+static void ext_notes(struct report *rp)
+{
+	struct symbolizer_ext_stats st;
+	symbolizer_ext_stats(rp->sym, &st);
+	const char *where = rp->o.symfs && rp->o.debug_dir ? "--symfs/--debug-dir"
+			    : rp->o.symfs                  ? "--symfs"
+							   : "--debug-dir";
+	if (st.mismatched)
+		cli_warn(&report_cmd, "%u file%s under %s ignored: not the build the trace recorded (%s)",
+			 st.mismatched, st.mismatched == 1 ? "" : "s", where,
+			 st.mismatch_msg ? st.mismatch_msg : "build-id differs");
+	if (st.unreadable)
+		cli_warn(&report_cmd, "%u file%s under %s ignored: not readable as ELF (%s)", st.unreadable,
+			 st.unreadable == 1 ? "" : "s", where, st.unreadable_msg ? st.unreadable_msg : "?");
+	if (st.no_bias)
+		cli_warn(&report_cmd, "%u debug file%s under %s not used: where the code was loaded is unknown "
+				      "(no table for it in the trace, no executable mapping that holds it, no copy "
+				      "of the binary under --symfs) (%s)",
+			 st.no_bias, st.no_bias == 1 ? "" : "s", where, st.no_bias_path ? st.no_bias_path : "?");
+	if (st.dsos && !st.found)
+		cli_warn(&report_cmd, "%s: no symbol file found for any of the %u mapped files", where, st.dsos);
+}
+
 static int setup(struct report *rp)
 {
 	struct trec_err err = { 0 };
@@ -1038,12 +1094,14 @@ static int setup(struct report *rp)
 		cli_err(&report_cmd, "out of memory for %zu task records of %s", ntasks, rp->o.input);
 		return CLI_EXIT_ERROR;
 	}
-	struct symbolizer_opts so = { .sz = sizeof(so) };
+	struct symbolizer_opts so = { .sz = sizeof(so), .symfs = rp->o.symfs, .debug_dir = rp->o.debug_dir };
 	rc = symbolizer_new(rp->r, &so, &rp->sym, &err);
 	if (rc < 0) {
 		cli_file_error(&report_cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
 		return CLI_EXIT_ERROR;
 	}
+	if (rp->o.symfs || rp->o.debug_dir)
+		ext_notes(rp);
 	if (outbuf_init(&rp->out, stdout, 0) < 0) {
 		cli_err(&report_cmd, "out of memory for the output buffer");
 		return CLI_EXIT_ERROR;

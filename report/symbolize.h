@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Naming stack frames from the trace file alone: no access to the machine
- * that recorded it, no ELF reader (the analysis half links libc + libzstd).
+ * that recorded it (the analysis half links libc + libzstd). Only when the
+ * caller names directories of symbol files (symfs, debug_dir) are files
+ * read, with the small ELF reader of report/elfsyms.c.
  *
  * Built once from a reader:
  *  - per process, its mappings as a timeline: a mapping applies from its
@@ -36,12 +38,34 @@ struct symbolizer;
 
 struct symbolizer_opts {
 	size_t sz;             /* sizeof(struct symbolizer_opts) */
-	/* Where to look for DSOs whose symbol table is not in the file: SYMFS/path,
-	 * DEBUG_DIR/.build-id/xx/yyyy.debug. Either may be NULL. Reading them needs
-	 * an ELF reader this build does not have: when a table is missing and one
-	 * of these is set, symbolizer_new fails with -EOPNOTSUPP. */
+	/*
+	 * Where to look for fuller symbol tables than the trace has (either
+	 * may be NULL; docs/SYMBOLS.md). For each mapped file, in this order:
+	 *   DEBUG_DIR/.build-id/xx/rest.debug   (by the mapping's build-id)
+	 *   DEBUG_DIR/PATH, DEBUG_DIR/PATH.debug
+	 *   SYMFS/PATH
+	 * PATH is the mapping's path from the trace: only absolute paths
+	 * without "." or ".." components are joined, so nothing outside
+	 * these directories is opened. A file must carry the mapping's
+	 * build-id when the mapping has one. The one with the most symbols
+	 * replaces the trace's table when it has more than that table.
+	 */
 	const char *symfs;
 	const char *debug_dir;
+};
+
+/* What the search under symfs / debug_dir found (all 0 without them). */
+struct symbolizer_ext_stats {
+	uint32_t dsos;       /* mapped files looked up there */
+	uint32_t found;      /* files found and read */
+	uint32_t used;       /* mapped files now named from one of them */
+	uint32_t mismatched; /* files with another build-id than the mapping's: ignored */
+	uint32_t unreadable; /* files that could not be read as ELF: ignored */
+	uint32_t no_bias;    /* debug files not used: where their code was loaded is unknown */
+	/* the first of each kind, for one line on stderr (NULL when none) */
+	const char *mismatch_msg;
+	const char *unreadable_msg;
+	const char *no_bias_path;
 };
 
 struct sym_result {
@@ -92,5 +116,7 @@ const char *sym_format(const struct sym_result *r, char *buf, size_t len);
 
 /* Memory the symbolizer's own indexes hold (not the reader's records). */
 size_t symbolizer_mem_bytes(const struct symbolizer *s);
+
+void symbolizer_ext_stats(const struct symbolizer *s, struct symbolizer_ext_stats *st);
 
 #endif
