@@ -390,6 +390,14 @@ static int ext_table(struct symbolizer *s, const struct symbolizer_opts *o, cons
 		return 0;
 	s->ext.dsos++;
 
+	/* The build the trace recorded: the mapping's, else (a mapping
+	 * without one, paired with a table by path) its table's. */
+	const uint8_t *want = m->build_id;
+	size_t want_len = m->build_id_len;
+	if (!want_len && base && base->build_id_len) {
+		want = base->build_id;
+		want_len = base->build_id_len;
+	}
 	struct cand c[EXT_MAX_CANDS];
 	uint32_t nc = 0;
 	int rc = 0;
@@ -402,7 +410,7 @@ static int ext_table(struct symbolizer *s, const struct symbolizer_opts *o, cons
 		struct trec_err err = { 0 };
 		struct cand *x = &c[nc];
 		tarena_init(&x->a);
-		int r = elfsyms_read_file(paths[i], m->build_id, m->build_id_len, &x->a, &x->t, &x->info, &err);
+		int r = elfsyms_read_file(paths[i], want, want_len, &x->a, &x->t, &x->info, &err);
 		if (!r) {
 			s->ext.found++;
 			nc++;

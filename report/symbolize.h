@@ -47,8 +47,12 @@ struct symbolizer_opts {
 	 * PATH is the mapping's path from the trace: only absolute paths
 	 * without "." or ".." components are joined, so nothing outside
 	 * these directories is opened. A file must carry the mapping's
-	 * build-id when the mapping has one. The one with the most symbols
-	 * replaces the trace's table when it has more than that table.
+	 * build-id when the mapping has one (else that of the trace's table
+	 * for it, when that has one). The one with the most symbols replaces
+	 * the trace's table when it has more than that table; its load bias
+	 * comes from the file when the file holds its code, else from the
+	 * trace's table, a real binary found there, or the executable
+	 * mapping (elfsyms.h: debug files).
 	 */
 	const char *symfs;
 	const char *debug_dir;
