@@ -603,6 +603,9 @@ static void summary(struct run *r, double secs)
 			r->symstats.ksyms_failed ? " (/proc/kallsyms unreadable: kernel frames stay addresses)" : "");
 	if (sideband_lost(r->sb))
 		fprintf(stderr, "  process side-band: %llu records lost\n", (unsigned long long)sideband_lost(r->sb));
+	if (tp_capture_targets_full(r->cap))
+		fprintf(stderr, "  %llu new processes were not followed: the target table (65536) was full\n",
+			(unsigned long long)tp_capture_targets_full(r->cap));
 	if (r->stop_reason && r->child == 0)
 		fprintf(stderr, "  stopped: %s\n", r->stop_reason);
 }
