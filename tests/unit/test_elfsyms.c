@@ -1245,9 +1245,24 @@ static void test_report_options(void **state)
 	report_err = NULL;
 }
 
+/* One cmocka group: prove reads one TAP plan per test program. */
+static int all_setup(void **state)
+{
+	if (group_setup(state))
+		return -1;
+	return sym_setup(state);
+}
+
+static int all_teardown(void **state)
+{
+	int r = sym_teardown(state);
+	group_teardown(state);
+	return r;
+}
+
 int main(void)
 {
-	const struct CMUnitTest elf_tests[] = {
+	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vs_nm),
 		cmocka_unit_test(test_load_bias),
 		cmocka_unit_test(test_stripped),
@@ -1256,8 +1271,6 @@ int main(void)
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_truncated_and_mutated),
 		cmocka_unit_test(test_header_lies),
-	};
-	const struct CMUnitTest sym_tests[] = {
 		cmocka_unit_test(test_sym_without_dirs),
 		cmocka_unit_test(test_sym_debug_dir_by_build_id),
 		cmocka_unit_test(test_sym_wrong_build_id),
@@ -1268,11 +1281,5 @@ int main(void)
 		cmocka_unit_test(test_sym_unreadable),
 		cmocka_unit_test(test_report_options),
 	};
-	int fails = 0;
-	if (group_setup(NULL))
-		return 1;
-	fails += cmocka_run_group_tests_name("elfsyms", elf_tests, NULL, NULL);
-	fails += cmocka_run_group_tests_name("symbolize with --symfs/--debug-dir", sym_tests, sym_setup, sym_teardown);
-	group_teardown(NULL);
-	return fails ? 1 : 0;
+	return cmocka_run_group_tests_name("elfsyms and --symfs/--debug-dir", tests, all_setup, all_teardown);
 }
