@@ -30,6 +30,7 @@
 
 #include "buildid.h"
 #include "symtab.h"
+#include "symtab_build.h"
 
 /* Bounds the section walk of a file claiming an absurd number of them. */
 #define MAX_SECTIONS 65536
@@ -78,40 +79,6 @@ static int open_regular(const char *path, int nofollow, struct stat *st, struct 
 	return fd;
 }
 
-/* ---- collected symbols, before selection ------------------------------------ */
-
-struct rawsym {
-	uint64_t addr;
-	uint64_t size;
-	uint64_t end;     /* of its section, 0 when unknown: bounds a guessed size */
-	const char *name; /* in libelf's data, alive until elf_end */
-	uint32_t len;     /* cut at SYMTAB_MAX_NAME */
-	uint8_t global;   /* GLOBAL, WEAK or GNU_UNIQUE: exported names */
-};
-
-struct symvec {
-	struct rawsym *v;
-	size_t n, cap;
-};
-
-static int symvec_push(struct symvec *sv, const struct rawsym *s)
-{
-	if (sv->n == sv->cap) {
-		if (sv->cap >= SYMTAB_MAX_SYMS)
-			return -E2BIG;
-		size_t ncap = sv->cap ? sv->cap * 2 : 1024;
-		if (ncap > SYMTAB_MAX_SYMS)
-			ncap = SYMTAB_MAX_SYMS;
-		struct rawsym *nv = realloc(sv->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		sv->v = nv;
-		sv->cap = ncap;
-	}
-	sv->v[sv->n++] = *s;
-	return 0;
-}
-
 /* ---- ELF symbol tables -------------------------------------------------------- */
 
 static int is_function(const GElf_Sym *s)
@@ -151,7 +118,7 @@ static uint64_t section_end(Elf *e, struct scn_bound *b, size_t ndx, uint64_t ad
 }
 
 /* Appends the function symbols of one SHT_SYMTAB/SHT_DYNSYM section. */
-static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *sv, const char *path,
+static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symbuild *sv, const char *path,
 		      const char *what, struct trec_err *err)
 {
 	size_t entsz = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
@@ -170,7 +137,8 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *
 		const char *name = elf_strptr(e, sh->sh_link, s.st_name);
 		if (!name || !*name)
 			continue;
-		struct rawsym r = {
+		/* the name stays in libelf's data, alive until elf_end */
+		struct symbuild_sym r = {
 			.addr = s.st_value,
 			.size = s.st_size,
 			.end = s.st_size ? 0 : section_end(e, &bound, s.st_shndx, s.st_value),
@@ -178,7 +146,7 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symvec *
 			.len = (uint32_t)strnlen(name, SYMTAB_MAX_NAME),
 			.global = GELF_ST_BIND(s.st_info) != STB_LOCAL,
 		};
-		int rc = symvec_push(sv, &r);
+		int rc = symbuild_push(sv, &r);
 		if (rc == -E2BIG)
 			return trec_errf(err, rc, "%s: more than %u function symbols", path, SYMTAB_MAX_SYMS);
 		if (rc)
@@ -222,7 +190,7 @@ static void find_sections(Elf *e, struct scns *s)
 
 /* .symtab when present (it includes what .dynsym has), else .dynsym; a
  * .symtab without any function (a partly stripped file) falls back too. */
-static int read_main_tables(Elf *e, const struct scns *s, struct symvec *sv, const char *path,
+static int read_main_tables(Elf *e, const struct scns *s, struct symbuild *sv, const char *path,
 			    struct trec_err *err)
 {
 	if (s->symtab) {
@@ -312,7 +280,7 @@ static void debugdata_free(struct debugdata *dd)
 /* Appends the .symtab of the mini-debuginfo: the local functions that
  * were stripped from the main file. Its symbols have the main file's
  * addresses. */
-static int read_debugdata(const struct scns *s, struct debugdata *dd, struct symvec *sv,
+static int read_debugdata(const struct scns *s, struct debugdata *dd, struct symbuild *sv,
 			  const char *path, struct trec_err *err)
 {
 	const char *what = ".gnu_debugdata";
@@ -344,13 +312,9 @@ static int read_debugdata(const struct scns *s, struct debugdata *dd, struct sym
 
 /* ---- program headers ---------------------------------------------------------- */
 
-struct seg {
-	uint64_t start, end; /* virtual addresses */
-};
-
 struct layout {
 	uint64_t load_bias;
-	struct seg exec[MAX_EXEC_SEGS];
+	struct symbuild_seg exec[MAX_EXEC_SEGS];
 	size_t nexec;
 };
 
@@ -373,84 +337,10 @@ static int read_layout(Elf *e, struct layout *l, const char *path, struct trec_e
 			found = 1;
 		}
 		if (l->nexec < MAX_EXEC_SEGS && ph.p_memsz <= UINT64_MAX - ph.p_vaddr)
-			l->exec[l->nexec++] = (struct seg){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
+			l->exec[l->nexec++] = (struct symbuild_seg){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
 	}
 	if (!found)
 		return trec_errf(err, -ENOEXEC, "%s: no executable PT_LOAD segment", path);
-	return 0;
-}
-
-/* End of the executable segment holding addr, or 0 when none does. */
-static uint64_t seg_end(const struct layout *l, uint64_t addr)
-{
-	for (size_t i = 0; i < l->nexec; i++)
-		if (addr >= l->exec[i].start && addr < l->exec[i].end)
-			return l->exec[i].end;
-	return 0;
-}
-
-/* ---- selection: one symbol per address ---------------------------------------- */
-
-/* Address order; at one address the preferred name first: exported over
- * local (what the user wrote and links against), then the shorter one
- * (malloc over __libc_malloc), then byte order so the result does not
- * depend on the input order. */
-static int cmp_raw(const void *pa, const void *pb)
-{
-	const struct rawsym *a = pa, *b = pb;
-	if (a->addr != b->addr)
-		return a->addr < b->addr ? -1 : 1;
-	if (a->global != b->global)
-		return a->global ? -1 : 1;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return memcmp(a->name, b->name, a->len);
-}
-
-/* Size of the symbol at v[i] whose alias group ends before v[next]: its
- * own st_size, else the largest among its aliases, else the distance to
- * the next symbol, cut at the end of its section (_init would otherwise
- * cover the PLT after it), or of its segment when the section is unknown
- * (the last function of a segment would stretch to the next one's first). */
-static uint64_t pick_size(const struct rawsym *v, size_t i, size_t next, size_t n, const struct layout *l)
-{
-	uint64_t size = v[i].size;
-	for (size_t k = i + 1; !size && k < next; k++)
-		if (v[k].size > size)
-			size = v[k].size;
-	if (size)
-		return size;
-	uint64_t end = v[i].end ? v[i].end : seg_end(l, v[i].addr);
-	if (next < n && (!end || v[next].addr < end))
-		end = v[next].addr;
-	return end > v[i].addr ? end - v[i].addr : 0;
-}
-
-static int select_syms(struct symvec *sv, const struct layout *l, struct tarena *a,
-		       struct trec_dso_syms *out, const char *path, struct trec_err *err)
-{
-	struct rawsym *v = sv->v;
-	size_t n = sv->n, nout = 0;
-
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_raw);
-	for (size_t i = 0; i < n; i++)
-		nout += i == 0 || v[i].addr != v[i - 1].addr;
-	struct trec_sym *syms = nout ? tarena_alloc(a, nout * sizeof(*syms)) : NULL;
-	if (nout && !syms)
-		return trec_errf(err, -ENOMEM, "%s: out of memory for %zu symbols", path, nout);
-	size_t k = 0;
-	for (size_t i = 0, next; i < n; i = next, k++) {
-		for (next = i + 1; next < n && v[next].addr == v[i].addr;)
-			next++;
-		syms[k].addr = v[i].addr;
-		syms[k].size = pick_size(v, i, next, n, l);
-		syms[k].name = tarena_strndup(a, v[i].name, v[i].len);
-		if (!syms[k].name)
-			return trec_errf(err, -ENOMEM, "%s: out of memory for symbol names", path);
-	}
-	out->nsyms = (uint32_t)nout;
-	out->syms = syms;
 	return 0;
 }
 
@@ -496,7 +386,7 @@ static int check_header(Elf *e, uint64_t fsize, const char *path, struct trec_er
 static int read_elf(Elf *e, int fd, uint64_t fsize, const char *path, struct tarena *a,
 		    struct trec_dso_syms *out, struct trec_err *err)
 {
-	struct symvec sv = { 0 };
+	struct symbuild sv;
 	struct debugdata dd = { 0 };
 	struct layout l;
 	struct scns s;
@@ -504,15 +394,16 @@ static int read_elf(Elf *e, int fd, uint64_t fsize, const char *path, struct tar
 
 	if ((rc = check_header(e, fsize, path, err)) || (rc = read_layout(e, &l, path, err)))
 		return rc;
+	symbuild_init(&sv, SYMTAB_MAX_SYMS);
 	find_sections(e, &s);
 	rc = read_main_tables(e, &s, &sv, path, err);
 	if (!rc && s.debugdata)
 		rc = read_debugdata(&s, &dd, &sv, path, err);
 	if (!rc)
-		rc = select_syms(&sv, &l, a, out, path, err);
+		rc = symbuild_finish(&sv, l.exec, l.nexec, a, out, path, err);
 	/* names point into both Elf handles' data until the copy above */
 	debugdata_free(&dd);
-	free(sv.v);
+	symbuild_free(&sv);
 	if (rc)
 		return rc;
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "elfsyms.h"
+#include "symtab_build.h"
 
 /* ELF constants, spelled out: this half has no <elf.h> dependency to
  * worry about, and the values are fixed by the format. */
@@ -104,10 +105,6 @@ struct phdr {
 	uint64_t offset, vaddr, filesz, memsz, align;
 };
 
-struct seg {
-	uint64_t start, end;
-};
-
 struct elf {
 	struct src s;
 	uint16_t type;
@@ -117,7 +114,7 @@ struct elf {
 	struct shdr *sh;
 	/* layout */
 	uint64_t load_bias;
-	struct seg exec[MAX_EXEC_SEGS];
+	struct symbuild_seg exec[MAX_EXEC_SEGS];
 	uint32_t nexec_kept;
 	struct elfsyms_info info;
 	/* build-id */
@@ -293,7 +290,7 @@ static int read_layout(struct elf *e, struct trec_err *err)
 		}
 		e->info.nexec++;
 		if (e->nexec_kept < MAX_EXEC_SEGS && p->memsz <= UINT64_MAX - p->vaddr)
-			e->exec[e->nexec_kept++] = (struct seg){ p->vaddr, p->vaddr + p->memsz };
+			e->exec[e->nexec_kept++] = (struct symbuild_seg){ p->vaddr, p->vaddr + p->memsz };
 	}
 	if (!found)
 		return trec_errf(err, -ENOEXEC, "%s: no executable PT_LOAD segment", e->s.name);
@@ -381,38 +378,6 @@ static int read_build_id(struct elf *e, struct trec_err *err)
 
 /* ---- symbols ------------------------------------------------------------------------------- */
 
-struct rawsym {
-	uint64_t addr;
-	uint64_t size;
-	uint64_t end;     /* of its section, 0 when unknown: bounds a guessed size */
-	const char *name; /* in the string table buffer */
-	uint32_t len;     /* cut at ELFSYMS_MAX_NAME */
-	uint8_t global;
-};
-
-struct symvec {
-	struct rawsym *v;
-	size_t n, cap;
-};
-
-static int symvec_push(struct symvec *sv, const struct rawsym *s)
-{
-	if (sv->n == sv->cap) {
-		if (sv->cap >= ELFSYMS_MAX_SYMS)
-			return -E2BIG;
-		size_t ncap = sv->cap ? sv->cap * 2 : 1024;
-		if (ncap > ELFSYMS_MAX_SYMS)
-			ncap = ELFSYMS_MAX_SYMS;
-		struct rawsym *nv = realloc(sv->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		sv->v = nv;
-		sv->cap = ncap;
-	}
-	sv->v[sv->n++] = *s;
-	return 0;
-}
-
 /* End of section ndx if it is allocated and holds addr, else 0. A debug
  * file's NOBITS sections keep their addresses and sizes. */
 static uint64_t section_end(const struct elf *e, uint32_t ndx, uint64_t addr)
@@ -430,7 +395,7 @@ static uint64_t section_end(const struct elf *e, uint32_t ndx, uint64_t addr)
  * table is read whole into *strtab (the names point into it: the caller
  * frees it after copying them).
  */
-static int read_symtab(struct elf *e, uint32_t ti, const char *what, struct symvec *sv, char **strtab,
+static int read_symtab(struct elf *e, uint32_t ti, const char *what, struct symbuild *sv, char **strtab,
 		       struct trec_err *err)
 {
 	const char *name = e->s.name;
@@ -496,7 +461,8 @@ static int read_symtab(struct elf *e, uint32_t ti, const char *what, struct symv
 				continue;
 			const char *nm = str + st_name;
 			size_t len = strnlen(nm, ELFSYMS_MAX_NAME);
-			struct rawsym r = {
+			/* the name stays in the string table buffer */
+			struct symbuild_sym r = {
 				.addr = value,
 				.size = size,
 				.end = size ? 0 : section_end(e, shndx, value),
@@ -504,7 +470,7 @@ static int read_symtab(struct elf *e, uint32_t ti, const char *what, struct symv
 				.len = (uint32_t)len,
 				.global = (st_info >> 4) != STB_LOCAL_,
 			};
-			int prc = symvec_push(sv, &r);
+			int prc = symbuild_push(sv, &r);
 			if (prc == -E2BIG)
 				rc = trec_errf(err, prc, "%s: more than %u function symbols", name, ELFSYMS_MAX_SYMS);
 			else if (prc)
@@ -514,72 +480,6 @@ static int read_symtab(struct elf *e, uint32_t ti, const char *what, struct symv
 	}
 	free(chunk);
 	return rc;
-}
-
-/* ---- selection: one symbol per address (as record/symtab.c) ------------------------------ */
-
-static int cmp_raw(const void *pa, const void *pb)
-{
-	const struct rawsym *a = pa, *b = pb;
-	if (a->addr != b->addr)
-		return a->addr < b->addr ? -1 : 1;
-	if (a->global != b->global)
-		return a->global ? -1 : 1;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return memcmp(a->name, b->name, a->len);
-}
-
-static uint64_t seg_end(const struct elf *e, uint64_t addr)
-{
-	for (uint32_t i = 0; i < e->nexec_kept; i++)
-		if (addr >= e->exec[i].start && addr < e->exec[i].end)
-			return e->exec[i].end;
-	return 0;
-}
-
-/* Size of v[i], whose aliases run up to v[next]: its own, else the
- * largest alias's, else up to the next symbol, cut at the end of its
- * section (or executable segment). */
-static uint64_t pick_size(const struct elf *e, const struct rawsym *v, size_t i, size_t next, size_t n)
-{
-	uint64_t size = v[i].size;
-	for (size_t k = i + 1; !size && k < next; k++)
-		if (v[k].size > size)
-			size = v[k].size;
-	if (size)
-		return size;
-	uint64_t end = v[i].end ? v[i].end : seg_end(e, v[i].addr);
-	if (next < n && (!end || v[next].addr < end))
-		end = v[next].addr;
-	return end > v[i].addr ? end - v[i].addr : 0;
-}
-
-static int select_syms(const struct elf *e, struct symvec *sv, struct tarena *a, struct trec_dso_syms *out,
-		       struct trec_err *err)
-{
-	struct rawsym *v = sv->v;
-	size_t n = sv->n, nout = 0;
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_raw);
-	for (size_t i = 0; i < n; i++)
-		nout += i == 0 || v[i].addr != v[i - 1].addr;
-	struct trec_sym *syms = nout ? tarena_alloc(a, nout * sizeof(*syms)) : NULL;
-	if (nout && !syms)
-		return trec_errf(err, -ENOMEM, "%s: out of memory for %zu symbols", e->s.name, nout);
-	size_t k = 0;
-	for (size_t i = 0, next; i < n; i = next, k++) {
-		for (next = i + 1; next < n && v[next].addr == v[i].addr;)
-			next++;
-		syms[k].addr = v[i].addr;
-		syms[k].size = pick_size(e, v, i, next, n);
-		syms[k].name = tarena_strndup(a, v[i].name, v[i].len);
-		if (!syms[k].name)
-			return trec_errf(err, -ENOMEM, "%s: out of memory for symbol names", e->s.name);
-	}
-	out->nsyms = (uint32_t)nout;
-	out->syms = syms;
-	return 0;
 }
 
 /* ---- the reader ---------------------------------------------------------------------------- */
@@ -618,7 +518,8 @@ static int read_elf(struct elf *e, const uint8_t *want, size_t want_len, struct 
 		else if (e->sh[i].type == SHT_DYNSYM_ && dynsym < 0)
 			dynsym = i;
 	}
-	struct symvec sv = { 0 };
+	struct symbuild sv;
+	symbuild_init(&sv, ELFSYMS_MAX_SYMS);
 	char *strtab = NULL;
 	if (symtab >= 0) {
 		rc = read_symtab(e, (uint32_t)symtab, ".symtab", &sv, &strtab, err);
@@ -629,9 +530,9 @@ static int read_elf(struct elf *e, const uint8_t *want, size_t want_len, struct 
 		rc = read_symtab(e, (uint32_t)dynsym, ".dynsym", &sv, &strtab, err);
 	}
 	if (!rc)
-		rc = select_syms(e, &sv, a, out, err);
+		rc = symbuild_finish(&sv, e->exec, e->nexec_kept, a, out, name, err);
 	free(strtab);
-	free(sv.v);
+	symbuild_free(&sv);
 	if (rc)
 		return rc;
 	out->load_bias = e->load_bias;
