@@ -2,13 +2,18 @@
 # `make demo`: set up, build, record a real trace on this machine and read
 # it back.
 #
-# The recording: system-wide context switches and process exec/exit, plus
-# every syscall (with file names for openat) of a small workload trec
-# starts itself: samples/forktree (a fork/exec tree) and samples/open_files.
-# Then: trec info (what the file holds), trec script (events in time
-# order), and a look at one process's opens. Recording needs root (BPF);
-# without it the demo says so and shows the analysis side on a synthetic
-# trace instead.
+# Two recordings of workloads trec starts itself (so everything recorded
+# is theirs):
+#  1. tracepoints: context switches, process exec/fork/exit and every
+#     syscall (with file names for openat) of samples/forktree (a fork/exec
+#     tree), samples/open_files and a short syscall storm; then trec info,
+#     trec script and a look at the files opened;
+#  2. a CPU and off-CPU profile with stacks of samples/cpu_split (60/30/10
+#     in three functions) and samples/blocker (sleeps and a pipe read); then
+#     trec report (top functions) and trec report --folded (flame graph
+#     input), both from the file alone.
+# Recording needs root (BPF); without it the demo says so and shows the
+# analysis side on a synthetic trace instead.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -58,5 +63,22 @@ echo
 echo "==> the same file read by the analysis-only build (libc + libzstd): build/report/trec info"
 build/report/trec info -i "$trace" | grep -E '^(events|lost|duration) '
 
+prof=$out/profile.data
+if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
+	echo
+	echo "==> $TREC record -f -o $prof -F 999 -e offcpu --offcpu-min 1ms -- sh -c 'cpu_split 2; blocker'"
+	"$TREC" record -f -o "$prof" -F 999 -e offcpu --offcpu-min 1ms \
+		-- sh -c "build/samples/cpu_split 2; build/samples/blocker"
+	echo
+	echo "==> $TREC report -i $prof --limit 8   (on-CPU samples: top functions per process; first lines)"
+	"$TREC" report -i "$prof" --limit 8 | head -30
+	echo
+	echo "==> $TREC report --folded -i $prof   (the heaviest stacks, FlameGraph's format)"
+	"$TREC" report --folded -i "$prof" | sort -t' ' -k2 -nr | head -4
+	echo
+	echo "==> $TREC report --folded --offcpu -i $prof   (microseconds blocked, by stack)"
+	"$TREC" report --folded --offcpu -i "$prof" | sort -t' ' -k2 -nr | head -3
+fi
+
 echo
-echo "demo: done. The trace is $trace; try '$TREC script -i $trace | less'."
+echo "demo: done. Traces in $out/; try '$TREC script -i $trace | less' or '$TREC report -i $prof'."
