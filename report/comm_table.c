@@ -145,6 +145,9 @@ static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t
 
 const char *comm_table_lookup(const struct comm_table *t, uint32_t pid, uint32_t tid, uint64_t ts)
 {
+	/* The idle task has no /proc entry and never forks: name it as perf does. */
+	if (!pid && !tid)
+		return "swapper";
 	if (!t->n)
 		return NULL;
 	const char *c = lookup_tid(t, tid, ts);

@@ -372,6 +372,7 @@ static void test_comm_table(void **state)
 	};
 	struct comm_table t;
 	assert_int_equal(comm_table_build(&t, tasks, sizeof(tasks) / sizeof(tasks[0])), 0);
+	assert_string_equal(comm_table_lookup(&t, 0, 0, 50), "swapper"); /* the idle task */
 	assert_string_equal(comm_table_lookup(&t, 10, 10, 50), "shell"); /* before the snapshot */
 	assert_string_equal(comm_table_lookup(&t, 10, 10, 100), "shell");
 	assert_string_equal(comm_table_lookup(&t, 10, 10, 399), "shell");
