@@ -291,3 +291,20 @@ const char *cli_human_bytes(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 	return buf;
 }
+
+void cli_reader_warnings(const struct cli_cmd *c, struct trec_reader *r)
+{
+	const struct trec_file_info *fi = trec_reader_info(r);
+	const char *w = trec_reader_warnings(r);
+	if (!w || !fi->corrupt_blocks)
+		return;
+	while (*w) {
+		const char *nl = strchr(w, '\n');
+		size_t len = nl ? (size_t)(nl - w) : strlen(w);
+		int is_trunc = fi->truncation && fi->truncation[0] &&
+			       memmem(w, len, fi->truncation, strlen(fi->truncation));
+		if (len && !is_trunc)
+			cli_warn(c, "%.*s", (int)len, w);
+		w += len + (nl ? 1 : 0);
+	}
+}

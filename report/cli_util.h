@@ -104,6 +104,10 @@ static inline void cli_progress_update(struct cli_progress *p, uint64_t done)
 /* Erases the line if one was drawn. */
 void cli_progress_done(struct cli_progress *p);
 
+/* After a run: what --ignore-corrupt skipped, one warning per line,
+ * leaving out the truncation already reported at the start. */
+void cli_reader_warnings(const struct cli_cmd *c, struct trec_reader *r);
+
 /* "1.23 MiB" style, for humans. */
 const char *cli_human_bytes(uint64_t n, char *buf, size_t len);
 

@@ -1027,24 +1027,6 @@ out:
 
 /* ---- the command -------------------------------------------------------------------------- */
 
-/* What --ignore-corrupt skipped, after the output, one warning per line
- * (the truncation was reported up front). */
-static void print_warnings(struct trec_reader *r)
-{
-	const struct trec_file_info *fi = trec_reader_info(r);
-	const char *w = trec_reader_warnings(r);
-	if (!w || !fi->corrupt_blocks)
-		return;
-	while (*w) {
-		const char *nl = strchr(w, '\n');
-		size_t len = nl ? (size_t)(nl - w) : strlen(w);
-		int is_trunc = fi->truncation && fi->truncation[0] &&
-			       memmem(w, len, fi->truncation, strlen(fi->truncation));
-		if (len && !is_trunc)
-			cli_warn(&report_cmd, "%.*s", (int)len, w);
-		w += len + (nl ? 1 : 0);
-	}
-}
 
 /* What --symfs / --debug-dir found that the user should know: one line
  * per kind of problem, with the first example. */
@@ -1159,7 +1141,7 @@ int cmd_report(int argc, char **argv)
 		if (rp.unreadable)
 			cli_warn(&report_cmd, "%llu events are too short for their " OFFCPU_FIELD " field; left out",
 				 (unsigned long long)rp.unreadable);
-		print_warnings(rp.r);
+		cli_reader_warnings(&report_cmd, rp.r);
 	}
 	report_free(&rp);
 	return ret;

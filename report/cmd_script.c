@@ -248,24 +248,6 @@ static void print_json(struct json *j, const struct trec_event *ev, const struct
 	json_newline(j);
 }
 
-/* After the run: what --ignore-corrupt skipped, one line per warning,
- * leaving out the truncation already reported at the start. */
-static void print_warnings(struct trec_reader *r)
-{
-	const struct trec_file_info *fi = trec_reader_info(r);
-	const char *w = trec_reader_warnings(r);
-	if (!w || !fi->corrupt_blocks)
-		return;
-	while (*w) {
-		const char *nl = strchr(w, '\n');
-		size_t len = nl ? (size_t)(nl - w) : strlen(w);
-		int is_trunc = fi->truncation && fi->truncation[0] &&
-			       memmem(w, len, fi->truncation, strlen(fi->truncation));
-		if (len && !is_trunc)
-			fprintf(stderr, "trec script: warning: %.*s\n", (int)len, w);
-		w += len + (nl ? 1 : 0);
-	}
-}
 
 int cmd_script(int argc, char **argv)
 {
@@ -375,7 +357,7 @@ int cmd_script(int argc, char **argv)
 		cli_file_error(&script_cmd, so.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
 		goto out;
 	}
-	print_warnings(r);
+	cli_reader_warnings(&script_cmd, r);
 	ret = CLI_EXIT_OK;
 out:
 	outbuf_free(&out);
