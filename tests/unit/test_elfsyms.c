@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "elftools.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,22 +49,6 @@
 
 static char tmpdir[64];
 static int have_tools;
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int have_tool(const char *name)
-{
-	return run("command -v %s >/dev/null 2>&1", name) == 0;
-}
 
 static const char *tpath(const char *name)
 {
@@ -158,29 +144,6 @@ static int read_ok(const char *path, struct tarena *a, struct trec_dso_syms *d, 
 	return rc;
 }
 
-/* The build-id `readelf -n` prints; 0 if none. */
-static int readelf_build_id(const char *path, uint8_t *id)
-{
-	char cmd[600], line[512];
-	int n = 0;
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		char *s = strstr(line, "Build ID: ");
-		if (!s || n)
-			continue;
-		s += strlen("Build ID: ");
-		unsigned v;
-		while (n < TREC_MAX_BUILD_ID && s[0] && s[1] && s[0] != '\n' && sscanf(s, "%2x", &v) == 1) {
-			id[n++] = (uint8_t)v;
-			s += 2;
-		}
-	}
-	pclose(p);
-	return n;
-}
-
 /* p_vaddr - p_offset of the first executable PT_LOAD, as readelf shows it. */
 static uint64_t readelf_bias(const char *path)
 {
@@ -262,15 +225,15 @@ static int group_setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/trec-elfsyms-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	have_tools = have_tool("cc") && have_tool("nm") && have_tool("objcopy") && have_tool("strip") &&
-		     have_tool("readelf");
+	have_tools = tu_have_tool("cc") && tu_have_tool("nm") && tu_have_tool("objcopy") && tu_have_tool("strip") &&
+		     tu_have_tool("readelf");
 	if (!have_tools)
 		return 0;
 	write_file(tpath("prog.c"), prog_src, sizeof(prog_src) - 1);
 	write_file(tpath("lib.c"), lib_src, sizeof(lib_src) - 1);
 	write_file(tpath("lib2.c"), lib2_src, sizeof(lib2_src) - 1);
 	const char *cc = "cc -O1 -g -fno-inline";
-	if (run("cd '%s' && %s -fPIE -pie -o pie prog.c && %s -fno-PIE -no-pie -o nopie prog.c && "
+	if (tu_run("cd '%s' && %s -fPIE -pie -o pie prog.c && %s -fno-PIE -no-pie -o nopie prog.c && "
 		"%s -fPIC -shared -o libes.so lib.c && %s -fPIC -shared -o libes2.so lib2.c && "
 		"%s -fPIC -shared -Wl,--build-id=none -o libnobid.so lib.c && "
 		"(cat lib2.c; echo 'int es_nb_marker = 1;') > nb.c && %s -fPIC -shared -o libnb.so nb.c && "
@@ -286,50 +249,22 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	if (tmpdir[0])
-		run("rm -rf '%s'", tmpdir);
+		tu_run("rm -rf '%s'", tmpdir);
 	return 0;
 }
 
 /* ---- against nm ----------------------------------------------------------------------------- */
 
-struct nmsym {
-	uint64_t addr, size;
-	char type;
-	char name[256];
-};
-
-static size_t nm_read(const char *path, struct nmsym *v, size_t cap)
-{
-	char cmd[600], line[1024];
-	size_t n = 0;
-	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p) && n < cap) {
-		struct nmsym s = { 0 };
-		char t;
-		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %c %255s", &s.addr, &s.size, &t, s.name) == 4 ||
-		    (s.size = 0, sscanf(line, "%" SCNx64 " %c %255s", &s.addr, &t, s.name) == 3)) {
-			if (strchr("tTwWi", t)) {
-				s.type = t;
-				v[n++] = s;
-			}
-		}
-	}
-	pclose(p);
-	return n;
-}
-
 /* every_nm: every sized function nm lists must be in d too (not for a
  * stripped copy compared with the full file) */
 static void check_against_nm(const char *path, const struct trec_dso_syms *d, int every_nm)
 {
-	static struct nmsym nm[8192];
-	size_t n = nm_read(path, nm, 8192);
+	static struct tu_nmsym nm[8192];
+	size_t n = tu_nm_functions(path, nm, 8192);
 	assert_true(n >= 3);
 	/* every symbol returned is one nm lists, at that address, with its size */
 	for (uint32_t i = 0; i < d->nsyms; i++) {
-		const struct nmsym *s = NULL;
+		const struct tu_nmsym *s = NULL;
 		for (size_t k = 0; k < n && !s; k++)
 			if (!strcmp(nm[k].name, d->syms[i].name))
 				s = &nm[k];
@@ -352,7 +287,7 @@ static void check_against_nm(const char *path, const struct trec_dso_syms *d, in
 static void check_build_id(const char *path, const struct trec_dso_syms *d)
 {
 	uint8_t id[TREC_MAX_BUILD_ID];
-	int n = readelf_build_id(path, id);
+	int n = tu_readelf_build_id(path, id, TREC_MAX_BUILD_ID);
 	assert_true(n > 0);
 	assert_int_equal(d->build_id_len, n);
 	assert_memory_equal(d->build_id, id, (size_t)n);
@@ -616,7 +551,7 @@ static void test_not_elf(void **state)
 	assert_non_null(strstr(err.msg, "big-endian"));
 	/* an object file is not an executable or library */
 	if (have_tools) {
-		assert_int_equal(run("cc -c -o '%s' '%s'", tpath("obj.o"), tpath("lib.c")), 0);
+		assert_int_equal(tu_run("cc -c -o '%s' '%s'", tpath("obj.o"), tpath("lib.c")), 0);
 		expect_fail_file(tpath("obj.o"), -ENOEXEC);
 	}
 	tarena_free(&a);
@@ -939,18 +874,18 @@ static int sym_setup(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		for (unsigned k = 0; k < by_bid[i]->t.build_id_len; k++)
 			snprintf(hex + 2 * k, 3, "%02x", by_bid[i]->t.build_id[k]);
-		if (run("mkdir -p '%s/dbg/.build-id/%.2s' && cp '%s' '%s/dbg/.build-id/%.2s/%s.debug'", tmpdir, hex,
+		if (tu_run("mkdir -p '%s/dbg/.build-id/%.2s' && cp '%s' '%s/dbg/.build-id/%.2s/%s.debug'", tmpdir, hex,
 			tpath(dbgfile[i]), tmpdir, hex, hex + 2))
 			return -1;
 		/* the wrong file under the right name */
-		if (run("mkdir -p '%s/wrong/.build-id/%.2s' && cp '%s' '%s/wrong/.build-id/%.2s/%s.debug'", tmpdir, hex,
+		if (tu_run("mkdir -p '%s/wrong/.build-id/%.2s' && cp '%s' '%s/wrong/.build-id/%.2s/%s.debug'", tmpdir, hex,
 			tpath(dbgfile[1 - i]), tmpdir, hex, hex + 2))
 			return -1;
 	}
 	/* debug dir by path: DBG2/usr/lib/libes.so.debug; symfs: ROOT/opt/app/exe
 	 * (the real binary) and a copy of libes.so just outside ROOT, where
 	 * /../escape/libes.so would lead */
-	if (run("cd '%s' && mkdir -p dbg2/usr/lib root/opt/app root/usr/lib escape && "
+	if (tu_run("cd '%s' && mkdir -p dbg2/usr/lib root/opt/app root/usr/lib escape && "
 		"cp libes.debug dbg2/usr/lib/libes.so.debug && cp nopie root/opt/app/exe && "
 		"cp libes.so escape/libes.so && mkdir -p root2/usr/lib root3/usr/lib && "
 		"cp libes2.so root2/usr/lib/libnb.so && cp libnb.so root3/usr/lib/libnb.so",
@@ -1141,7 +1076,7 @@ static void test_sym_unreadable(void **state)
 {
 	NEED_TOOLS();
 	/* a file where the symbol file should be that is not ELF */
-	assert_int_equal(run("mkdir -p '%s/junk/usr/lib' && echo junk > '%s/junk/usr/lib/libes2.so'", tmpdir, tmpdir), 0);
+	assert_int_equal(tu_run("mkdir -p '%s/junk/usr/lib' && echo junk > '%s/junk/usr/lib/libes2.so'", tmpdir, tmpdir), 0);
 	struct trec_reader *r;
 	struct symbolizer_ext_stats st;
 	struct symbolizer *s = open_sym(trace, &r, tpath("junk"), NULL, &st);
@@ -1226,7 +1161,7 @@ static void test_report_options(void **state)
 	free(out);
 
 	/* a directory with nothing for this trace: said so */
-	assert_int_equal(run("mkdir -p '%s/emptydir'", tmpdir), 0);
+	assert_int_equal(tu_run("mkdir -p '%s/emptydir'", tmpdir), 0);
 	out = run_report(&rc, "--folded", "--symfs", tpath("emptydir"), "-i", trace, NULL);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(report_err, "no symbol file found"));

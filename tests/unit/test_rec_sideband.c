@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "elftools.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,29 +95,6 @@ static int check_fds(void **state)
 	return 0;
 }
 
-/* The build-id `readelf -n` prints for path, as bytes; 0 if none. */
-static int readelf_build_id(const char *path, uint8_t *id)
-{
-	char cmd[512], line[512];
-	int n = 0;
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		char *s = strstr(line, "Build ID: ");
-		if (!s || n)
-			continue;
-		s += strlen("Build ID: ");
-		unsigned v;
-		while (n < BUILDID_MAX && sscanf(s, "%2x", &v) == 1 && s[0] && s[1] && s[0] != '\n') {
-			id[n++] = (uint8_t)v;
-			s += 2;
-		}
-	}
-	pclose(p);
-	return n;
-}
-
 static char *tmp_file(const void *data, size_t len)
 {
 	char *path = strdup("/tmp/trec-sbtest-XXXXXX");
@@ -149,7 +128,7 @@ static void test_buildid_matches_readelf(void **state)
 	(void)state;
 	uint8_t want[BUILDID_MAX], got[BUILDID_MAX];
 	char hx[2 * BUILDID_MAX + 1];
-	int nw = readelf_build_id(TRUE_BIN, want);
+	int nw = tu_readelf_build_id(TRUE_BIN, want, BUILDID_MAX);
 	if (nw == 0)
 		fail_msg("readelf -n %s shows no build-id (is binutils installed?)", TRUE_BIN);
 	int ng = buildid_read_path(NULL, TRUE_BIN, got);

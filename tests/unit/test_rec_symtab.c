@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "elftools.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,23 +65,6 @@ static int check_fds(void **state)
 		return -1;
 	}
 	return 0;
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return st == 0 ? 0 : -1;
-}
-
-static int have_tool(const char *name)
-{
-	return run("command -v %s >/dev/null 2>&1", name) == 0;
 }
 
 static const char *tpath(const char *name)
@@ -148,29 +133,6 @@ static void assert_sorted_unique(const struct trec_dso_syms *d)
 		assert_non_null(d->syms[i].name);
 		assert_true(d->syms[i].name[0] != 0);
 	}
-}
-
-/* The build-id `readelf -n` prints for path; 0 if none. */
-static int readelf_build_id(const char *path, uint8_t *id)
-{
-	char cmd[512], line[512];
-	int n = 0;
-	snprintf(cmd, sizeof(cmd), "readelf -n '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		char *s = strstr(line, "Build ID: ");
-		if (!s || n)
-			continue;
-		s += strlen("Build ID: ");
-		unsigned v;
-		while (n < BUILDID_MAX && s[0] && s[1] && s[0] != '\n' && sscanf(s, "%2x", &v) == 1) {
-			id[n++] = (uint8_t)v;
-			s += 2;
-		}
-	}
-	pclose(p);
-	return n;
 }
 
 /* sh_size of a section, from readelf. */
@@ -243,7 +205,7 @@ static int build_prog(const char *out, const char *extra)
 	const char *src = tpath("prog.c");
 	if (access(src, R_OK) != 0)
 		write_file(src, prog_src, sizeof(prog_src) - 1);
-	return run("cc -O1 -g -fno-inline %s -o '%s' '%s'", extra, out, src);
+	return tu_run("cc -O1 -g -fno-inline %s -o '%s' '%s'", extra, out, src);
 }
 
 #define NEED_CC()                                                                 \
@@ -259,7 +221,7 @@ static int group_setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/trec-symtab-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	have_cc = have_tool("cc");
+	have_cc = tu_have_tool("cc");
 	/* The main test program, PIE with -rdynamic (so its globals are also
 	 * in .dynsym for the stripped copy), and a non-PIE one. */
 	if (have_cc && (build_prog(tpath("pie"), "-fPIE -pie -rdynamic") ||
@@ -271,42 +233,13 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	if (tmpdir[0])
-		run("rm -rf '%s'", tmpdir);
+		tu_run("rm -rf '%s'", tmpdir);
 	return 0;
 }
 
 /* ---- ELF: against nm --------------------------------------------------------------- */
 
-struct nmsym {
-	uint64_t addr, size;
-	char type;
-	char name[256];
-};
-
-/* Function-like symbols nm prints (text, weak, ifunc). */
-static size_t nm_read(const char *path, struct nmsym *v, size_t cap)
-{
-	char cmd[512], line[1024];
-	size_t n = 0;
-	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p) && n < cap) {
-		struct nmsym s = { 0 };
-		char t;
-		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %c %255s", &s.addr, &s.size, &t, s.name) == 4 ||
-		    (s.size = 0, sscanf(line, "%" SCNx64 " %c %255s", &s.addr, &t, s.name) == 3)) {
-			if (strchr("tTwWi", t)) {
-				s.type = t;
-				v[n++] = s;
-			}
-		}
-	}
-	pclose(p);
-	return n;
-}
-
-static const struct nmsym *nm_find(const struct nmsym *v, size_t n, const char *name)
+static const struct tu_nmsym *nm_find(const struct tu_nmsym *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].name, name) == 0)
@@ -316,12 +249,12 @@ static const struct nmsym *nm_find(const struct nmsym *v, size_t n, const char *
 
 static void check_against_nm(const char *path, const struct trec_dso_syms *d)
 {
-	static struct nmsym nm[8192];
-	size_t n = nm_read(path, nm, 8192);
+	static struct tu_nmsym nm[8192];
+	size_t n = tu_nm_functions(path, nm, 8192);
 	assert_true(n > 5);
 	/* every symbol we return is one nm knows, at the same address */
 	for (uint32_t i = 0; i < d->nsyms; i++) {
-		const struct nmsym *s = nm_find(nm, n, d->syms[i].name);
+		const struct tu_nmsym *s = nm_find(nm, n, d->syms[i].name);
 		if (!s)
 			fail_msg("%s: %s not listed by nm", path, d->syms[i].name);
 		assert_int_equal(s->addr, d->syms[i].addr);
@@ -376,7 +309,7 @@ static void test_elf_vs_nm(void **state)
 		assert_int_equal(in->size, section_size(bins[b], ".init"));
 
 		uint8_t id[BUILDID_MAX];
-		int n = readelf_build_id(bins[b], id);
+		int n = tu_readelf_build_id(bins[b], id, BUILDID_MAX);
 		assert_true(n > 0);
 		assert_int_equal(d.build_id_len, n);
 		assert_memory_equal(d.build_id, id, (size_t)n);
@@ -394,7 +327,7 @@ static void test_elf_stripped(void **state)
 	struct trec_err err = { 0 };
 	const char *stripped = tpath("pie.stripped");
 
-	assert_int_equal(run("strip -o '%s' '%s'", stripped, tpath("pie")), 0);
+	assert_int_equal(tu_run("strip -o '%s' '%s'", stripped, tpath("pie")), 0);
 	tarena_init(&a);
 	assert_int_equal(symtab_read_elf(tpath("pie"), -1, &a, &full, &err), 0);
 	int rc = symtab_read_elf(stripped, -1, &a, &d, &err);
@@ -449,7 +382,7 @@ static void test_elf_libc(void **state)
 	assert_ptr_equal(lookup(&d, m->addr + 1), m);
 
 	uint8_t id[BUILDID_MAX];
-	int n = readelf_build_id(LIBC, id);
+	int n = tu_readelf_build_id(LIBC, id, BUILDID_MAX);
 	assert_true(n > 0);
 	assert_int_equal(d.build_id_len, n);
 	assert_memory_equal(d.build_id, id, (size_t)n);
@@ -550,7 +483,7 @@ static void test_load_bias_self(void **state)
  * .gnu_debugdata of the stripped binary. */
 static int make_minidebug(const char *bin, const char *out)
 {
-	return run("cd '%s' && "
+	return tu_run("cd '%s' && "
 		   "nm -D '%s' --format=posix --defined-only | awk '{print $1}' | sort > dynsyms && "
 		   "nm '%s' --format=posix --defined-only | awk '$2==\"T\"||$2==\"t\"{print $1}' | sort > funcsyms && "
 		   "comm -13 dynsyms funcsyms > keep && "
@@ -565,7 +498,7 @@ static int make_minidebug(const char *bin, const char *out)
 static void test_debugdata(void **state)
 {
 	NEED_CC();
-	if (!have_tool("xz") || !have_tool("objcopy")) {
+	if (!tu_have_tool("xz") || !tu_have_tool("objcopy")) {
 		print_message("skipped: xz or objcopy missing (xz-utils, binutils)\n");
 		skip();
 	}
@@ -575,7 +508,7 @@ static void test_debugdata(void **state)
 	const char *mini = tpath("pie.minidebug");
 
 	assert_int_equal(make_minidebug(tpath("pie"), mini), 0);
-	assert_int_equal(run("readelf -S '%s' | grep -q gnu_debugdata", mini), 0);
+	assert_int_equal(tu_run("readelf -S '%s' | grep -q gnu_debugdata", mini), 0);
 	tarena_init(&a);
 	assert_int_equal(symtab_read_elf(tpath("pie"), -1, &a, &full, &err), 0);
 	int rc = symtab_read_elf(mini, -1, &a, &d, &err);
@@ -599,7 +532,7 @@ static void test_debugdata(void **state)
 	/* a corrupt xz stream in .gnu_debugdata is an error naming the file */
 	const char *bad = tpath("pie.baddebug");
 	write_file(tpath("junk.xz"), "\xfd" "7zXZ\0 not really xz at all", 27);
-	assert_int_equal(run("strip -o '%s' '%s' && objcopy --add-section .gnu_debugdata='%s' '%s'", bad,
+	assert_int_equal(tu_run("strip -o '%s' '%s' && objcopy --add-section .gnu_debugdata='%s' '%s'", bad,
 			     tpath("pie"), tpath("junk.xz"), bad), 0);
 	memset(&err, 0, sizeof(err));
 	rc = symtab_read_elf(bad, -1, &a, &d, &err);
@@ -613,7 +546,7 @@ static void test_debugdata(void **state)
 static void test_debugdata_bomb(void **state)
 {
 	NEED_CC();
-	if (!have_tool("xz") || !have_tool("objcopy")) {
+	if (!tu_have_tool("xz") || !tu_have_tool("objcopy")) {
 		print_message("skipped: xz or objcopy missing (xz-utils, binutils)\n");
 		skip();
 	}
@@ -622,7 +555,7 @@ static void test_debugdata_bomb(void **state)
 	struct trec_err err = { 0 };
 	const char *bomb = tpath("pie.bomb");
 
-	assert_int_equal(run("head -c %u /dev/zero | xz -0 -T1 > '%s' && strip -o '%s' '%s' && "
+	assert_int_equal(tu_run("head -c %u /dev/zero | xz -0 -T1 > '%s' && strip -o '%s' '%s' && "
 			     "objcopy --add-section .gnu_debugdata='%s' '%s'",
 			     SYMTAB_MAX_DEBUGDATA + 4096, tpath("bomb.xz"), bomb, tpath("pie"),
 			     tpath("bomb.xz"), bomb), 0);
@@ -677,7 +610,7 @@ static void test_hostile_misc(void **state)
 	close(fd);
 	/* a relocatable object is not an executable or library */
 	if (have_cc) {
-		assert_int_equal(run("cc -c -o '%s' '%s'", tpath("obj.o"), tpath("prog.c")), 0);
+		assert_int_equal(tu_run("cc -c -o '%s' '%s'", tpath("obj.o"), tpath("prog.c")), 0);
 		expect_fail(tpath("obj.o"), &a);
 	}
 	tarena_free(&a);
@@ -996,7 +929,7 @@ static void test_cache(void **state)
 	assert_int_equal(symtab_cache_get(c, tpath("pie"), -1, &d2), 0);
 	assert_ptr_equal(d1, d2);
 	/* a copy elsewhere: same build-id, same table, not read again */
-	assert_int_equal(run("cp '%s' '%s'", tpath("pie"), tpath("pie.copy")), 0);
+	assert_int_equal(tu_run("cp '%s' '%s'", tpath("pie"), tpath("pie.copy")), 0);
 	assert_int_equal(symtab_cache_get(c, tpath("pie.copy"), -1, &d3), 0);
 	assert_ptr_equal(d1, d3);
 	/* by fd */
@@ -1013,7 +946,7 @@ static void test_cache(void **state)
 	assert_non_null(by_name(d4, "trec_global_fn"));
 	assert_int_equal(symtab_cache_get(c, tpath("noid"), -1, &d3), 0);
 	assert_ptr_equal(d3, d4);
-	assert_int_equal(run("cp '%s' '%s'", tpath("noid"), tpath("noid.copy")), 0);
+	assert_int_equal(tu_run("cp '%s' '%s'", tpath("noid"), tpath("noid.copy")), 0);
 	assert_int_equal(symtab_cache_get(c, tpath("noid.copy"), -1, &d3), 1); /* another inode */
 	assert_ptr_not_equal(d3, d4);
 
