@@ -28,12 +28,13 @@ static double now(void)
 volatile unsigned long sink;
 static unsigned long loops; /* work done: a throughput to compare traced and untraced runs */
 
-/* Spins for `ms` milliseconds of wall time in the calling frame's callee. */
-__attribute__((noinline)) static unsigned long spin(double ms)
+/* Burns `units` units of CPU work in the calling frame's callee. Work is
+ * counted in iterations, not wall time, so the 6:3:1 split holds in CPU
+ * time (what a profiler samples) even when other processes preempt us. */
+__attribute__((noinline)) static unsigned long spin(unsigned units)
 {
-	double end = now() + ms / 1000.0;
 	unsigned long x = 0;
-	while (now() < end) {
+	for (unsigned long u = 0; u < (unsigned long)units * 250; u++) {
 		for (int i = 0; i < 2000; i++)
 			x = x * 2862933555777941757ull + 3037000493ull;
 		loops++;
@@ -41,10 +42,10 @@ __attribute__((noinline)) static unsigned long spin(double ms)
 	return x;
 }
 
-__attribute__((noinline)) void hot_a_inner(void) { sink += spin(6.0); }
+__attribute__((noinline)) void hot_a_inner(void) { sink += spin(6); }
 __attribute__((noinline)) void hot_a(void) { hot_a_inner(); sink++; }
-__attribute__((noinline)) void hot_b(void) { sink += spin(3.0); }
-__attribute__((noinline)) void hot_c(void) { sink += spin(1.0); }
+__attribute__((noinline)) void hot_b(void) { sink += spin(3); }
+__attribute__((noinline)) void hot_c(void) { sink += spin(1); }
 
 __attribute__((noinline)) void work(double seconds)
 {

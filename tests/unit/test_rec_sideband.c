@@ -1124,7 +1124,9 @@ static int drain_until(struct sideband *sb, struct sb_collect *c, int (*pred)(co
 {
 	struct sideband_cb cb = { .ctx = c, .task = sb_task, .map = sb_map };
 	int total = 0;
-	for (int tries = 0; tries < 200 && !pred(c); tries++) {
+	/* Up to 10 s: a loaded CI machine running sanitized tests in
+	 * parallel can take seconds to schedule the child. */
+	for (int tries = 0; tries < 1000 && !pred(c); tries++) {
 		int rc = sideband_drain(sb, &cb);
 		if (rc == -EAGAIN)
 			continue; /* the injected failure: the record comes again */
