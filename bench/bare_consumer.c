@@ -5,7 +5,8 @@
  * plain buffered writes. Nothing else: no encoding, no compression, no
  * side-band. Stops on SIGINT/SIGTERM or after -d SECONDS.
  *
- *   bare_consumer -o FILE [-d SECONDS]
+ *   bare_consumer -o FILE [-d SECONDS] [-r]
+ *   -r: the BTF raw tracepoint program instead of the tracefs one
  * Prints: events=N lost=M bytes=B
  */
 #include <errno.h>
@@ -39,9 +40,11 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	double secs = 0;
-	int c;
-	while ((c = getopt(argc, argv, "o:d:")) != -1) {
-		if (c == 'o')
+	int c, raw = 0;
+	while ((c = getopt(argc, argv, "o:d:r")) != -1) {
+		if (c == 'r')
+			raw = 1;
+		else if (c == 'o')
 			path = optarg;
 		else if (c == 'd')
 			secs = atof(optarg);
@@ -49,7 +52,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (!path) {
-		fprintf(stderr, "usage: bare_consumer -o FILE [-d SECONDS]\n");
+		fprintf(stderr, "usage: bare_consumer -o FILE [-d SECONDS] [-r]\n");
 		return 2;
 	}
 	out = fopen(path, "w");
@@ -62,6 +65,12 @@ int main(int argc, char **argv)
 	if (!s)
 		return 1;
 	s->rodata->self_tgid = (unsigned)getpid();
+	struct bpf_program *prog = bpf_object__find_program_by_name(s->obj, raw ? "bare_sys_enter_btf" : "bare_sys_enter");
+	if (!prog) {
+		fprintf(stderr, "bare_consumer: no %s program on this architecture\n", raw ? "raw" : "tracepoint");
+		return 1;
+	}
+	bpf_program__set_autoload(prog, true);
 	if (bare_tp__load(s) || bare_tp__attach(s)) {
 		fprintf(stderr, "bare_consumer: cannot load/attach: %s\n", strerror(errno));
 		return 1;

@@ -2,8 +2,10 @@
 # The recorder benchmark: samples/syscall_storm runs for a fixed time
 #   1. untraced,
 #   2. under `perf record -e raw_syscalls:sys_enter -a -z`,
-#   3. under the bare BPF consumer (bench/bare_consumer: the least a
-#      tracepoint program + ring buffer can do; the limit of the approach),
+#   3. under the bare BPF consumer (bench/bare_consumer: the least a BPF
+#      program + ring buffer can do; the limit of the approach), once through
+#      the tracefs tracepoint and once through the BTF raw tracepoint, the
+#      two ways trec takes (raw_syscalls go the raw way by default),
 #   4. under `trec record -e raw_syscalls:sys_enter -a`,
 # each RUNS times (median reported), and prints one table: workload calls/s,
 # events recorded and lost, recorder CPU seconds and peak RSS, file bytes,
@@ -66,6 +68,9 @@ perf_lost=$(echo "$perf_stats" | awk '/LOST_SAMPLES events:/ {print $3; exit} /L
 measure bare "$dir/bare.raw" "$B/bench/bare_consumer" -o "$dir/bare.raw"
 bare_events=$(sed -n 's/.*events=\([0-9]*\).*/\1/p' "$dir/bare.log.$runs")
 bare_lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' "$dir/bare.log.$runs")
+measure barer "$dir/barer.raw" "$B/bench/bare_consumer" -r -o "$dir/barer.raw"
+barer_events=$(sed -n 's/.*events=\([0-9]*\).*/\1/p' "$dir/barer.log.$runs")
+barer_lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' "$dir/barer.log.$runs")
 
 measure trec "$dir/trec.data" "$B/trec" record -q -a -e raw_syscalls:sys_enter -o "$dir/trec.data"
 read -r trec_events trec_lost < <("$B/trec" info --json -i "$dir/trec.file" |
@@ -80,8 +85,9 @@ echo
 printf "%-34s %12s %12s %9s %8s %10s %12s %8s\n" "" "calls/s" "events" "lost" "cpu s" "peak KB" "file bytes" "B/event"
 row "untraced" "$none" "-" "-" "-" "-" "-"
 row "perf record -a -z" "$(col perf 1)" "${perf_events:-?}" "${perf_lost:-?}" "$(col perf 2)" "$(col perf 3)" "$(col perf 4)"
-row "bare BPF consumer (limit)" "$(col bare 1)" "$bare_events" "$bare_lost" "$(col bare 2)" "$(col bare 3)" "$(col bare 4)"
+row "bare BPF, tracepoint" "$(col bare 1)" "$bare_events" "$bare_lost" "$(col bare 2)" "$(col bare 3)" "$(col bare 4)"
+row "bare BPF, raw tp_btf (limit)" "$(col barer 1)" "$barer_events" "$barer_lost" "$(col barer 2)" "$(col barer 3)" "$(col barer 4)"
 row "trec record -a" "$(col trec 1)" "$trec_events" "$trec_lost" "$(col trec 2)" "$(col trec 3)" "$(col trec 4)"
 echo "(events, lost and file bytes of the last run; the others are medians)"
-awk -v t="$(col trec 1)" -v p="$(col perf 1)" -v b="$(col bare 1)" -v n="$none" 'BEGIN {
-	printf "trec/perf workload throughput: %.2fx   trec/bare: %.0f%%   trec/untraced: %.0f%%\n", t / p, 100 * t / b, 100 * t / n }'
+awk -v t="$(col trec 1)" -v p="$(col perf 1)" -v b="$(col barer 1)" -v bt="$(col bare 1)" -v n="$none" 'BEGIN {
+	printf "trec/perf workload throughput: %.2fx   trec/bare (raw tp_btf, the limit): %.0f%%   trec/bare tracepoint: %.0f%%   trec/untraced: %.0f%%\n", t / p, 100 * t / b, 100 * t / bt, 100 * t / n }'

@@ -291,6 +291,166 @@ int trec_tp(void *ctx)
 	return 0;
 }
 
+/*
+ * The direct path, for tracepoints whose record is fixed (no __data_loc
+ * data, no user strings) and needs no filter and no stacks: one program per
+ * record size, which copies the record with plain loads from its context
+ * instead of a bpf_probe_read_kernel call. On CPUs whose mitigations make
+ * every call and return dear (AMD's SRSO "safe RET"), that call costs as
+ * much as the rest of the fast path. The kernel refuses to attach a program
+ * that reads past the end of a tracepoint's record, hence one program per
+ * size: `words` 8-byte words, then 4 more bytes when `tail4`. User space
+ * picks the variant and loads only those it uses ("?tracepoint"); the
+ * cookie carries the event type (low half) and the tracefs id (high half).
+ */
+#define COPY_WORD(W)                                                        \
+	if ((W) < words)                                                    \
+		d[W] = *(__u64 *)((char *)ctx + 8 * (W));
+
+static __always_inline int emit_direct(void *ctx, const __u32 words, const __u32 tail4)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!wanted(id))
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 type = (__u32)cookie;
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	if (!rb) {
+		count_lost(type);
+		return 0;
+	}
+	const __u64 size = 8 * (__u64)words + 4 * (__u64)tail4;
+	__u8 *rec = bpf_ringbuf_reserve(rb, sizeof(struct trec_rec) + TREC_ALIGN8(size), 0);
+	if (!rec) {
+		count_lost(type);
+		return 0;
+	}
+	__u64 *d = (__u64 *)(rec + sizeof(struct trec_rec));
+	/* Word 0 is the kernel's pt_regs pointer: rebuilt below. Written out
+	 * because every context load needs a constant offset. */
+	COPY_WORD(1) COPY_WORD(2) COPY_WORD(3) COPY_WORD(4) COPY_WORD(5) COPY_WORD(6)
+	COPY_WORD(7) COPY_WORD(8) COPY_WORD(9) COPY_WORD(10) COPY_WORD(11) COPY_WORD(12)
+	_Static_assert(TREC_DIRECT_MAX_WORDS == 13, "COPY_WORD and DIRECT_PROGS cover 1..13 words");
+	if (tail4)
+		*(__u32 *)(rec + sizeof(struct trec_rec) + 8 * words) =
+			*(__u32 *)((char *)ctx + 8 * words);
+	__u8 *payload = (__u8 *)d;
+	*(__u16 *)payload = (__u16)(cookie >> 32);
+	payload[2] = 0;
+	payload[3] = 0;
+	*(__u32 *)(payload + 4) = (__u32)id;
+	set_header(rec, type, size, id);
+	bpf_ringbuf_submit(rec, wakeup_flags(rb));
+	return 0;
+}
+
+#define DIRECT_PROG(W, T)                                                   \
+	SEC("?tracepoint")                                                  \
+	int trec_tp_w##W##_t##T(void *ctx)                                  \
+	{                                                                   \
+		return emit_direct(ctx, W, T);                              \
+	}
+#define DIRECT_PROGS(W) DIRECT_PROG(W, 0) DIRECT_PROG(W, 1)
+
+/* Records of 8 to 108 bytes whose size is a multiple of 4. */
+DIRECT_PROGS(1) DIRECT_PROGS(2) DIRECT_PROGS(3) DIRECT_PROGS(4) DIRECT_PROGS(5)
+DIRECT_PROGS(6) DIRECT_PROGS(7) DIRECT_PROGS(8) DIRECT_PROGS(9) DIRECT_PROGS(10)
+DIRECT_PROGS(11) DIRECT_PROGS(12) DIRECT_PROGS(13)
+
+/*
+ * raw_syscalls:sys_enter and sys_exit, the busiest tracepoints there are,
+ * through BTF-typed raw tracepoints: the kernel then skips building the
+ * tracefs record and running the perf_event program array, and hands over
+ * its arguments instead. The programs write the very record the tracefs
+ * format describes (the kernel's own syscall_get_arguments and
+ * syscall_get_nr, done here); user space checks that format before it
+ * picks this path (bpf_tp.c) and uses the general program otherwise, with
+ * a filter or stacks too. x86-64 only: the argument registers are the
+ * architecture's; elsewhere the direct-copy programs serve.
+ */
+#if defined(__TARGET_ARCH_x86)
+const volatile __u32 sys_enter_type = 0;
+const volatile __u32 sys_enter_tp_id = 0;
+const volatile __u32 sys_exit_type = 0;
+const volatile __u32 sys_exit_tp_id = 0;
+
+#define TS_COMPAT 0x0002 /* arch/x86: the task is in a 32-bit syscall */
+
+/* Reserves a record of `size` payload bytes and fills its common fields. */
+static __always_inline __u8 *raw_begin(void **rbp, __u32 type, __u32 tp_id, const __u64 size, __u64 id)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	if (!rb) {
+		count_lost(type);
+		return NULL;
+	}
+	__u8 *rec = bpf_ringbuf_reserve(rb, sizeof(struct trec_rec) + size, 0);
+	if (!rec) {
+		count_lost(type);
+		return NULL;
+	}
+	__u8 *payload = rec + sizeof(struct trec_rec);
+	*(__u16 *)payload = (__u16)tp_id;
+	payload[2] = 0;
+	payload[3] = 0;
+	*(__u32 *)(payload + 4) = (__u32)id;
+	set_header(rec, type, size, id);
+	*rbp = rb;
+	return rec;
+}
+
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(trec_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!wanted(id))
+		return 0;
+	void *rb;
+	__u8 *rec = raw_begin(&rb, sys_enter_type, sys_enter_tp_id, 64, id);
+	if (!rec)
+		return 0;
+	__u64 *d = (__u64 *)(rec + sizeof(struct trec_rec));
+	d[1] = (__u64)nr;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (bpf_core_field_exists(task->thread_info.status) && (task->thread_info.status & TS_COMPAT)) {
+		d[2] = regs->bx;
+		d[3] = regs->cx;
+		d[4] = regs->dx;
+		d[5] = regs->si;
+		d[6] = regs->di;
+		d[7] = regs->bp;
+	} else {
+		d[2] = regs->di;
+		d[3] = regs->si;
+		d[4] = regs->dx;
+		d[5] = regs->r10;
+		d[6] = regs->r8;
+		d[7] = regs->r9;
+	}
+	bpf_ringbuf_submit(rec, wakeup_flags(rb));
+	return 0;
+}
+
+SEC("?tp_btf/sys_exit")
+int BPF_PROG(trec_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!wanted(id))
+		return 0;
+	void *rb;
+	__u8 *rec = raw_begin(&rb, sys_exit_type, sys_exit_tp_id, 24, id);
+	if (!rec)
+		return 0;
+	__u64 *d = (__u64 *)(rec + sizeof(struct trec_rec));
+	d[1] = regs->orig_ax;
+	d[2] = (__u64)ret;
+	bpf_ringbuf_submit(rec, wakeup_flags(rb));
+	return 0;
+}
+#endif
+
 /* Descendants of traced processes are traced from their first instruction:
  * the child joins `targets` before it can run. */
 SEC("tp_btf/sched_process_fork")

@@ -23,6 +23,9 @@ typedef uint64_t trec_u64;
 
 /* Largest record (header + payload) the BPF side emits. */
 #define TREC_REC_MAX 8192
+/* Largest fixed record (in 8-byte words, plus an optional 4-byte tail) the
+ * direct-copy tracepoint programs take (tracepoint.bpf.c). */
+#define TREC_DIRECT_MAX_WORDS 13
 /* User strings read for syscall arguments: bytes per string, NUL included. */
 #define TREC_STR_MAX 256
 #define TREC_MAX_STR_ARGS 6

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_tp.h"
+#include "schema.h"
 #include "tracepoint.skel.h" /* struct tracepoint_bpf */
 
 struct tp_capture {
@@ -17,6 +19,7 @@ struct tp_capture {
 	int *ring_fds;
 	struct bpf_link **links;
 	size_t nlinks;
+	struct bpf_program **progs; /* per spec: its direct-copy variant, or trec_tp */
 	const struct tp_spec *specs;
 	size_t nspecs;
 	uint32_t max_type;
@@ -46,6 +49,101 @@ const char *tp_bpf_advice(int err)
 	default:
 		return strerror(e);
 	}
+}
+
+/*
+ * The direct-copy program for a tracepoint (tracepoint.bpf.c), or NULL when
+ * its records need the general one: dynamic data, user strings, a filter,
+ * stacks, or a size the variants do not cover.
+ */
+static struct bpf_program *direct_variant(struct tracepoint_bpf *s, const struct tp_spec *sp,
+					  bool with_stacks)
+{
+	uint32_t size = sp->cfg.fixed_size;
+	if (with_stacks || sp->filter || sp->cfg.ndyn || sp->cfg.nstr || size < 8 || size % 4 ||
+	    size / 8 > TREC_DIRECT_MAX_WORDS)
+		return NULL;
+	char name[32];
+	snprintf(name, sizeof(name), "trec_tp_w%u_t%u", size / 8, size % 8 ? 1u : 0u);
+	return bpf_object__find_program_by_name(s->obj, name);
+}
+
+/* Whether a schema has field `name` at `offset`, `count` elements of `elem` bytes. */
+static bool has_field(const struct trec_schema *sc, const char *name, uint32_t offset, uint32_t elem,
+		      uint32_t count)
+{
+	const struct trec_field *f = trec_schema_field(sc, name);
+	return f && f->offset == offset && f->elem_size == elem && f->count == count;
+}
+
+/*
+ * The raw-tracepoint program for raw_syscalls:sys_enter or sys_exit, when
+ * this tracepoint's format is the one that program writes and nothing asks
+ * for the general path. NULL otherwise (or where the object has none).
+ */
+static struct bpf_program *raw_syscall_variant(struct tracepoint_bpf *s, const struct tp_spec *sp,
+					       bool with_stacks)
+{
+	if (with_stacks || sp->filter || !sp->schema || strcmp(sp->group, "raw_syscalls") || sp->cfg.ndyn ||
+	    sp->cfg.nstr || !has_field(sp->schema, "id", 8, 8, 1))
+		return NULL;
+	bool enter = !strcmp(sp->name, "sys_enter");
+	if (enter ? sp->cfg.fixed_size != 64 || !has_field(sp->schema, "args", 16, 8, 6)
+		  : strcmp(sp->name, "sys_exit") || sp->cfg.fixed_size != 24 ||
+			    !has_field(sp->schema, "ret", 16, 8, 1))
+		return NULL;
+	/* One attachment per program: a second event type on the same
+	 * tracepoint takes the general path. */
+	uint32_t *type = enter ? &s->rodata->sys_enter_type : &s->rodata->sys_exit_type;
+	if (*type)
+		return NULL;
+	struct bpf_program *p = bpf_object__find_program_by_name(s->obj, enter ? "trec_sys_enter" : "trec_sys_exit");
+	if (!p)
+		return NULL;
+	*type = sp->type;
+	if (enter)
+		s->rodata->sys_enter_tp_id = sp->cfg.tp_id;
+	else
+		s->rodata->sys_exit_tp_id = sp->cfg.tp_id;
+	return p;
+}
+
+/*
+ * Opens and loads the object with a program chosen per tracepoint: the raw
+ * syscall ones (when `fast_raw`), a direct-copy variant, or the general
+ * trec_tp. -EAGAIN: the raw programs would not load on this kernel; the
+ * caller tries again without them.
+ */
+static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, bool fast_raw)
+{
+	tracepoint_bpf__destroy(c->skel);
+	c->skel = tracepoint_bpf__open();
+	if (!c->skel)
+		return -errno;
+	struct tracepoint_bpf *s = c->skel;
+	bool with_stacks = o && o->with_stacks;
+	s->rodata->filter_pids = o && o->filter_pids;
+	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->with_stacks = with_stacks;
+	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
+	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
+	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);
+	bpf_map__set_max_entries(s->maps.lost, c->max_type + 1);
+	bool used_raw = false;
+	for (size_t i = 0; i < c->nspecs; i++) {
+		const struct tp_spec *sp = &c->specs[i];
+		struct bpf_program *p = fast_raw ? raw_syscall_variant(s, sp, with_stacks) : NULL;
+		used_raw |= p != NULL;
+		if (!p)
+			p = direct_variant(s, sp, with_stacks);
+		if (p)
+			bpf_program__set_autoload(p, true);
+		else
+			p = s->progs.trec_tp;
+		c->progs[i] = p;
+	}
+	int r = tracepoint_bpf__load(s);
+	return r && used_raw ? -EAGAIN : r;
 }
 
 /* libbpf's own messages would interleave with ours; keep warnings only. */
@@ -82,33 +180,23 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	size_t ring = o && o->ring_bytes ? o->ring_bytes : (size_t)4 << 20;
 	c->ring_fds = calloc(c->ncpus, sizeof(*c->ring_fds));
 	c->links = calloc(n + 1, sizeof(*c->links));
+	c->progs = calloc(n + 1, sizeof(*c->progs));
 	c->lost_buf = calloc(c->ncpus, sizeof(*c->lost_buf));
-	if (!c->ring_fds || !c->links || !c->lost_buf) {
+	if (!c->ring_fds || !c->links || !c->progs || !c->lost_buf) {
 		tp_capture_close(c);
 		return trec_errf(err, -ENOMEM, "out of memory");
 	}
 	for (uint32_t i = 0; i < c->ncpus; i++)
 		c->ring_fds[i] = -1;
 
-	c->skel = tracepoint_bpf__open();
-	if (!c->skel) {
-		int e = -errno;
-		tp_capture_close(c);
-		return trec_errf(err, e, "opening the BPF object: %s", tp_bpf_advice(e));
-	}
-	struct tracepoint_bpf *s = c->skel;
-	s->rodata->filter_pids = o && o->filter_pids;
-	s->rodata->self_tgid = (uint32_t)getpid();
-	s->rodata->with_stacks = o && o->with_stacks;
-	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
-	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
-	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);
-	bpf_map__set_max_entries(s->maps.lost, c->max_type + 1);
-	int r = tracepoint_bpf__load(s);
+	int r = load_skeleton(c, o, true);
+	if (r == -EAGAIN)
+		r = load_skeleton(c, o, false);
 	if (r) {
 		tp_capture_close(c);
 		return trec_errf(err, r, "loading the BPF tracepoint program: %s", tp_bpf_advice(r));
 	}
+	struct tracepoint_bpf *s = c->skel;
 	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
 		char name[32];
 		snprintf(name, sizeof(name), "trec_ring%u", cpu);
@@ -174,8 +262,26 @@ int tp_capture_attach(struct tp_capture *c, struct trec_err *err)
 	c->nlinks++;
 	for (size_t i = 0; i < c->nspecs; i++) {
 		const struct tp_spec *sp = &c->specs[i];
-		LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = sp->type);
-		struct bpf_link *l = bpf_program__attach_tracepoint_opts(s->progs.trec_tp, sp->group, sp->name, &to);
+		/* The cookie: event type, and for the direct-copy programs the
+		 * tracefs id they write into common_type. */
+		LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = sp->type | (uint64_t)sp->cfg.tp_id << 32);
+		struct bpf_link *l;
+		if (bpf_program__type(c->progs[i]) == BPF_PROG_TYPE_TRACING) {
+			l = bpf_program__attach(c->progs[i]);
+			if (l) {
+				c->links[c->nlinks++] = l;
+				continue;
+			}
+			/* Not attachable here: the tracefs tracepoint is. */
+			c->progs[i] = s->progs.trec_tp;
+		}
+		l = bpf_program__attach_tracepoint_opts(c->progs[i], sp->group, sp->name, &to);
+		if (!l && errno == EACCES && c->progs[i] != s->progs.trec_tp) {
+			/* The kernel's record is shorter than its format says:
+			 * the general program reads only what is there. */
+			c->progs[i] = s->progs.trec_tp;
+			l = bpf_program__attach_tracepoint_opts(c->progs[i], sp->group, sp->name, &to);
+		}
 		if (!l) {
 			int e = -errno;
 			return trec_errf(err, e, "attaching to tracepoint %s:%s: %s", sp->group, sp->name,
@@ -230,6 +336,7 @@ void tp_capture_close(struct tp_capture *c)
 	tracepoint_bpf__destroy(c->skel);
 	free(c->ring_fds);
 	free(c->links);
+	free(c->progs);
 	free(c->lost_buf);
 	free(c);
 }

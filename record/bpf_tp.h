@@ -20,6 +20,7 @@ struct tp_spec {
 	uint32_t type;     /* event type id carried by its events */
 	struct trec_tp_cfg cfg;
 	const struct trec_filter_prog *filter; /* NULL: keep every event */
+	const struct trec_schema *schema;      /* its fields; NULL: the general program only */
 };
 
 struct tp_capture_opts {

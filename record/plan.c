@@ -183,7 +183,7 @@ struct tp_spec *plan_specs(const struct plan *p)
 		const struct plan_event *e = &p->ev[i];
 		s[i] = (struct tp_spec){
 			.group = e->group, .name = e->name, .type = e->schema.id, .cfg = e->cfg,
-			.filter = e->has_filter ? &e->filter : NULL,
+			.filter = e->has_filter ? &e->filter : NULL, .schema = &e->schema,
 		};
 	}
 	return s;

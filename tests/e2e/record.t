@@ -17,7 +17,7 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 46
+plan 50
 
 # Counts events of a trace's `script --json` output with a Python predicate.
 jcount() { # FILE PREDICATE
@@ -112,6 +112,44 @@ assert not extra, "events of pids outside the tree: %s" % sorted(extra)
 print("all %d pid/comm pairs found" % len(want))
 PY
 check "every pid and comm of the tree is in the trace, nothing else" '[ $RC -eq 0 ]'
+
+# ---- raw_syscalls: the BTF fast path and the general path agree ---------------------
+# By default raw_syscalls:sys_enter/sys_exit run as tp_btf programs that
+# rebuild the tracefs record themselves; a --filter sends them through the
+# general tracepoint program. Both must give the storm's known arguments,
+# native (getppid, 110) and 32-bit compat (int $0x80: getppid, 64), and its
+# parent's pid (trec) as every return value.
+for mode in fast general; do
+	F=()
+	[ $mode = general ] && F=(--filter 'id >= 0')
+	T=$TAP_TMP/args-$mode.data
+	run "$TREC" record -q -e raw_syscalls:sys_enter "${F[@]}" -e raw_syscalls:sys_exit "${F[@]}" -o "$T" \
+		-- "$SAMPLES/syscall_storm" -n 500 -a
+	check "$mode path: record the storm with known arguments" '[ $RC -eq 0 ] && [[ $OUT == *"compat_calls=500"* ]]'
+	"$TREC" script --json -i "$T" >"$TAP_TMP/args-$mode.json"
+	got=$(python3 - "$TAP_TMP/args-$mode.json" <<'PY'
+import json, sys
+native = compat = exits = 0
+rets = set()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["comm"] != "syscall_storm":
+        continue
+    f = e["fields"]
+    if e["event"] == "raw_syscalls:sys_enter":
+        if f["id"] == 110 and f["args"] == [101, 102, 103, 104, 105, 106]:
+            native += 1
+        if f["id"] == 64 and f["args"][:5] == [201, 202, 203, 204, 205]:
+            compat += 1
+    elif f["id"] in (110, 64):
+        exits += 1
+        rets.add(f["ret"])
+print(native, compat, exits, "ok" if len(rets) == 1 and min(rets) > 1 else sorted(rets)[:5])
+PY
+)
+	check "$mode path: 500 native and 500 compat entries with their arguments, 1000 exits returning the parent pid (got $got)" \
+		'[ "$got" = "500 500 1000 ok" ]'
+done
 
 # ---- errors and list ------------------------------------------------------------------
 run "$TREC" record -q -e sched:sched_swich -o "$TAP_TMP/typo.data" -- true
