@@ -112,6 +112,18 @@ $(BUILD)/report/trec: $(patsubst cli/%.c,$(BUILD)/obj/cli/%.report.o,$(CLI_SRCS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ANALYSIS)
 
+# System call names of x86-64 traces for `trec report --latency syscalls`, from
+# the kernel's uapi header (linux-libc-dev); empty where the header is missing.
+SYSCALL_HDR := /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+$(BUILD)/gen/syscalls_x86_64.h:
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  GEN     $@")
+	$(Q)if [ -r $(SYSCALL_HDR) ]; then \
+		awk '$$1 == "#define" && $$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ { sub("^__NR_", "", $$2); printf "\t[%d] = \"%s\",\n", $$3, $$2 }' $(SYSCALL_HDR); \
+	else echo "/* $(SYSCALL_HDR) missing: numbers only */ NULL,"; fi > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/report/syscall_names.o: $(BUILD)/gen/syscalls_x86_64.h
+$(BUILD)/obj/report/syscall_names.o: CFLAGS += -I$(BUILD)/gen
+
 tests: $(UNIT_BINS)
 
 # test_rec_*: recorder unit tests, linked with record/ and libbpf/libelf.

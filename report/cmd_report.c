@@ -1,20 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trec report: profile views of the events that carry stacks.
+ * trec report: the answers users came for, from one or more traces.
  *
- *   --folded   one line per distinct stack, "comm;root;...;leaf count",
- *              FlameGraph's input format, sorted by the stack text
- *   (default)  per comm/pid, the top functions by self and by total
- *              (inclusive) weight, like perf report --stdio; --json
+ *   (default)        summary per trace, then a table per --by group
+ *   --hist EV:FIELD  the distribution of a field's values
+ *   --latency SPEC   latency from pairs of events (latency.h)
+ *   --top            top functions by self and total samples (profile.h)
+ *   --folded         FlameGraph's folded stacks
  *
- * Two passes, so that the work per event stays a few lookups:
- *  1. events: each selected event adds its weight to an aggregate keyed by
- *     (comm, pid, tid when it matters, stack id, address-space generation).
- *     Events of one pid and generation see the same mappings
- *     (symbolizer_generation), so the aggregate can be named once.
- *  2. aggregates: each is symbolized once, frame by frame, and merged into
- *     folded lines or per-group function counts.
- * Memory grows with distinct stacks per thread, never with events.
+ * Every view takes the event filters (evfilter.h), --json or --csv, and
+ * streams: memory grows with groups, keys and distinct stacks, not events.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,182 +17,89 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
 #include "cli_util.h"
-#include "comm_table.h"
 #include "commands.h"
+#include "evfilter.h"
 #include "json.h"
+#include "latency.h"
 #include "outbuf.h"
-#include "reader.h"
-#include "symbolize.h"
+#include "plot.h"
+#include "stackprof.h"
+#include "rfile.h"
+#include "summary.h"
+#include "table.h"
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
-	.synopsis = "[-i FILE] [--folded [--pid | --tid]] [--event NAME] [--offcpu] [--no-kernel]\n"
-		    "                   [--no-user] [--json] [--limit N] [--symfs DIR] [--debug-dir DIR]\n"
-		    "                   [--ignore-corrupt]",
-	.summary = "Profile views of the events that carry stacks, named from the trace's own\n"
-		   "mappings and symbol tables. Without a mode: per comm/pid, the top functions by\n"
-		   "self and by total (inclusive) samples. --folded: FlameGraph's folded stacks.\n"
-		   "Events: cpu-clock samples when the trace has them, else every event with a stack.",
-	.options = "  -i, --input FILE      trace to read (default trec.data; a lone FILE works too)\n"
-		   "      --folded          folded stacks, one line per distinct stack:\n"
-		   "                        comm;root;...;leaf COUNT (kernel frames end in _[k])\n"
-		   "      --pid             --folded: first element comm-PID\n"
-		   "      --tid             --folded: first element comm-PID/TID\n"
-		   "      --event NAME      only events of the type NAME (as trec info lists them)\n"
-		   "      --offcpu          off-CPU time: events of type offcpu (or --event), each\n"
-		   "                        weighted by its delta_ns field, shown in microseconds\n"
-		   "      --no-kernel       leave out kernel frames\n"
-		   "      --no-user         leave out user frames\n"
-		   "      --json            the top-functions view as one JSON document\n"
-		   "      --limit N         functions per list in the top-functions view (default 20)\n"
-		   "      --symfs DIR       also read symbols from DIR/PATH for a file mapped as PATH\n"
-		   "                        (a copy of the traced root with unstripped binaries)\n"
-		   "      --debug-dir DIR   also read symbols from debug files: DIR/.build-id/xx/rest.debug,\n"
-		   "                        DIR/PATH, DIR/PATH.debug (e.g. /usr/lib/debug). A file is used\n"
-		   "                        only with the mapping's build-id, when it has more symbols\n"
-		   "                        than the trace's own table\n"
+	.synopsis = "[-i FILE]... [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
+		    "                   [--hist EVENT:FIELD [--linear STEP] | --latency SPEC [--unit U]]\n"
+		    "                   [--top | --folded [--show-pid | --show-tid]] [--json | --csv]\n"
+		    "                   [--plot FILE.svg|FILE.png [--plot-rate]]",
+	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a mode:\n"
+		   "each trace's summary (host, kernel, command, time span, events per type, losses),\n"
+		   "then one row per process with its events per type, CPU samples, off-CPU time and\n"
+		   "system calls. Several -i files are read as one (fleet view; rows keep their host).",
+	.options = "  -i, --input FILE      trace to read; repeat for several (default trec.data)\n"
+		   "      --by KEY          group rows by pid (default), tid, comm, cpu or event\n"
+		   "      --sort COLUMN     sort rows by this column (numbers biggest first)\n"
+		   "      --hist EVENT:FIELD  histogram of a field, e.g. syscalls:sys_exit_read:ret\n"
+		   "                        (EVENT may be a glob); log2 buckets unless --linear\n"
+		   "      --linear STEP     linear buckets STEP wide\n"
+		   "      --latency SPEC    latency histograms from pairs of events:\n"
+		   "                          syscalls  enter->exit per thread, per system call\n"
+		   "                          runq      wakeup->switch-in per thread (runqlat)\n"
+		   "                          block     block_rq_issue->complete (biolatency)\n"
+		   "                          u:PATH:FUNC  uprobe->uretprobe (funclatency)\n"
+		   "                          'A,B[,key=FIELD]'  any two events, by thread or FIELD\n"
+		   "      --unit U          latency unit: ns, us (default), ms or s\n"
+		   "      --limit N         histograms shown in text (default 10); functions per list\n"
+		   "                        with --top (default 20)\n"
+		   "      --top             top functions by self and total samples, per comm/pid\n"
+		   "      --folded          folded stacks for FlameGraph: comm;root;...;leaf COUNT\n"
+		   "      --show-pid        --folded: first element comm-PID\n"
+		   "      --show-tid        --folded: first element comm-PID/TID\n"
+		   "      --offcpu          --top/--folded: off-CPU time (offcpu events, in us)\n"
+		   "      --no-kernel, --no-user  --top/--folded: leave out those frames\n"
+		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
+		   EVFILTER_HELP
+		   "      --json            one JSON document\n"
+		   "      --csv             comma-separated values with a header line\n"
+		   "      --plot FILE       render the (first) histogram with gnuplot to FILE.svg or\n"
+		   "                        FILE.png; FILE.dat and FILE.gp are kept beside it\n"
+		   "      --plot-rate       --plot the event rate over time instead\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "  -h, --help            show this help\n",
 };
 
-#define DEFAULT_LIMIT 20
-#define DEFAULT_EVENT "cpu-clock"
-#define OFFCPU_EVENT "offcpu"
-#define OFFCPU_FIELD "delta_ns"
+#define MAX_INPUTS 256
+#define TEXT_WIDTH 80
+#define TEXT_TYPE_COLS 8
+#define RATE_BINS 200
+#define RATE_SERIES 8
+
+enum mode { M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED };
 
 struct report_opts {
-	const char *input;
-	const char *event;
-	int folded, json, offcpu;
-	int with_pid, with_tid;
-	int no_kernel, no_user;
-	int ignore_corrupt;
+	const char *inputs[MAX_INPUTS];
+	size_t ninputs;
+	enum mode mode;
+	int by;               /* -1 = not given */
+	const char *sort;
+	const char *hist, *latency;
+	uint64_t linear;
+	uint64_t unit_ns;
+	const char *unit;
 	uint64_t limit;
+	int has_limit;
+	int json, csv;
+	const char *plot;
+	int plot_rate;
+	int offcpu, show_pid, show_tid, no_kernel, no_user;
 	const char *symfs, *debug_dir;
+	int ignore_corrupt;
+	struct evfilter_opts filter;
 };
 
-/* ---- a hash table on byte keys ----------------------------------------------------- */
-
-/*
- * Open addressing over entry ids; keys are copied into an arena once, when
- * first seen. The tables of pass 2 are all one of these: folded lines,
- * comm names, functions, per-group counts (pass 1 has its own, below).
- */
-struct kent {
-	uint64_t hash;
-	const char *key;
-	uint32_t len;
-	uint64_t v[3]; /* the table's own counters */
-};
-
-struct ktab {
-	struct kent *e;
-	uint32_t n, cap;
-	uint32_t *slot; /* entry id + 1; 0 = empty */
-	uint32_t mask;
-	struct tarena keys;
-};
-
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-	for (; n >= 8; c += 8, n -= 8) {
-		memcpy(&w, c, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, c, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
-	h *= 0x94d049bb133111ebull;
-	return h ^ (h >> 31);
-}
-
-static void ktab_init(struct ktab *t)
-{
-	memset(t, 0, sizeof(*t));
-	tarena_init(&t->keys);
-}
-
-static void ktab_free(struct ktab *t)
-{
-	free(t->e);
-	free(t->slot);
-	tarena_free(&t->keys);
-	memset(t, 0, sizeof(*t));
-}
-
-static int ktab_rehash(struct ktab *t, uint32_t nslots)
-{
-	uint32_t *s = calloc(nslots, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < t->n; i++) {
-		uint32_t k = (uint32_t)t->e[i].hash & (nslots - 1);
-		while (s[k])
-			k = (k + 1) & (nslots - 1);
-		s[k] = i + 1;
-	}
-	free(t->slot);
-	t->slot = s;
-	t->mask = nslots - 1;
-	return 0;
-}
-
-/* The id of `key`, added (counters zero) when new. 1 when added, 0 when
- * found, -ENOMEM. */
-static int ktab_get(struct ktab *t, const void *key, uint32_t len, uint32_t *id)
-{
-	uint64_t h = hash_bytes(key, len);
-	if (t->slot) {
-		for (uint32_t k = (uint32_t)h & t->mask;; k = (k + 1) & t->mask) {
-			uint32_t s = t->slot[k];
-			if (!s)
-				break;
-			const struct kent *e = &t->e[s - 1];
-			if (e->hash == h && e->len == len && !memcmp(e->key, key, len)) {
-				*id = s - 1;
-				return 0;
-			}
-		}
-	}
-	if (t->n >= UINT32_MAX / 4)
-		return -ENOMEM;
-	/* Load at most one half: short probe runs. */
-	if (!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1) {
-		if (ktab_rehash(t, t->slot ? (t->mask + 1) * 2 : 1024))
-			return -ENOMEM;
-	}
-	if (t->n == t->cap) {
-		uint32_t c = t->cap ? t->cap * 2 : 256;
-		struct kent *e = realloc(t->e, (size_t)c * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		t->e = e;
-		t->cap = c;
-	}
-	char *k = tarena_alloc(&t->keys, len + 1); /* NUL-terminated: string keys print as is */
-	if (!k)
-		return -ENOMEM;
-	memcpy(k, key, len);
-	struct kent *e = &t->e[t->n];
-	*e = (struct kent){ .hash = h, .key = k, .len = len };
-	uint32_t slot = (uint32_t)h & t->mask;
-	while (t->slot[slot])
-		slot = (slot + 1) & t->mask;
-	t->slot[slot] = t->n + 1;
-	*id = t->n++;
-	return 1;
-}
-
-/* ---- options ---------------------------------------------------------------------------- */
-
-/* --symfs / --debug-dir must name a directory: a typo would otherwise
- * quietly find nothing. */
 static int check_dir(const char *opt, const char *dir)
 {
 	struct stat st;
@@ -210,53 +112,122 @@ static int check_dir(const char *opt, const char *dir)
 	return 0;
 }
 
+static int set_mode(struct report_opts *o, enum mode m, const char *name)
+{
+	static const char *const names[] = { "", "--hist", "--latency", "--top", "--folded" };
+	if (o->mode != M_SUMMARY && o->mode != m)
+		return cli_usage_error(&report_cmd, "%s and %s are different views: pick one", names[o->mode], name);
+	o->mode = m;
+	return 0;
+}
+
+static int parse_unit(struct report_opts *o, const char *u)
+{
+	static const struct {
+		const char *name, *label;
+		uint64_t ns;
+	} units[] = { { "ns", "nsecs", 1 }, { "us", "usecs", 1000 }, { "ms", "msecs", 1000000 }, { "s", "secs", 1000000000 } };
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(u, units[i].name)) {
+			o->unit_ns = units[i].ns;
+			o->unit = units[i].label;
+			return 0;
+		}
+	return cli_usage_error(&report_cmd, "--unit %s: expected ns, us, ms or s", u);
+}
+
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
 	enum {
-		OPT_FOLDED = 256, OPT_EVENT, OPT_PID, OPT_TID, OPT_NO_KERNEL, OPT_NO_USER, OPT_OFFCPU,
-		OPT_JSON, OPT_LIMIT, OPT_IGNORE, OPT_SYMFS, OPT_DEBUG_DIR,
+		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
+		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS,
+		OPT_DEBUG_DIR, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_IGNORE,
 	};
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
+		{ "by", required_argument, NULL, OPT_BY },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "hist", required_argument, NULL, OPT_HIST },
+		{ "linear", required_argument, NULL, OPT_LINEAR },
+		{ "latency", required_argument, NULL, OPT_LATENCY },
+		{ "unit", required_argument, NULL, OPT_UNIT },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "top", no_argument, NULL, OPT_TOP },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
-		{ "event", required_argument, NULL, OPT_EVENT },
-		{ "pid", no_argument, NULL, OPT_PID },
-		{ "tid", no_argument, NULL, OPT_TID },
+		{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
+		{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
+		{ "offcpu", no_argument, NULL, OPT_OFFCPU },
 		{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
 		{ "no-user", no_argument, NULL, OPT_NO_USER },
-		{ "offcpu", no_argument, NULL, OPT_OFFCPU },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
 		{ "symfs", required_argument, NULL, OPT_SYMFS },
 		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "plot-rate", no_argument, NULL, OPT_PLOT_RATE },
+		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
+		EVFILTER_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *opt_i = NULL;
-	int c, has_limit = 0;
-
-	memset(o, 0, sizeof(*o));
-	o->limit = DEFAULT_LIMIT;
+	int c, rc;
+	o->by = -1;
+	o->unit_ns = 1000;
+	o->unit = "usecs";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			opt_i = optarg;
+			if (o->ninputs == MAX_INPUTS)
+				return cli_usage_error(&report_cmd, "more than %d input files", MAX_INPUTS);
+			o->inputs[o->ninputs++] = optarg;
+			break;
+		case OPT_BY:
+			if ((o->by = group_by_parse(optarg)) < 0)
+				return cli_usage_error(&report_cmd, "--by %s: expected pid, tid, comm, cpu or event", optarg);
+			break;
+		case OPT_SORT:
+			o->sort = optarg;
+			break;
+		case OPT_HIST:
+			o->hist = optarg;
+			if ((rc = set_mode(o, M_HIST, "--hist")))
+				return rc;
+			break;
+		case OPT_LINEAR:
+			if (cli_parse_u64(&report_cmd, "--linear", optarg, 1, INT64_MAX / 4, &o->linear))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_LATENCY:
+			o->latency = optarg;
+			if ((rc = set_mode(o, M_LATENCY, "--latency")))
+				return rc;
+			break;
+		case OPT_UNIT:
+			if ((rc = parse_unit(o, optarg)))
+				return rc;
+			break;
+		case OPT_LIMIT:
+			if (cli_parse_u64(&report_cmd, "--limit", optarg, 1, UINT32_MAX, &o->limit))
+				return CLI_EXIT_USAGE;
+			o->has_limit = 1;
+			break;
+		case OPT_TOP:
+			if ((rc = set_mode(o, M_TOP, "--top")))
+				return rc;
 			break;
 		case OPT_FOLDED:
-			o->folded = 1;
+			if ((rc = set_mode(o, M_FOLDED, "--folded")))
+				return rc;
 			break;
-		case OPT_EVENT:
-			if (!optarg[0])
-				return cli_usage_error(&report_cmd, "--event: empty name");
-			o->event = optarg;
+		case OPT_SHOW_PID:
+			o->show_pid = 1;
 			break;
-		case OPT_PID:
-			o->with_pid = 1;
+		case OPT_SHOW_TID:
+			o->show_tid = 1;
 			break;
-		case OPT_TID:
-			o->with_tid = 1;
+		case OPT_OFFCPU:
+			o->offcpu = 1;
 			break;
 		case OPT_NO_KERNEL:
 			o->no_kernel = 1;
@@ -264,25 +235,37 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_NO_USER:
 			o->no_user = 1;
 			break;
-		case OPT_OFFCPU:
-			o->offcpu = 1;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_LIMIT:
-			if (cli_parse_u64(&report_cmd, "--limit", optarg, 1, UINT32_MAX, &o->limit))
-				return CLI_EXIT_USAGE;
-			has_limit = 1;
-			break;
-		case OPT_IGNORE:
-			o->ignore_corrupt = 1;
-			break;
 		case OPT_SYMFS:
 		case OPT_DEBUG_DIR:
 			if (check_dir(c == OPT_SYMFS ? "--symfs" : "--debug-dir", optarg))
 				return CLI_EXIT_USAGE;
 			*(c == OPT_SYMFS ? &o->symfs : &o->debug_dir) = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_CSV:
+			o->csv = 1;
+			break;
+		case OPT_PLOT:
+			if ((rc = plot_check_name(&report_cmd, optarg)))
+				return rc;
+			o->plot = optarg;
+			break;
+		case OPT_PLOT_RATE:
+			o->plot_rate = 1;
+			break;
+		case OPT_IGNORE:
+			o->ignore_corrupt = 1;
+			break;
+		case EVF_OPT_PID:
+		case EVF_OPT_TID:
+		case EVF_OPT_COMM:
+		case EVF_OPT_CPU:
+		case EVF_OPT_EVENT:
+		case EVF_OPT_TIME:
+			if ((rc = evfilter_parse(&o->filter, &report_cmd, c, optarg)))
+				return rc;
 			break;
 		case 'h':
 			cli_help(&report_cmd);
@@ -291,858 +274,442 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			return cli_bad_option(&report_cmd);
 		}
 	}
+	for (; optind < argc; optind++) {
+		if (o->ninputs == MAX_INPUTS)
+			return cli_usage_error(&report_cmd, "more than %d input files", MAX_INPUTS);
+		o->inputs[o->ninputs++] = argv[optind];
+	}
+	if (!o->ninputs)
+		o->inputs[o->ninputs++] = CLI_DEFAULT_INPUT;
+
+	int profile = o->mode == M_TOP || o->mode == M_FOLDED;
+	if (o->json && o->csv)
+		return cli_usage_error(&report_cmd, "--json and --csv: pick one");
+	if (o->mode == M_FOLDED && (o->json || o->csv))
+		return cli_usage_error(&report_cmd, "--folded is text for FlameGraph; --json and --csv are for the "
+						    "other views");
+	if (o->mode == M_TOP && o->csv)
+		return cli_usage_error(&report_cmd, "--top prints text or --json");
+	if (!profile && (o->show_pid || o->show_tid || o->offcpu || o->no_kernel || o->no_user))
+		return cli_usage_error(&report_cmd, "--show-pid, --show-tid, --offcpu, --no-kernel and --no-user "
+						    "go with --top or --folded");
+	if (o->mode != M_FOLDED && (o->show_pid || o->show_tid))
+		return cli_usage_error(&report_cmd, "--show-pid/--show-tid go with --folded");
+	if (o->mode == M_FOLDED && o->has_limit)
+		return cli_usage_error(&report_cmd, "--limit is for the other views; --folded prints every stack");
 	if (o->no_kernel && o->no_user)
 		return cli_usage_error(&report_cmd, "--no-kernel and --no-user together leave no frames");
-	if (o->folded && o->json)
-		return cli_usage_error(&report_cmd, "--folded is text for FlameGraph; --json is for the "
-						    "top-functions view");
-	if (o->folded && has_limit)
-		return cli_usage_error(&report_cmd, "--limit is for the top-functions view; --folded "
-						    "prints every stack");
-	if (!o->folded && (o->with_pid || o->with_tid))
-		return cli_usage_error(&report_cmd, "--%s goes with --folded (the top-functions view is "
-						    "per comm/pid already)", o->with_tid ? "tid" : "pid");
-	if (o->with_pid && o->with_tid)
-		o->with_pid = 0; /* comm-PID/TID names the pid too */
-	return cli_input_path(&report_cmd, opt_i, argc, argv, optind, &o->input);
-}
-
-/* ---- the run's state ------------------------------------------------------------------ */
-
-struct agg_key {
-	const char *comm; /* from the comm table; NULL when unknown */
-	uint32_t pid;
-	uint32_t tid;     /* 0 unless it is shown (--tid, or an unknown comm: ":TID") */
-	uint32_t stack_id;
-	uint32_t gen;     /* symbolizer_generation */
-};
-
-/*
- * The per-event table gets its own layout: keys inline, so a probe is one
- * cache line rather than slot, entry and key in three places, and the
- * slot of the previous event is tried first (a hot loop repeats its stack).
- */
-struct agg {
-	struct agg_key k;
-	uint64_t weight;
-	uint64_t ts;     /* of one of its events: all name it the same */
-	uint64_t events; /* 0 = empty slot */
-};
-
-struct agg_tab {
-	struct agg *slot;
-	uint32_t mask, n;
-	uint32_t last;
-};
-
-static int agg_key_eq(const struct agg_key *a, const struct agg_key *b)
-{
-	return a->comm == b->comm && a->pid == b->pid && a->tid == b->tid && a->stack_id == b->stack_id &&
-	       a->gen == b->gen;
-}
-
-static int agg_grow(struct agg_tab *t)
-{
-	uint32_t n = t->slot ? (t->mask + 1) * 2 : 4096;
-	if (!n)
-		return -ENOMEM;
-	struct agg *s = calloc(n, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (uint32_t i = 0; t->slot && i <= t->mask; i++) {
-		if (!t->slot[i].events)
-			continue;
-		uint32_t k = (uint32_t)hash_bytes(&t->slot[i].k, sizeof(t->slot[i].k)) & (n - 1);
-		while (s[k].events)
-			k = (k + 1) & (n - 1);
-		s[k] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = s;
-	t->mask = n - 1;
-	t->last = 0;
+	if (profile && (o->by >= 0 || o->sort))
+		return cli_usage_error(&report_cmd, "--by and --sort are for the summary, --hist and --latency");
+	if (profile && o->ninputs > 1)
+		return cli_usage_error(&report_cmd, "--top and --folded read one trace (give one -i)");
+	if (o->linear && o->mode != M_HIST && o->mode != M_LATENCY)
+		return cli_usage_error(&report_cmd, "--linear goes with --hist or --latency");
+	if (o->plot && profile)
+		return cli_usage_error(&report_cmd, "--plot draws the summary's event rate, --hist or --latency");
+	if (o->plot && o->mode == M_SUMMARY)
+		o->plot_rate = 1;
+	if (o->plot_rate && !o->plot)
+		return cli_usage_error(&report_cmd, "--plot-rate needs --plot FILE");
+	if (o->show_pid && o->show_tid)
+		o->show_pid = 0;
+	if (!o->has_limit)
+		o->limit = o->mode == M_TOP ? 20 : 10;
 	return 0;
 }
 
-/* The slot of k, claimed (counters zero, ts set) when new; NULL: no memory. */
-static struct agg *agg_get(struct agg_tab *t, const struct agg_key *k, uint64_t ts)
-{
-	if (t->slot && t->slot[t->last].events && agg_key_eq(&t->slot[t->last].k, k))
-		return &t->slot[t->last];
-	if ((!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1) && agg_grow(t))
-		return NULL;
-	uint32_t i = (uint32_t)hash_bytes(k, sizeof(*k)) & t->mask;
-	for (; t->slot[i].events; i = (i + 1) & t->mask)
-		if (agg_key_eq(&t->slot[i].k, k))
-			break;
-	struct agg *a = &t->slot[i];
-	if (!a->events) {
-		a->k = *k;
-		a->ts = ts;
-		t->n++;
-	}
-	t->last = i;
-	return a;
-}
+/* ---- output helpers --------------------------------------------------------------------------- */
 
-/* Slots in use are those with events; pass 2 walks them all. */
-static uint32_t agg_slots(const struct agg_tab *t) { return t->slot ? t->mask + 1 : 0; }
-
-struct frame {
-	uint32_t off, len; /* text in frames.text */
-	const char *dso;   /* NULL when nothing covers the address */
-	int kernel;
-};
-
-struct frames {
-	struct frame *f;
-	size_t n, cap;
-	struct tbuf text;
-};
-
-struct report {
-	struct report_opts o;
-	struct trec_reader *r;
-	struct symbolizer *sym;
-	struct comm_table ct;
-	int swap;
-	/* selection, by type id */
-	uint32_t ntypes;
-	uint8_t *sel;
-	const struct trec_field **wfield; /* --offcpu: delta_ns */
-	uint64_t *type_events;            /* selected events with stacks, per type */
-	uint64_t unreadable;              /* --offcpu events whose delta_ns is past their payload */
-	uint64_t missing_stacks;          /* events whose stack is not in the file */
-	struct agg_tab agg;
-	struct frames fr;
-	struct outbuf out;
-};
-
-/* A frame's text, with bytes that would break a line shown as '?'. */
-static void put_clean(struct tbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		tbuf_put_u8(b, ch < 0x20 || ch == 0x7f ? '?' : ch);
-	}
-}
-
-/*
- * The frames of one aggregate, leaf first, after --no-kernel/--no-user,
- * each named through the symbolizer at the aggregate's own time.
- */
-static int render_frames(struct report *rp, const struct agg_key *k, uint64_t ts, struct frames *fr)
-{
-	fr->n = 0;
-	tbuf_reset(&fr->text);
-	const struct trec_stack *st = trec_reader_stack(rp->r, k->stack_id);
-	size_t nk = st ? st->nkernel : 0, nu = st ? st->nuser : 1;
-	if (fr->cap < nk + nu) {
-		struct frame *f = realloc(fr->f, (nk + nu) * sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		fr->f = f;
-		fr->cap = nk + nu;
-	}
-	char name[TREC_MAX_NAME + 32];
-	for (size_t i = 0; i < nk + nu; i++) {
-		int kernel = i < nk;
-		if ((kernel && rp->o.no_kernel) || (!kernel && rp->o.no_user))
-			continue;
-		/* A frame-pointer walk that reaches the outermost frame reads a
-		 * zero return address: the end of the stack, not a frame. */
-		if (st && !st->ips[i])
-			continue;
-		struct sym_result res = { 0 };
-		if (st)
-			symbolize(rp->sym, k->pid, ts, st->ips[i], kernel, &res);
-		struct frame *f = &fr->f[fr->n++];
-		f->off = (uint32_t)fr->text.len;
-		put_clean(&fr->text, sym_format(&res, name, sizeof(name)));
-		f->len = (uint32_t)(fr->text.len - f->off);
-		f->dso = res.dso;
-		f->kernel = kernel;
-	}
-	return fr->text.oom ? -ENOMEM : 0;
-}
-
-/* "comm", ":TID" when the name is unknown (perf's spelling), with --pid
- * "comm-PID", with --tid "comm-PID/TID". */
-static void put_comm(struct tbuf *b, const struct agg_key *k, int with_pid, int with_tid)
-{
-	char num[32];
-	if (k->comm) {
-		put_clean(b, k->comm);
-	} else {
-		snprintf(num, sizeof(num), ":%u", k->tid);
-		tbuf_put(b, num, strlen(num));
-	}
-	if (with_tid)
-		snprintf(num, sizeof(num), "-%u/%u", k->pid, k->tid);
-	else if (with_pid)
-		snprintf(num, sizeof(num), "-%u", k->pid);
-	else
-		return;
-	tbuf_put(b, num, strlen(num));
-}
-
-/* ---- event selection -------------------------------------------------------------------- */
-
-static int select_types(struct report *rp)
-{
-	const struct trec_schema **s;
-	size_t n;
-	struct trec_err err = { 0 };
-	int rc = trec_reader_schemas(rp->r, &s, &n, &err);
-	if (rc < 0) {
-		cli_file_error(&report_cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
-	uint32_t max = 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i]->id > max)
-			max = s[i]->id;
-	rp->ntypes = max + 1;
-	rp->sel = calloc(rp->ntypes, 1);
-	rp->wfield = calloc(rp->ntypes, sizeof(*rp->wfield));
-	rp->type_events = calloc(rp->ntypes, sizeof(*rp->type_events));
-	if (!rp->sel || !rp->wfield || !rp->type_events) {
-		cli_err(&report_cmd, "out of memory for %zu event types", n);
-		return CLI_EXIT_ERROR;
-	}
-
-	const char *want = rp->o.event ? rp->o.event : rp->o.offcpu ? OFFCPU_EVENT : NULL;
-	int all = 0;
-	if (!want) {
-		want = DEFAULT_EVENT;
-		all = 1;
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(s[i]->name, DEFAULT_EVENT))
-				all = 0;
-	}
-	size_t nsel = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (all || !strcmp(s[i]->name, want)) {
-			rp->sel[s[i]->id] = 1;
-			nsel++;
-		}
-	}
-	if (!nsel && !all) {
-		/* Name what there is: the user mistyped, or picked another file. */
-		char names[512] = "";
-		size_t len = 0;
-		for (size_t i = 0; i < n && len < sizeof(names) - 1; i++)
-			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
-						s[i]->name);
-		cli_usage_error(&report_cmd, "%s has no event type '%s'%s%s%s", rp->o.input, want,
-				n ? " (it has: " : "", names, n ? ")" : "");
-		return CLI_EXIT_USAGE;
-	}
-	if (!rp->o.offcpu)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!rp->sel[s[i]->id])
-			continue;
-		const struct trec_field *f = trec_schema_field(s[i], OFFCPU_FIELD);
-		if (!f || (f->kind != TREC_F_INT && f->kind != TREC_F_UINT && f->kind != TREC_F_HEX)) {
-			cli_usage_error(&report_cmd, "--offcpu: event type '%s' has no integer field "
-						     OFFCPU_FIELD " to weigh its stacks by", s[i]->name);
-			return CLI_EXIT_USAGE;
-		}
-		rp->wfield[s[i]->id] = f;
-	}
-	return 0;
-}
-
-/* ---- pass 1: events into aggregates ---------------------------------------------------- */
-
-static int aggregate(struct report *rp)
-{
-	struct trec_iter_opts io = { .sz = sizeof(io), .unordered = 1 }; /* sums need no order */
-	struct trec_event_iter *it;
-	struct trec_err err = { 0 };
-	int rc = trec_event_iter_new(rp->r, &io, &it);
-	if (rc < 0) {
-		cli_file_error(&report_cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(NULL, rc));
-		return CLI_EXIT_ERROR;
-	}
-	uint64_t total = 0, seen = 0;
-	const struct trec_totals *tot;
-	if (trec_reader_info(rp->r)->has_index && trec_reader_totals(rp->r, &tot, NULL) == 0)
-		total = tot->events;
-	struct cli_progress prog;
-	cli_progress_init(&prog, &report_cmd, "events", total);
-
-	int with_tid = rp->o.folded && rp->o.with_tid;
-	struct trec_event ev;
-	while ((rc = trec_event_iter_next(it, &ev, &err)) == 1) {
-		cli_progress_update(&prog, ++seen);
-		if (!ev.stack_id || ev.type >= rp->ntypes || !rp->sel[ev.type])
-			continue;
-		uint64_t w = 1;
-		if (rp->wfield[ev.type] &&
-		    trec_field_get_u64(rp->wfield[ev.type], ev.data, ev.size, 0, rp->swap, &w) < 0) {
-			rp->unreadable++;
-			continue;
-		}
-		struct agg_key k;
-		memset(&k, 0, sizeof(k)); /* padding-free, but keys are hashed as bytes */
-		k.comm = comm_table_lookup(&rp->ct, ev.pid, ev.tid, ev.ts);
-		k.pid = ev.pid;
-		k.tid = with_tid || !k.comm ? ev.tid : 0;
-		k.stack_id = ev.stack_id;
-		k.gen = symbolizer_generation(rp->sym, ev.pid, ev.ts);
-		struct agg *a = agg_get(&rp->agg, &k, ev.ts);
-		if (!a) {
-			rc = -ENOMEM;
-			break;
-		}
-		a->weight += w;
-		a->events++;
-		rp->type_events[ev.type]++;
-	}
-	cli_progress_done(&prog);
-	trec_event_iter_free(it);
-	if (rc == -ENOMEM && !err.code) {
-		cli_err(&report_cmd, "out of memory after %u distinct stacks", rp->agg.n);
-		return CLI_EXIT_ERROR;
-	}
-	if (rc < 0) {
-		cli_file_error(&report_cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
-	return 0;
-}
-
-/* ---- --folded ------------------------------------------------------------------------------ */
-
-static int cmp_line(const void *a, const void *b, void *ctx)
-{
-	const struct ktab *t = ctx;
-	return strcmp(t->e[*(const uint32_t *)a].key, t->e[*(const uint32_t *)b].key);
-}
-
-static int print_folded(struct report *rp)
-{
-	struct ktab lines;
-	struct tbuf line;
-	uint32_t *order = NULL;
-	int ret = CLI_EXIT_ERROR;
-	ktab_init(&lines);
-	tbuf_init(&line);
-
-	for (uint32_t i = 0; i < agg_slots(&rp->agg); i++) {
-		const struct agg *a = &rp->agg.slot[i];
-		const struct agg_key *k = &a->k;
-		if (!a->events)
-			continue;
-		if (!trec_reader_stack(rp->r, k->stack_id))
-			rp->missing_stacks += a->events;
-		if (render_frames(rp, k, a->ts, &rp->fr) < 0)
-			goto oom;
-		tbuf_reset(&line);
-		put_comm(&line, k, rp->o.with_pid, rp->o.with_tid);
-		/* root first: frames are leaf first */
-		for (size_t f = rp->fr.n; f-- > 0;) {
-			const struct frame *fp = &rp->fr.f[f];
-			size_t at = line.len;
-			tbuf_put_u8(&line, ';');
-			tbuf_put(&line, rp->fr.text.data + fp->off, fp->len);
-			/* ';' separates frames in this format: none may hide inside a name */
-			for (size_t c = at + 1; c < line.len; c++)
-				if (line.data[c] == ';')
-					line.data[c] = ':';
-			if (fp->kernel)
-				tbuf_put(&line, "_[k]", 4);
-		}
-		if (line.oom)
-			goto oom;
-		uint32_t id;
-		if (ktab_get(&lines, line.data, (uint32_t)line.len, &id) < 0)
-			goto oom;
-		lines.e[id].v[0] += a->weight;
-	}
-	order = malloc((lines.n ? lines.n : 1) * sizeof(*order));
-	if (!order)
-		goto oom;
-	for (uint32_t i = 0; i < lines.n; i++)
-		order[i] = i;
-	qsort_r(order, lines.n, sizeof(*order), cmp_line, &lines);
-	for (uint32_t i = 0; i < lines.n && !rp->out.err; i++) {
-		const struct kent *e = &lines.e[order[i]];
-		/* off-CPU weights are summed in ns and shown in microseconds */
-		uint64_t w = rp->o.offcpu ? e->v[0] / 1000 : e->v[0];
-		if (!w)
-			continue;
-		outbuf_put(&rp->out, e->key, e->len);
-		outbuf_putc(&rp->out, ' ');
-		outbuf_u64(&rp->out, w);
-		outbuf_putc(&rp->out, '\n');
-	}
-	ret = 0;
-	goto out;
-oom:
-	cli_err(&report_cmd, "out of memory folding %u distinct stacks", rp->agg.n);
-out:
-	free(order);
-	tbuf_free(&line);
-	ktab_free(&lines);
-	return ret;
-}
-
-/* ---- the top-functions view --------------------------------------------------------------- */
-
-/*
- * Tables of the view:
- *   comms   comm text -> id
- *   groups  {comm id, pid} -> total weight
- *   funcs   "K|U" text NUL dso -> id (what a row prints)
- *   cells   {group, func} -> self, total, and the last aggregate counted,
- *           so a function twice in one stack (recursion) counts once
- */
-enum { G_TOTAL = 0 };
-enum { C_SELF = 0, C_TOTAL = 1, C_SEEN = 2 };
-
-struct group_key {
-	uint32_t comm;
-	uint32_t pid;
-};
-struct cell_key {
-	uint32_t group;
-	uint32_t func;
-};
-
-struct topview {
-	struct ktab comms, groups, funcs, cells;
-	uint64_t total;
-};
-
-/* A function's parts from its funcs key: "K" or "U", text, NUL, dso. */
-static int func_kernel(const struct kent *f) { return f->key[0] == 'K'; }
-static const char *func_text(const struct kent *f) { return f->key + 1; }
-static const char *func_dso(const struct kent *f)
-{
-	const char *d = f->key + 2 + strlen(f->key + 1);
-	return d < f->key + f->len ? d : NULL;
-}
-
-static int top_collect(struct report *rp, struct topview *tv)
-{
-	struct tbuf key;
-	tbuf_init(&key);
-	for (uint32_t i = 0; i < agg_slots(&rp->agg); i++) {
-		const struct agg *a = &rp->agg.slot[i];
-		const struct agg_key *k = &a->k;
-		uint64_t w = a->weight;
-		uint32_t cid, gid, fid, xid;
-		if (!a->events)
-			continue;
-		if (!trec_reader_stack(rp->r, k->stack_id))
-			rp->missing_stacks += a->events;
-		if (render_frames(rp, k, a->ts, &rp->fr) < 0)
-			goto oom;
-
-		tbuf_reset(&key);
-		put_comm(&key, k, 0, 0);
-		if (key.oom || ktab_get(&tv->comms, key.data, (uint32_t)key.len, &cid) < 0)
-			goto oom;
-		struct group_key gk = { .comm = cid, .pid = k->pid };
-		if (ktab_get(&tv->groups, &gk, sizeof(gk), &gid) < 0)
-			goto oom;
-		tv->groups.e[gid].v[G_TOTAL] += w;
-		tv->total += w;
-
-		for (size_t f = 0; f < rp->fr.n; f++) {
-			const struct frame *fp = &rp->fr.f[f];
-			tbuf_reset(&key);
-			tbuf_put_u8(&key, fp->kernel ? 'K' : 'U');
-			tbuf_put(&key, rp->fr.text.data + fp->off, fp->len);
-			if (fp->dso) {
-				tbuf_put_u8(&key, 0);
-				tbuf_put(&key, fp->dso, strlen(fp->dso));
-			}
-			if (key.oom || ktab_get(&tv->funcs, key.data, (uint32_t)key.len, &fid) < 0)
-				goto oom;
-			struct cell_key ck = { .group = gid, .func = fid };
-			if (ktab_get(&tv->cells, &ck, sizeof(ck), &xid) < 0)
-				goto oom;
-			struct kent *c = &tv->cells.e[xid];
-			if (f == 0)
-				c->v[C_SELF] += w;
-			if (c->v[C_SEEN] != (uint64_t)i + 1) {
-				c->v[C_TOTAL] += w;
-				c->v[C_SEEN] = (uint64_t)i + 1;
-			}
-		}
-	}
-	tbuf_free(&key);
-	return 0;
-oom:
-	tbuf_free(&key);
-	cli_err(&report_cmd, "out of memory summarizing %u distinct stacks", rp->agg.n);
-	return CLI_EXIT_ERROR;
-}
-
-struct sort_ctx {
-	const struct topview *tv;
-	int by_total;
-};
-
-static int cmp_u64_desc(uint64_t a, uint64_t b) { return a > b ? -1 : a < b; }
-
-static int cmp_group(const void *x, const void *y, void *p)
-{
-	const struct topview *tv = p;
-	const struct kent *a = &tv->groups.e[*(const uint32_t *)x], *b = &tv->groups.e[*(const uint32_t *)y];
-	int c = cmp_u64_desc(a->v[G_TOTAL], b->v[G_TOTAL]);
-	if (c)
-		return c;
-	const struct group_key *ka = (const void *)a->key, *kb = (const void *)b->key;
-	c = strcmp(tv->comms.e[ka->comm].key, tv->comms.e[kb->comm].key);
-	return c ? c : (ka->pid > kb->pid) - (ka->pid < kb->pid);
-}
-
-static int cmp_cell(const void *x, const void *y, void *p)
-{
-	const struct sort_ctx *sc = p;
-	const struct kent *a = &sc->tv->cells.e[*(const uint32_t *)x];
-	const struct kent *b = &sc->tv->cells.e[*(const uint32_t *)y];
-	int first = sc->by_total ? C_TOTAL : C_SELF, second = sc->by_total ? C_SELF : C_TOTAL;
-	int c = cmp_u64_desc(a->v[first], b->v[first]);
-	if (!c)
-		c = cmp_u64_desc(a->v[second], b->v[second]);
-	if (!c) {
-		const struct kent *fa = &sc->tv->funcs.e[((const struct cell_key *)a->key)->func];
-		const struct kent *fb = &sc->tv->funcs.e[((const struct cell_key *)b->key)->func];
-		c = strcmp(func_text(fa), func_text(fb));
-		if (!c)
-			c = func_kernel(fa) - func_kernel(fb);
-		if (!c) {
-			/* the same text in two DSOs: input order would depend on the
-			 * hash table's, so settle it here */
-			const char *da = func_dso(fa), *db = func_dso(fb);
-			c = strcmp(da ? da : "", db ? db : "");
-		}
-	}
-	return c;
-}
-
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-/* The rows of one list: a group's cells sorted, those with nothing in the
- * sort column left out, at most --limit. */
-static uint32_t list_rows(const struct topview *tv, uint32_t *cells, uint32_t n, int by_total, uint64_t limit)
-{
-	struct sort_ctx sc = { .tv = tv, .by_total = by_total };
-	qsort_r(cells, n, sizeof(*cells), cmp_cell, &sc);
-	uint32_t k = 0;
-	while (k < n && k < limit && tv->cells.e[cells[k]].v[by_total ? C_TOTAL : C_SELF])
-		k++;
-	return k;
-}
-
-static void print_list_text(struct report *rp, const struct topview *tv, const uint32_t *rows, uint32_t n,
-			    uint64_t gtotal, int by_total, uint64_t div)
-{
-	struct outbuf *o = &rp->out;
-	size_t dw = strlen("Shared Object");
-	for (uint32_t i = 0; i < n; i++) {
-		const struct kent *f = &tv->funcs.e[((const struct cell_key *)tv->cells.e[rows[i]].key)->func];
-		const char *d = func_dso(f);
-		size_t l = strlen(d ? d : "[unknown]");
-		if (l > dw)
-			dw = l < 40 ? l : 40;
-	}
-	const char *unit = rp->o.offcpu ? "us" : "Samples";
-	outbuf_printf(o, "# %s\n", by_total ? "by total (inclusive)" : "by self");
-	if (by_total)
-		outbuf_printf(o, "#  Total%% %9s    Self%% %9s  %-*s  Symbol\n", unit, unit, (int)dw, "Shared Object");
-	else
-		outbuf_printf(o, "#   Self%% %9s   Total%% %9s  %-*s  Symbol\n", unit, unit, (int)dw, "Shared Object");
-	for (uint32_t i = 0; i < n; i++) {
-		const struct kent *c = &tv->cells.e[rows[i]];
-		const struct kent *f = &tv->funcs.e[((const struct cell_key *)c->key)->func];
-		uint64_t a = c->v[by_total ? C_TOTAL : C_SELF], b = c->v[by_total ? C_SELF : C_TOTAL];
-		const char *d = func_dso(f);
-		outbuf_printf(o, "  %6.2f%% %9llu  %6.2f%% %9llu  %-*s  [%c] %s\n", pct(a, gtotal),
-			      (unsigned long long)(a / div), pct(b, gtotal), (unsigned long long)(b / div),
-			      (int)dw, d ? d : "[unknown]", func_kernel(f) ? 'k' : '.', func_text(f));
-	}
-}
-
-static void print_list_json(struct json *j, const struct topview *tv, const uint32_t *rows, uint32_t n,
-			    uint64_t gtotal, uint64_t div)
-{
-	json_arr_begin(j);
-	for (uint32_t i = 0; i < n; i++) {
-		const struct kent *c = &tv->cells.e[rows[i]];
-		const struct kent *f = &tv->funcs.e[((const struct cell_key *)c->key)->func];
-		json_obj_begin(j);
-		json_kv_str(j, "symbol", func_text(f));
-		json_key(j, "dso");
-		json_str(j, func_dso(f)); /* null when nothing covers the address */
-		json_key(j, "kernel");
-		json_bool(j, func_kernel(f));
-		json_kv_u64(j, "self", c->v[C_SELF] / div);
-		json_kv_u64(j, "total", c->v[C_TOTAL] / div);
-		json_key(j, "self_pct");
-		json_double(j, pct(c->v[C_SELF], gtotal));
-		json_key(j, "total_pct");
-		json_double(j, pct(c->v[C_TOTAL], gtotal));
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-}
-
-/* Selected type names that had events, comma-separated, for the header. */
-static void event_names(struct report *rp, char *buf, size_t len)
-{
-	size_t k = 0;
-	buf[0] = 0;
-	for (uint32_t t = 0; t < rp->ntypes && k < len; t++) {
-		if (!rp->type_events[t])
-			continue;
-		const struct trec_schema *s = trec_reader_schema(rp->r, t);
-		k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? "," : "", s ? s->name : "?");
-	}
-}
-
-static int print_top(struct report *rp)
-{
-	struct topview tv = { 0 };
-	uint32_t *gorder = NULL, *cells = NULL, *start = NULL, *rows = NULL;
-	int ret = CLI_EXIT_ERROR;
-	ktab_init(&tv.comms);
-	ktab_init(&tv.groups);
-	ktab_init(&tv.funcs);
-	ktab_init(&tv.cells);
-	if (top_collect(rp, &tv))
-		goto out;
-
-	/* Cells bucketed by group (a counting sort), groups by weight. */
-	uint32_t ng = tv.groups.n, nc = tv.cells.n;
-	gorder = malloc((ng + 1) * sizeof(*gorder));
-	start = calloc(ng + 2, sizeof(*start));
-	cells = malloc((nc + 1) * sizeof(*cells));
-	rows = malloc((nc + 1) * sizeof(*rows));
-	if (!gorder || !start || !cells || !rows) {
-		cli_err(&report_cmd, "out of memory sorting %u functions", nc);
-		goto out;
-	}
-	for (uint32_t i = 0; i < ng; i++)
-		gorder[i] = i;
-	qsort_r(gorder, ng, sizeof(*gorder), cmp_group, &tv);
-	for (uint32_t i = 0; i < nc; i++)
-		start[((const struct cell_key *)tv.cells.e[i].key)->group + 1]++;
-	for (uint32_t g = 0; g < ng; g++)
-		start[g + 1] += start[g];
-	/* start[g + 1] counts up as group g fills: afterwards it is g's end
-	 * again, and start[g] .. start[g + 1] its slice. */
-	for (uint32_t g = ng; g > 0; g--)
-		start[g] = start[g - 1];
-	start[0] = 0;
-	for (uint32_t i = 0; i < nc; i++) {
-		uint32_t g = ((const struct cell_key *)tv.cells.e[i].key)->group;
-		cells[start[g + 1]++] = i;
-	}
-
-	uint64_t div = rp->o.offcpu ? 1000 : 1;
-	char names[512];
-	event_names(rp, names, sizeof(names));
+struct out {
+	struct outbuf ob;
 	struct json j;
-	json_init(&j, &rp->out, 1);
-	if (rp->o.json) {
-		json_obj_begin(&j);
-		json_kv_str(&j, "file", rp->o.input);
-		json_key(&j, "events");
-		json_arr_begin(&j);
-		for (uint32_t t = 0; t < rp->ntypes; t++) {
-			const struct trec_schema *sc = rp->type_events[t] ? trec_reader_schema(rp->r, t) : NULL;
-			if (sc)
-				json_str(&j, sc->name);
-		}
-		json_arr_end(&j);
-		json_kv_str(&j, "unit", rp->o.offcpu ? "us" : "samples");
-		json_kv_u64(&j, "total", tv.total / div);
-		json_key(&j, "groups");
-		json_arr_begin(&j);
-	} else {
-		outbuf_printf(&rp->out, "# Events: %s   %s: %llu   comm/pid groups: %u\n", names[0] ? names : "none",
-			      rp->o.offcpu ? "Off-CPU us" : "Samples", (unsigned long long)(tv.total / div), ng);
+};
+
+static void headers_json(struct out *out, struct rfile *files, size_t n)
+{
+	json_key(&out->j, "traces");
+	json_arr_begin(&out->j);
+	for (size_t i = 0; i < n; i++)
+		summary_header_json(&files[i], &out->j);
+	json_arr_end(&out->j);
+}
+
+/* ---- views ----------------------------------------------------------------------------------- */
+
+static int view_summary(struct report_opts *o, struct rfile *files, size_t n, struct out *out)
+{
+	struct summary *s;
+	if (summary_new(&s, o->by < 0 ? BY_PID : (enum group_by)o->by, n > 1)) {
+		cli_err(&report_cmd, "out of memory");
+		return CLI_EXIT_ERROR;
 	}
-	for (uint32_t gi = 0; gi < ng && !rp->out.err; gi++) {
-		uint32_t g = gorder[gi];
-		const struct kent *ge = &tv.groups.e[g];
-		const struct group_key *gk = (const void *)ge->key;
-		const char *comm = tv.comms.e[gk->comm].key;
-		uint64_t gt = ge->v[G_TOTAL];
-		uint32_t n = start[g + 1] - start[g];
-		if (rp->o.json) {
-			json_obj_begin(&j);
-			json_kv_str(&j, "comm", comm);
-			json_kv_u64(&j, "pid", gk->pid);
-			json_kv_u64(&j, "total", gt / div);
-			json_key(&j, "percent");
-			json_double(&j, pct(gt, tv.total));
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = summary_add_file(s, &files[i], &report_cmd);
+	struct table t;
+	table_init(&t);
+	if (!rc)
+		rc = summary_table(s, &t, o->sort, o->json || o->csv ? UINT32_MAX : TEXT_TYPE_COLS, &report_cmd);
+	if (!rc) {
+		if (o->json) {
+			json_obj_begin(&out->j);
+			headers_json(out, files, n);
+			json_kv_str(&out->j, "by", group_by_names[o->by < 0 ? BY_PID : o->by]);
+			json_key(&out->j, "rows");
+			table_print_json(&t, &out->j);
+			json_obj_end(&out->j);
+			json_newline(&out->j);
+		} else if (o->csv) {
+			table_print_csv(&t, &out->ob);
 		} else {
-			outbuf_printf(&rp->out, "#\n# %s  pid %u: %llu %s, %.2f%% of all\n#\n", comm, gk->pid,
-				      (unsigned long long)(gt / div), rp->o.offcpu ? "us off-CPU" : "samples",
-				      pct(gt, tv.total));
+			for (size_t i = 0; i < n; i++)
+				summary_header_text(&files[i], &out->ob);
+			outbuf_putc(&out->ob, '\n');
+			table_print_text(&t, &out->ob, TEXT_WIDTH);
 		}
-		for (int by_total = 0; by_total < 2; by_total++) {
-			memcpy(rows, cells + start[g], n * sizeof(*rows));
-			uint32_t k = list_rows(&tv, rows, n, by_total, rp->o.limit);
-			if (rp->o.json) {
-				json_key(&j, by_total ? "by_total" : "by_self");
-				print_list_json(&j, &tv, rows, k, gt, div);
-			} else {
-				if (by_total)
-					outbuf_puts(&rp->out, "#\n");
-				print_list_text(rp, &tv, rows, k, gt, by_total, div);
+	}
+	table_free(&t);
+	summary_free(s);
+	return rc;
+}
+
+/* Group columns of the latency table, for CSV bucket rows. */
+static void csv_row_prefix(const struct table *t, size_t row, size_t name_col, struct outbuf *o)
+{
+	char buf[64];
+	for (size_t c = 0; c <= name_col; c++) {
+		const union table_cell *x = &t->cells[row * t->ncols + c];
+		if (t->col[c].kind == TABLE_STR) {
+			csv_field(o, x->s);
+		} else {
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)x->u);
+			outbuf_puts(o, buf);
+		}
+		outbuf_putc(o, ',');
+	}
+}
+
+static int view_latency(struct report_opts *o, struct rfile *files, size_t n, struct out *out)
+{
+	struct latency_opts lo = {
+		.spec = o->latency, .field_spec = o->hist, .by = o->by, .linear_step = o->linear,
+		.unit_ns = o->hist ? 1 : o->unit_ns, .unit = o->hist ? "value" : o->unit, .multi_host = n > 1,
+	};
+	const char *what = o->hist ? "--hist" : "--latency";
+	const char *spec = o->hist ? o->hist : o->latency;
+	if (o->hist) {
+		const char *colon = strrchr(o->hist, ':');
+		lo.unit = colon ? colon + 1 : "value";
+	}
+	struct latency *l;
+	int rc = latency_new(&l, &lo, &report_cmd);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = latency_add_file(l, &files[i], &report_cmd);
+	if (!rc && !latency_found(l)) {
+		cli_err(&report_cmd, "%s %s: %s lack%s the events it needs%s", what, spec,
+			n > 1 ? "the traces" : files[0].path, n > 1 ? "" : "s",
+			o->hist ? " (an event of that name with an integer field of that name)"
+			: !strcmp(spec, "syscalls") ? " (record -e raw_syscalls:sys_enter -e raw_syscalls:sys_exit, "
+						      "or syscalls:sys_enter_*/sys_exit_*)"
+			: !strcmp(spec, "runq")     ? " (record -e sched:sched_wakeup -e sched:sched_wakeup_new "
+						      "-e sched:sched_switch)"
+			: !strcmp(spec, "block")    ? " (record -e block:block_rq_issue -e block:block_rq_complete)"
+						    : " (both a start and an end event type)");
+		rc = CLI_EXIT_ERROR;
+	}
+	struct table t;
+	table_init(&t);
+	if (!rc && latency_table(l, &t)) {
+		cli_err(&report_cmd, "out of memory");
+		rc = CLI_EXIT_ERROR;
+	}
+	uint64_t us, ue, deep;
+	if (!rc)
+		latency_unmatched(l, &us, &ue, &deep);
+	size_t name_col = 0;
+	for (size_t c = 0; c < t.ncols; c++)
+		if (!strcmp(t.col[c].name, "name"))
+			name_col = c;
+	char label[512];
+	if (!rc && o->json) {
+		json_obj_begin(&out->j);
+		headers_json(out, files, n);
+		json_kv_str(&out->j, o->hist ? "hist" : "latency", spec);
+		json_kv_str(&out->j, "unit", lo.unit);
+		if (o->by >= 0)
+			json_kv_str(&out->j, "by", group_by_names[o->by]);
+		if (!o->hist) {
+			json_kv_u64(&out->j, "unmatched_starts", us);
+			json_kv_u64(&out->j, "unmatched_ends", ue);
+			json_kv_u64(&out->j, "too_deep", deep);
+		}
+		json_key(&out->j, "rows");
+		json_arr_begin(&out->j);
+		for (size_t r = 0; r < t.nrows; r++) {
+			json_obj_begin(&out->j);
+			for (size_t c = 0; c < t.ncols; c++) {
+				const union table_cell *x = &t.cells[r * t.ncols + c];
+				if (t.col[c].hidden)
+					continue;
+				json_key(&out->j, t.col[c].name);
+				if (t.col[c].kind == TABLE_STR)
+					json_str(&out->j, x->s);
+				else if (t.col[c].kind == TABLE_U64)
+					json_u64(&out->j, x->u);
+				else
+					json_double(&out->j, x->f);
 			}
+			json_key(&out->j, "histogram");
+			hist_print_json(latency_row_hist(l, &t, r), &out->j, lo.unit);
+			json_obj_end(&out->j);
 		}
-		if (rp->o.json)
-			json_obj_end(&j);
+		json_arr_end(&out->j);
+		json_obj_end(&out->j);
+		json_newline(&out->j);
+	} else if (!rc && o->csv) {
+		/* One row per bucket: the group, the name, the bucket's range and count. */
+		for (size_t c = 0; c <= name_col; c++) {
+			csv_field(&out->ob, t.col[c].name);
+			outbuf_putc(&out->ob, ',');
+		}
+		outbuf_printf(&out->ob, "lo_%s,hi_%s,count\n", lo.unit, lo.unit);
+		for (size_t r = 0; r < t.nrows; r++) {
+			const struct hist *h = latency_row_hist(l, &t, r);
+			size_t cap = hist_nbuckets(h);
+			struct hist_bucket *b = malloc(cap * sizeof(*b));
+			size_t nb = b ? hist_buckets(h, b, cap) : 0;
+			for (size_t i = 0; i < nb; i++) {
+				if (!b[i].count)
+					continue;
+				csv_row_prefix(&t, r, name_col, &out->ob);
+				outbuf_printf(&out->ob, "%lld,%lld,%llu\n", (long long)b[i].lo, (long long)b[i].hi,
+					      (unsigned long long)b[i].count);
+			}
+			free(b);
+		}
+	} else if (!rc) {
+		for (size_t i = 0; i < n; i++)
+			summary_header_text(&files[i], &out->ob);
+		outbuf_putc(&out->ob, '\n');
+		table_print_text(&t, &out->ob, TEXT_WIDTH);
+		for (size_t r = 0; r < t.nrows && r < o->limit; r++) {
+			latency_row_label(l, &t, r, label, sizeof(label));
+			outbuf_printf(&out->ob, "\n## %s\n", label);
+			hist_print_text(latency_row_hist(l, &t, r), &out->ob, lo.unit, TEXT_WIDTH);
+		}
+		if (t.nrows > o->limit)
+			outbuf_printf(&out->ob, "\n(%zu more histograms: --limit N shows more, --json all)\n",
+				      t.nrows - (size_t)o->limit);
+		if (!o->hist && (us || ue || deep))
+			outbuf_printf(&out->ob, "\n# unpaired: %llu starts without an end, %llu ends without a start%s\n",
+				      (unsigned long long)us, (unsigned long long)ue,
+				      deep ? " (and starts nested too deep)" : "");
 	}
-	if (rp->o.json) {
-		json_arr_end(&j);
-		json_obj_end(&j);
-		json_newline(&j);
+	if (!rc && o->plot && !o->plot_rate && t.nrows) {
+		latency_row_label(l, &t, 0, label, sizeof(label));
+		rc = plot_hist(&report_cmd, o->plot, latency_row_hist(l, &t, 0), label, lo.unit);
 	}
-	ret = 0;
-out:
-	free(gorder);
-	free(start);
-	free(cells);
-	free(rows);
-	ktab_free(&tv.comms);
-	ktab_free(&tv.groups);
-	ktab_free(&tv.funcs);
-	ktab_free(&tv.cells);
-	return ret;
+	table_free(&t);
+	latency_free(l);
+	return rc;
 }
 
-/* ---- the command -------------------------------------------------------------------------- */
-
-
-/* What --symfs / --debug-dir found that the user should know: one line
- * per kind of problem, with the first example. */
-static void ext_notes(struct report *rp)
+/* The event rate over time, per type (the busiest RATE_SERIES), for --plot-rate. */
+static int view_rate_plot(struct report_opts *o, struct rfile *files, size_t n)
 {
-	struct symbolizer_ext_stats st;
-	symbolizer_ext_stats(rp->sym, &st);
-	const char *where = rp->o.symfs && rp->o.debug_dir ? "--symfs/--debug-dir"
-			    : rp->o.symfs                  ? "--symfs"
-							   : "--debug-dir";
-	if (st.mismatched)
-		cli_warn(&report_cmd, "%u file%s under %s ignored: not the build the trace recorded (%s)",
-			 st.mismatched, st.mismatched == 1 ? "" : "s", where,
-			 st.mismatch_msg ? st.mismatch_msg : "build-id differs");
-	if (st.unreadable)
-		cli_warn(&report_cmd, "%u file%s under %s ignored: not readable as ELF (%s)", st.unreadable,
-			 st.unreadable == 1 ? "" : "s", where, st.unreadable_msg ? st.unreadable_msg : "?");
-	if (st.no_bias)
-		cli_warn(&report_cmd, "%u debug file%s under %s not used: where the code was loaded is unknown "
-				      "(no table for it in the trace, no executable mapping that holds it, no copy "
-				      "of the binary under --symfs) (%s)",
-			 st.no_bias, st.no_bias == 1 ? "" : "s", where, st.no_bias_path ? st.no_bias_path : "?");
-	if (st.dsos && !st.found)
-		cli_warn(&report_cmd, "%s: no symbol file found for any of the %u mapped files", where, st.dsos);
+	uint64_t first = UINT64_MAX, last = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct trec_totals *tot;
+		if (trec_reader_totals(files[i].r, &tot, NULL) == 0 && tot->events) {
+			uint64_t a = tot->first_ts > files[i].f.start_ts ? tot->first_ts : files[i].f.start_ts;
+			uint64_t b = tot->last_ts < files[i].f.end_ts ? tot->last_ts : files[i].f.end_ts;
+			if (a < first)
+				first = a;
+			if (b > last)
+				last = b;
+		}
+	}
+	if (first >= last) {
+		cli_err(&report_cmd, "--plot-rate: no events span any time");
+		return CLI_EXIT_ERROR;
+	}
+	uint64_t bin = (last - first) / RATE_BINS + 1;
+	/* Series by type name, across files. */
+	const char *names[RATE_SERIES + 1];
+	uint64_t *bins = calloc((size_t)(RATE_SERIES + 1) * RATE_BINS, sizeof(*bins));
+	uint32_t ns = 0;
+	if (!bins) {
+		cli_err(&report_cmd, "out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct rfile *f = &files[i];
+		int *series = calloc(f->ntypes ? f->ntypes : 1, sizeof(*series));
+		struct trec_event_iter *it;
+		if (!series || rfile_iter(f, 1, &it, &report_cmd)) {
+			free(series);
+			rc = CLI_EXIT_ERROR;
+			break;
+		}
+		for (uint32_t t = 0; t < f->ntypes; t++) {
+			if (!f->by_id[t])
+				continue;
+			uint32_t k;
+			for (k = 0; k < ns && strcmp(names[k], f->by_id[t]->name); k++)
+				;
+			if (k == ns && ns < RATE_SERIES)
+				names[ns++] = f->by_id[t]->name;
+			series[t] = k < RATE_SERIES ? (int)k : RATE_SERIES; /* the rest: "other" */
+		}
+		struct trec_event ev;
+		struct trec_err err = { 0 };
+		int r;
+		while ((r = trec_event_iter_next(it, &ev, &err)) == 1) {
+			if (ev.type >= f->ntypes || !evfilter_keep(&f->f, &ev, &f->ct) || ev.ts < first || ev.ts > last)
+				continue;
+			uint64_t b = (ev.ts - first) / bin;
+			bins[(size_t)series[ev.type] * RATE_BINS + (b < RATE_BINS ? b : RATE_BINS - 1)]++;
+		}
+		trec_event_iter_free(it);
+		free(series);
+		if (r < 0) {
+			cli_file_error(&report_cmd, f->path, CLI_AT_READ, r, trec_errmsg(&err, r));
+			rc = CLI_EXIT_ERROR;
+		}
+	}
+	if (!rc) {
+		struct rate_series s[RATE_SERIES + 1];
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < ns; i++)
+			s[k++] = (struct rate_series){ .name = names[i], .bins = bins + (size_t)i * RATE_BINS };
+		int other = 0;
+		for (uint32_t b = 0; b < RATE_BINS; b++)
+			other |= bins[(size_t)RATE_SERIES * RATE_BINS + b] != 0;
+		if (other)
+			s[k++] = (struct rate_series){ .name = "other", .bins = bins + (size_t)RATE_SERIES * RATE_BINS };
+		char title[512];
+		snprintf(title, sizeof(title), "events per second: %s%s", files[0].host, n > 1 ? " and others" : "");
+		rc = plot_rate(&report_cmd, o->plot, s, k, RATE_BINS, bin, title);
+	}
+	free(bins);
+	return rc;
 }
 
-static int setup(struct report *rp)
+static int emit_folded(void *ctx, const char *stack, size_t len, uint64_t count)
 {
-	struct trec_err err = { 0 };
-	const struct trec_file_info *fi = trec_reader_info(rp->r);
-	if (fi->truncated)
-		cli_err(&report_cmd, "%s is truncated at offset %llu: %s; using complete blocks", rp->o.input,
-			(unsigned long long)fi->truncated_at, fi->truncation ? fi->truncation : "no footer index");
-	rp->swap = trec_reader_swap(rp->r);
-	int rc = select_types(rp);
-	if (rc)
-		return rc;
-
-	const struct trec_task *tasks;
-	size_t ntasks;
-	rc = trec_reader_tasks(rp->r, &tasks, &ntasks, &err);
-	if (rc < 0) {
-		cli_file_error(&report_cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
-	if (comm_table_build(&rp->ct, tasks, ntasks) < 0) {
-		cli_err(&report_cmd, "out of memory for %zu task records of %s", ntasks, rp->o.input);
-		return CLI_EXIT_ERROR;
-	}
-	struct symbolizer_opts so = { .sz = sizeof(so), .symfs = rp->o.symfs, .debug_dir = rp->o.debug_dir };
-	rc = symbolizer_new(rp->r, &so, &rp->sym, &err);
-	if (rc < 0) {
-		cli_file_error(&report_cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
-	if (rp->o.symfs || rp->o.debug_dir)
-		ext_notes(rp);
-	if (outbuf_init(&rp->out, stdout, 0) < 0) {
-		cli_err(&report_cmd, "out of memory for the output buffer");
-		return CLI_EXIT_ERROR;
-	}
-	return 0;
+	struct outbuf *ob = ctx;
+	outbuf_put(ob, stack, len);
+	outbuf_putc(ob, ' ');
+	outbuf_u64(ob, count);
+	outbuf_putc(ob, '\n');
+	return ob->err ? -ob->err : 0;
 }
 
-static void report_free(struct report *rp)
+static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 {
-	outbuf_free(&rp->out);
-	free(rp->fr.f);
-	tbuf_free(&rp->fr.text);
-	free(rp->agg.slot);
-	symbolizer_free(rp->sym);
-	comm_table_free(&rp->ct);
-	free(rp->sel);
-	free(rp->wfield);
-	free(rp->type_events);
-	if (rp->r)
-		trec_reader_close(rp->r);
+	struct stackprof_opts po = {
+		.sz = sizeof(po), .cmd = &report_cmd, .input = f->path, .filter = &f->f, .offcpu = o->offcpu,
+		.with_pid = o->show_pid, .with_tid = o->show_tid, .no_kernel = o->no_kernel, .no_user = o->no_user,
+		.json = o->json, .limit = o->limit, .symfs = o->symfs, .debug_dir = o->debug_dir,
+	};
+	struct stackprof *p;
+	int rc = stackprof_open(&p, f->r, &po);
+	if (!rc && !stackprof_stacks(p))
+		cli_warn(&report_cmd, "%s has no %s events with stacks", f->path,
+			 o->filter.nevents ? "selected" : o->offcpu ? "offcpu" : "selected");
+	if (!rc) {
+		if (o->mode == M_FOLDED) {
+			int e = stackprof_fold(p, emit_folded, &out->ob);
+			if (e == -ENOMEM) {
+				cli_err(&report_cmd, "out of memory folding stacks");
+				rc = CLI_EXIT_ERROR;
+			}
+		} else {
+			rc = stackprof_print_top(p, &out->ob);
+		}
+	}
+	if (!rc)
+		stackprof_warnings(p);
+	stackprof_free(p);
+	return rc;
 }
 
 int cmd_report(int argc, char **argv)
 {
-	struct report rp;
-	memset(&rp, 0, sizeof(rp));
-	tbuf_init(&rp.fr.text);
-	int rc = parse_args(argc, argv, &rp.o);
-	if (rc)
+	struct report_opts o;
+	memset(&o, 0, sizeof(o));
+	int rc = parse_args(argc, argv, &o);
+	if (rc) {
+		evfilter_opts_free(&o.filter);
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (cli_open_trace(&report_cmd, rp.o.input, rp.o.ignore_corrupt, &rp.r))
+	}
+	struct rfile *files = calloc(o.ninputs, sizeof(*files));
+	struct out out;
+	memset(&out, 0, sizeof(out));
+	if (!files || outbuf_init(&out.ob, stdout, 0) < 0) {
+		free(files);
+		evfilter_opts_free(&o.filter);
+		cli_err(&report_cmd, "out of memory");
 		return CLI_EXIT_ERROR;
-
-	int ret = setup(&rp);
-	if (!ret)
-		ret = aggregate(&rp);
-	if (!ret && !rp.agg.n)
-		cli_warn(&report_cmd, "%s has no %s events with stacks", rp.o.input,
-			 rp.o.event ? rp.o.event : rp.o.offcpu ? OFFCPU_EVENT : "selected");
-	if (!ret)
-		ret = rp.o.folded ? print_folded(&rp) : print_top(&rp);
-	if (!ret) {
-		outbuf_flush(&rp.out);
-		if (rp.out.err) {
-			/* A reader that went away (| head) is not worth a message. */
-			if (rp.out.err != EPIPE)
-				cli_err(&report_cmd, "writing output: %s", strerror(rp.out.err));
-			ret = CLI_EXIT_ERROR;
+	}
+	json_init(&out.j, &out.ob, 1);
+	size_t opened = 0;
+	for (; opened < o.ninputs && !rc; opened++)
+		rc = rfile_open(&files[opened], o.inputs[opened], (uint32_t)opened, &o.filter, o.ignore_corrupt,
+				&report_cmd);
+	if (!rc && o.filter.nevents) {
+		uint32_t k = 0;
+		for (size_t i = 0; i < o.ninputs; i++)
+			k += evfilter_types_matched(&files[i].f, files[i].r);
+		if (!k) {
+			/* Name what there is: the user mistyped, or picked another file. */
+			char names[512] = "";
+			size_t len = 0;
+			for (uint32_t t = 0; t < files[0].ntypes && len < sizeof(names) - 1; t++)
+				if (files[0].by_id[t])
+					len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
+								files[0].by_id[t]->name);
+			cli_usage_error(&report_cmd, "--event %s: no event type of %s matches (%s has: %s)",
+					o.filter.events[0], o.ninputs > 1 ? "the traces" : o.inputs[0], o.inputs[0],
+					names[0] ? names : "none");
+			rc = CLI_EXIT_USAGE;
 		}
 	}
-	if (!ret) {
-		if (rp.missing_stacks)
-			cli_warn(&report_cmd, "%llu events refer to stacks missing from %s; shown as [unknown]",
-				 (unsigned long long)rp.missing_stacks, rp.o.input);
-		if (rp.unreadable)
-			cli_warn(&report_cmd, "%llu events are too short for their " OFFCPU_FIELD " field; left out",
-				 (unsigned long long)rp.unreadable);
-		cli_reader_warnings(&report_cmd, rp.r);
+	if (!rc) {
+		switch (o.mode) {
+		case M_SUMMARY:
+			rc = view_summary(&o, files, o.ninputs, &out);
+			if (!rc && o.plot)
+				rc = view_rate_plot(&o, files, o.ninputs);
+			break;
+		case M_HIST:
+		case M_LATENCY:
+			if (o.plot && o.plot_rate)
+				rc = view_rate_plot(&o, files, o.ninputs);
+			if (!rc)
+				rc = view_latency(&o, files, o.ninputs, &out);
+			break;
+		case M_TOP:
+		case M_FOLDED:
+			rc = view_profile(&o, &files[0], &out);
+			break;
+		}
 	}
-	report_free(&rp);
-	return ret;
+	outbuf_flush(&out.ob);
+	if (!rc && out.ob.err) {
+		/* A reader that went away (| head) is not worth a message. */
+		if (out.ob.err != EPIPE)
+			cli_err(&report_cmd, "writing output: %s", strerror(out.ob.err));
+		rc = CLI_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < opened; i++) {
+		if (!rc && files[i].r)
+			cli_reader_warnings(&report_cmd, files[i].r);
+		rfile_close(&files[i]);
+	}
+	outbuf_free(&out.ob);
+	free(files);
+	evfilter_opts_free(&o.filter);
+	return rc;
 }

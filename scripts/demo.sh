@@ -71,7 +71,7 @@ if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 		-- sh -c "build/samples/cpu_split 2; build/samples/blocker"
 	echo
 	echo "==> $TREC report -i $prof --limit 8   (on-CPU samples: top functions per process; first lines)"
-	"$TREC" report -i "$prof" --limit 8 | head -30
+	"$TREC" report --top -i "$prof" --limit 8 | head -30
 	echo
 	echo "==> $TREC report --folded -i $prof   (the heaviest stacks, FlameGraph's format)"
 	"$TREC" report --folded -i "$prof" | sort -t' ' -k2 -nr | head -4

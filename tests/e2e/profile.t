@@ -57,10 +57,10 @@ check "every cpu_split frame named, split 60/30/10 within 5 points ($OUT)" '[ $R
 check "nested frames in order: main;work;hot_a;hot_a_inner;spin" \
 	'grep -q "main;work;hot_a;hot_a_inner;spin" "$TAP_TMP/split.folded"'
 
-run "$TREC" report --folded --pid -i "$T"
+run "$TREC" report --folded --show-pid -i "$T"
 check "--pid prefixes comm-PID" '[ $RC -eq 0 ] && [[ $OUT =~ cpu_split-[0-9]+\; ]]'
 
-run "$TREC" report -i "$T"
+run "$TREC" report --top -i "$T"
 check "report shows the top functions (spin, hot_a)" '[ $RC -eq 0 ] && [[ $OUT == *spin* && $OUT == *hot_a* ]]'
 
 T=$TAP_TMP/g.data

@@ -40,10 +40,10 @@ check "user frames are named from the file's tables, kernel frames (modules too)
 	'grep -q ";function_[0-9]*;" "$TAP_TMP/folded" && grep -q ";kfunc_[0-9]*_\[k\]" "$TAP_TMP/folded" &&
 	 grep -q ";kfunc_29_\[k\]" "$TAP_TMP/folded"'
 
-run "$TREC" report --folded --pid -i "$T"
+run "$TREC" report --folded --show-pid -i "$T"
 check "--pid: every line starts comm-PID" \
 	'[ $RC -eq 0 ] && ! printf "%s\n" "$OUT" | grep -Evq "^[^;]+-1[0-9]{3}[; ]"'
-run "$TREC" report --folded --tid -i "$T"
+run "$TREC" report --folded --show-tid -i "$T"
 check "--tid: every line starts comm-PID/TID" \
 	'[ $RC -eq 0 ] && ! printf "%s\n" "$OUT" | grep -Evq "^[^;]+-1[0-9]{3}/1[0-9]{3}[; ]"'
 run "$TREC" report --folded --no-kernel -i "$T"
@@ -62,13 +62,13 @@ run "$TREC_REPORT" report --folded -i "$T"
 check "the analysis-only build prints the same folded stacks" \
 	'[ $RC -eq 0 ] && [ "$OUT" = "$(cat "$TAP_TMP/folded")" ]'
 
-run "$TREC" report -i "$T" --limit 5
+run "$TREC" report --top -i "$T" --limit 5
 check "the top-functions view has a header and both lists per comm/pid" \
 	'[ $RC -eq 0 ] && [[ $OUT == "# Events: cpu-clock   Samples: $samples "* ]] &&
 	 [ "$(grep -c "^# by self" <<<"$OUT")" = "$(grep -c "^# by total" <<<"$OUT")" ] &&
 	 [ "$(grep -c "^# by self" <<<"$OUT")" -gt 0 ]'
 
-run "$TREC" report --json -i "$T" --limit 5
+run "$TREC" report --top --json -i "$T" --limit 5
 printf "%s\n" "$OUT" >"$TAP_TMP/top.json"
 run python3 - "$TAP_TMP/top.json" "$samples" <<'PY'
 import json, sys
@@ -105,8 +105,8 @@ check "a cut file: exit 0, says it is truncated, folds the complete blocks" \
 # ---- errors -----------------------------------------------------------------------------
 run "$TREC" report --folded --event no:such -i "$T"
 check "an unknown --event exits 2 naming the types the file has" \
-	'[ $RC -eq 2 ] && [[ $ERR == *"no event type '"'"'no:such'"'"'"* && $ERR == *cpu-clock* ]]'
-run "$TREC" report --offcpu -i "$T"
+	'[ $RC -eq 2 ] && [[ $ERR == *"--event no:such: no event type"* && $ERR == *cpu-clock* ]]'
+run "$TREC" report --top --offcpu -i "$T"
 check "--offcpu on a trace without offcpu events exits 2" '[ $RC -eq 2 ] && [[ $ERR == *offcpu* ]]'
 run "$TREC" report --folded --json -i "$T"
 check "--folded with --json is a usage error" '[ $RC -eq 2 ] && [[ $ERR == *"usage: trec report"* ]]'

@@ -515,7 +515,7 @@ static void test_folded(void **state)
 		     "old-300;old_main 2\n"
 		     "other-200;[unknown];libfoo.so+0x1300;foo_idle 5\n"
 		     "worker-100;main;c 30\n",
-		     "--folded", "--pid");
+		     "--folded", "--show-pid");
 	CHECK_REPORT("app-100/100;main;a;b 60\n"
 		     "app-100/100;main;d;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 10\n"
 		     "child-400/400;main;[unknown] 4\n"
@@ -523,7 +523,7 @@ static void test_folded(void **state)
 		     "old-300/300;old_main 2\n"
 		     "other-200/200;[unknown];libfoo.so+0x1300;foo_idle 5\n"
 		     "worker-100/101;main;c 30\n",
-		     "--folded", "--tid");
+		     "--folded", "--show-tid");
 	CHECK_REPORT("app;main;a;b 60\n"
 		     "app;main;d 10\n"
 		     "child;main;[unknown] 4\n"
@@ -562,11 +562,11 @@ static void test_offcpu_and_event(void **state)
 	char *out = run_report(&rc, trace, "--folded", "--event", "nope", NULL);
 	assert_int_equal(rc, 2);
 	assert_string_equal(out, "");
-	assert_non_null(strstr(report_err, "no event type 'nope'"));
+	assert_non_null(strstr(report_err, "--event nope: no event type of"));
 	assert_non_null(strstr(report_err, "cpu-clock, offcpu"));
 	free(out);
 	/* cpu-clock has no delta_ns to weigh by */
-	out = run_report(&rc, trace, "--offcpu", "--event", "cpu-clock", NULL);
+	out = run_report(&rc, trace, "--folded", "--offcpu", "--event", "cpu-clock", NULL);
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(report_err, "no integer field delta_ns"));
 	free(out);
@@ -575,7 +575,7 @@ static void test_offcpu_and_event(void **state)
 static void test_usage_errors(void **state)
 {
 	static const char *const bad[][3] = {
-		{ "--folded", "--json", NULL }, { "--folded", "--limit", "3" }, { "--pid", NULL, NULL },
+		{ "--folded", "--json", NULL }, { "--folded", "--limit", "3" }, { "--show-pid", NULL, NULL },
 		{ "--no-kernel", "--no-user", NULL }, { "--limit", "0", NULL }, { "--bogus", NULL, NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -619,7 +619,7 @@ static char *section(const char *text, const char *group, const char *list)
 static void test_top_functions(void **state)
 {
 	int rc;
-	char *out = run_report(&rc, trace, NULL);
+	char *out = run_report(&rc, trace, "--top", NULL);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "# Events: cpu-clock   Samples: 114   comm/pid groups: 6\n"));
 	/* groups by weight */
@@ -659,7 +659,7 @@ static void test_top_functions(void **state)
 	free(out);
 
 	/* --limit cuts each list */
-	out = run_report(&rc, trace, "--limit", "2", NULL);
+	out = run_report(&rc, trace, "--top", "--limit", "2", NULL);
 	assert_int_equal(rc, 0);
 	s = section(out, "# app  pid 100", "# by total");
 	assert_string_equal(s, "70 0 [.] main app\n60 60 [.] b app\n");
@@ -667,7 +667,7 @@ static void test_top_functions(void **state)
 	free(out);
 
 	/* off-CPU: microseconds */
-	out = run_report(&rc, trace, "--offcpu", NULL);
+	out = run_report(&rc, trace, "--top", "--offcpu", NULL);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "# app  pid 100: 3002 us off-CPU, "));
 	s = section(out, "# app  pid 100", "# by self");
@@ -679,7 +679,7 @@ static void test_top_functions(void **state)
 static void test_top_json(void **state)
 {
 	int rc;
-	char *out = run_report(&rc, trace, "--json", "--limit", "1", NULL);
+	char *out = run_report(&rc, trace, "--top", "--json", "--limit", "1", NULL);
 	assert_int_equal(rc, 0);
 	/* pretty-printed, one member per line */
 	assert_non_null(strstr(out, "\"events\": [\n    \"cpu-clock\"\n  ],\n  \"unit\": \"samples\",\n  \"total\": 114,"));
@@ -759,7 +759,7 @@ static void test_missing_stack(void **state)
 	assert_int_equal(trec_writer_close(w, &e), 0);
 
 	int rc;
-	char *out = run_report(&rc, path, "--folded", "--pid", NULL);
+	char *out = run_report(&rc, path, "--folded", "--show-pid", NULL);
 	assert_int_equal(rc, 0);
 	assert_string_equal(out, ":8-7;[unknown] 3\n");
 	assert_non_null(strstr(report_err, "3 events refer to stacks missing"));

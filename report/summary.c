@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ktab.h"
+#include "summary.h"
+
+const char *const group_by_names[] = { "pid", "tid", "comm", "cpu", "event", NULL };
+
+int group_by_parse(const char *s)
+{
+	for (int i = 0; group_by_names[i]; i++)
+		if (!strcmp(s, group_by_names[i]))
+			return i;
+	return -1;
+}
+
+#define SAMPLE_EVENTS_1 "cpu-clock"
+#define SAMPLE_EVENTS_2 "cycles"
+#define OFFCPU_EVENT "offcpu"
+
+struct gkey {
+	uint32_t host, a, b;
+};
+
+struct gstat {
+	uint64_t events, samples, offcpu_ns, syscalls;
+	uint32_t comm; /* name id + 1; 0 = none */
+	uint32_t pid;  /* BY_TID: the thread's process */
+};
+
+/* What one file's type id means for the summary. */
+struct tinfo {
+	uint32_t name;       /* id in names */
+	uint8_t sample, syscall;
+	const struct trec_field *offcpu; /* delta_ns */
+};
+
+struct summary {
+	enum group_by by;
+	int multi;
+	struct ktab names;  /* comm and type names */
+	struct ktab hosts;
+	struct ktab groups; /* struct gkey */
+	struct gstat *g;
+	uint32_t gcap;
+	struct ktab cells;  /* {group, type name} -> v[0] events */
+	uint64_t *type_total; /* per name id (type names only) */
+	uint32_t ttcap;
+};
+
+int summary_new(struct summary **out, enum group_by by, int multi_host)
+{
+	struct summary *s = calloc(1, sizeof(*s));
+	*out = s;
+	if (!s)
+		return -ENOMEM;
+	s->by = by;
+	s->multi = multi_host;
+	ktab_init(&s->names);
+	ktab_init(&s->hosts);
+	ktab_init(&s->groups);
+	ktab_init(&s->cells);
+	return 0;
+}
+
+void summary_free(struct summary *s)
+{
+	if (!s)
+		return;
+	ktab_free(&s->names);
+	ktab_free(&s->hosts);
+	ktab_free(&s->groups);
+	ktab_free(&s->cells);
+	free(s->g);
+	free(s->type_total);
+	free(s);
+}
+
+static int name_id(struct summary *s, const char *name, uint32_t *id)
+{
+	return ktab_get(&s->names, name, (uint32_t)strlen(name), id) < 0 ? -ENOMEM : 0;
+}
+
+static struct gstat *group(struct summary *s, const struct gkey *k)
+{
+	uint32_t id;
+	int rc = ktab_get(&s->groups, k, sizeof(*k), &id);
+	if (rc < 0)
+		return NULL;
+	if (id >= s->gcap) {
+		uint32_t c = s->gcap ? s->gcap * 2 : 256;
+		struct gstat *g = realloc(s->g, (size_t)c * sizeof(*g));
+		if (!g)
+			return NULL;
+		memset(g + s->gcap, 0, (size_t)(c - s->gcap) * sizeof(*g));
+		s->g = g;
+		s->gcap = c;
+	}
+	return &s->g[id];
+}
+
+static int type_total_grow(struct summary *s, uint32_t id)
+{
+	if (id < s->ttcap)
+		return 0;
+	uint32_t c = s->ttcap ? s->ttcap : 64;
+	while (c <= id)
+		c *= 2;
+	uint64_t *t = realloc(s->type_total, (size_t)c * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t + s->ttcap, 0, (size_t)(c - s->ttcap) * sizeof(*t));
+	s->type_total = t;
+	s->ttcap = c;
+	return 0;
+}
+
+int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *cmd)
+{
+	uint32_t host;
+	struct tinfo *ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*ti));
+	if (!ti || ktab_get(&s->hosts, f->host, (uint32_t)strlen(f->host), &host) < 0)
+		goto oom;
+	for (uint32_t t = 0; t < f->ntypes; t++) {
+		const struct trec_schema *sc = f->by_id[t];
+		if (!sc)
+			continue;
+		if (name_id(s, sc->name, &ti[t].name) || type_total_grow(s, ti[t].name))
+			goto oom;
+		ti[t].sample = !strcmp(sc->name, SAMPLE_EVENTS_1) || !strcmp(sc->name, SAMPLE_EVENTS_2);
+		ti[t].syscall = !strcmp(sc->name, "raw_syscalls:sys_enter") ||
+				!strncmp(sc->name, "syscalls:sys_enter_", 19);
+		if (!strcmp(sc->name, OFFCPU_EVENT))
+			ti[t].offcpu = trec_schema_field(sc, "delta_ns");
+	}
+
+	struct trec_event_iter *it;
+	if (rfile_iter(f, 1, &it, cmd)) {
+		free(ti);
+		return CLI_EXIT_ERROR;
+	}
+	struct trec_event ev;
+	struct trec_err err = { 0 };
+	int rc;
+	uint64_t n = 0;
+	struct cli_progress prog;
+	cli_progress_init(&prog, cmd, "events", 0);
+	while ((rc = trec_event_iter_next(it, &ev, &err)) == 1) {
+		cli_progress_update(&prog, ++n);
+		if (ev.type >= f->ntypes || !f->by_id[ev.type] || !evfilter_keep(&f->f, &ev, &f->ct))
+			continue;
+		const struct tinfo *t = &ti[ev.type];
+		struct gkey k = { .host = s->multi ? host : 0 };
+		const char *comm = NULL;
+		switch (s->by) {
+		case BY_PID:
+			k.a = ev.pid;
+			break;
+		case BY_TID:
+			k.a = ev.tid;
+			k.b = ev.pid;
+			break;
+		case BY_COMM:
+			comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
+			if (name_id(s, comm ? comm : "[unknown]", &k.a))
+				goto oom_it;
+			k.host = 0; /* a name means the same program on every host */
+			break;
+		case BY_CPU:
+			k.a = ev.cpu;
+			break;
+		case BY_EVENT:
+			k.a = t->name;
+			k.host = 0;
+			break;
+		}
+		struct gstat *g = group(s, &k);
+		if (!g)
+			goto oom_it;
+		if (!g->comm && (s->by == BY_PID || s->by == BY_TID)) {
+			comm = comm_table_lookup(&f->ct, ev.pid, s->by == BY_PID ? ev.pid : ev.tid, ev.ts);
+			if (!comm)
+				comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
+			uint32_t cid;
+			if (comm) {
+				if (name_id(s, comm, &cid))
+					goto oom_it;
+				g->comm = cid + 1;
+			}
+			g->pid = ev.pid;
+		}
+		g->events++;
+		g->samples += t->sample;
+		g->syscalls += t->syscall;
+		uint64_t d;
+		if (t->offcpu && trec_field_get_u64(t->offcpu, ev.data, ev.size, 0, f->swap, &d) == 0)
+			g->offcpu_ns += d;
+		s->type_total[t->name]++;
+		if (s->by != BY_EVENT) {
+			uint32_t gid = (uint32_t)(g - s->g), cid;
+			uint32_t ck[2] = { gid, t->name };
+			if (ktab_get(&s->cells, ck, sizeof(ck), &cid) < 0)
+				goto oom_it;
+			s->cells.e[cid].v[0]++;
+		}
+	}
+	cli_progress_done(&prog);
+	trec_event_iter_free(it);
+	free(ti);
+	if (rc < 0) {
+		cli_file_error(cmd, f->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+oom_it:
+	cli_progress_done(&prog);
+	trec_event_iter_free(it);
+oom:
+	free(ti);
+	cli_err(cmd, "out of memory summarizing %s", f->path);
+	return CLI_EXIT_ERROR;
+}
+
+struct tsort {
+	const struct summary *s;
+};
+
+static int cmp_type_total(const void *a, const void *b, void *p)
+{
+	const struct summary *s = p;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (s->type_total[x] != s->type_total[y])
+		return s->type_total[x] > s->type_total[y] ? -1 : 1;
+	return strcmp(s->names.e[x].key, s->names.e[y].key);
+}
+
+int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t max_type_cols,
+		  const struct cli_cmd *cmd)
+{
+	/* Type columns: every type name with events, busiest first. */
+	uint32_t *types = malloc((s->names.n + 1) * sizeof(*types));
+	uint32_t ntypes = 0;
+	if (!types)
+		return cli_err(cmd, "out of memory"), CLI_EXIT_ERROR;
+	for (uint32_t i = 0; i < s->names.n && i < s->ttcap; i++)
+		if (s->type_total[i])
+			types[ntypes++] = i;
+	qsort_r(types, ntypes, sizeof(*types), cmp_type_total, s);
+
+	int c_host = s->multi && s->by != BY_COMM && s->by != BY_EVENT ? table_col(t, "host", TABLE_STR, 0) : -1;
+	int c_key = -1, c_pid = -1, c_comm = -1;
+	switch (s->by) {
+	case BY_PID:
+		c_key = table_col(t, "pid", TABLE_U64, 0);
+		c_comm = table_col(t, "comm", TABLE_STR, 0);
+		break;
+	case BY_TID:
+		c_key = table_col(t, "tid", TABLE_U64, 0);
+		c_pid = table_col(t, "pid", TABLE_U64, 0);
+		c_comm = table_col(t, "comm", TABLE_STR, 0);
+		break;
+	case BY_COMM:
+		c_comm = table_col(t, "comm", TABLE_STR, 0);
+		break;
+	case BY_CPU:
+		c_key = table_col(t, "cpu", TABLE_U64, 0);
+		break;
+	case BY_EVENT:
+		c_comm = table_col(t, "event", TABLE_STR, 0);
+		break;
+	}
+	int c_events = table_col(t, "events", TABLE_U64, 0);
+	int c_samples = table_col(t, "samples", TABLE_U64, 0);
+	int c_offcpu = table_col(t, "offcpu_ms", TABLE_F64, 3);
+	int c_sys = table_col(t, "syscalls", TABLE_U64, 0);
+	/* Text leaves out what the trace has none of. */
+	table_text_flags(t, c_samples, TABLE_TEXT_NONZERO);
+	table_text_flags(t, c_offcpu, TABLE_TEXT_NONZERO);
+	table_text_flags(t, c_sys, TABLE_TEXT_NONZERO);
+	int first_type = (int)t->ncols;
+	uint32_t ntcols = 0;
+	for (uint32_t i = 0; s->by != BY_EVENT && i < ntypes && i < max_type_cols && t->ncols < TABLE_MAX_COLS - 1;
+	     i++, ntcols++)
+		table_text_flags(t, table_col(t, s->names.e[types[i]].key, TABLE_U64, 0), TABLE_TEXT_OPTIONAL);
+
+	/* type name id -> column */
+	int *colof = calloc(s->names.n + 1, sizeof(*colof));
+	if (!colof) {
+		free(types);
+		return cli_err(cmd, "out of memory"), CLI_EXIT_ERROR;
+	}
+	for (uint32_t i = 0; i < ntcols; i++)
+		colof[types[i]] = first_type + (int)i + 1;
+
+	for (uint32_t gi = 0; gi < s->groups.n; gi++) {
+		const struct gkey *k = (const void *)s->groups.e[gi].key;
+		const struct gstat *g = &s->g[gi];
+		size_t r = table_row(t);
+		if (c_host >= 0)
+			table_set_str(t, r, (size_t)c_host, s->hosts.e[k->host].key);
+		if (c_key >= 0)
+			table_set_u64(t, r, (size_t)c_key, k->a);
+		if (c_pid >= 0)
+			table_set_u64(t, r, (size_t)c_pid, g->pid);
+		if (c_comm >= 0) {
+			const char *name = s->by == BY_COMM || s->by == BY_EVENT ? s->names.e[k->a].key
+					   : g->comm                              ? s->names.e[g->comm - 1].key
+										  : "[unknown]";
+			table_set_str(t, r, (size_t)c_comm, name);
+		}
+		table_set_u64(t, r, (size_t)c_events, g->events);
+		table_set_u64(t, r, (size_t)c_samples, g->samples);
+		table_set_f64(t, r, (size_t)c_offcpu, (double)g->offcpu_ns / 1e6);
+		table_set_u64(t, r, (size_t)c_sys, g->syscalls);
+	}
+	for (uint32_t ci = 0; ci < s->cells.n; ci++) {
+		const uint32_t *ck = (const void *)s->cells.e[ci].key;
+		if (ck[1] <= s->names.n && colof[ck[1]])
+			table_set_u64(t, ck[0], (size_t)(colof[ck[1]] - 1), s->cells.e[ci].v[0]);
+	}
+	free(colof);
+	free(types);
+	if (t->oom)
+		return cli_err(cmd, "out of memory building the table"), CLI_EXIT_ERROR;
+
+	int scol = c_events;
+	if (sort) {
+		scol = -1;
+		for (size_t c = 0; c < t->ncols; c++)
+			if (!strcmp(t->col[c].name, sort))
+				scol = (int)c;
+		if (scol < 0) {
+			char names[1024];
+			size_t len = 0;
+			names[0] = 0;
+			for (size_t c = 0; c < t->ncols && len < sizeof(names) - 1; c++)
+				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", c ? ", " : "",
+							t->col[c].name);
+			return cli_usage_error(cmd, "--sort %s: no such column (columns: %s)", sort, names);
+		}
+	}
+	/* The sort column, then the group's own key for a stable order. */
+	int cols[4] = { scol }, asc[4] = { 0 };
+	size_t n = 1;
+	if (c_host >= 0)
+		cols[n++] = c_host;
+	if (c_key >= 0)
+		asc[n] = 1, cols[n++] = c_key;
+	if (c_comm >= 0)
+		cols[n++] = c_comm;
+	table_sort(t, cols, asc, n);
+	return 0;
+}
+
+/* ---- the per-trace header -------------------------------------------------------------- */
+
+struct span {
+	uint64_t first, last, events, lost;
+	const struct trec_totals *tot;
+};
+
+static void get_span(struct rfile *f, struct span *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (trec_reader_totals(f->r, &sp->tot, NULL) == 0) {
+		sp->first = sp->tot->first_ts;
+		sp->last = sp->tot->last_ts;
+		sp->events = sp->tot->events;
+		sp->lost = sp->tot->lost;
+	}
+}
+
+static void wall_text(struct rfile *f, uint64_t ts, char *buf, size_t len)
+{
+	const struct trec_meta_kv *kv = trec_reader_meta_get(f->r, "clock.realtime_offset_ns");
+	buf[0] = 0;
+	if (!kv)
+		return;
+	int64_t w = (int64_t)ts + kv->v.i64;
+	time_t secs = (time_t)(w / 1000000000);
+	struct tm tm;
+	if (w > 0 && gmtime_r(&secs, &tm))
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+void summary_header_text(struct rfile *f, struct outbuf *o)
+{
+	struct span sp;
+	get_span(f, &sp);
+	const char *k = rfile_meta_str(f, "kernel.release"), *m = rfile_meta_str(f, "machine");
+	const char *cmdline = rfile_meta_str(f, "trec.cmdline");
+	char wall[64];
+	wall_text(f, sp.first, wall, sizeof(wall));
+	outbuf_printf(o, "# trace %s: host %s, kernel %s (%s)\n", f->path, f->host, k ? k : "?", m ? m : "?");
+	if (cmdline)
+		outbuf_printf(o, "# recorded with: %.200s\n", cmdline);
+	outbuf_printf(o, "# %.6f s of events from %.6f%s%s%s; %llu events, %llu lost\n",
+		      (double)(sp.last - sp.first) / 1e9, (double)sp.first / 1e9, wall[0] ? " (" : "", wall,
+		      wall[0] ? ")" : "", (unsigned long long)sp.events, (unsigned long long)sp.lost);
+	if (sp.tot) {
+		outbuf_puts(o, "# events per type:");
+		for (uint32_t i = 0; i < sp.tot->ntypes; i++) {
+			const struct trec_schema *sc = rfile_schema(f, sp.tot->types[i].type);
+			outbuf_printf(o, "%s %s %llu", i ? "," : "", sc ? sc->name : "?",
+				      (unsigned long long)sp.tot->types[i].count);
+		}
+		outbuf_putc(o, '\n');
+	}
+	if (sp.lost)
+		outbuf_printf(o, "# WARNING: %llu events were lost while recording (trec info shows where)\n",
+			      (unsigned long long)sp.lost);
+}
+
+void summary_header_json(struct rfile *f, struct json *j)
+{
+	struct span sp;
+	get_span(f, &sp);
+	json_obj_begin(j);
+	json_kv_str(j, "file", f->path);
+	json_kv_str(j, "host", f->host);
+	json_key(j, "kernel");
+	json_str(j, rfile_meta_str(f, "kernel.release"));
+	json_key(j, "machine");
+	json_str(j, rfile_meta_str(f, "machine"));
+	json_key(j, "cmdline");
+	json_str(j, rfile_meta_str(f, "trec.cmdline"));
+	json_kv_u64(j, "first_ns", sp.first);
+	json_kv_u64(j, "last_ns", sp.last);
+	json_kv_u64(j, "events", sp.events);
+	json_kv_u64(j, "lost", sp.lost);
+	json_key(j, "truncated");
+	json_bool(j, trec_reader_info(f->r)->truncated);
+	json_key(j, "types");
+	json_obj_begin(j);
+	for (uint32_t i = 0; sp.tot && i < sp.tot->ntypes; i++) {
+		const struct trec_schema *sc = rfile_schema(f, sp.tot->types[i].type);
+		json_kv_u64(j, sc ? sc->name : "?", sp.tot->types[i].count);
+	}
+	json_obj_end(j);
+	json_obj_end(j);
+}
