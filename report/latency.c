@@ -170,6 +170,8 @@ static struct hist *row_hist(struct latency *l, const struct rowkey *k, uint32_t
 	if (rc == 1) {
 		hist_init(&l->h[id], l->o.linear_step);
 		l->ri[id] = (struct rowinfo){ .comm = comm, .pid = pid };
+	} else if (comm) {
+		l->ri[id].comm = comm; /* the latest name: what the thread exec'd into */
 	}
 	return &l->h[id];
 }

@@ -29,6 +29,11 @@ struct gstat {
 	uint64_t events, samples, offcpu_ns, syscalls;
 	uint32_t comm; /* name id + 1; 0 = none */
 	uint32_t pid;  /* BY_TID: the thread's process */
+	/* The group's latest event, to name it by its last comm (after exec)
+	 * once its file is read. */
+	uint64_t last_ts;
+	uint32_t last_tid;
+	uint32_t file; /* index + 1 of the file that saw it last */
 };
 
 /* What one file's type id means for the summary. */
@@ -180,17 +185,13 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 		struct gstat *g = group(s, &k);
 		if (!g)
 			goto oom_it;
-		if (!g->comm && (s->by == BY_PID || s->by == BY_TID)) {
-			comm = comm_table_lookup(&f->ct, ev.pid, s->by == BY_PID ? ev.pid : ev.tid, ev.ts);
-			if (!comm)
-				comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
-			uint32_t cid;
-			if (comm) {
-				if (name_id(s, comm, &cid))
-					goto oom_it;
-				g->comm = cid + 1;
-			}
+		if (s->by == BY_PID || s->by == BY_TID) {
 			g->pid = ev.pid;
+			if (ev.ts >= g->last_ts) {
+				g->last_ts = ev.ts;
+				g->last_tid = s->by == BY_PID ? ev.pid : ev.tid;
+				g->file = f->index + 1;
+			}
 		}
 		g->events++;
 		g->samples += t->sample;
@@ -213,6 +214,22 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 	if (rc < 0) {
 		cli_file_error(cmd, f->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
 		return CLI_EXIT_ERROR;
+	}
+	/* Processes and threads are named by their comm at their last event:
+	 * what they exec'd into, as perf shows them. */
+	for (uint32_t gi = 0; gi < s->groups.n && (s->by == BY_PID || s->by == BY_TID); gi++) {
+		struct gstat *g = &s->g[gi];
+		if (g->file != f->index + 1)
+			continue;
+		const char *comm = comm_table_lookup(&f->ct, g->pid, g->last_tid, g->last_ts);
+		if (!comm && s->by == BY_PID)
+			comm = comm_table_lookup(&f->ct, g->pid, g->pid, g->last_ts);
+		uint32_t cid;
+		if (comm) {
+			if (name_id(s, comm, &cid))
+				goto oom;
+			g->comm = cid + 1;
+		}
 	}
 	return 0;
 oom_it:
@@ -394,20 +411,25 @@ void summary_header_text(struct rfile *f, struct outbuf *o)
 	const char *cmdline = rfile_meta_str(f, "trec.cmdline");
 	char wall[64];
 	wall_text(f, sp.first, wall, sizeof(wall));
-	outbuf_printf(o, "# trace %s: host %s, kernel %s (%s)\n", f->path, f->host, k ? k : "?", m ? m : "?");
-	if (cmdline)
-		outbuf_printf(o, "# recorded with: %.200s\n", cmdline);
-	outbuf_printf(o, "# %.6f s of events from %.6f%s%s%s; %llu events, %llu lost\n",
-		      (double)(sp.last - sp.first) / 1e9, (double)sp.first / 1e9, wall[0] ? " (" : "", wall,
-		      wall[0] ? ")" : "", (unsigned long long)sp.events, (unsigned long long)sp.lost);
+	outbuf_printf(o, "# trace %s\n# host %s, kernel %s (%s)\n", f->path, f->host, k ? k : "?", m ? m : "?");
+	if (cmdline) {
+		/* One line of 80 columns: long command lines end in "..." */
+		size_t room = 80 - strlen("# recorded with: "), len = strlen(cmdline);
+		if (len > room)
+			outbuf_printf(o, "# recorded with: %.*s...\n", (int)(room - 3), cmdline);
+		else
+			outbuf_printf(o, "# recorded with: %s\n", cmdline);
+	}
+	outbuf_printf(o, "# %.6f s from %.6f%s%s%s\n# %llu events, %llu lost\n", (double)(sp.last - sp.first) / 1e9,
+		      (double)sp.first / 1e9, wall[0] ? " (" : "", wall, wall[0] ? ")" : "",
+		      (unsigned long long)sp.events, (unsigned long long)sp.lost);
 	if (sp.tot) {
-		outbuf_puts(o, "# events per type:");
+		outbuf_puts(o, "# events per type:\n");
 		for (uint32_t i = 0; i < sp.tot->ntypes; i++) {
 			const struct trec_schema *sc = rfile_schema(f, sp.tot->types[i].type);
-			outbuf_printf(o, "%s %s %llu", i ? "," : "", sc ? sc->name : "?",
-				      (unsigned long long)sp.tot->types[i].count);
+			outbuf_printf(o, "#   %12llu  %.60s\n", (unsigned long long)sp.tot->types[i].count,
+				      sc ? sc->name : "?");
 		}
-		outbuf_putc(o, '\n');
 	}
 	if (sp.lost)
 		outbuf_printf(o, "# WARNING: %llu events were lost while recording (trec info shows where)\n",
