@@ -26,3 +26,6 @@ bench/record_bench.sh
 echo
 echo "## profiling (bench/profile_bench.sh): perf record -F 999 -a -g vs trec, then perf script vs trec report --folded"
 bench/profile_bench.sh
+echo
+echo "## analysis (bench/report_bench.sh): perf report / perf script vs trec report / trec script on the same workload"
+bench/report_bench.sh

@@ -1767,8 +1767,30 @@ static int dec_type(struct tcur *c, struct trec_evblock *b, const struct dtype *
 	return 0;
 }
 
+/* Steps over type T's payload columns without decoding them. */
+static int skip_type(struct tcur *c, const struct dtype *T, struct trec_err *err)
+{
+	struct tcur hc;
+	struct frame f;
+	uint32_t w;
+	uint8_t ty;
+	int ret;
+
+	tcur_init(&hc, T->cols, (size_t)(c->end - T->cols));
+	for (uint32_t j = 0; j < T->ncols; j++)
+		if ((ret = next_col(&hc, c, T, j, &w, &ty, &f, err)))
+			return ret;
+	return 0;
+}
+
 int trec_events_decode(const void *p, size_t len, uint32_t count, struct trec_evblock *out,
 		       struct trec_err *err)
+{
+	return trec_events_decode_skip(p, len, count, out, NULL, 0, err);
+}
+
+int trec_events_decode_skip(const void *p, size_t len, uint32_t count, struct trec_evblock *out,
+			    const uint8_t *skip, uint32_t nskip, struct trec_err *err)
 {
 	struct tcur c;
 	struct hsum s;
@@ -1800,8 +1822,20 @@ int trec_events_decode(const void *p, size_t len, uint32_t count, struct trec_ev
 		    (ret = dec_tails(&c, dm.types, nt, &dm, err)) ||
 		    (ret = place_events(out, count, nt, &dm, err)))
 			return ret;
+		/* Payloads nobody reads are zero, not garbage: cleared before the
+		 * others are decoded into the same buffer. */
+		for (uint32_t t = 0; skip && t < nt; t++)
+			if (dm.types[t].id < nskip && skip[dm.types[t].id]) {
+				memset(out->payload, 0, out->payload_len);
+				break;
+			}
 		for (uint32_t t = 0; t < nt; t++) {
 			const struct dtype *T = &dm.types[t];
+			if (skip && T->id < nskip && skip[T->id]) {
+				if ((ret = skip_type(&c, T, err)))
+					return ret;
+				continue;
+			}
 			if ((ret = dec_type(&c, out, T, type_offs(out, &dm, nt, T), dm.tl_all + T->start, dm.vals,
 					    err)))
 				return ret;

@@ -86,6 +86,12 @@ void trec_evblock_free(struct trec_evblock *b);
  */
 int trec_events_decode(const void *p, size_t len, uint32_t count, struct trec_evblock *out,
 		       struct trec_err *err);
+/* The same, but the payload columns of the types with skip[id] set (for
+ * id < nskip) are stepped over, not decoded: those events keep their size
+ * and their payload reads as zeros. For analyses that need only the event
+ * headers of some types. */
+int trec_events_decode_skip(const void *p, size_t len, uint32_t count, struct trec_evblock *out,
+			    const uint8_t *skip, uint32_t nskip, struct trec_err *err);
 
 static inline void trec_evblock_get(const struct trec_evblock *b, uint32_t i, struct trec_event *ev)
 {

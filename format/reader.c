@@ -868,7 +868,8 @@ static struct cursor *open_cursor(struct trec_event_iter *it, uint32_t bi, int *
 	struct trec_err e = { 0 };
 	int x = load_block(r, bi, &e);
 	if (x == 0) {
-		x = trec_events_decode(r->raw.data, r->raw.len, r->blocks[bi].h.count, &c->ev, &e);
+		x = trec_events_decode_skip(r->raw.data, r->raw.len, r->blocks[bi].h.count, &c->ev,
+					    it->o.skip_payload, it->o.skip_payload ? it->o.nskip : 0, &e);
 		if (x < 0) {
 			char m[sizeof(e.msg)];
 			snprintf(m, sizeof(m), "%s", e.msg);
@@ -929,6 +930,30 @@ static int next_unordered(struct trec_event_iter *it, struct trec_event *ev, str
 		it->single = open_cursor(it, it->order[it->next++], &rc, err);
 		if (rc < 0)
 			return rc;
+	}
+}
+
+int trec_event_iter_next_block(struct trec_event_iter *it, const struct trec_evblock **out,
+			       struct trec_err *err)
+{
+	if (!it->o.unordered)
+		return trec_errf(err, -EINVAL, "whole blocks come from unordered iterators only");
+	for (;;) {
+		if (it->single) {
+			retire_cursor(it, it->single);
+			it->single = NULL;
+		}
+		if (it->next >= it->norder)
+			return 0;
+		int rc;
+		it->single = open_cursor(it, it->order[it->next++], &rc, err);
+		if (rc < 0)
+			return rc;
+		if (it->single) {
+			it->single->pos = it->single->ev.n; /* handed out whole */
+			*out = &it->single->ev;
+			return 1;
+		}
 	}
 }
 

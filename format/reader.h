@@ -102,6 +102,10 @@ struct trec_iter_opts {
 	uint64_t start_ts; /* inclusive; 0 = from the beginning */
 	uint64_t end_ts;   /* inclusive; 0 = to the end */
 	int unordered;     /* file order instead of time order (cheaper) */
+	/* Types whose payloads the caller does not read (skip_payload[id] set,
+	 * id < nskip): not decoded, read as zeros. NULL: decode all. */
+	const uint8_t *skip_payload;
+	uint32_t nskip;
 };
 
 struct trec_event_iter;
@@ -111,6 +115,12 @@ int trec_event_iter_new(struct trec_reader *r, const struct trec_iter_opts *opts
 /* 1 with *ev filled (valid until the next call), 0 at the end, or a
  * negative errno (a corrupt block without ignore_corrupt). */
 int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err);
+/* Unordered iterators only: the next whole decoded block (valid until the
+ * next call), 1, 0 at the end, or a negative errno. Blocks are chosen by
+ * the time window but their events are not: the caller checks ts. For
+ * aggregations, whose per-event work is then a loop over arrays. */
+int trec_event_iter_next_block(struct trec_event_iter *it, const struct trec_evblock **out,
+			       struct trec_err *err);
 void trec_event_iter_free(struct trec_event_iter *it);
 
 /* Counters for tests and benchmarks. */

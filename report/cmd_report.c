@@ -546,9 +546,13 @@ static int view_rate_plot(struct report_opts *o, struct rfile *files, size_t n)
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct rfile *f = &files[i];
 		int *series = calloc(f->ntypes ? f->ntypes : 1, sizeof(*series));
+		uint8_t *skip = malloc(f->ntypes ? f->ntypes : 1);
+		if (skip)
+			memset(skip, 1, f->ntypes ? f->ntypes : 1); /* rates read no payload */
 		struct trec_event_iter *it;
-		if (!series || rfile_iter(f, 1, &it, &report_cmd)) {
+		if (!series || !skip || rfile_iter(f, 1, skip, &it, &report_cmd)) {
 			free(series);
+			free(skip);
 			rc = CLI_EXIT_ERROR;
 			break;
 		}
@@ -573,6 +577,7 @@ static int view_rate_plot(struct report_opts *o, struct rfile *files, size_t n)
 		}
 		trec_event_iter_free(it);
 		free(series);
+		free(skip);
 		if (r < 0) {
 			cli_file_error(&report_cmd, f->path, CLI_AT_READ, r, trec_errmsg(&err, r));
 			rc = CLI_EXIT_ERROR;

@@ -504,9 +504,14 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 	l->found = 1;
 	int nest = l->kind == LK_UPROBE || (l->kind == LK_PAIR && !l->field[0]);
 
+	/* Payloads of events that play no part are not decoded. */
+	uint8_t *skip = calloc(f->ntypes ? f->ntypes : 1, 1);
+	for (uint32_t t = 0; skip && t < f->ntypes; t++)
+		skip[t] = !ti[t].role || (ti[t].role != R_VALUE && !ti[t].id && !ti[t].k1 && !ti[t].k2 && !ti[t].comm);
 	struct trec_event_iter *it;
 	/* Values need no order; pairs do. */
-	if (rfile_iter(f, l->kind == LK_FIELD, &it, cmd)) {
+	if (!skip || rfile_iter(f, l->kind == LK_FIELD, skip, &it, cmd)) {
+		free(skip);
 		free(ti);
 		return CLI_EXIT_ERROR;
 	}
@@ -588,6 +593,7 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 	}
 	cli_progress_done(&prog);
 	trec_event_iter_free(it);
+	free(skip);
 	free(ti);
 	pending_reset(l);
 	if (rc < 0) {
@@ -598,6 +604,7 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 oom_it:
 	cli_progress_done(&prog);
 	trec_event_iter_free(it);
+	free(skip);
 oom:
 	free(ti);
 	cli_err(cmd, "out of memory pairing events of %s", f->path);

@@ -42,7 +42,16 @@ static inline char *outbuf_room(struct outbuf *o, size_t n)
 static inline void outbuf_put(struct outbuf *o, const void *p, size_t n)
 {
 	if (o->cap - o->len >= n) {
-		memcpy(o->buf + o->len, p, n);
+		/* Most pieces are a few bytes (names, separators, digits): a
+		 * loop beats a call to memcpy for those. */
+		if (n <= 16) {
+			const char *c = p;
+			char *d = o->buf + o->len;
+			for (size_t i = 0; i < n; i++)
+				d[i] = c[i];
+		} else {
+			memcpy(o->buf + o->len, p, n);
+		}
 		o->len += n;
 	} else {
 		outbuf_put_slow(o, p, n);

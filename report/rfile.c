@@ -77,9 +77,11 @@ uint32_t rfile_type(const struct rfile *f, const char *name)
 	return 0;
 }
 
-int rfile_iter(struct rfile *f, int unordered, struct trec_event_iter **it, const struct cli_cmd *cmd)
+int rfile_iter(struct rfile *f, int unordered, const uint8_t *skip, struct trec_event_iter **it,
+	       const struct cli_cmd *cmd)
 {
-	struct trec_iter_opts io = { .sz = sizeof(io), .unordered = unordered };
+	struct trec_iter_opts io = { .sz = sizeof(io), .unordered = unordered, .skip_payload = skip,
+				     .nskip = f->ntypes };
 	evfilter_iter_opts(&f->f, &io);
 	int rc = trec_event_iter_new(f->r, &io, it);
 	if (rc < 0) {

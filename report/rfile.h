@@ -37,8 +37,11 @@ static inline const struct trec_schema *rfile_schema(const struct rfile *f, uint
 }
 /* Type id of the schema named `name`, or 0. */
 uint32_t rfile_type(const struct rfile *f, const char *name);
-/* An iterator over the filtered time window (ordered or not). */
-int rfile_iter(struct rfile *f, int unordered, struct trec_event_iter **it, const struct cli_cmd *cmd);
+/* An iterator over the filtered time window (ordered or not). `skip`
+ * (NULL, or ntypes flags) names types whose payloads are not read: they
+ * are not decoded (much of the decoding work) and read as zeros. */
+int rfile_iter(struct rfile *f, int unordered, const uint8_t *skip, struct trec_event_iter **it,
+	       const struct cli_cmd *cmd);
 /* Metadata string, or NULL. */
 const char *rfile_meta_str(struct rfile *f, const char *key);
 

@@ -46,14 +46,21 @@ struct tinfo {
 struct summary {
 	enum group_by by;
 	int multi;
-	struct ktab names;  /* comm and type names */
+	struct ktab names;  /* comm names */
+	struct ktab types;  /* event type names: their ids index the counts */
 	struct ktab hosts;
 	struct ktab groups; /* struct gkey */
 	struct gstat *g;
 	uint32_t gcap;
-	struct ktab cells;  /* {group, type name} -> v[0] events */
-	uint64_t *type_total; /* per name id (type names only) */
+	/* Events per group and type: cnt[group * stride + type]. */
+	uint64_t *cnt;
+	uint32_t stride;
+	uint64_t *type_total; /* per type id */
 	uint32_t ttcap;
+	/* The previous event's group: a busy thread repeats it. */
+	struct gkey last_k;
+	uint32_t last_gid;
+	int have_last;
 };
 
 int summary_new(struct summary **out, enum group_by by, int multi_host)
@@ -67,7 +74,7 @@ int summary_new(struct summary **out, enum group_by by, int multi_host)
 	ktab_init(&s->names);
 	ktab_init(&s->hosts);
 	ktab_init(&s->groups);
-	ktab_init(&s->cells);
+	ktab_init(&s->types);
 	return 0;
 }
 
@@ -78,7 +85,8 @@ void summary_free(struct summary *s)
 	ktab_free(&s->names);
 	ktab_free(&s->hosts);
 	ktab_free(&s->groups);
-	ktab_free(&s->cells);
+	ktab_free(&s->types);
+	free(s->cnt);
 	free(s->g);
 	free(s->type_total);
 	free(s);
@@ -89,22 +97,63 @@ static int name_id(struct summary *s, const char *name, uint32_t *id)
 	return ktab_get(&s->names, name, (uint32_t)strlen(name), id) < 0 ? -ENOMEM : 0;
 }
 
-static struct gstat *group(struct summary *s, const struct gkey *k)
+/* Makes room for `cols` types in each row of the count matrix. */
+static int cnt_grow(struct summary *s, uint32_t cols)
 {
+	uint32_t stride = s->stride ? s->stride : 8;
+	while (stride < cols)
+		stride *= 2;
+	if (stride == s->stride)
+		return 0;
+	if (!s->gcap) {
+		s->stride = stride; /* rows come with the first group */
+		return 0;
+	}
+	uint64_t *c = calloc((size_t)s->gcap * stride, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (uint32_t r = 0; s->cnt && r < s->gcap; r++)
+		memcpy(c + (size_t)r * stride, s->cnt + (size_t)r * s->stride, (size_t)s->stride * sizeof(*c));
+	free(s->cnt);
+	s->cnt = c;
+	s->stride = stride;
+	return 0;
+}
+
+/* The group of key k, created when new; its id, or -1 without memory. */
+static int64_t group(struct summary *s, const struct gkey *k)
+{
+	/* Field by field: the key was just stored as 32-bit parts, and a wider
+	 * load of it (memcmp) would stall on store forwarding. */
+	if (s->have_last && k->a == s->last_k.a && k->b == s->last_k.b && k->host == s->last_k.host)
+		return s->last_gid;
 	uint32_t id;
 	int rc = ktab_get(&s->groups, k, sizeof(*k), &id);
 	if (rc < 0)
-		return NULL;
+		return -1;
 	if (id >= s->gcap) {
 		uint32_t c = s->gcap ? s->gcap * 2 : 256;
 		struct gstat *g = realloc(s->g, (size_t)c * sizeof(*g));
 		if (!g)
-			return NULL;
+			return -1;
 		memset(g + s->gcap, 0, (size_t)(c - s->gcap) * sizeof(*g));
 		s->g = g;
+		/* The count matrix grows with the groups: same rows. */
+		uint32_t stride = s->stride ? s->stride : 8;
+		uint64_t *cn = calloc((size_t)c * stride, sizeof(*cn));
+		if (!cn)
+			return -1;
+		if (s->cnt)
+			memcpy(cn, s->cnt, (size_t)s->gcap * s->stride * sizeof(*cn));
+		free(s->cnt);
+		s->cnt = cn;
+		s->stride = stride;
 		s->gcap = c;
 	}
-	return &s->g[id];
+	s->last_k = *k;
+	s->last_gid = id;
+	s->have_last = 1;
+	return id;
 }
 
 static int type_total_grow(struct summary *s, uint32_t id)
@@ -133,7 +182,8 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 		const struct trec_schema *sc = f->by_id[t];
 		if (!sc)
 			continue;
-		if (name_id(s, sc->name, &ti[t].name) || type_total_grow(s, ti[t].name))
+		if (ktab_get(&s->types, sc->name, (uint32_t)strlen(sc->name), &ti[t].name) < 0 ||
+		    type_total_grow(s, ti[t].name) || cnt_grow(s, s->types.n))
 			goto oom;
 		ti[t].sample = !strcmp(sc->name, SAMPLE_EVENTS_1) || !strcmp(sc->name, SAMPLE_EVENTS_2);
 		ti[t].syscall = !strcmp(sc->name, "raw_syscalls:sys_enter") ||
@@ -142,8 +192,13 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 			ti[t].offcpu = trec_schema_field(sc, "delta_ns");
 	}
 
+	/* Only off-CPU events' payloads are read (delta_ns). */
+	uint8_t *skip = calloc(f->ntypes ? f->ntypes : 1, 1);
+	for (uint32_t t = 0; skip && t < f->ntypes; t++)
+		skip[t] = !ti[t].offcpu;
 	struct trec_event_iter *it;
-	if (rfile_iter(f, 1, &it, cmd)) {
+	if (!skip || rfile_iter(f, 1, skip, &it, cmd)) {
+		free(skip);
 		free(ti);
 		return CLI_EXIT_ERROR;
 	}
@@ -153,63 +208,65 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 	uint64_t n = 0;
 	struct cli_progress prog;
 	cli_progress_init(&prog, cmd, "events", 0);
-	while ((rc = trec_event_iter_next(it, &ev, &err)) == 1) {
-		cli_progress_update(&prog, ++n);
-		if (ev.type >= f->ntypes || !f->by_id[ev.type] || !evfilter_keep(&f->f, &ev, &f->ct))
-			continue;
-		const struct tinfo *t = &ti[ev.type];
-		struct gkey k = { .host = s->multi ? host : 0 };
-		const char *comm = NULL;
-		switch (s->by) {
-		case BY_PID:
-			k.a = ev.pid;
-			break;
-		case BY_TID:
-			k.a = ev.tid;
-			k.b = ev.pid;
-			break;
-		case BY_COMM:
-			comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
-			if (name_id(s, comm ? comm : "[unknown]", &k.a))
-				goto oom_it;
-			k.host = 0; /* a name means the same program on every host */
-			break;
-		case BY_CPU:
-			k.a = ev.cpu;
-			break;
-		case BY_EVENT:
-			k.a = t->name;
-			k.host = 0;
-			break;
-		}
-		struct gstat *g = group(s, &k);
-		if (!g)
-			goto oom_it;
-		if (s->by == BY_PID || s->by == BY_TID) {
-			g->pid = ev.pid;
-			if (ev.ts >= g->last_ts) {
-				g->last_ts = ev.ts;
-				g->last_tid = s->by == BY_PID ? ev.pid : ev.tid;
-				g->file = f->index + 1;
+	const struct trec_evblock *b;
+	/* Whole blocks: the work per event is a loop over arrays. */
+	while ((rc = trec_event_iter_next_block(it, &b, &err)) == 1) {
+		n += b->n;
+		cli_progress_update(&prog, n);
+		for (uint32_t i = 0; i < b->n; i++) {
+			trec_evblock_get(b, i, &ev);
+			if (ev.type >= f->ntypes || !f->by_id[ev.type] || !evfilter_keep(&f->f, &ev, &f->ct))
+				continue;
+			const struct tinfo *t = &ti[ev.type];
+			struct gkey k = { .host = s->multi ? host : 0 };
+			const char *comm = NULL;
+			switch (s->by) {
+			case BY_PID:
+				k.a = ev.pid;
+				break;
+			case BY_TID:
+				k.a = ev.tid;
+				k.b = ev.pid;
+				break;
+			case BY_COMM:
+				comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
+				if (name_id(s, comm ? comm : "[unknown]", &k.a))
+					goto oom_it;
+				k.host = 0; /* a name means the same program on every host */
+				break;
+			case BY_CPU:
+				k.a = ev.cpu;
+				break;
+			case BY_EVENT:
+				k.a = t->name;
+				k.host = 0;
+				break;
 			}
-		}
-		g->events++;
-		g->samples += t->sample;
-		g->syscalls += t->syscall;
-		uint64_t d;
-		if (t->offcpu && trec_field_get_u64(t->offcpu, ev.data, ev.size, 0, f->swap, &d) == 0)
-			g->offcpu_ns += d;
-		s->type_total[t->name]++;
-		if (s->by != BY_EVENT) {
-			uint32_t gid = (uint32_t)(g - s->g), cid;
-			uint32_t ck[2] = { gid, t->name };
-			if (ktab_get(&s->cells, ck, sizeof(ck), &cid) < 0)
+			int64_t gid = group(s, &k);
+			if (gid < 0)
 				goto oom_it;
-			s->cells.e[cid].v[0]++;
+			struct gstat *g = &s->g[gid];
+			if (s->by == BY_PID || s->by == BY_TID) {
+				g->pid = ev.pid;
+				if (ev.ts >= g->last_ts) {
+					g->last_ts = ev.ts;
+					g->last_tid = s->by == BY_PID ? ev.pid : ev.tid;
+					g->file = f->index + 1;
+				}
+			}
+			g->events++;
+			g->samples += t->sample;
+			g->syscalls += t->syscall;
+			uint64_t d;
+			if (t->offcpu && trec_field_get_u64(t->offcpu, ev.data, ev.size, 0, f->swap, &d) == 0)
+				g->offcpu_ns += d;
+			s->type_total[t->name]++;
+			s->cnt[(size_t)gid * s->stride + t->name]++;
 		}
 	}
 	cli_progress_done(&prog);
 	trec_event_iter_free(it);
+	free(skip);
 	free(ti);
 	if (rc < 0) {
 		cli_file_error(cmd, f->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
@@ -235,6 +292,7 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 oom_it:
 	cli_progress_done(&prog);
 	trec_event_iter_free(it);
+	free(skip);
 oom:
 	free(ti);
 	cli_err(cmd, "out of memory summarizing %s", f->path);
@@ -251,18 +309,18 @@ static int cmp_type_total(const void *a, const void *b, void *p)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	if (s->type_total[x] != s->type_total[y])
 		return s->type_total[x] > s->type_total[y] ? -1 : 1;
-	return strcmp(s->names.e[x].key, s->names.e[y].key);
+	return strcmp(s->types.e[x].key, s->types.e[y].key);
 }
 
 int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t max_type_cols,
 		  const struct cli_cmd *cmd)
 {
 	/* Type columns: every type name with events, busiest first. */
-	uint32_t *types = malloc((s->names.n + 1) * sizeof(*types));
+	uint32_t *types = malloc((s->types.n + 1) * sizeof(*types));
 	uint32_t ntypes = 0;
 	if (!types)
 		return cli_err(cmd, "out of memory"), CLI_EXIT_ERROR;
-	for (uint32_t i = 0; i < s->names.n && i < s->ttcap; i++)
+	for (uint32_t i = 0; i < s->types.n && i < s->ttcap; i++)
 		if (s->type_total[i])
 			types[ntypes++] = i;
 	qsort_r(types, ntypes, sizeof(*types), cmp_type_total, s);
@@ -301,10 +359,10 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 	uint32_t ntcols = 0;
 	for (uint32_t i = 0; s->by != BY_EVENT && i < ntypes && i < max_type_cols && t->ncols < TABLE_MAX_COLS - 1;
 	     i++, ntcols++)
-		table_text_flags(t, table_col(t, s->names.e[types[i]].key, TABLE_U64, 0), TABLE_TEXT_OPTIONAL);
+		table_text_flags(t, table_col(t, s->types.e[types[i]].key, TABLE_U64, 0), TABLE_TEXT_OPTIONAL);
 
 	/* type name id -> column */
-	int *colof = calloc(s->names.n + 1, sizeof(*colof));
+	int *colof = calloc(s->types.n + 1, sizeof(*colof));
 	if (!colof) {
 		free(types);
 		return cli_err(cmd, "out of memory"), CLI_EXIT_ERROR;
@@ -323,7 +381,8 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 		if (c_pid >= 0)
 			table_set_u64(t, r, (size_t)c_pid, g->pid);
 		if (c_comm >= 0) {
-			const char *name = s->by == BY_COMM || s->by == BY_EVENT ? s->names.e[k->a].key
+			const char *name = s->by == BY_COMM   ? s->names.e[k->a].key
+					   : s->by == BY_EVENT ? s->types.e[k->a].key
 					   : g->comm                              ? s->names.e[g->comm - 1].key
 										  : "[unknown]";
 			table_set_str(t, r, (size_t)c_comm, name);
@@ -333,11 +392,10 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 		table_set_f64(t, r, (size_t)c_offcpu, (double)g->offcpu_ns / 1e6);
 		table_set_u64(t, r, (size_t)c_sys, g->syscalls);
 	}
-	for (uint32_t ci = 0; ci < s->cells.n; ci++) {
-		const uint32_t *ck = (const void *)s->cells.e[ci].key;
-		if (ck[1] <= s->names.n && colof[ck[1]])
-			table_set_u64(t, ck[0], (size_t)(colof[ck[1]] - 1), s->cells.e[ci].v[0]);
-	}
+	for (uint32_t gi = 0; gi < s->groups.n && s->by != BY_EVENT; gi++)
+		for (uint32_t ty = 0; ty < s->types.n; ty++)
+			if (colof[ty])
+				table_set_u64(t, gi, (size_t)(colof[ty] - 1), s->cnt[(size_t)gi * s->stride + ty]);
 	free(colof);
 	free(types);
 	if (t->oom)

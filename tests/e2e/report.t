@@ -19,7 +19,7 @@ fi
 command -v python3 >/dev/null || skip_all "python3 not installed"
 export TZ=UTC
 
-plan 31
+plan 30
 
 SYS=(-e raw_syscalls:sys_enter -e raw_syscalls:sys_exit)
 
