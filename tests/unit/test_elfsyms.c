@@ -1148,7 +1148,7 @@ static void test_report_options(void **state)
 	free(out);
 
 	/* the top-functions view takes them too */
-	out = run_report(&rc, "--debug-dir", tpath("dbg"), trace, NULL);
+	out = run_report(&rc, "--top", "--debug-dir", tpath("dbg"), trace, NULL);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "es_lib_static"));
 	free(out);
