@@ -126,6 +126,7 @@ static int parse_wall(const char *s, int *has_date, struct tm *tm, uint64_t *fra
 
 static int parse_time_end(struct evf_time *t, const struct cli_cmd *cmd, const char *opt, const char *s)
 {
+	memset(t, 0, sizeof(*t)); /* a later --time replaces an earlier one whole */
 	t->set = 1;
 	if (strchr(s, ':')) {
 		struct tm tm;
@@ -160,7 +161,8 @@ static int parse_time(struct evfilter_opts *o, const struct cli_cmd *cmd, const 
 		return cli_usage_error(cmd, "--time: '%s': START is too long", arg);
 	memcpy(start, arg, slen);
 	start[slen] = 0;
-	o->start.set = o->end.set = 0;
+	memset(&o->start, 0, sizeof(o->start));
+	memset(&o->end, 0, sizeof(o->end));
 	if (slen && parse_time_end(&o->start, cmd, "--time START", start))
 		return CLI_EXIT_USAGE;
 	if (comma && comma[1] && parse_time_end(&o->end, cmd, "--time END", comma + 1))
