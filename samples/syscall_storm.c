@@ -12,13 +12,15 @@
  *                                compat getppid (int $0x80, number 64) with
  *                                201..205 in ebx, ecx, edx, esi, edi
  *
- * Output (stdout, one line): calls=N seconds=S calls_per_sec=R, then
+ * Output (stdout, one line): calls=N seconds=S cpu_s=C calls_per_sec=R (C:
+ * the CPU time it used, user + system, which is what a sampler sees), then
  * compat_calls=N with -a.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,7 +92,11 @@ int main(int argc, char **argv)
 			t = now();
 		}
 	}
-	printf("calls=%llu seconds=%.3f calls_per_sec=%.0f\n", calls, t - t0, calls / (t - t0));
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+	printf("calls=%llu seconds=%.3f cpu_s=%.3f calls_per_sec=%.0f\n", calls, t - t0, cpu, calls / (t - t0));
 	if (known_args)
 		printf("compat_calls=%llu\n", compat);
 	return 0;

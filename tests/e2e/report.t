@@ -102,8 +102,9 @@ sleep 1
 "$SAMPLES/sleeps" 5 5 5 5 >/dev/null
 wait $RP
 run "$TREC" report -i "$R" --latency runq --by tid --json
+echo "$OUT" >"$TAP_TMP/runq.json"
 check "--latency runq: the sleeper waited to run after each of its 4 wakeups" \
-	'python3 -c "import json,sys; r=[x for x in json.loads(sys.argv[1])[\"rows\"] if x[\"comm\"]==\"sleeps\"]; assert r and sum(x[\"count\"] for x in r) >= 4, r" "$OUT"'
+	'python3 -c "import json,sys; r=[x for x in json.load(open(sys.argv[1]))[\"rows\"] if x[\"comm\"]==\"sleeps\"]; assert r and sum(x[\"count\"] for x in r) >= 4, r" "$TAP_TMP/runq.json"'
 run "$TREC" report -i "$T" --latency 'raw_syscalls:sys_enter,raw_syscalls:sys_exit' --comm syscall_storm --json
 check "--latency A,B pairs per thread: at least the storms' 10000 calls" \
 	'python3 -c "import json,sys; r=json.loads(sys.argv[1])[\"rows\"]; assert len(r)==1 and r[0][\"count\"]>=10000, r" "$OUT"'
