@@ -47,7 +47,8 @@ static const struct cli_cmd record_cmd = {
 		"                           repeatable; default raw_syscalls:sys_enter\n"
 		"      --filter EXPR        keep only events of the preceding -e matching EXPR, evaluated in BPF\n"
 		"                           (docs/FILTERS.md), e.g. 'prev_pid > 0 && next_comm == \"bash\"'\n"
-		"  -a, --all-cpus           system-wide (the default without -p or a command)\n"
+		"  -a, --all-cpus           system-wide (the default without -p or a command); with a\n"
+		"                           command: everything, for as long as the command runs\n"
 		"  -p, --pid PID[,PID...]   existing processes, all their threads and later children\n"
 		"  -o, --output FILE        output file (default trec.data; never overwritten without -f)\n"
 		"  -f, --force              replace an existing output file\n"
@@ -173,7 +174,9 @@ static int write_preamble(struct run *r, struct trec_err *err)
 	if (!e)
 		e = trec_writer_add_meta(r->w, kv, n);
 	char target[256];
-	if (o->cmd)
+	if (o->cmd && o->all)
+		snprintf(target, sizeof(target), "system-wide while a command ran");
+	else if (o->cmd)
 		snprintf(target, sizeof(target), "command");
 	else if (o->npids)
 		snprintf(target, sizeof(target), "pids");
@@ -618,7 +621,7 @@ static int run_record(struct opts *o)
 	struct tp_spec *specs = NULL;
 	int rc = CLI_EXIT_ERROR, go_fd = -1, err_fd = -1;
 	int e;
-	r.filtering = o->npids || o->cmd;
+	r.filtering = o->npids || (o->cmd && !o->all); /* -a -- CMD: everything, while CMD runs */
 	r.start_ns = mono_ns();
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -974,8 +977,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (optind < argc)
 		o.cmd = argv + optind;
-	if (o.cmd && (o.npids || o.all)) {
-		cli_usage_error(c, "a command cannot be combined with -p or -a");
+	if (o.cmd && o.npids) {
+		cli_usage_error(c, "a command cannot be combined with -p (-a -- CMD records everything while CMD runs)");
 		goto out;
 	}
 	if (o.npids && o.all) {
