@@ -29,3 +29,4 @@ bench/profile_bench.sh
 echo
 echo "## analysis (bench/report_bench.sh): perf report / perf script vs trec report / trec script on the same workload"
 bench/report_bench.sh
+echo; bench/uprobe_bench.sh # a tight loop on a probed function: untraced, perf probe + perf record, trec

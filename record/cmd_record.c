@@ -27,11 +27,13 @@
 
 #include "cli_util.h"
 #include "bpf_offcpu.h"
+#include "bpf_probes.h"
 #include "bpf_profile.h"
 #include "consumer.h"
 #include "dsos.h"
 #include "hostmeta.h"
 #include "plan.h"
+#include "probes.h"
 #include "procfs.h"
 #include "record_cmds.h"
 #include "sideband.h"
@@ -40,13 +42,19 @@
 
 static const struct cli_cmd record_cmd = {
 	.name = "record",
-	.synopsis = "[-e EVENT [--filter EXPR]]... [-a | -p PID[,PID...] | -- CMD [ARGS...]] [-o FILE]",
+	.synopsis = "[-e EVENT [--filter EXPR | --arg argN:str]]... [-a | -p PID[,PID...] | -- CMD [ARGS...]] [-o FILE]",
 	.summary = "capture tracepoints and process history into a trace file",
 	.options =
 		"  -e, --event EVENT        tracepoint GROUP:NAME, or a glob (sched:*, syscalls:sys_enter_open*);\n"
 		"                           repeatable; default raw_syscalls:sys_enter\n"
 		"      --filter EXPR        keep only events of the preceding -e matching EXPR, evaluated in BPF\n"
 		"                           (docs/FILTERS.md), e.g. 'prev_pid > 0 && next_comm == \"bash\"'\n"
+		"  -e u:PATH:FUNC           uprobe: user function entry, arg0..arg5 (FUNC+OFF, 0xADDR, globs;\n"
+		"                           PATH a file or a library name: u:libc:malloc); ur:PATH:FUNC its return\n"
+		"  -e usdt:PATH:PROV:NAME   USDT probe, arguments arg0..argN (globs on PROV and NAME)\n"
+		"  -e k:FUNC, kr:FUNC       kprobe / kretprobe on a kernel function; fentry:FUNC, fexit:FUNC\n"
+		"                           the same through BPF trampolines (docs/PROBES.md)\n"
+		"      --arg argN:str       record argument N of the preceding probe -e as a string\n"
 		"  -a, --all-cpus           system-wide (the default without -p or a command); with a\n"
 		"                           command: everything, for as long as the command runs\n"
 		"  -p, --pid PID[,PID...]   existing processes, all their threads and later children\n"
@@ -73,6 +81,8 @@ static const struct cli_cmd record_cmd = {
 
 struct opts {
 	struct plan plan;
+	struct probe_set probes; /* u:, ur:, usdt:, k:, kr:, fentry:, fexit: */
+	int last_e_probe;        /* the latest -e was a probe: --filter cannot follow it */
 	const char *output;
 	int force, quiet, all;
 	pid_t *pids;
@@ -101,6 +111,7 @@ struct run {
 	struct tp_capture *cap;
 	struct profile *prof;
 	struct offcpu *off;
+	struct probe_attach *pa;
 	struct consumer *con;
 	struct sideband *sb;
 	struct buildid_cache *bic;
@@ -208,6 +219,8 @@ static int write_preamble(struct run *r, struct trec_err *err)
 		e = trec_writer_add_schema(r->w, &o->sample_schema);
 	if (!e && o->offcpu)
 		e = trec_writer_add_schema(r->w, &o->offcpu_schema);
+	for (size_t i = 0; !e && i < o->probes.n; i++)
+		e = trec_writer_add_schema(r->w, &o->probes.ev[i].schema);
 	if (e)
 		return err && err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", r->path, strerror(-e));
 
@@ -595,6 +608,16 @@ static void summary(struct run *r, double secs)
 			fprintf(stderr, "  (%llu lost)", (unsigned long long)consumer_type_lost(r->con, t));
 		fputc('\n', stderr);
 	}
+	for (size_t i = 0; i < r->o->probes.n; i++) {
+		const struct trec_schema *ps = &r->o->probes.ev[i].schema;
+		uint64_t got = consumer_type_events(r->con, ps->id), lost = consumer_type_lost(r->con, ps->id);
+		if (!got && !lost && r->o->probes.n > 20)
+			continue; /* a long glob: list what fired */
+		fprintf(stderr, "  %-40s %12llu", ps->name, (unsigned long long)got);
+		if (lost)
+			fprintf(stderr, "  (%llu lost)", (unsigned long long)lost);
+		fputc('\n', stderr);
+	}
 	if (cs.lost_stacks)
 		fprintf(stderr, "  %llu events kept without (part of) their stack (counted as stack loss)\n",
 			(unsigned long long)cs.lost_stacks);
@@ -660,12 +683,18 @@ static int run_record(struct opts *o)
 		e = -ENOMEM;
 		goto fail_errno;
 	}
-	uint32_t max_type = (uint32_t)o->plan.n + (o->profile ? 1 : 0) + (o->offcpu ? 1 : 0);
+	uint32_t max_type = (uint32_t)o->plan.n + (o->profile ? 1 : 0) + (o->offcpu ? 1 : 0) + (uint32_t)o->probes.n;
 	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = r.filtering,
 				      .with_stacks = o->stacks, .max_type = max_type };
 	e = tp_capture_open(&r.cap, &co, specs, o->plan.n, &err);
 	if (e)
 		goto fail;
+	if (o->probes.n) {
+		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = r.filtering, .with_stacks = o->stacks };
+		e = probe_attach_open(&r.pa, r.cap, &o->probes, &pao, &err);
+		if (e)
+			goto fail;
+	}
 	if (o->cmd) {
 		sigprocmask(SIG_SETMASK, &old, NULL); /* the child inherits a clean mask */
 		e = spawn(&r, &go_fd, &err_fd, &err);
@@ -715,6 +744,11 @@ static int run_record(struct opts *o)
 		if (e)
 			goto fail_specs;
 	}
+	if (r.pa) {
+		e = probe_attach_start(r.pa, &err);
+		if (e)
+			goto fail_specs;
+	}
 	sideband_enable(r.sb);
 	r.start_ns = mono_ns();
 	if (o->cmd) {
@@ -726,8 +760,8 @@ static int run_record(struct opts *o)
 		}
 	}
 	if (!o->quiet && isatty(2))
-		fprintf(stderr, "trec record: recording %zu tracepoint%s into %s; Ctrl-C to stop\n", o->plan.n,
-			o->plan.n == 1 ? "" : "s", r.path);
+		fprintf(stderr, "trec record: recording %zu tracepoint%s and %zu probe%s into %s; Ctrl-C to stop\n",
+			o->plan.n, o->plan.n == 1 ? "" : "s", o->probes.n, o->probes.n == 1 ? "" : "s", r.path);
 
 	e = loop(&r, &err);
 
@@ -735,6 +769,7 @@ static int run_record(struct opts *o)
 	tp_capture_detach(r.cap);
 	profile_detach(r.prof);
 	offcpu_detach(r.off);
+	probe_attach_detach(r.pa);
 	sideband_disable(r.sb);
 	int e2 = consumer_drain(r.con);
 	struct sideband_cb cb = { .ctx = &r, .task = on_task, .map = on_map };
@@ -802,6 +837,7 @@ out:
 	consumer_free(r.con);
 	profile_close(r.prof);
 	offcpu_close(r.off);
+	probe_attach_close(r.pa);
 	sideband_close(r.sb);
 	tp_capture_close(r.cap);
 	buildid_cache_free(r.bic);
@@ -849,10 +885,15 @@ static int parse_pids(const char *arg, struct opts *o)
 	return 0;
 }
 
+static void probe_warn(void *ctx, const char *msg)
+{
+	cli_warn(ctx, "%s", msg);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
-	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN };
+	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -862,11 +903,12 @@ int cmd_record(int argc, char **argv)
 		{ "buffer-size", required_argument, 0, 'm' }, { "mmap-pages", required_argument, 0, 'm' },
 		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
 		{ "freq", required_argument, 0, 'F' }, { "call-graph", no_argument, 0, 'g' },
-		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN },
+		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN }, { "arg", required_argument, 0, O_ARG },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct opts o = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1, .argc = argc, .argv = argv,
 			  .offcpu_min_ns = 1000 };
+	probe_set_init(&o.probes);
 	struct trec_err err = { 0 };
 	int rc = CLI_EXIT_USAGE, ch, have_plan = 0;
 
@@ -877,12 +919,42 @@ int cmd_record(int argc, char **argv)
 				  !strcmp(optarg, "cpu-cycles"))) {
 			o.profile = 1;
 			o.clock = strcmp(optarg, "cpu-clock") ? PROFILE_CYCLES : PROFILE_CPU_CLOCK;
+			o.last_e_probe = 0;
 			continue;
 		}
 		if (ch == 'e' && !strcmp(optarg, "offcpu")) {
 			o.offcpu = 1;
+			o.last_e_probe = 0;
 			continue;
 		}
+		if (ch == 'e' && probe_spec_kind(optarg)) {
+			if (probe_set_add(&o.probes, optarg, &err)) {
+				cli_err(c, "%s", err.msg);
+				goto out;
+			}
+			o.last_e_probe = 1;
+			continue;
+		}
+		if (ch == O_ARG) {
+			if (!o.last_e_probe) {
+				cli_usage_error(c, "--arg '%s' must follow the probe -e it applies to (u:, usdt:, k:, fentry:)",
+						optarg);
+				goto out;
+			}
+			if (probe_set_arg(&o.probes, optarg, &err)) {
+				cli_err(c, "%s", err.msg);
+				goto out;
+			}
+			continue;
+		}
+		if (ch == O_FILTER && o.last_e_probe) {
+			cli_usage_error(c, "--filter '%s': filters apply to tracepoints; probe events (u:, usdt:, k:, "
+					   "fentry:) take none yet",
+					optarg);
+			goto out;
+		}
+		if (ch == 'e')
+			o.last_e_probe = 0;
 		if (!have_plan && (ch == 'e' || ch == O_FILTER)) {
 			if (plan_init(&o.plan, &err)) {
 				cli_err(c, "%s", err.msg);
@@ -994,7 +1066,7 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 		have_plan = 1;
-		if (!o.profile && !o.offcpu && plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
+		if (!o.profile && !o.offcpu && !o.probes.nspecs && plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
 			cli_err(c, "%s", err.msg);
 			rc = CLI_EXIT_ERROR;
 			goto out;
@@ -1021,8 +1093,21 @@ int cmd_record(int argc, char **argv)
 			.fixed_size = 8, .nfields = 1, .fields = &delta,
 		};
 	}
+	if (o.probes.nspecs) {
+		struct probe_resolve_opts pro = {
+			.sz = sizeof(pro), .first_type = (uint32_t)o.plan.n + 1 + (o.profile ? 1 : 0) + (o.offcpu ? 1 : 0),
+			.pids = o.pids, .npids = o.npids, .tracefs = o.plan.root,
+			.warn = probe_warn, .warn_ctx = (void *)c,
+		};
+		if (probe_set_resolve(&o.probes, &pro, &err)) {
+			cli_err(c, "%s", err.msg);
+			rc = CLI_EXIT_ERROR;
+			goto out;
+		}
+	}
 	rc = run_record(&o);
 out:
+	probe_set_free(&o.probes);
 	if (have_plan)
 		plan_free(&o.plan);
 	free(o.pids);

@@ -68,35 +68,62 @@ void outbuf_free(struct outbuf *o)
 	o->cap = o->len = 0;
 }
 
-/* Digits of v, written backwards from the end of tmp; returns the start. */
-/* Two digits per division: half the divisions of a digit loop. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Exactly 8 digits of v < 10^8 at p, in 32-bit arithmetic: the four pairs
+ * do not wait on each other. */
+static inline void put8(char *p, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+	memcpy(p, digit_pairs + 2 * (hi / 100), 2);
+	memcpy(p + 2, digit_pairs + 2 * (hi % 100), 2);
+	memcpy(p + 4, digit_pairs + 2 * (lo / 100), 2);
+	memcpy(p + 6, digit_pairs + 2 * (lo % 100), 2);
+}
+
+/* Digits of v, written backwards from `end`; returns the start. Eight
+ * digits per 64-bit division, then two per 32-bit one: long numbers
+ * (addresses printed in decimal) are most of a trace's text. */
 static char *u64_digits(char *end, uint64_t v)
 {
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-				       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-				       "8081828384858687888990919293949596979899";
 	char *p = end;
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		p -= 2;
-		memcpy(p, pairs + 2 * r, 2);
+	while (v >= 100000000) {
+		uint64_t q = v / 100000000;
+		p -= 8;
+		put8(p, (uint32_t)(v - q * 100000000));
+		v = q;
 	}
-	if (v >= 10) {
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
+		uint32_t r = w % 100;
+		w /= 100;
 		p -= 2;
-		memcpy(p, pairs + 2 * v, 2);
+		memcpy(p, digit_pairs + 2 * r, 2);
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
 	} else {
-		*--p = (char)('0' + v);
+		*--p = (char)('0' + w);
 	}
 	return p;
 }
 
 static unsigned u64_len(uint64_t v)
 {
-	unsigned n = 1;
-	for (; v >= 10000; v /= 10000)
-		n += 4;
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+		1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
+	/* log10 from the bit length (1233/4096 ~ log10(2)), then one compare. */
+	unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+	unsigned t = (bits * 1233) >> 12;
+	return t + ((v | 1) >= pow10[t]); /* v | 1: zero has one digit */
 }
 
 void outbuf_u64(struct outbuf *o, uint64_t v)

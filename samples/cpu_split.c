@@ -6,7 +6,9 @@
  * Nothing but arithmetic in the hot loops: no system calls, so every
  * sample lands in those functions.
  *
- *   cpu_split SECONDS
+ *   cpu_split SECONDS       for SECONDS of wall-clock time
+ *   cpu_split -c SECONDS    until it has used SECONDS of CPU time: as many
+ *                           samples on a busy machine as on an idle one
  *
  * Prints the number of inner loops it ran: work done, for comparing a
  * traced run with an untraced one.
@@ -16,6 +18,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -47,10 +50,20 @@ __attribute__((noinline)) void hot_a(void) { hot_a_inner(); sink++; }
 __attribute__((noinline)) void hot_b(void) { sink += spin(3); }
 __attribute__((noinline)) void hot_c(void) { sink += spin(1); }
 
-__attribute__((noinline)) void work(double seconds)
+/* CPU time of this thread: a system call (the vDSO has no CPU clocks),
+ * made once per round of some milliseconds. */
+static double cpu_now(void)
 {
-	double end = now() + seconds;
-	while (now() < end) {
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+__attribute__((noinline)) void work(double seconds, int cpu_time)
+{
+	double (*clock)(void) = cpu_time ? cpu_now : now;
+	double end = clock() + seconds;
+	while (clock() < end) {
 		hot_a();
 		hot_b();
 		hot_c();
@@ -59,11 +72,12 @@ __attribute__((noinline)) void work(double seconds)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || atof(argv[1]) <= 0) {
-		fprintf(stderr, "usage: cpu_split SECONDS\n");
+	int cpu_time = argc == 3 && !strcmp(argv[1], "-c");
+	if (argc != 2 + cpu_time || atof(argv[argc - 1]) <= 0) {
+		fprintf(stderr, "usage: cpu_split [-c] SECONDS\n");
 		return 2;
 	}
-	work(atof(argv[1]));
+	work(atof(argv[argc - 1]), cpu_time);
 	printf("split a/b/c = 60/30/10 loops=%lu\n", loops);
 	return 0;
 }
