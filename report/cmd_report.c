@@ -490,7 +490,7 @@ static int view_latency(struct report_opts *o, struct rfile *files, size_t n, st
 	} else if (!rc) {
 		for (size_t i = 0; i < n; i++)
 			summary_header_text(&files[i], &out->ob);
-		outbuf_putc(&out->ob, '\n');
+		outbuf_printf(&out->ob, "\n# %s %s, in %s\n", what, spec, lo.unit);
 		table_print_text(&t, &out->ob, TEXT_WIDTH);
 		for (size_t r = 0; r < t.nrows && r < o->limit; r++) {
 			latency_row_label(l, &t, r, label, sizeof(label));

@@ -644,20 +644,15 @@ int latency_table(struct latency *l, struct table *t)
 		c_key = table_col(t, "cpu", TABLE_U64, 0);
 	}
 	int c_name = table_col(t, "name", TABLE_STR, 0);
+	/* Short names, so the text fits 80 columns: the unit is said once
+	 * (above the table, and as "unit" in JSON). */
 	int c_count = table_col(t, "count", TABLE_U64, 0);
-	char col[64];
-	snprintf(col, sizeof(col), "mean_%s", l->o.unit);
-	int c_mean = table_col(t, col, TABLE_F64, 1);
-	snprintf(col, sizeof(col), "p50_%s", l->o.unit);
-	int c_p50 = table_col(t, col, TABLE_U64, 0);
-	snprintf(col, sizeof(col), "p90_%s", l->o.unit);
-	int c_p90 = table_col(t, col, TABLE_U64, 0);
-	snprintf(col, sizeof(col), "p99_%s", l->o.unit);
-	int c_p99 = table_col(t, col, TABLE_U64, 0);
-	snprintf(col, sizeof(col), "max_%s", l->o.unit);
-	int c_max = table_col(t, col, TABLE_U64, 0);
-	snprintf(col, sizeof(col), "total_%s", l->o.unit);
-	int c_total = table_col(t, col, TABLE_U64, 0);
+	int c_mean = table_col(t, "mean", TABLE_F64, 1);
+	int c_p50 = table_col(t, "p50", TABLE_U64, 0);
+	int c_p90 = table_col(t, "p90", TABLE_U64, 0);
+	int c_p99 = table_col(t, "p99", TABLE_U64, 0);
+	int c_max = table_col(t, "max", TABLE_U64, 0);
+	int c_total = table_col(t, "total", TABLE_U64, 0);
 	int c_row = table_col(t, ROW_COL, TABLE_U64, 0);
 	table_hide(t, c_row);
 	for (uint32_t i = 0; i < l->rows.n; i++) {

@@ -161,7 +161,7 @@ void table_print_text(const struct table *t, struct outbuf *o, unsigned width)
 	size_t w[TABLE_MAX_COLS];
 	int show[TABLE_MAX_COLS];
 	char buf[512];
-	size_t total = 0, last_str = TABLE_MAX_COLS, dropped = 0;
+	size_t total = 0, dropped = 0;
 	for (size_t c = 0; c < t->ncols; c++) {
 		w[c] = 0;
 		show[c] = !t->col[c].hidden;
@@ -181,8 +181,6 @@ void table_print_text(const struct table *t, struct outbuf *o, unsigned width)
 			show[c] = 0;
 			continue;
 		}
-		if (t->col[c].kind == TABLE_STR)
-			last_str = c;
 		total += w[c] + 2;
 	}
 	/* Too wide: drop optional columns from the right, then cut the last
@@ -193,11 +191,18 @@ void table_print_text(const struct table *t, struct outbuf *o, unsigned width)
 			total -= w[c] + 2;
 			dropped++;
 		}
-	if (width && total > width + 2 && last_str < t->ncols) {
-		size_t over = total - width - 2, minw = strlen(t->col[last_str].name);
-		if (minw < 16)
-			minw = 16;
-		w[last_str] = w[last_str] > minw + over ? w[last_str] - over : (w[last_str] < minw ? w[last_str] : minw);
+	/* Still too wide: narrow the widest text column, one byte at a time,
+	 * down to 10 (names get cut, numbers never). */
+	while (width && total > width + 2) {
+		size_t best = TABLE_MAX_COLS;
+		for (size_t c = 0; c < t->ncols; c++)
+			if (show[c] && t->col[c].kind == TABLE_STR && w[c] > 10 &&
+			    (best == TABLE_MAX_COLS || w[c] > w[best]))
+				best = c;
+		if (best == TABLE_MAX_COLS)
+			break;
+		w[best]--;
+		total--;
 	}
 	size_t lastvis = 0;
 	for (size_t c = 0; c < t->ncols; c++)

@@ -82,16 +82,16 @@ print(b == [(4096, 8191, 1), (32768, 65535, 1), (65536, 131071, 1)] and d["unit"
 PY
 )
 check "5, 40 and 100 ms sleeps in the 4096-8191, 32768-65535 and 65536-131071 us buckets (got $got)" '[ "$got" = True ]'
-run "$TREC" report -i "$S" --latency syscalls --comm sleeps --limit 1
-check "text: nanosleep's histogram with p50/p90/p99/max" \
-	'[[ $OUT == *"## nanosleep"* && $OUT == *"32768 -> 65535"* && $OUT == *"p99 "* && $OUT == *"max "* ]]'
+run "$TREC" report -i "$S" --latency syscalls --comm sleeps --limit 1 --by pid
+check "text: nanosleep's histogram with p50/p90/p99/max, in 80 columns" \
+	'[[ $OUT == *"## sleeps pid "*": nanosleep"* && $OUT == *"32768 -> 65535"* && $OUT == *"p99 "* && $OUT == *"max "* ]] && [ "$(echo "$OUT" | awk "{ if (length > m) m = length } END { print m + 0 }")" -le 80 ]'
 run "$TREC" report -i "$S" --latency syscalls --comm sleeps --csv
 echo "$OUT" >"$TAP_TMP/sleeps.csv"
 check "--latency --csv: a header and the same three nanosleep buckets" \
 	'[[ $(head -1 "$TAP_TMP/sleeps.csv") == "name,lo_usecs,hi_usecs,count" ]] && [ "$(grep -c "^nanosleep," "$TAP_TMP/sleeps.csv")" = 3 ] && grep -q "^nanosleep,32768,65535,1$" "$TAP_TMP/sleeps.csv"'
 run "$TREC" report -i "$S" --latency syscalls --comm sleeps --unit ms --json
 check "--unit ms: the 100 ms sleep is 64-127 ms" \
-	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=[r for r in d[\"rows\"] if r[\"name\"]==\"nanosleep\"][0]; assert d[\"unit\"]==\"msecs\" and r[\"max_msecs\"] >= 100 and {\"lo\":64,\"hi\":127,\"count\":1} in r[\"histogram\"][\"buckets\"], r" "$OUT"'
+	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=[r for r in d[\"rows\"] if r[\"name\"]==\"nanosleep\"][0]; assert d[\"unit\"]==\"msecs\" and r[\"max\"] >= 100 and {\"lo\":64,\"hi\":127,\"count\":1} in r[\"histogram\"][\"buckets\"], r" "$OUT"'
 
 # ---- runq and any pair -------------------------------------------------------------------------
 R=$TAP_TMP/runq.data
