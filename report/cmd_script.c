@@ -13,6 +13,7 @@
 #include "comm_table.h"
 #include "commands.h"
 #include "event_fmt.h"
+#include "fmtpool.h"
 #include "json.h"
 #include "outbuf.h"
 #include "reader.h"
@@ -249,6 +250,25 @@ static void print_json(struct json *j, const struct trec_event *ev, const struct
 }
 
 
+/* The formatters run on the pool's threads (fmtpool.h). */
+struct fmt_ctx {
+	int swap;
+};
+
+static void pool_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s, const char *comm,
+		      const void *ctx)
+{
+	print_text(o, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
+}
+
+static void pool_json(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s, const char *comm,
+		      const void *ctx)
+{
+	struct json j;
+	json_init(&j, o, 0);
+	print_json(&j, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
+}
+
 int cmd_script(int argc, char **argv)
 {
 	struct script_opts so;
@@ -265,6 +285,7 @@ int cmd_script(int argc, char **argv)
 	struct schema_map sm = { 0 };
 	struct comm_table ct = { 0 };
 	struct trec_event_iter *it = NULL;
+	struct fmtpool *pool = NULL;
 	struct outbuf out = { 0 };
 	struct json j;
 	const struct trec_file_info *fi = trec_reader_info(r);
@@ -326,6 +347,14 @@ int cmd_script(int argc, char **argv)
 	struct cli_progress prog;
 	cli_progress_init(&prog, &script_cmd, "events", total);
 
+	/* Formatting is most of the work: spread it over the CPUs when there
+	 * are several (fmtpool.h); the output is the same either way. */
+	struct fmt_ctx fc = { .swap = swap };
+	unsigned nthreads = fmtpool_threads();
+	if (nthreads > 1 && fmtpool_new(&pool, nthreads, so.json ? pool_json : pool_text, &fc, &out) < 0) {
+		fmtpool_free(pool);
+		pool = NULL; /* no threads or no memory for them: format here */
+	}
 	uint64_t printed = 0;
 	struct trec_event ev;
 	while (!out.err && (!so.limit || printed < so.limit)) {
@@ -336,12 +365,26 @@ int cmd_script(int argc, char **argv)
 			break; /* time order: nothing later can qualify */
 		const struct trec_schema *s = schema_of(&sm, ev.type);
 		const char *comm = comm_table_lookup(&ct, ev.pid, ev.tid, ev.ts);
-		if (so.json)
+		if (pool) {
+			int e = fmtpool_add(pool, &ev, s, comm);
+			if (e == -ENOMEM) {
+				cli_err(&script_cmd, "out of memory formatting events");
+				goto out;
+			}
+			if (e)
+				break; /* the output failed: out.err says why */
+		} else if (so.json) {
 			print_json(&j, &ev, s, comm, swap);
-		else
+		} else {
 			print_text(&out, &ev, s, comm, swap);
+		}
 		printed++;
 		cli_progress_update(&prog, printed);
+	}
+	if (pool && fmtpool_finish(pool) == -ENOMEM && !out.err) {
+		cli_progress_done(&prog);
+		cli_err(&script_cmd, "out of memory formatting events");
+		goto out;
 	}
 	cli_progress_done(&prog);
 	outbuf_flush(&out);
@@ -360,6 +403,7 @@ int cmd_script(int argc, char **argv)
 	cli_reader_warnings(&script_cmd, r);
 	ret = CLI_EXIT_OK;
 out:
+	fmtpool_free(pool);
 	outbuf_free(&out);
 	if (it)
 		trec_event_iter_free(it);

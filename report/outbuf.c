@@ -24,6 +24,30 @@ int outbuf_init(struct outbuf *o, FILE *f, size_t cap)
 	return 0;
 }
 
+int outbuf_init_mem(struct outbuf *o, size_t cap)
+{
+	return outbuf_init(o, NULL, cap);
+}
+
+/* Memory mode: room for n more bytes, or err = ENOMEM. */
+static int mem_grow(struct outbuf *o, size_t n)
+{
+	if (o->cap - o->len >= n)
+		return 0;
+	size_t cap = o->cap * 2;
+	while (cap - o->len < n)
+		cap *= 2;
+	char *b = realloc(o->buf, cap);
+	if (!b) {
+		o->err = ENOMEM;
+		o->len = 0; /* keep going; the caller reports err */
+		return -1;
+	}
+	o->buf = b;
+	o->cap = cap;
+	return 0;
+}
+
 static void outbuf_write(struct outbuf *o, const void *p, size_t n)
 {
 	if (o->err || !n)
@@ -34,6 +58,10 @@ static void outbuf_write(struct outbuf *o, const void *p, size_t n)
 
 void outbuf_drain(struct outbuf *o, size_t n)
 {
+	if (!o->f) {
+		mem_grow(o, n);
+		return;
+	}
 	outbuf_write(o, o->buf, o->len);
 	o->len = 0;
 	(void)n; /* callers never ask for more than cap */
@@ -41,6 +69,13 @@ void outbuf_drain(struct outbuf *o, size_t n)
 
 void outbuf_put_slow(struct outbuf *o, const void *p, size_t n)
 {
+	if (!o->f) {
+		if (!mem_grow(o, n)) {
+			memcpy(o->buf + o->len, p, n);
+			o->len += n;
+		}
+		return;
+	}
 	outbuf_drain(o, 0);
 	if (n >= o->cap) {
 		/* Bigger than the buffer: no point copying it through. */
@@ -53,6 +88,8 @@ void outbuf_put_slow(struct outbuf *o, const void *p, size_t n)
 
 int outbuf_flush(struct outbuf *o)
 {
+	if (!o->f)
+		return -o->err; /* memory: nothing to hand on */
 	outbuf_drain(o, 0);
 	if (!o->err && fflush(o->f) != 0)
 		o->err = errno ? errno : EIO;

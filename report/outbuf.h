@@ -23,6 +23,9 @@ struct outbuf {
 
 /* cap = 0 picks the default (256 KiB). 0 or -ENOMEM. */
 int outbuf_init(struct outbuf *o, FILE *f, size_t cap);
+/* A buffer that grows instead of writing (f NULL): for formatting into
+ * memory. Running out of memory sets err to ENOMEM and drops bytes. */
+int outbuf_init_mem(struct outbuf *o, size_t cap);
 /* Flushes, then frees the buffer (does not close the FILE). */
 void outbuf_free(struct outbuf *o);
 /* Hands buffered bytes to the FILE and fflush()es it. 0 or -errno. */

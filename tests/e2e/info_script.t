@@ -12,7 +12,7 @@ SYNTH=$TREC_TOOLS/trec-synth
 [ -x "$SYNTH" ] || skip_all "trec-synth not built ($SYNTH)"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 27
+plan 30
 
 N=20000
 T=$TAP_TMP/t.data
@@ -154,3 +154,14 @@ check "--ignore-corrupt skips the block, warns, and prints the rest" \
 # ---- output errors ------------------------------------------------------------------
 run bash -c "'$TREC' script -i '$T' >/dev/full"
 check "a failed write (disk full) exits 1 with a message" '[ $RC -eq 1 ] && [[ $ERR == *"writing output"* ]]'
+
+# ---- formatting on several threads: the same bytes ---------------------------------------
+# 20000 events make three batches of the pool (8192 each).
+for fmt in "" --json; do
+	TREC_THREADS=1 "$TREC" script $fmt -i "$T" >"$TAP_TMP/one.out"
+	TREC_THREADS=4 "$TREC" script $fmt -i "$T" >"$TAP_TMP/four.out"
+	check "script ${fmt:-text}: one thread and four give the same bytes" \
+		'[ -s "$TAP_TMP/one.out" ] && cmp -s "$TAP_TMP/one.out" "$TAP_TMP/four.out"'
+done
+TREC_THREADS=4 "$TREC" script --limit 10000 -i "$T" >"$TAP_TMP/lim.out"
+check "--limit with the pool: exactly that many lines" '[ "$(wc -l <"$TAP_TMP/lim.out")" = 10000 ]'
