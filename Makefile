@@ -168,6 +168,7 @@ $(BUILD)/bench/bare_consumer: bench/bare_consumer.c $(BUILD)/bench/bare_tp.skel.
 	$(if $(Q),@echo "  BENCH   $@")
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -o $@ $< -lbpf -lelf -lz
 $(BUILD)/bench/runstat: bench/runstat.c
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 BENCH_BINS_RECORD := $(BUILD)/bench/bare_consumer $(BUILD)/bench/runstat
 

@@ -30,3 +30,4 @@ echo
 echo "## analysis (bench/report_bench.sh): perf report / perf script vs trec report / trec script on the same workload"
 bench/report_bench.sh
 echo; bench/uprobe_bench.sh # a tight loop on a probed function: untraced, perf probe + perf record, trec
+echo; echo "## flame graphs (bench/flame_bench.sh): render ~200k folded stacks, collapse perf script output"; bench/flame_bench.sh

@@ -28,7 +28,8 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "describe a trace: metadata, event types, blocks, time span, losses" },
 	{ "script", cmd_script, "print every event in time order, as text or JSON lines" },
 	{ "recover", cmd_recover, "repair a cut trace in place: drop the partial tail, add an index" },
-	{ "report", cmd_report, "profile views of stacked events: top functions, folded stacks" },
+	{ "report", cmd_report, "summaries, histograms, latency and profiles of one or more traces" },
+	{ "flamegraph", cmd_flamegraph, "interactive SVG flame graphs from folded stacks, traces or perf script" },
 #ifndef TREC_ANALYSIS_ONLY
 	/* The recorder's commands; the analysis-only build answers for them
 	 * below instead. */

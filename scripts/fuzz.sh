@@ -28,13 +28,18 @@ fi
 CLANG=${CLANG:-clang}
 out=build/fuzz
 mkdir -p "$out"
-# The fuzz targets call the format library, not the commands.
+# The fuzz targets call the libraries, not the commands: the format, and the
+# flame graph renderer and perf-script collapser (whose trace input and
+# command, which need report/, stay out).
 format_srcs=(format/*.c)
+for f in flamegraph/*.c; do
+	case $f in flamegraph/cmd_flamegraph.c | flamegraph/flame_input.c) ;; *) format_srcs+=("$f") ;; esac
+done
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: checksums are not enforced, so
 # mutated payloads reach the decoders instead of failing the CRC.
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat)
+	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat -Iflamegraph)
 
 failed=0
 for src in "${targets[@]}"; do

@@ -14,6 +14,7 @@ PACKAGES=(
 	libcmocka-dev       # unit tests
 	systemtap-sdt-dev   # USDT probes
 	gnuplot-nox libxml2-utils  # report and benchmark tooling
+	chromium            # flame graph tests open the SVG in headless Chromium
 	pkg-config
 	linux-perf          # comparisons with perf in tests and benchmarks
 	python3             # JSON checks in end-to-end tests
