@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "evfilter.h"
+#include "flamegraph.h"
 #include "json.h"
 #include "latency.h"
 #include "outbuf.h"
@@ -33,7 +35,8 @@ static const struct cli_cmd report_cmd = {
 	.name = "report",
 	.synopsis = "[-i FILE]... [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
 		    "                   [--hist EVENT:FIELD [--linear STEP] | --latency SPEC [--unit U]]\n"
-		    "                   [--top | --folded [--show-pid | --show-tid]] [--json | --csv]\n"
+		    "                   [--top | --folded [--show-pid | --show-tid] | --flamegraph FILE.svg]\n"
+		    "                   [--json | --csv]\n"
 		    "                   [--plot FILE.svg|FILE.png [--plot-rate]]",
 	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a mode:\n"
 		   "each trace's summary (host, kernel, command, time span, events per type, losses),\n"
@@ -56,10 +59,13 @@ static const struct cli_cmd report_cmd = {
 		   "                        with --top (default 20)\n"
 		   "      --top             top functions by self and total samples, per comm/pid\n"
 		   "      --folded          folded stacks for FlameGraph: comm;root;...;leaf COUNT\n"
+		   "      --flamegraph FILE an interactive SVG flame graph of the stacks ('-': stdout),\n"
+		   "                        titled with the host, command and time span (trec\n"
+		   "                        flamegraph draws folded files; docs/FLAMEGRAPH.md)\n"
 		   "      --show-pid        --folded: first element comm-PID\n"
 		   "      --show-tid        --folded: first element comm-PID/TID\n"
-		   "      --offcpu          --top/--folded: off-CPU time (offcpu events, in us)\n"
-		   "      --no-kernel, --no-user  --top/--folded: leave out those frames\n"
+		   "      --offcpu          stack views: off-CPU time (offcpu events, in us)\n"
+		   "      --no-kernel, --no-user  stack views: leave out those frames\n"
 		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
 		   EVFILTER_HELP
 		   "      --json            one JSON document\n"
@@ -77,7 +83,7 @@ static const struct cli_cmd report_cmd = {
 #define RATE_BINS 200
 #define RATE_SERIES 8
 
-enum mode { M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED };
+enum mode { M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED, M_FLAME };
 
 struct report_opts {
 	const char *inputs[MAX_INPUTS];
@@ -86,6 +92,7 @@ struct report_opts {
 	int by;               /* -1 = not given */
 	const char *sort;
 	const char *hist, *latency;
+	const char *flame_out;
 	uint64_t linear;
 	uint64_t unit_ns;
 	const char *unit;
@@ -114,7 +121,7 @@ static int check_dir(const char *opt, const char *dir)
 
 static int set_mode(struct report_opts *o, enum mode m, const char *name)
 {
-	static const char *const names[] = { "", "--hist", "--latency", "--top", "--folded" };
+	static const char *const names[] = { "", "--hist", "--latency", "--top", "--folded", "--flamegraph" };
 	if (o->mode != M_SUMMARY && o->mode != m)
 		return cli_usage_error(&report_cmd, "%s and %s are different views: pick one", names[o->mode], name);
 	o->mode = m;
@@ -141,7 +148,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	enum {
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
 		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS,
-		OPT_DEBUG_DIR, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_IGNORE,
+		OPT_DEBUG_DIR, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_IGNORE, OPT_FLAME,
 	};
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -154,6 +161,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "top", no_argument, NULL, OPT_TOP },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
+		{ "flamegraph", required_argument, NULL, OPT_FLAME },
 		{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
 		{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
 		{ "offcpu", no_argument, NULL, OPT_OFFCPU },
@@ -220,6 +228,13 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			if ((rc = set_mode(o, M_FOLDED, "--folded")))
 				return rc;
 			break;
+		case OPT_FLAME:
+			if (!optarg[0])
+				return cli_usage_error(&report_cmd, "--flamegraph: empty file name ('-' is stdout)");
+			o->flame_out = optarg;
+			if ((rc = set_mode(o, M_FLAME, "--flamegraph")))
+				return rc;
+			break;
 		case OPT_SHOW_PID:
 			o->show_pid = 1;
 			break;
@@ -282,27 +297,28 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	if (!o->ninputs)
 		o->inputs[o->ninputs++] = CLI_DEFAULT_INPUT;
 
-	int profile = o->mode == M_TOP || o->mode == M_FOLDED;
+	int profile = o->mode == M_TOP || o->mode == M_FOLDED || o->mode == M_FLAME;
 	if (o->json && o->csv)
 		return cli_usage_error(&report_cmd, "--json and --csv: pick one");
-	if (o->mode == M_FOLDED && (o->json || o->csv))
-		return cli_usage_error(&report_cmd, "--folded is text for FlameGraph; --json and --csv are for the "
-						    "other views");
+	if ((o->mode == M_FOLDED || o->mode == M_FLAME) && (o->json || o->csv))
+		return cli_usage_error(&report_cmd, "--%s writes its own format; --json and --csv are for the "
+						    "other views", o->mode == M_FOLDED ? "folded" : "flamegraph");
 	if (o->mode == M_TOP && o->csv)
 		return cli_usage_error(&report_cmd, "--top prints text or --json");
 	if (!profile && (o->show_pid || o->show_tid || o->offcpu || o->no_kernel || o->no_user))
 		return cli_usage_error(&report_cmd, "--show-pid, --show-tid, --offcpu, --no-kernel and --no-user "
-						    "go with --top or --folded");
-	if (o->mode != M_FOLDED && (o->show_pid || o->show_tid))
-		return cli_usage_error(&report_cmd, "--show-pid/--show-tid go with --folded");
-	if (o->mode == M_FOLDED && o->has_limit)
-		return cli_usage_error(&report_cmd, "--limit is for the other views; --folded prints every stack");
+						    "go with --top, --folded or --flamegraph");
+	if (o->mode != M_FOLDED && o->mode != M_FLAME && (o->show_pid || o->show_tid))
+		return cli_usage_error(&report_cmd, "--show-pid/--show-tid go with --folded or --flamegraph");
+	if ((o->mode == M_FOLDED || o->mode == M_FLAME) && o->has_limit)
+		return cli_usage_error(&report_cmd, "--limit is for the other views; --folded and --flamegraph "
+						    "take every stack");
 	if (o->no_kernel && o->no_user)
 		return cli_usage_error(&report_cmd, "--no-kernel and --no-user together leave no frames");
 	if (profile && (o->by >= 0 || o->sort))
 		return cli_usage_error(&report_cmd, "--by and --sort are for the summary, --hist and --latency");
 	if (profile && o->ninputs > 1)
-		return cli_usage_error(&report_cmd, "--top and --folded read one trace (give one -i)");
+		return cli_usage_error(&report_cmd, "the stack views read one trace (give one -i)");
 	if (o->linear && o->mode != M_HIST && o->mode != M_LATENCY)
 		return cli_usage_error(&report_cmd, "--linear goes with --hist or --latency");
 	if (o->plot && profile)
@@ -611,6 +627,61 @@ static int emit_folded(void *ctx, const char *stack, size_t len, uint64_t count)
 	return ob->err ? -ob->err : 0;
 }
 
+/* The flame graph of a trace's stacks, titled from its metadata. */
+static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stackprof *p)
+{
+	char title[320], subtitle[640], wall[64] = "";
+	const struct trec_totals *tot = NULL;
+	trec_reader_totals(f->r, &tot, NULL);
+	const char *cmdline = rfile_meta_str(f, "trec.cmdline"), *kernel = rfile_meta_str(f, "kernel.release");
+	const struct trec_meta_kv *off = trec_reader_meta_get(f->r, "clock.realtime_offset_ns");
+	if (tot && off) {
+		int64_t w = (int64_t)tot->first_ts + off->v.i64;
+		time_t secs = (time_t)(w / 1000000000);
+		struct tm tm;
+		if (w > 0 && gmtime_r(&secs, &tm))
+			strftime(wall, sizeof(wall), " from %Y-%m-%d %H:%M:%S UTC", &tm);
+	}
+	snprintf(title, sizeof(title), "%s: %s", o->offcpu ? "Off-CPU time" : "CPU samples", f->host);
+	snprintf(subtitle, sizeof(subtitle), "%.200s%s%.3f s%s, kernel %.64s", cmdline ? cmdline : "",
+		 cmdline ? ": " : "", tot ? (double)(tot->last_ts - tot->first_ts) / 1e9 : 0.0, wall,
+		 kernel ? kernel : "?");
+	struct flame_opts fo = {
+		.sz = sizeof(fo), .title = title, .subtitle = subtitle,
+		.countname = o->offcpu ? "us" : "samples", .colors = o->offcpu ? "io" : "hot",
+	};
+	struct trec_err err = { 0 };
+	struct flame *fg;
+	int rc = flame_new(&fg, &fo, &err);
+	if (rc < 0) {
+		cli_err(&report_cmd, "--flamegraph: %s", trec_errmsg(&err, rc));
+		return CLI_EXIT_ERROR;
+	}
+	rc = stackprof_fold(p, flame_add_cb, fg);
+	FILE *out = NULL;
+	int to_stdout = !strcmp(o->flame_out, "-");
+	if (rc >= 0) {
+		out = to_stdout ? stdout : fopen(o->flame_out, "w");
+		if (!out) {
+			cli_err(&report_cmd, "--flamegraph %s: %s", o->flame_out, strerror(errno));
+			flame_free(fg);
+			return CLI_EXIT_ERROR;
+		}
+		rc = flame_write_svg(fg, out, &err);
+	}
+	int e = out && !to_stdout ? fclose(out) : out ? fflush(out) : 0;
+	flame_free(fg);
+	if (rc == -ENODATA) {
+		cli_warn(&report_cmd, "--flamegraph %s: no stacks to draw (the SVG says so)", o->flame_out);
+		return 0;
+	}
+	if (rc < 0 || e) {
+		cli_err(&report_cmd, "--flamegraph %s: %s", o->flame_out, rc < 0 ? trec_errmsg(&err, rc) : strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
 static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 {
 	struct stackprof_opts po = {
@@ -624,7 +695,9 @@ static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 		cli_warn(&report_cmd, "%s has no %s events with stacks", f->path,
 			 o->filter.nevents ? "selected" : o->offcpu ? "offcpu" : "selected");
 	if (!rc) {
-		if (o->mode == M_FOLDED) {
+		if (o->mode == M_FLAME) {
+			rc = write_flamegraph(o, f, p);
+		} else if (o->mode == M_FOLDED) {
 			int e = stackprof_fold(p, emit_folded, &out->ob);
 			if (e == -ENOMEM) {
 				cli_err(&report_cmd, "out of memory folding stacks");
@@ -697,6 +770,7 @@ int cmd_report(int argc, char **argv)
 			break;
 		case M_TOP:
 		case M_FOLDED:
+		case M_FLAME:
 			rc = view_profile(&o, &files[0], &out);
 			break;
 		}

@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 10
+plan 12
 
 BIN=$TAP_TMP/bin
 mkdir -p "$BIN"
@@ -57,6 +57,23 @@ PY
 check "every cpu_split frame named, split 60/30/10 within 5 points ($OUT)" '[ $RC -eq 0 ]'
 check "nested frames in order: main;work;hot_a;hot_a_inner;spin" \
 	'grep -q "main;work;hot_a;hot_a_inner;spin" "$TAP_TMP/split.folded"'
+
+# ---- straight to a flame graph ----------------------------------------------------------
+run "$TREC" report --flamegraph "$TAP_TMP/split.svg" -i "$T"
+check "report --flamegraph writes a well-formed SVG" '[ $RC -eq 0 ] && xmllint --noout "$TAP_TMP/split.svg"'
+got=$(python3 - "$TAP_TMP/split.svg" "$TAP_TMP/split.folded" <<'PY'
+import re, sys
+svg = open(sys.argv[1]).read()
+title = re.search(r'<text id="title"[^>]*>([^<]*)<', svg).group(1)
+sub = re.search(r'<text id="subtitle"[^>]*>([^<]*)<', svg).group(1)
+total = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[2]))
+m = re.search(r"<title>all \(([0-9,]+) samples", svg)
+allv = int(m.group(1).replace(",", "")) if m else -1
+ok = title.startswith("CPU samples: ") and "cpu_split -c 2" in sub and " s from " in sub and allv == total
+print("ok" if ok else (title, sub, allv, total))
+PY
+)
+check "its title names the host, the subtitle the command and time span; all = the folded total ($got)" '[ "$got" = ok ]'
 
 run "$TREC" report --folded --show-pid -i "$T"
 check "--pid prefixes comm-PID" '[ $RC -eq 0 ] && [[ $OUT =~ cpu_split-[0-9]+\; ]]'
