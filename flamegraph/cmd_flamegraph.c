@@ -353,16 +353,6 @@ static int collapse(const struct fg_args *a, const char *path, struct perf_colla
 	return 0;
 }
 
-static int put_folded(void *ctx, const char *stack, size_t len, uint64_t count)
-{
-	struct outbuf *o = ctx;
-	outbuf_put(o, stack, len);
-	outbuf_putc(o, ' ');
-	outbuf_u64(o, count);
-	outbuf_putc(o, '\n');
-	return o->err ? -o->err : 0;
-}
-
 static int run_collapse(const struct fg_args *a)
 {
 	struct perf_collapse *c;
@@ -382,7 +372,7 @@ static int run_collapse(const struct fg_args *a)
 		sink_close(&s, 1);
 		return CLI_EXIT_ERROR;
 	}
-	rc = perf_collapse_emit(c, put_folded, &o);
+	rc = perf_collapse_emit(c, outbuf_folded_line, &o);
 	if (!rc)
 		rc = outbuf_flush(&o);
 	outbuf_free(&o);

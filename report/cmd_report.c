@@ -617,16 +617,6 @@ static int view_rate_plot(struct report_opts *o, struct rfile *files, size_t n)
 	return rc;
 }
 
-static int emit_folded(void *ctx, const char *stack, size_t len, uint64_t count)
-{
-	struct outbuf *ob = ctx;
-	outbuf_put(ob, stack, len);
-	outbuf_putc(ob, ' ');
-	outbuf_u64(ob, count);
-	outbuf_putc(ob, '\n');
-	return ob->err ? -ob->err : 0;
-}
-
 /* The flame graph of a trace's stacks, titled from its metadata. */
 static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stackprof *p)
 {
@@ -698,7 +688,7 @@ static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 		if (o->mode == M_FLAME) {
 			rc = write_flamegraph(o, f, p);
 		} else if (o->mode == M_FOLDED) {
-			int e = stackprof_fold(p, emit_folded, &out->ob);
+			int e = stackprof_fold(p, outbuf_folded_line, &out->ob);
 			if (e == -ENOMEM) {
 				cli_err(&report_cmd, "out of memory folding stacks");
 				rc = CLI_EXIT_ERROR;

@@ -13,6 +13,7 @@
 #include "comm_table.h"
 #include "commands.h"
 #include "event_fmt.h"
+#include "evfilter.h"
 #include "fmtpool.h"
 #include "json.h"
 #include "outbuf.h"
@@ -152,22 +153,6 @@ static inline const struct trec_schema *schema_of(const struct schema_map *m, ui
 	return type < m->n ? m->by_id[type] : NULL;
 }
 
-/* Smallest timestamp of any events block: what --time counts from. Block
- * headers carry it, so no payload is read. */
-static int first_event_ts(struct trec_reader *r, uint64_t *ts)
-{
-	const struct trec_file_info *fi = trec_reader_info(r);
-	int found = 0;
-	for (uint32_t i = 0; i < fi->nblocks; i++) {
-		const struct trec_block_info *b = trec_reader_block(r, i);
-		if (!b || b->h.kind != TREC_BLK_EVENTS || !b->h.count)
-			continue;
-		if (!found || b->h.first_ts < *ts)
-			*ts = b->h.first_ts;
-		found = 1;
-	}
-	return found;
-}
 
 /* comm for text: as is, but anything unprintable (prctl allows any byte)
  * shown as '?' so it cannot break the line. */
@@ -316,7 +301,7 @@ int cmd_script(int argc, char **argv)
 	struct trec_iter_opts io = { .sz = sizeof(io) };
 	uint64_t end_ts = UINT64_MAX;
 	uint64_t first = 0;
-	if (first_event_ts(r, &first) && (so.has_start || so.has_end)) {
+	if (evfilter_first_ts(r, &first) && (so.has_start || so.has_end)) {
 		/* Saturating: "--time 99999999999," must mean "nothing", not wrap. */
 		if (so.has_start)
 			io.start_ts = so.start_rel > UINT64_MAX - first ? UINT64_MAX : first + so.start_rel;

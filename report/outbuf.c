@@ -241,3 +241,13 @@ void outbuf_printf(struct outbuf *o, const char *fmt, ...)
 	outbuf_put(o, big, (size_t)n);
 	free(big);
 }
+
+int outbuf_folded_line(void *ctx, const char *stack, size_t len, uint64_t count)
+{
+	struct outbuf *o = ctx;
+	outbuf_put(o, stack, len);
+	outbuf_putc(o, ' ');
+	outbuf_u64(o, count);
+	outbuf_putc(o, '\n');
+	return o->err ? -o->err : 0;
+}

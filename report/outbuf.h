@@ -73,6 +73,11 @@ static inline void outbuf_puts(struct outbuf *o, const char *s)
 	outbuf_put(o, s, strlen(s));
 }
 
+/* One folded-stack line, "STACK COUNT\n", into the outbuf `ctx`: the
+ * shape of report_fold_trace's and the collapser's callbacks. 0 or -errno
+ * of a failed write. */
+int outbuf_folded_line(void *ctx, const char *stack, size_t len, uint64_t count);
+
 void outbuf_u64(struct outbuf *o, uint64_t v);
 void outbuf_i64(struct outbuf *o, int64_t v);
 /* "0x" then lowercase hex digits, no padding. */
