@@ -11,6 +11,7 @@
  * totals, close the file with its index.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -125,6 +126,19 @@ struct run {
 	uint64_t file_start_ns;
 	uint64_t files;
 	uint64_t bytes_done; /* in files already closed (--switch-output) */
+	/* --switch-output closes the previous file on this thread while the
+	 * rings are drained into the next one: closing compresses the last
+	 * block, writes the index and fsync()s, which can take longer than a
+	 * busy ring lasts. */
+	struct closer {
+		pthread_t th;
+		int active;
+		struct trec_writer *w;
+		char path[4096];
+		struct trec_err err;
+		int rc;
+		uint64_t bytes;
+	} closer;
 	uint64_t sideband_lost_seen;
 	int stop;
 	const char *stop_reason;
@@ -297,6 +311,8 @@ static int write_symbols(struct run *r, struct trec_err *err)
 
 static int close_output(struct run *r, struct trec_err *err)
 {
+	if (!r->w)
+		return 0; /* a rotation that could not open the next file */
 	struct trec_writer_stats st;
 	trec_writer_stats(r->w, &st);
 	int e = trec_writer_close(r->w, err);
@@ -318,6 +334,30 @@ static void rotated_name(struct run *r, char *buf, size_t len)
 	snprintf(buf, len, "%s.%s%03ld", r->o->output, stamp, ts.tv_nsec / 1000000);
 }
 
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+	c->rc = trec_writer_close(c->w, &c->err);
+	c->w = NULL;
+	struct stat sb;
+	c->bytes = stat(c->path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	return NULL;
+}
+
+/* Waits for the previous file's close; its error, if any, becomes ours. */
+static int closer_join(struct run *r, struct trec_err *err)
+{
+	struct closer *c = &r->closer;
+	if (!c->active)
+		return 0;
+	pthread_join(c->th, NULL);
+	c->active = 0;
+	r->bytes_done += c->bytes;
+	if (c->rc && err)
+		*err = c->err;
+	return c->rc;
+}
+
 static int switch_output(struct run *r, struct trec_err *err)
 {
 	/* Drain first: what the rings hold belongs to the file being closed. */
@@ -333,16 +373,33 @@ static int switch_output(struct run *r, struct trec_err *err)
 		return trec_errf(err, e, "writing %s: %s", r->path, trec_writer_error(old) ? trec_writer_error(old) : strerror(-e));
 	e = write_symbols(r, err);
 	if (!e)
-		e = close_output(r, err);
+		e = closer_join(r, err); /* the file before: at most one closing at a time */
 	if (e)
 		return e;
-	if (!r->o->quiet)
-		fprintf(stderr, "%strec record: wrote %s\n", r->prog.shown ? "\r\033[K" : "", oldpath);
+	/* The next file takes the events from here on; the old one closes on
+	 * its own thread meanwhile. */
+	r->w = NULL;
 	e = open_output(r, next, err);
 	if (!e)
 		e = write_preamble(r, err);
 	if (!e)
 		consumer_set_writer(r->con, r->w);
+	struct closer *c = &r->closer;
+	c->w = old;
+	snprintf(c->path, sizeof(c->path), "%s", oldpath);
+	memset(&c->err, 0, sizeof(c->err));
+	if (pthread_create(&c->th, NULL, closer_main, c) == 0) {
+		c->active = 1;
+	} else {
+		closer_main(c); /* no thread: close here */
+		r->bytes_done += c->bytes;
+		if (c->rc && !e) {
+			*err = c->err;
+			e = c->rc;
+		}
+	}
+	if (!e && !r->o->quiet)
+		fprintf(stderr, "%strec record: wrote %s\n", r->prog.shown ? "\r\033[K" : "", oldpath);
 	return e;
 }
 
@@ -787,7 +844,12 @@ static int run_record(struct opts *o)
 	}
 	double secs = (double)(mono_ns() - r.start_ns) / 1e9;
 	struct trec_err cerr = { 0 };
-	int ce = close_output(&r, &cerr);
+	int ce = closer_join(&r, &cerr);
+	if (!e && ce) {
+		e = ce;
+		err = cerr;
+	}
+	ce = close_output(&r, &cerr);
 	if (!e && ce) {
 		e = ce;
 		err = cerr;
@@ -830,6 +892,7 @@ fail:
 		unlink(r.path);
 	}
 out:
+	closer_join(&r, NULL); /* a rotated file still closing (after an error) */
 	if (go_fd >= 0)
 		close(go_fd);
 	if (err_fd >= 0)

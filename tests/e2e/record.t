@@ -209,7 +209,10 @@ for f in "$TAP_TMP"/sw/t.data.*; do
 	total=$((total + c))
 	lost=$((lost + l))
 done
-check "the files hold every getppid exactly once ($total + $lost lost = $N)" '[ $((total + lost)) -eq $N ]'
+# No call twice (total <= N), none missing unaccounted (total + lost >= N);
+# a lost event may be one of the storm's few dozen start-up calls.
+check "the files hold every getppid once, or count it lost ($total + $lost lost vs $N)" \
+	'[ $total -le $N ] && [ $((total + lost)) -ge $N ] && [ $((total + lost)) -le $((N + 200)) ]'
 
 # ---- disk full: a small tmpfs ------------------------------------------------------------
 FULL=$TAP_TMP/full
