@@ -34,7 +34,7 @@ static const struct command commands[] = {
 	/* The recorder's commands; the analysis-only build answers for them
 	 * below instead. */
 	{ "record", cmd_record, "capture tracepoints and process history into a trace file" },
-	{ "list", cmd_list, "list the tracepoints that can be recorded" },
+	{ "list", cmd_list, "list the tracepoints, or a binary's functions and USDT probes" },
 #endif
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
