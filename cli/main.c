@@ -33,7 +33,7 @@ static const struct command commands[] = {
 #ifndef TREC_ANALYSIS_ONLY
 	/* The recorder's commands; the analysis-only build answers for them
 	 * below instead. */
-	{ "record", cmd_record, "capture tracepoints and process history into a trace file" },
+	{ "record", cmd_record, "capture tracepoints, probes, CPU samples and process history" },
 	{ "list", cmd_list, "list the tracepoints, or a binary's functions and USDT probes" },
 #endif
 };
