@@ -158,20 +158,26 @@ static inline const struct trec_schema *schema_of(const struct schema_map *m, ui
  * shown as '?' so it cannot break the line. */
 static void put_comm_text(struct outbuf *o, const char *comm, uint32_t tid)
 {
-	size_t n = 0;
 	if (comm) {
-		for (const char *p = comm; *p; p++, n++) {
-			unsigned char ch = (unsigned char)*p;
-			outbuf_putc(o, ch < 0x20 || ch >= 0x7f ? '?' : (char)ch);
+		/* comm is at most 15 bytes (TASK_COMM_LEN): one reservation for
+		 * the name and its padding to 16 columns. */
+		size_t len = strnlen(comm, 64);
+		char *d = outbuf_room(o, len > 16 ? len : 16);
+		size_t i = 0;
+		for (; i < len; i++) {
+			unsigned char ch = (unsigned char)comm[i];
+			d[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
 		}
-	} else {
-		/* perf's spelling for a thread whose name is unknown. */
-		char tmp[16];
-		int k = snprintf(tmp, sizeof(tmp), ":%u", tid);
-		outbuf_put(o, tmp, (size_t)k);
-		n = (size_t)k;
+		for (; i < 16; i++)
+			d[i] = ' ';
+		o->len += i;
+		return;
 	}
-	for (; n < 16; n++)
+	/* perf's spelling for a thread whose name is unknown. */
+	char tmp[16];
+	int k = snprintf(tmp, sizeof(tmp), ":%u", tid);
+	outbuf_put(o, tmp, (size_t)k);
+	for (size_t n = (size_t)k; n < 16; n++)
 		outbuf_putc(o, ' ');
 }
 

@@ -73,6 +73,11 @@ static void text_int(struct outbuf *o, const struct trec_field *f, const struct 
 {
 	if (f->kind == TREC_F_INT) {
 		int64_t v;
+		if (f->elem_size == 8 && !swap && (uint64_t)f->offset + 8ull * (idx + 1) <= ev->size) {
+			memcpy(&v, (const uint8_t *)ev->data + f->offset + 8u * idx, 8); /* as below */
+			outbuf_i64(o, v);
+			return;
+		}
 		if (trec_field_get_i64(f, ev->data, ev->size, idx, swap, &v) == 0)
 			outbuf_i64(o, v);
 		else
@@ -80,6 +85,16 @@ static void text_int(struct outbuf *o, const struct trec_field *f, const struct 
 		return;
 	}
 	uint64_t v;
+	/* The common case, an 8-byte element in this host's byte order, read
+	 * in place; the accessor below checks and converts the rest. */
+	if (f->elem_size == 8 && !swap && (uint64_t)f->offset + 8ull * (idx + 1) <= ev->size) {
+		memcpy(&v, (const uint8_t *)ev->data + f->offset + 8u * idx, 8);
+		if (f->kind == TREC_F_HEX)
+			outbuf_hex(o, v);
+		else
+			outbuf_u64(o, v);
+		return;
+	}
 	if (trec_field_get_u64(f, ev->data, ev->size, idx, swap, &v) != 0)
 		outbuf_putc(o, '?');
 	else if (f->kind == TREC_F_HEX)
