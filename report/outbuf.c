@@ -199,12 +199,14 @@ void outbuf_hex(struct outbuf *o, uint64_t v)
 
 static void pad_u64(struct outbuf *o, uint64_t v, unsigned width, char pad)
 {
-	char tmp[20];
-	char *s = u64_digits(tmp + sizeof(tmp), v);
-	size_t n = (size_t)(tmp + sizeof(tmp) - s);
-	for (; width > n; width--)
-		outbuf_putc(o, pad);
-	outbuf_put(o, s, n);
+	/* In place: padding, then the digits written backwards from the end. */
+	unsigned n = u64_len(v), w = width > n ? width : n;
+	if (w > 64)
+		w = n; /* widths are small constants; never more than a number */
+	char *p = outbuf_room(o, w);
+	memset(p, pad, w - n);
+	u64_digits(p + w, v);
+	o->len += w;
 }
 
 void outbuf_u64_zpad(struct outbuf *o, uint64_t v, unsigned width)
