@@ -347,6 +347,7 @@ int cmd_script(int argc, char **argv)
 		pool = NULL; /* no threads or no memory for them: format here */
 	}
 	uint64_t printed = 0;
+	struct comm_cache cc = { 0 };
 	struct trec_event ev;
 	while (!out.err && (!so.limit || printed < so.limit)) {
 		rc = trec_event_iter_next(it, &ev, &err);
@@ -355,7 +356,7 @@ int cmd_script(int argc, char **argv)
 		if (ev.ts > end_ts)
 			break; /* time order: nothing later can qualify */
 		const struct trec_schema *s = schema_of(&sm, ev.type);
-		const char *comm = comm_table_lookup(&ct, ev.pid, ev.tid, ev.ts);
+		const char *comm = comm_table_lookup_cached(&ct, &cc, ev.pid, ev.tid, ev.ts);
 		if (pool) {
 			int e = fmtpool_add(pool, &ev, s, comm);
 			if (e == -ENOMEM) {

@@ -123,7 +123,8 @@ void comm_table_free(struct comm_table *t)
 	t->n = 0;
 }
 
-static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t ts)
+static const char *lookup_tid_range(const struct comm_table *t, uint32_t tid, uint64_t ts, uint64_t *from,
+				    uint64_t *until)
 {
 	/* First entry with (tid, ts') > (tid, ts): the answer is just before. */
 	size_t lo = 0, hi = t->n;
@@ -135,12 +136,40 @@ static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t
 		else
 			hi = mid;
 	}
-	if (lo > 0 && t->e[lo - 1].tid == tid)
+	if (lo > 0 && t->e[lo - 1].tid == tid) {
+		if (from) {
+			/* The same answer until the thread's next record. */
+			*from = t->e[lo - 1].ts;
+			*until = lo < t->n && t->e[lo].tid == tid ? t->e[lo].ts : UINT64_MAX;
+		}
 		return t->e[lo - 1].comm;
+	}
 	/* All records of tid (if any) are later than ts: e[lo] is its first. */
 	if (lo < t->n && t->e[lo].tid == tid && t->e[lo].kind == TREC_TASK_SNAPSHOT)
 		return t->e[lo].comm;
 	return NULL;
+}
+
+static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t ts)
+{
+	return lookup_tid_range(t, tid, ts, NULL, NULL);
+}
+
+const char *comm_table_lookup_cached(const struct comm_table *t, struct comm_cache *c, uint32_t pid, uint32_t tid,
+				     uint64_t ts)
+{
+	if (c->valid && c->tid == tid && c->pid == pid && ts >= c->from && ts < c->until)
+		return c->comm;
+	c->valid = 0;
+	if (!pid && !tid)
+		return "swapper";
+	uint64_t from = 0, until = 0;
+	const char *r = t->n ? lookup_tid_range(t, tid, ts, &from, &until) : NULL;
+	if (r && until > from) {
+		*c = (struct comm_cache){ .valid = 1, .pid = pid, .tid = tid, .from = from, .until = until, .comm = r };
+		return r;
+	}
+	return comm_table_lookup(t, pid, tid, ts);
 }
 
 const char *comm_table_lookup(const struct comm_table *t, uint32_t pid, uint32_t tid, uint64_t ts)

@@ -34,4 +34,16 @@ void comm_table_free(struct comm_table *t);
  */
 const char *comm_table_lookup(const struct comm_table *t, uint32_t pid, uint32_t tid, uint64_t ts);
 
+/* The same answer, remembered with the time range over which it holds for
+ * that thread: a run of events of one thread (the common case) costs a
+ * compare instead of a search. One cache per caller thread; zeroed to start. */
+struct comm_cache {
+	int valid;
+	uint32_t pid, tid;
+	uint64_t from, until; /* [from, until) */
+	const char *comm;
+};
+const char *comm_table_lookup_cached(const struct comm_table *t, struct comm_cache *c, uint32_t pid, uint32_t tid,
+				     uint64_t ts);
+
 #endif

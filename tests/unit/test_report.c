@@ -386,6 +386,21 @@ static void test_comm_table(void **state)
 	assert_null(comm_table_lookup(&t, 20, 20, 100));
 	assert_string_equal(comm_table_lookup(&t, 20, 20, 150), "child");
 	assert_null(comm_table_lookup(&t, 30, 31, 1000));
+	/* The cached lookup answers as the plain one, whatever order the
+	 * questions come in (runs of one thread, jumps, times going back). */
+	struct comm_cache cc = { 0 };
+	static const uint32_t who[][2] = { { 10, 10 }, { 10, 11 }, { 20, 20 }, { 0, 0 }, { 30, 31 } };
+	uint64_t x = 12345;
+	for (int i = 0; i < 20000; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		const uint32_t *w = who[(x >> 33) % 5];
+		uint64_t ts = (x >> 40) % 700;
+		const char *a = comm_table_lookup(&t, w[0], w[1], ts);
+		const char *b = comm_table_lookup_cached(&t, &cc, w[0], w[1], ts);
+		if (a != b)
+			fail_msg("pid %u tid %u ts %llu: %s vs cached %s", w[0], w[1], (unsigned long long)ts,
+				 a ? a : "(null)", b ? b : "(null)");
+	}
 	comm_table_free(&t);
 
 	assert_int_equal(comm_table_build(&t, NULL, 0), 0);
