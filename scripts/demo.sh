@@ -8,10 +8,11 @@
 #     syscall (with file names for openat) of samples/forktree (a fork/exec
 #     tree), samples/open_files and a short syscall storm; then trec info,
 #     trec script and a look at the files opened;
+#     and trec report: the per-process summary and system call latency;
 #  2. a CPU and off-CPU profile with stacks of samples/cpu_split (60/30/10
 #     in three functions) and samples/blocker (sleeps and a pipe read); then
-#     trec report (top functions) and trec report --folded (flame graph
-#     input), both from the file alone.
+#     trec report --top (top functions), --folded (flame graph input) and
+#     --flamegraph (interactive SVG flame graphs), all from the file alone.
 # Recording needs root (BPF); without it the demo says so and shows the
 # analysis side on a synthetic trace instead.
 set -euo pipefail
@@ -30,10 +31,10 @@ trace=$out/trec.data
 
 if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	echo
-	echo "==> $TREC record -f -o $trace -e 'sched:sched_switch' -e 'sched:sched_process_*' -e syscalls:sys_enter_openat -e raw_syscalls:sys_enter -- sh -c 'forktree 2 3; open_files ...'"
+	echo "==> $TREC record -f -o $trace -e 'sched:sched_switch' -e 'sched:sched_process_*' -e syscalls:sys_enter_openat -e 'raw_syscalls:*' -- sh -c 'forktree 2 3; open_files ...'"
 	"$TREC" record -f -o "$trace" \
 		-e 'sched:sched_switch' -e 'sched:sched_process_*' \
-		-e syscalls:sys_enter_openat -e raw_syscalls:sys_enter \
+		-e syscalls:sys_enter_openat -e raw_syscalls:sys_enter -e raw_syscalls:sys_exit \
 		-- sh -c "build/samples/forktree 2 3 >/dev/null; build/samples/open_files /etc/hostname /etc/os-release /nonexistent >/dev/null; build/samples/syscall_storm -n 100000"
 else
 	echo
@@ -60,6 +61,16 @@ for line in sys.stdin:
 ' || true
 
 echo
+echo "==> $TREC report -i $trace   (summary, then one row per process)"
+"$TREC" report -i "$trace" | head -30
+
+if "$TREC" info --json -i "$trace" | grep -q '"raw_syscalls:sys_exit"'; then
+	echo
+	echo "==> $TREC report -i $trace --latency syscalls --limit 1   (system call latency, offline)"
+	"$TREC" report -i "$trace" --latency syscalls --limit 1 | sed -n '/^# --latency/,$p' | head -24
+fi
+
+echo
 echo "==> the same file read by the analysis-only build (libc + libzstd): build/report/trec info"
 build/report/trec info -i "$trace" | grep -E '^(events|lost|duration) '
 
@@ -70,7 +81,7 @@ if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	"$TREC" record -f -o "$prof" -F 999 -e offcpu --offcpu-min 1ms \
 		-- sh -c "build/samples/cpu_split 2; build/samples/blocker"
 	echo
-	echo "==> $TREC report -i $prof --limit 8   (on-CPU samples: top functions per process; first lines)"
+	echo "==> $TREC report --top -i $prof --limit 8   (on-CPU samples: top functions per process; first lines)"
 	"$TREC" report --top -i "$prof" --limit 8 | head -30
 	echo
 	echo "==> $TREC report --folded -i $prof   (the heaviest stacks, FlameGraph's format)"
@@ -78,6 +89,12 @@ if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	echo
 	echo "==> $TREC report --folded --offcpu -i $prof   (microseconds blocked, by stack)"
 	"$TREC" report --folded --offcpu -i "$prof" | sort -t' ' -k2 -nr | head -3
+	echo
+	echo "==> $TREC report --flamegraph $out/cpu.svg -i $prof; the same with --offcpu into $out/offcpu.svg"
+	"$TREC" report --flamegraph "$out/cpu.svg" -i "$prof"
+	"$TREC" report --flamegraph "$out/offcpu.svg" --offcpu -i "$prof"
+	ls -l "$out/cpu.svg" "$out/offcpu.svg"
+	echo "(open them in a browser: hover, click to zoom, Ctrl-F to search)"
 fi
 
 echo
