@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "as_user.h"
 #include "cli_util.h"
 #include "bpf_offcpu.h"
 #include "bpf_probes.h"
@@ -58,7 +59,8 @@ static const struct cli_cmd record_cmd = {
 		"      --arg argN:str       record argument N of the preceding probe -e as a string\n"
 		"  -a, --all-cpus           system-wide (the default without -p or a command); with a\n"
 		"                           command: everything, for as long as the command runs\n"
-		"  -p, --pid PID[,PID...]   existing processes, all their threads and later children\n"
+		"  -p, --pid PID[,PID...]   existing processes, all their threads and later children;\n"
+		"                           the recording stops when they have all exited\n"
 		"  -o, --output FILE        output file (default trec.data; never overwritten without -f)\n"
 		"  -f, --force              replace an existing output file\n"
 		"      --duration SECS      stop after this long (10, 1.5, 500ms, 2m)\n"
@@ -73,6 +75,10 @@ static const struct cli_cmd record_cmd = {
 		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
 		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
 		"  -q, --quiet              no progress line, no summary\n"
+		"      --as-user[=USER]     run the command as the user who ran sudo (SUDO_UID,\n"
+		"                           SUDO_GID, their groups, HOME/USER/LOGNAME/SHELL), or as\n"
+		"                           USER; the recorder keeps root's capabilities. Without\n"
+		"                           it the command runs as trec does (root under sudo)\n"
 		"  -h, --help               this help\n"
 		"\n"
 		"With -- CMD, trec starts CMD, traces it and every descendant, stops when it exits and\n"
@@ -101,6 +107,10 @@ struct opts {
 	char **cmd;
 	int argc;
 	char **argv;
+	/* --as-user[=USER]: the command runs as this user */
+	int as_user;
+	const char *as_user_spec; /* NULL: sudo's caller */
+	struct as_user user;
 };
 
 /* ---- the run ------------------------------------------------------------ */
@@ -126,6 +136,7 @@ struct run {
 	uint64_t file_start_ns;
 	uint64_t files;
 	uint64_t bytes_done; /* in files already closed (--switch-output) */
+	uint64_t pids_checked_ns; /* -p: when the targets were last looked for */
 	/* --switch-output closes the previous file on this thread while the
 	 * rings are drained into the next one: closing compresses the last
 	 * block, writes the index and fsync()s, which can take longer than a
@@ -425,10 +436,41 @@ static void progress(struct run *r)
 	r->prog.shown = 1;
 }
 
+/* Whether a process is gone: no such pid, or a zombie waiting for its
+ * parent (it runs nothing more). */
+static int process_gone(pid_t pid)
+{
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "pid (comm) S ...": the state follows the last ')' (comm may hold any). */
+	const char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
 static void check_limits(struct run *r)
 {
 	struct opts *o = r->o;
 	uint64_t now = mono_ns();
+	if (o->npids && now - r->pids_checked_ns >= 100000000ull) {
+		/* -p: like perf, stop once every named process has exited
+		 * (looked at every 100 ms: it reads /proc). */
+		r->pids_checked_ns = now;
+		size_t alive = 0;
+		for (size_t i = 0; i < o->npids; i++)
+			alive += !process_gone(o->pids[i]);
+		if (!alive) {
+			r->stop = 1;
+			r->stop_reason = o->npids == 1 ? "the process exited" : "the processes exited";
+		}
+	}
 	if (o->duration_ns && now - r->start_ns >= o->duration_ns) {
 		r->stop = 1;
 		r->stop_reason = "duration reached";
@@ -457,6 +499,9 @@ static int want_switch(struct run *r)
 }
 
 /* Starts CMD stopped at a pipe read, so it is a target before it runs. */
+/* In the error word the child sends: the failure was becoming the user. */
+#define AS_USER_FAILED 0x40000000
+
 static int spawn(struct run *r, int *go_fd, int *err_fd, struct trec_err *err)
 {
 	int go[2], ep[2];
@@ -472,8 +517,18 @@ static int spawn(struct run *r, int *go_fd, int *err_fd, struct trec_err *err)
 		if (read(go[0], &c, 1) != 1)
 			_exit(127); /* trec went away before starting us */
 		signal(SIGPIPE, SIG_DFL);
-		execvp(r->o->cmd[0], r->o->cmd);
-		int e = errno;
+		int e;
+		if (r->o->as_user && (e = -as_user_apply(&r->o->user)) != 0) {
+			e |= AS_USER_FAILED;
+			if (write(ep[1], &e, sizeof(e)) < 0)
+				_exit(127);
+			_exit(127);
+		}
+		if (r->o->as_user)
+			execvpe(r->o->cmd[0], r->o->cmd, r->o->user.envp);
+		else
+			execvp(r->o->cmd[0], r->o->cmd);
+		e = errno;
 		if (write(ep[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(127);
@@ -498,6 +553,10 @@ static int release(struct run *r, int go_fd, int err_fd, struct trec_err *err)
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(r->child, NULL, 0);
 		r->child = 0;
+		if (e & AS_USER_FAILED)
+			return trec_errf(err, -(e & ~AS_USER_FAILED), "--as-user: cannot become %s (uid %u): %s",
+					 r->o->user.name[0] ? r->o->user.name : "the user", (unsigned)r->o->user.uid,
+					 strerror(e & ~AS_USER_FAILED));
 		if (e == ENOENT)
 			return trec_errf(err, -ENOENT, "command not found: '%s' (check the name and $PATH)", r->o->cmd[0]);
 		return trec_errf(err, -e, "cannot run '%s': %s", r->o->cmd[0], strerror(e));
@@ -956,7 +1015,7 @@ static void probe_warn(void *ctx, const char *msg)
 int cmd_record(int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
-	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG };
+	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG, O_AS_USER };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -967,6 +1026,7 @@ int cmd_record(int argc, char **argv)
 		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
 		{ "freq", required_argument, 0, 'F' }, { "call-graph", no_argument, 0, 'g' },
 		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN }, { "arg", required_argument, 0, O_ARG },
+		{ "as-user", optional_argument, 0, O_AS_USER },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct opts o = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1, .argc = argc, .argv = argv,
@@ -1088,6 +1148,10 @@ int cmd_record(int argc, char **argv)
 		}
 		case 'q': o.quiet = 1; break;
 		case 'g': o.stacks = 1; break;
+		case O_AS_USER:
+			o.as_user = 1;
+			o.as_user_spec = optarg;
+			break;
 		case O_OFFCPU_MIN:
 			if (parse_duration(optarg, &o.offcpu_min_ns)) {
 				cli_usage_error(c, "--offcpu-min: '%s' is not a duration (1us, 10ms)", optarg);
@@ -1114,6 +1178,14 @@ int cmd_record(int argc, char **argv)
 		o.cmd = argv + optind;
 	if (o.cmd && o.npids) {
 		cli_usage_error(c, "a command cannot be combined with -p (-a -- CMD records everything while CMD runs)");
+		goto out;
+	}
+	if (o.as_user && !o.cmd) {
+		cli_usage_error(c, "--as-user is for the command trec starts: give it after --");
+		goto out;
+	}
+	if (o.as_user && as_user_resolve(&o.user, o.as_user_spec, &err)) {
+		cli_usage_error(c, "%s", err.msg);
 		goto out;
 	}
 	if (o.npids && o.all) {
@@ -1174,5 +1246,6 @@ out:
 	if (have_plan)
 		plan_free(&o.plan);
 	free(o.pids);
+	as_user_free(&o.user);
 	return rc;
 }
