@@ -26,12 +26,48 @@ struct tp_capture {
 	uint64_t *lost_buf;
 };
 
+/* The effective capability set, from /proc/self/status; 0 when unknown. */
+static uint64_t effective_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return 0;
+	char line[256];
+	unsigned long long caps = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+#define CAP_BIT(n) (1ull << (n))
+#define CAPB_SYS_ADMIN CAP_BIT(21)
+#define CAPB_PERFMON CAP_BIT(38)
+#define CAPB_BPF CAP_BIT(39)
+
 const char *tp_bpf_advice(int err)
 {
 	int e = err < 0 ? -err : err;
 	if ((e == EPERM || e == EACCES) && geteuid() != 0)
 		return "loading BPF programs needs root, or CAP_BPF and CAP_PERFMON (and a memlock "
 		       "limit high enough on kernels before 5.11): run trec record with sudo";
+	if (e == EPERM || e == EACCES) {
+		/* Root, but with capabilities taken away (a container, capsh,
+		 * a systemd unit's CapabilityBoundingSet): name the missing one. */
+		uint64_t caps = effective_caps();
+		int bpf = (caps & (CAPB_BPF | CAPB_SYS_ADMIN)) != 0;
+		int perfmon = (caps & (CAPB_PERFMON | CAPB_SYS_ADMIN)) != 0;
+		if (caps && !bpf && !perfmon)
+			return "running as root without CAP_BPF and CAP_PERFMON (nor CAP_SYS_ADMIN): give the "
+			       "recorder both (e.g. a container's --cap-add, systemd AmbientCapabilities)";
+		if (caps && !bpf)
+			return "running as root without CAP_BPF (nor CAP_SYS_ADMIN): BPF programs and maps need "
+			       "it; give the recorder CAP_BPF";
+		if (caps && !perfmon)
+			return "running as root without CAP_PERFMON (nor CAP_SYS_ADMIN): tracing programs and "
+			       "perf events need it; give the recorder CAP_PERFMON";
+	}
 	switch (e) {
 	case EPERM:
 		return "permission denied although running as root: a security module (lockdown, "

@@ -19,7 +19,7 @@ fi
 command -v python3 >/dev/null || skip_all "python3 not installed"
 command -v bpftool >/dev/null || skip_all "bpftool not installed"
 
-plan 16
+plan 19
 
 info_field() { # FILE FIELD
 	"$TREC" info --json -i "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
@@ -120,3 +120,17 @@ run "$TREC" record -q --as-user=no-such-user-here -o "$TAP_TMP/x.data" -- true
 check "--as-user with an unknown user: exit 2 naming it" '[ $RC -eq 2 ] && [[ $ERR == *"no-such-user-here"* ]]'
 run "$TREC" record -q --as-user=nobody -o "$TAP_TMP/x.data" --duration 0.1
 check "--as-user without a command: exit 2" '[ $RC -eq 2 ] && [[ $ERR == *"--as-user"* ]]'
+
+# ---- missing privileges: each named --------------------------------------------------------------
+if command -v setpriv >/dev/null; then
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$TREC" record -q -e sched:sched_switch -o "$TAP_TMP/np.data" -- true
+	check "not root: exit 1, says tracing needs root, no file" '[ $RC -eq 1 ] && [[ $ERR == *root* ]] && [ ! -e "$TAP_TMP/np.data" ]'
+	run setpriv --bounding-set=-bpf,-sys_admin "$TREC" record -q -e sched:sched_switch -o "$TAP_TMP/np.data" -- true
+	check "root without CAP_BPF: the error names CAP_BPF" '[ $RC -eq 1 ] && [[ $ERR == *"without CAP_BPF"* ]] && [ ! -e "$TAP_TMP/np.data" ]'
+	run setpriv --bounding-set=-perfmon,-sys_admin "$TREC" record -q -e sched:sched_switch -o "$TAP_TMP/np.data" -- true
+	check "root without CAP_PERFMON: the error names CAP_PERFMON" '[ $RC -eq 1 ] && [[ $ERR == *"without CAP_PERFMON"* ]] && [ ! -e "$TAP_TMP/np.data" ]'
+else
+	ok "# SKIP setpriv not installed"
+	ok "# SKIP setpriv not installed"
+	ok "# SKIP setpriv not installed"
+fi
