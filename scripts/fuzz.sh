@@ -28,18 +28,20 @@ fi
 CLANG=${CLANG:-clang}
 out=build/fuzz
 mkdir -p "$out"
-# The fuzz targets call the libraries, not the commands: the format, and the
-# flame graph renderer and perf-script collapser (whose trace input and
-# command, which need report/, stay out).
-format_srcs=(format/*.c)
+# The fuzz targets call the analysis half: the format, the report's views
+# and commands, the flame graph renderer and the perf-script collapser
+# (everything but the flamegraph command). The report needs the generated
+# system call names (make builds them into build/gen).
+format_srcs=(format/*.c report/*.c)
 for f in flamegraph/*.c; do
-	case $f in flamegraph/cmd_flamegraph.c | flamegraph/flame_input.c) ;; *) format_srcs+=("$f") ;; esac
+	case $f in flamegraph/cmd_flamegraph.c) ;; *) format_srcs+=("$f") ;; esac
 done
+make --no-print-directory -s build/gen/syscalls_x86_64.h
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: checksums are not enforced, so
 # mutated payloads reach the decoders instead of failing the CRC.
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat -Iflamegraph)
+	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat -Iflamegraph -Ireport -Ibuild/gen)
 
 failed=0
 for src in "${targets[@]}"; do
