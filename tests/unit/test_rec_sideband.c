@@ -1188,7 +1188,9 @@ static void fork_exec_case(const char *bin, char *const argv[], int no_kbid, int
 	if (copy) {
 		char exe[PATH_MAX], link[64];
 		snprintf(link, sizeof(link), "/proc/%d/exe", (int)child);
-		for (int i = 0; i < 200; i++) {
+		/* Up to 10 s for the exec, as for the drains: a loaded CI
+		 * machine (ASan, recorders running storms) is slow to exec. */
+		for (int i = 0; i < 1000; i++) {
 			ssize_t l = readlink(link, exe, sizeof(exe) - 1);
 			if (l > 0 && (exe[l] = 0, strcmp(exe, c->true_path) == 0))
 				break;
