@@ -389,6 +389,20 @@ static int view_summary(struct report_opts *o, struct rfile *files, size_t n, st
 	return rc;
 }
 
+/* Each latency row's histogram, as a member of its JSON object. */
+struct row_hist_ctx {
+	struct latency *l;
+	const struct table *t;
+	const char *unit;
+};
+
+static void json_row_hist(struct json *j, size_t row, void *ctx)
+{
+	const struct row_hist_ctx *hc = ctx;
+	json_key(j, "histogram");
+	hist_print_json(latency_row_hist(hc->l, hc->t, row), j, hc->unit);
+}
+
 /* Group columns of the latency table, for CSV bucket rows. */
 static void csv_row_prefix(const struct table *t, size_t row, size_t name_col, struct outbuf *o)
 {
@@ -460,26 +474,8 @@ static int view_latency(struct report_opts *o, struct rfile *files, size_t n, st
 			json_kv_u64(&out->j, "too_deep", deep);
 		}
 		json_key(&out->j, "rows");
-		json_arr_begin(&out->j);
-		for (size_t r = 0; r < t.nrows; r++) {
-			json_obj_begin(&out->j);
-			for (size_t c = 0; c < t.ncols; c++) {
-				const union table_cell *x = &t.cells[r * t.ncols + c];
-				if (t.col[c].hidden)
-					continue;
-				json_key(&out->j, t.col[c].name);
-				if (t.col[c].kind == TABLE_STR)
-					json_str(&out->j, x->s);
-				else if (t.col[c].kind == TABLE_U64)
-					json_u64(&out->j, x->u);
-				else
-					json_double(&out->j, x->f);
-			}
-			json_key(&out->j, "histogram");
-			hist_print_json(latency_row_hist(l, &t, r), &out->j, lo.unit);
-			json_obj_end(&out->j);
-		}
-		json_arr_end(&out->j);
+		struct row_hist_ctx hc = { .l = l, .t = &t, .unit = lo.unit };
+		table_print_json_with(&t, &out->j, json_row_hist, &hc);
 		json_obj_end(&out->j);
 		json_newline(&out->j);
 	} else if (!rc && o->csv) {

@@ -29,7 +29,8 @@ static const struct cli_cmd script_cmd = {
 		   "      --json            one JSON object per line (JSON lines) instead of text\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "      --time START,END  only events from START to END seconds after the first\n"
-		   "                        event (decimals allowed; '2.5,' and ',10' leave a side open)\n"
+		   "                        event (decimals allowed; '2.5,' and ',10' leave a side open),\n"
+		   "                        or wall-clock times as trec report takes them (docs/REPORT.md)\n"
 		   "      --limit N         stop after N events\n"
 		   "  -h, --help            show this help\n",
 };
@@ -38,8 +39,7 @@ struct script_opts {
 	const char *input;
 	int json;
 	int ignore_corrupt;
-	int has_start, has_end;
-	uint64_t start_rel, end_rel; /* ns after the first event */
+	struct evfilter_opts time;   /* --time (the shared filter's parser) */
 	uint64_t limit;              /* 0 = no limit */
 };
 
@@ -48,39 +48,6 @@ struct schema_map {
 	uint32_t n;
 	const struct trec_schema **by_id;
 };
-
-static int parse_time_range(const char *arg, struct script_opts *o)
-{
-	const char *comma = strchr(arg, ',');
-	if (!comma) {
-		cli_usage_error(&script_cmd, "--time: '%s' should be START,END in seconds (e.g. 1.5,3)",
-				arg);
-		return -1;
-	}
-	size_t slen = (size_t)(comma - arg);
-	char start[64];
-	if (slen >= sizeof(start)) {
-		cli_usage_error(&script_cmd, "--time: '%s': START is too long", arg);
-		return -1;
-	}
-	memcpy(start, arg, slen);
-	start[slen] = 0;
-	if (slen) {
-		if (cli_parse_seconds_ns(&script_cmd, "--time START", start, &o->start_rel))
-			return -1;
-		o->has_start = 1;
-	}
-	if (comma[1]) {
-		if (cli_parse_seconds_ns(&script_cmd, "--time END", comma + 1, &o->end_rel))
-			return -1;
-		o->has_end = 1;
-	}
-	if (o->has_start && o->has_end && o->end_rel < o->start_rel) {
-		cli_usage_error(&script_cmd, "--time: END (%s) is before START (%s)", comma + 1, start);
-		return -1;
-	}
-	return 0;
-}
 
 static int parse_args(int argc, char **argv, struct script_opts *o)
 {
@@ -111,7 +78,7 @@ static int parse_args(int argc, char **argv, struct script_opts *o)
 			o->ignore_corrupt = 1;
 			break;
 		case OPT_TIME:
-			if (parse_time_range(optarg, o))
+			if (evfilter_parse(&o->time, &script_cmd, EVF_OPT_TIME, optarg))
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_LIMIT:
@@ -277,6 +244,7 @@ int cmd_script(int argc, char **argv)
 	struct comm_table ct = { 0 };
 	struct trec_event_iter *it = NULL;
 	struct fmtpool *pool = NULL;
+	struct evfilter window = { 0 };
 	struct outbuf out = { 0 };
 	struct json j;
 	const struct trec_file_info *fi = trec_reader_info(r);
@@ -305,19 +273,12 @@ int cmd_script(int argc, char **argv)
 	}
 
 	struct trec_iter_opts io = { .sz = sizeof(io) };
-	uint64_t end_ts = UINT64_MAX;
-	uint64_t first = 0;
-	if (evfilter_first_ts(r, &first) && (so.has_start || so.has_end)) {
-		/* Saturating: "--time 99999999999," must mean "nothing", not wrap. */
-		if (so.has_start)
-			io.start_ts = so.start_rel > UINT64_MAX - first ? UINT64_MAX : first + so.start_rel;
-		if (so.has_end) {
-			end_ts = so.end_rel > UINT64_MAX - first ? UINT64_MAX : first + so.end_rel;
-			/* The iterator reads end_ts == 0 as "no end"; the loop
-			 * below enforces the bound whatever it is. */
-			io.end_ts = end_ts ? end_ts : 1;
-		}
-	}
+	if (evfilter_bind(&window, &so.time, r, &script_cmd, so.input))
+		goto out;
+	evfilter_iter_opts(&window, &io);
+	/* The iterator skips what starts too early; the loop below stops at
+	 * the first event past the end (time order). */
+	uint64_t end_ts = window.end_ts;
 	rc = trec_event_iter_new(r, &io, &it);
 	if (rc < 0) {
 		cli_file_error(&script_cmd, so.input, CLI_AT_READ, rc, trec_errmsg(NULL, rc));
@@ -332,7 +293,7 @@ int cmd_script(int argc, char **argv)
 
 	uint64_t total = 0;
 	const struct trec_totals *tot;
-	if (fi->has_index && !so.has_start && !so.has_end &&
+	if (fi->has_index && !so.time.any &&
 	    trec_reader_totals(r, &tot, NULL) == 0)
 		total = so.limit && so.limit < tot->events ? so.limit : tot->events;
 	struct cli_progress prog;
@@ -396,6 +357,8 @@ int cmd_script(int argc, char **argv)
 	ret = CLI_EXIT_OK;
 out:
 	fmtpool_free(pool);
+	evfilter_free(&window);
+	evfilter_opts_free(&so.time);
 	outbuf_free(&out);
 	if (it)
 		trec_event_iter_free(it);

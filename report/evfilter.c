@@ -167,7 +167,7 @@ static int parse_time(struct evfilter_opts *o, const struct cli_cmd *cmd, const 
 		return CLI_EXIT_USAGE;
 	if (comma && comma[1] && parse_time_end(&o->end, cmd, "--time END", comma + 1))
 		return CLI_EXIT_USAGE;
-	if (!o->start.set && !o->end.set)
+	if (!comma || (!o->start.set && !o->end.set))
 		return cli_usage_error(cmd, "--time: '%s' should be START,END (e.g. 1.5,3 or 10:00:00,10:00:05)",
 				       arg);
 	if (o->start.set && o->end.set && o->start.wall == o->end.wall && o->end.ns < o->start.ns)

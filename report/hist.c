@@ -170,20 +170,18 @@ double hist_mean(const struct hist *h)
 	return h->count ? h->sum / (double)h->count : 0;
 }
 
-#define bucket hist_bucket
-
 size_t hist_nbuckets(const struct hist *h)
 {
 	return h->step ? (h->nlin ? h->nlin : 1) : 65;
 }
 
-size_t hist_buckets(const struct hist *h, struct bucket *out, size_t cap)
+size_t hist_buckets(const struct hist *h, struct hist_bucket *out, size_t cap)
 {
 	size_t n = 0;
 	if (h->step) {
 		for (size_t i = 0; h->lin && i < h->nlin && n < cap; i++) {
 			int64_t lo = (h->lin_lo + (int64_t)i) * (int64_t)h->step;
-			out[n++] = (struct bucket){ lo, lo + (int64_t)h->step - 1, h->lin[i] };
+			out[n++] = (struct hist_bucket){ lo, lo + (int64_t)h->step - 1, h->lin[i] };
 		}
 		return n;
 	}
@@ -197,7 +195,7 @@ size_t hist_buckets(const struct hist *h, struct bucket *out, size_t cap)
 	for (int i = first; first >= 0 && i <= last && n < cap; i++) {
 		int64_t lo = i == 0 ? 0 : (int64_t)((uint64_t)1 << (i - 1));
 		int64_t hi = i == 0 ? 0 : i == 64 ? INT64_MAX : (int64_t)(((uint64_t)1 << i) - 1);
-		out[n++] = (struct bucket){ lo, hi, h->log2[i] };
+		out[n++] = (struct hist_bucket){ lo, hi, h->log2[i] };
 	}
 	return n;
 }
@@ -207,7 +205,7 @@ size_t hist_buckets(const struct hist *h, struct bucket *out, size_t cap)
 
 void hist_print_text(const struct hist *h, struct outbuf *o, const char *unit, unsigned width)
 {
-	struct bucket b[TEXT_MAX_ROWS];
+	struct hist_bucket b[TEXT_MAX_ROWS];
 	size_t n = hist_buckets(h, b, TEXT_MAX_ROWS);
 	uint64_t peak = 0;
 	size_t first = n, last = 0;
@@ -282,7 +280,7 @@ void hist_print_json(const struct hist *h, struct json *j, const char *unit)
 	json_key(j, "buckets");
 	json_arr_begin(j);
 	size_t cap = hist_nbuckets(h);
-	struct bucket *b = malloc(cap * sizeof(*b));
+	struct hist_bucket *b = malloc(cap * sizeof(*b));
 	size_t n = b ? hist_buckets(h, b, cap) : 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!b[i].count)
@@ -303,7 +301,7 @@ void hist_print_json(const struct hist *h, struct json *j, const char *unit)
 void hist_print_csv(const struct hist *h, struct outbuf *o, const char *label)
 {
 	size_t cap = hist_nbuckets(h);
-	struct bucket *b = malloc(cap * sizeof(*b));
+	struct hist_bucket *b = malloc(cap * sizeof(*b));
 	size_t n = b ? hist_buckets(h, b, cap) : 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!b[i].count)

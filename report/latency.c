@@ -340,10 +340,9 @@ static int field_key(const struct trec_schema *sc, const char *name, const struc
 	return 0;
 }
 
-static int classify(struct latency *l, const struct trec_schema *sc, struct tinfo *t, const char *machine)
+static int classify(struct latency *l, const struct trec_schema *sc, struct tinfo *t)
 {
 	const char *n = sc->name;
-	(void)machine;
 	switch (l->kind) {
 	case LK_SYSCALLS:
 		if (!strcmp(n, "raw_syscalls:sys_enter") || !strcmp(n, "raw_syscalls:sys_exit")) {
@@ -428,16 +427,53 @@ static int get_key(const struct tinfo *t, const struct trec_event *ev, int swap,
 	return 0;
 }
 
+/* Per file: what the hot loop would otherwise hash again for every event. */
+#define NR_CACHE 1024
+struct namer {
+	const char *machine;
+	struct comm_cache cc;     /* (pid, tid, ts) -> comm */
+	const char *comm;         /* the last comm named, and its id + 1 */
+	uint32_t comm_id;
+	uint32_t nr_id[NR_CACHE]; /* syscall number -> name id + 1 */
+};
+
 /* Name id of a raw syscall event's number. */
-static int syscall_name_id(struct latency *l, int64_t nr, const char *machine, uint32_t *id)
+static int syscall_name_id(struct latency *l, struct namer *nm, int64_t nr, uint32_t *id)
 {
-	const char *name = syscall_name(machine, nr);
+	if (nr >= 0 && nr < NR_CACHE && nm->nr_id[nr]) {
+		*id = nm->nr_id[nr] - 1;
+		return 0;
+	}
+	const char *name = syscall_name(nm->machine, nr);
 	char buf[32];
 	if (!name) {
 		snprintf(buf, sizeof(buf), "syscall_%lld", (long long)nr);
 		name = buf;
 	}
-	return name_id(l, name, strlen(name), id);
+	if (name_id(l, name, strlen(name), id))
+		return -ENOMEM;
+	if (nr >= 0 && nr < NR_CACHE)
+		nm->nr_id[nr] = *id + 1;
+	return 0;
+}
+
+/* A start (or a value) of this event: its time, name and group. */
+static int event_node(struct latency *l, struct namer *nm, struct rfile *f, const struct trec_event *ev,
+		      uint32_t name, struct pnode *n)
+{
+	*n = (struct pnode){ .ts = ev->ts, .name = name, .pid = ev->pid, .tid = ev->tid };
+	const char *comm = comm_table_lookup_cached(&f->ct, &nm->cc, ev->pid, ev->tid, ev->ts);
+	if (!comm)
+		return 0;
+	if (comm != nm->comm) { /* the table's strings: equal pointers, same name */
+		uint32_t cid;
+		if (name_id(l, comm, strlen(comm), &cid))
+			return -ENOMEM;
+		nm->comm = comm;
+		nm->comm_id = cid + 1;
+	}
+	n->comm = nm->comm_id;
+	return 0;
 }
 
 /* Adds a value to the row of the group `s` belongs to. */
@@ -472,11 +508,12 @@ static int add_value(struct latency *l, const struct pnode *s, uint32_t host, ui
 
 int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *cmd)
 {
-	const char *machine = rfile_meta_str(f, "machine");
+	struct namer *nm = calloc(1, sizeof(*nm));
 	struct tinfo *ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*ti));
 	uint32_t host = 0;
-	if (!ti)
+	if (!ti || !nm)
 		goto oom;
+	nm->machine = rfile_meta_str(f, "machine");
 	if (l->o.multi_host) {
 		uint32_t hid;
 		if (name_id(l, f->host, strlen(f->host), &hid))
@@ -487,7 +524,7 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 	for (uint32_t t = 0; t < f->ntypes; t++) {
 		if (!f->by_id[t] || !evfilter_type_ok(&f->f, t))
 			continue;
-		if (classify(l, f->by_id[t], &ti[t], machine))
+		if (classify(l, f->by_id[t], &ti[t]))
 			goto oom;
 		have_start |= ti[t].role == R_START;
 		have_end |= ti[t].role == R_END;
@@ -499,6 +536,7 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 		have_start = have_end = 1;
 	if (!have_start || !have_end) {
 		free(ti);
+		free(nm);
 		return 0; /* nothing to pair here; the caller says so when no file had any */
 	}
 	l->found = 1;
@@ -513,6 +551,7 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 	if (!skip || rfile_iter(f, l->kind == LK_FIELD, skip, &it, cmd)) {
 		free(skip);
 		free(ti);
+		free(nm);
 		return CLI_EXIT_ERROR;
 	}
 	struct trec_event ev;
@@ -531,15 +570,8 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 			int64_t v;
 			if (trec_field_get_i64(t->k1, ev.data, ev.size, 0, f->swap, &v) < 0)
 				continue;
-			struct pnode n = { .ts = ev.ts, .name = t->name, .pid = ev.pid, .tid = ev.tid };
-			const char *comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
-			uint32_t cid;
-			if (comm) {
-				if (name_id(l, comm, strlen(comm), &cid))
-					goto oom_it;
-				n.comm = cid + 1;
-			}
-			if (add_value(l, &n, host, ev.cpu, v))
+			struct pnode n;
+			if (event_node(l, nm, f, &ev, t->name, &n) || add_value(l, &n, host, ev.cpu, v))
 				goto oom_it;
 			continue;
 		}
@@ -549,19 +581,12 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 		if (t->id) {
 			int64_t nr;
 			if (trec_field_get_i64(t->id, ev.data, ev.size, 0, f->swap, &nr) < 0 ||
-			    syscall_name_id(l, nr, machine, &name))
+			    syscall_name_id(l, nm, nr, &name))
 				continue;
 		}
 		if (t->role == R_START) {
-			struct pnode n = { .ts = ev.ts, .name = name, .pid = ev.pid, .tid = ev.tid };
-			const char *comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
-			uint32_t cid;
-			if (comm) {
-				if (name_id(l, comm, strlen(comm), &cid))
-					goto oom_it;
-				n.comm = cid + 1;
-			}
-			if (push(l, k1, k2, &n, nest))
+			struct pnode n;
+			if (event_node(l, nm, f, &ev, name, &n) || push(l, k1, k2, &n, nest))
 				goto oom_it;
 			continue;
 		}
@@ -595,6 +620,7 @@ int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *c
 	trec_event_iter_free(it);
 	free(skip);
 	free(ti);
+	free(nm);
 	pending_reset(l);
 	if (rc < 0) {
 		cli_file_error(cmd, f->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
@@ -607,6 +633,7 @@ oom_it:
 	free(skip);
 oom:
 	free(ti);
+	free(nm);
 	cli_err(cmd, "out of memory pairing events of %s", f->path);
 	return CLI_EXIT_ERROR;
 }

@@ -299,10 +299,6 @@ oom:
 	return CLI_EXIT_ERROR;
 }
 
-struct tsort {
-	const struct summary *s;
-};
-
 static int cmp_type_total(const void *a, const void *b, void *p)
 {
 	const struct summary *s = p;

@@ -247,6 +247,12 @@ void table_print_text(const struct table *t, struct outbuf *o, unsigned width)
 
 void table_print_json(const struct table *t, struct json *j)
 {
+	table_print_json_with(t, j, NULL, NULL);
+}
+
+void table_print_json_with(const struct table *t, struct json *j,
+			   void (*extra)(struct json *j, size_t row, void *ctx), void *ctx)
+{
 	json_arr_begin(j);
 	for (size_t r = 0; r < t->nrows; r++) {
 		json_obj_begin(j);
@@ -262,6 +268,8 @@ void table_print_json(const struct table *t, struct json *j)
 			else
 				json_double(j, x->f);
 		}
+		if (extra)
+			extra(j, r, ctx);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

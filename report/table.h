@@ -65,6 +65,9 @@ void table_sort(struct table *t, const int *cols, const int *asc, size_t n);
  * go first (a note names them), then the last text column is cut. */
 void table_print_text(const struct table *t, struct outbuf *o, unsigned width);
 void table_print_json(const struct table *t, struct json *j);
+/* The same, with `extra` adding members to each row's object. */
+void table_print_json_with(const struct table *t, struct json *j,
+			   void (*extra)(struct json *j, size_t row, void *ctx), void *ctx);
 void table_print_csv(const struct table *t, struct outbuf *o);
 /* CSV quoting of one field. */
 void csv_field(struct outbuf *o, const char *s);
