@@ -15,7 +15,25 @@ LOGDIR=$ROOT/build/test-logs
 passed=0
 failed=0
 
+# Each failed point with the diagnostics under it, per file, from the TAP
+# copies scripts/tap-capture.sh keeps (bounded: 30 lines a file).
+show_failures() {
+	local tap shown=0
+	for tap in "$LOGDIR"/tap-*/*.tap; do
+		grep -q '^not ok' "$tap" || continue
+		if [ $shown -eq 0 ]; then
+			step "failed test points"
+			shown=1
+		fi
+		echo "--- ${tap#"$LOGDIR"/}"
+		awk '/^not ok/ { keep = 1; print; next }
+		     /^(ok|1\.\.)/ { keep = 0 }
+		     keep && /^#/ { print }' "$tap" | head -n 30
+	done
+}
+
 finish() {
+	show_failures
 	echo "$passed passed, $failed failed"
 	if [ "$failed" -gt 0 ] || [ $((passed + failed)) -eq 0 ]; then
 		exit 1
@@ -51,9 +69,12 @@ run_prove() {
 	[ $# -gt 0 ] || return 0
 	mkdir -p "$LOGDIR"
 	local log=$LOGDIR/prove-$label.log
+	export TREC_TAP_DIR=$LOGDIR/tap-$label
+	rm -rf "$TREC_TAP_DIR"
+	mkdir -p "$TREC_TAP_DIR"
 	step "prove ($label): $# test files"
 	# Bounded, so a hung test cannot eat the whole CI budget.
-	timeout 1200 prove -j2 -e '' "$@" 2>&1 | tee "$log"
+	timeout 1200 prove -j2 -e "$ROOT/scripts/tap-capture.sh" "$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	local counts
 	counts=$(awk '
