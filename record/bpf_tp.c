@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -46,6 +48,35 @@ static uint64_t effective_caps(void)
 #define CAPB_PERFMON CAP_BIT(38)
 #define CAPB_BPF CAP_BIT(39)
 
+bool tp_kernel_charges_memlock(const char *release)
+{
+	unsigned major = 0, minor = 0;
+	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major < 5 || (major == 5 && minor < 11);
+}
+
+/* On kernels that charge BPF maps to RLIMIT_MEMLOCK, libbpf raises the
+ * limit itself; that fails without CAP_SYS_RESOURCE (a container, a
+ * systemd unit), and map creation then fails with EPERM. NULL when the
+ * limit cannot be the cause. */
+static const char *memlock_advice(void)
+{
+	struct utsname u;
+	struct rlimit rl;
+	if (uname(&u) || !tp_kernel_charges_memlock(u.release))
+		return NULL;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return NULL;
+	static __thread char msg[320];
+	snprintf(msg, sizeof(msg),
+		 "the locked-memory limit (RLIMIT_MEMLOCK, %llu KiB) is too low for BPF maps: kernel %s "
+		 "(before 5.11) charges them to it, and raising it needs CAP_SYS_RESOURCE; run "
+		 "`ulimit -l unlimited` first, or set LimitMEMLOCK=infinity for a systemd unit",
+		 (unsigned long long)(rl.rlim_cur / 1024), u.release);
+	return msg;
+}
+
 const char *tp_bpf_advice(int err)
 {
 	int e = err < 0 ? -err : err;
@@ -68,6 +99,10 @@ const char *tp_bpf_advice(int err)
 			return "running as root without CAP_PERFMON (nor CAP_SYS_ADMIN): tracing programs and "
 			       "perf events need it; give the recorder CAP_PERFMON";
 	}
+	/* Capabilities in place: on an old kernel, the memlock limit. */
+	const char *ml = e == EPERM ? memlock_advice() : NULL;
+	if (ml)
+		return ml;
 	switch (e) {
 	case EPERM:
 		return "permission denied although running as root: a security module (lockdown, "

@@ -8,6 +8,7 @@
 #define TREC_BPF_TP_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -63,5 +64,9 @@ void tp_capture_close(struct tp_capture *c);
 
 /* A sentence about why BPF could not be used, from an errno. */
 const char *tp_bpf_advice(int err);
+/* Whether a kernel of this release (uname -r) charges BPF maps to
+ * RLIMIT_MEMLOCK: those before 5.11 do; later ones charge the memory
+ * cgroup. An unparsable release counts as a new kernel. */
+bool tp_kernel_charges_memlock(const char *release);
 
 #endif

@@ -42,6 +42,8 @@ struct info {
 	const struct trec_schema **schemas;
 	size_t nschemas;
 	const struct trec_totals *tot;
+	const struct trec_loss *losses;
+	size_t nlosses;
 	struct kind_stat kinds[TREC_BLK_KIND_MAX + 1]; /* [0]: unknown kinds */
 	struct kind_stat all;
 };
@@ -104,7 +106,8 @@ static int gather(struct info *in)
 	}
 	if ((rc = trec_reader_meta(in->r, &in->meta, &in->nmeta, &err)) < 0 ||
 	    (rc = trec_reader_schemas(in->r, &in->schemas, &in->nschemas, &err)) < 0 ||
-	    (rc = trec_reader_totals(in->r, &in->tot, &err)) < 0) {
+	    (rc = trec_reader_totals(in->r, &in->tot, &err)) < 0 ||
+	    (rc = trec_reader_losses(in->r, &in->losses, &in->nlosses, &err)) < 0) {
 		cli_file_error(&info_cmd, in->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
 		return -1;
 	}
@@ -119,6 +122,19 @@ static uint64_t type_count(const struct trec_totals *t, uint32_t type)
 		if (t->types[i].type == type)
 			return t->types[i].count;
 	return 0;
+}
+
+/* Events of one type lost (all reasons but missing stacks, which lose no
+ * event), as the totals count them; type 0 is what no type owns, such as
+ * the process side-band's records. A linear scan: loss records come about
+ * one per CPU, type and second, and info prints a handful of types. */
+static uint64_t type_lost(const struct info *in, uint32_t type)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < in->nlosses; i++)
+		if (in->losses[i].type == type && in->losses[i].reason != TREC_LOSS_STACK)
+			n += in->losses[i].count;
+	return n;
 }
 
 static const struct trec_schema *schema_by_id(const struct info *in, uint32_t id)
@@ -216,18 +232,33 @@ static void print_types_text(struct outbuf *o, const struct info *in)
 		outbuf_puts(o, "  (none)\n");
 		return;
 	}
-	outbuf_printf(o, "  %5s  %12s  %-32s %s\n", "id", "events", "name", "probe");
+	/* The lost column only when something was lost: the common case
+	 * stays narrow. */
+	int lost_col = in->tot->lost > 0;
+	outbuf_printf(o, "  %5s  %12s", "id", "events");
+	if (lost_col)
+		outbuf_printf(o, "  %12s", "lost");
+	outbuf_printf(o, "  %-32s %s\n", "name", "probe");
 	for (size_t i = 0; i < in->nschemas; i++) {
 		const struct trec_schema *s = in->schemas[i];
-		outbuf_printf(o, "  %5u  %12" PRIu64 "  %-32s %s\n", s->id, type_count(in->tot, s->id),
-			      s->name, s->probe && s->probe[0] ? s->probe : "-");
+		outbuf_printf(o, "  %5u  %12" PRIu64, s->id, type_count(in->tot, s->id));
+		if (lost_col)
+			outbuf_printf(o, "  %12" PRIu64, type_lost(in, s->id));
+		outbuf_printf(o, "  %-32s %s\n", s->name, s->probe && s->probe[0] ? s->probe : "-");
 	}
 	for (uint32_t i = 0; i < in->tot->ntypes; i++) {
 		const struct trec_type_count *tc = &in->tot->types[i];
-		if (!schema_by_id(in, tc->type))
-			outbuf_printf(o, "  %5u  %12" PRIu64 "  %-32s %s\n", tc->type, tc->count,
-				      "(no schema in file)", "-");
+		if (schema_by_id(in, tc->type))
+			continue;
+		outbuf_printf(o, "  %5u  %12" PRIu64, tc->type, tc->count);
+		if (lost_col)
+			outbuf_printf(o, "  %12" PRIu64, type_lost(in, tc->type));
+		outbuf_printf(o, "  %-32s %s\n", "(no schema in file)", "-");
 	}
+	uint64_t untyped = type_lost(in, 0);
+	if (untyped)
+		outbuf_printf(o, "  %5s  %12s  %12" PRIu64 "  %-32s %s\n", "-", "-", untyped,
+			      "(side-band and other records)", "-");
 }
 
 static void print_kind_row(struct outbuf *o, const char *name, const struct kind_stat *k)
@@ -407,6 +438,7 @@ static void print_json(struct outbuf *o, const struct info *in)
 		json_kv_str(&j, "probe", s->probe);
 		json_kv_u64(&j, "fields", s->nfields);
 		json_kv_u64(&j, "count", type_count(t, s->id));
+		json_kv_u64(&j, "lost", type_lost(in, s->id));
 		json_obj_end(&j);
 	}
 	for (uint32_t i = 0; i < t->ntypes; i++) {
@@ -420,9 +452,12 @@ static void print_json(struct outbuf *o, const struct info *in)
 		json_null(&j);
 		json_kv_u64(&j, "fields", 0);
 		json_kv_u64(&j, "count", t->types[i].count);
+		json_kv_u64(&j, "lost", type_lost(in, t->types[i].type));
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	/* Losses no event type owns (the process side-band's). */
+	json_kv_u64(&j, "lost_untyped", type_lost(in, 0));
 
 	json_key(&j, "blocks");
 	json_arr_begin(&j);
