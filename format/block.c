@@ -116,8 +116,9 @@ int trec_block_header_unpack(const uint8_t in[TREC_BLOCK_HEADER_SIZE], uint64_t 
 				 "block at offset %llu: stored payload with different raw (%u) and stored (%u) sizes",
 				 (unsigned long long)offset, h->raw_len, h->comp_len);
 	if (h->first_ts > h->last_ts)
-		return trec_errf(err, -EBADMSG, "block at offset %llu: first timestamp after last",
-				 (unsigned long long)offset);
+		return trec_errf(err, -EBADMSG, "block at offset %llu: first timestamp %llu after last %llu",
+				 (unsigned long long)offset, (unsigned long long)h->first_ts,
+				 (unsigned long long)h->last_ts);
 	return 0;
 }
 

@@ -290,9 +290,10 @@ static int scan_blocks(struct trec_reader *r, struct trec_err *err)
 					      (unsigned long long)off);
 				return 0;
 			}
+			/* The ordinal it would have had: the reader's block numbers. */
 			if (!r->o.ignore_corrupt)
-				return trec_errf(err, -EBADMSG, "%s: %s (use --ignore-corrupt to skip bad blocks)",
-						 r->path, e2.msg);
+				return trec_errf(err, -EBADMSG, "%s: block %u: %s (use --ignore-corrupt to skip bad blocks)",
+						 r->path, r->info.nblocks, e2.msg);
 			uint64_t next = resync(r, off);
 			r->info.corrupt_blocks++;
 			warn(r, "skipped %llu corrupt bytes at offset %llu: %s", (unsigned long long)(next - off),
@@ -319,6 +320,25 @@ static int scan_blocks(struct trec_reader *r, struct trec_err *err)
 	return 0;
 }
 
+/* Why index entry x cannot describe a block lying in [prev_end, limit)
+ * (the end of the previous entry's block, the index block's offset), or
+ * NULL when it can. Written so that no sum of file values can wrap. */
+static const char *index_entry_problem(const struct trec_index_entry *x, uint64_t prev_end, uint64_t limit)
+{
+	if (x->kind == 0 || x->kind > 0xffff)
+		return "has an invalid kind";
+	if (x->comp_len > TREC_MAX_BLOCK_COMP || x->raw_len > TREC_MAX_BLOCK_RAW)
+		return "exceeds the block size limit";
+	if (x->offset < prev_end)
+		return "overlaps the block before it";
+	/* Checked as a difference: offset + length could wrap past 2^64. */
+	if (x->offset > limit || TREC_BLOCK_HEADER_SIZE + (uint64_t)x->comp_len > limit - x->offset)
+		return "ends past the blocks";
+	if (x->first_ts > x->last_ts)
+		return "has its first timestamp after its last";
+	return NULL;
+}
+
 /* Uses the footer index if the trailer and the index block check out.
  * Returns 1 when used, 0 to fall back to scanning. */
 static int read_index(struct trec_reader *r)
@@ -331,8 +351,10 @@ static int read_index(struct trec_reader *r)
 	if (pread_full(r->fd, tb, sizeof(tb), size - TREC_TRAILER_SIZE) < 0 || trec_trailer_unpack(tb, &t) < 0)
 		return 0;
 	if (t.index_offset < TREC_FILE_HEADER_SIZE || t.index_len < TREC_BLOCK_HEADER_SIZE ||
-	    t.index_offset > size || t.index_len != size - TREC_TRAILER_SIZE - t.index_offset) {
-		warn(r, "footer trailer points outside the file; reading blocks one by one");
+	    t.index_offset > size - TREC_TRAILER_SIZE || t.index_len != size - TREC_TRAILER_SIZE - t.index_offset) {
+		warn(r, "footer trailer points outside the file or not at the block before it "
+			"(index at offset %llu, %llu bytes); reading blocks one by one",
+		     (unsigned long long)t.index_offset, (unsigned long long)t.index_len);
 		return 0;
 	}
 	uint8_t hb[TREC_BLOCK_HEADER_SIZE];
@@ -341,23 +363,24 @@ static int read_index(struct trec_reader *r)
 	if (pread_full(r->fd, hb, sizeof(hb), t.index_offset) < 0 ||
 	    trec_block_header_unpack(hb, t.index_offset, &h, &e) < 0 || h.kind != TREC_BLK_INDEX ||
 	    TREC_BLOCK_HEADER_SIZE + (uint64_t)h.comp_len != t.index_len) {
-		warn(r, "footer index block is damaged; reading blocks one by one");
+		warn(r, "footer index block at offset %llu is damaged; reading blocks one by one",
+		     (unsigned long long)t.index_offset);
 		return 0;
 	}
 	if (load_payload(r, 0, t.index_offset, &h, &e) < 0 ||
 	    trec_index_decode(r->raw.data, r->raw.len, h.count, &r->arena, &r->index, &e) < 0) {
-		warn(r, "footer index unusable (%s); reading blocks one by one", e.msg);
+		warn(r, "footer index block at offset %llu unusable (%s); reading blocks one by one",
+		     (unsigned long long)t.index_offset, e.msg);
 		return 0;
 	}
 	/* Entries must tile the file between header and index, in order. */
 	uint64_t prev_end = TREC_FILE_HEADER_SIZE;
 	for (uint32_t i = 0; i < r->index.nentries; i++) {
 		const struct trec_index_entry *x = &r->index.entries[i];
-		if (x->offset < prev_end || x->kind == 0 || x->kind > 0xffff || x->comp_len > TREC_MAX_BLOCK_COMP ||
-		    x->raw_len > TREC_MAX_BLOCK_RAW ||
-		    x->offset + TREC_BLOCK_HEADER_SIZE + (uint64_t)x->comp_len > t.index_offset ||
-		    x->first_ts > x->last_ts) {
-			warn(r, "footer index entry %u is inconsistent; reading blocks one by one", i);
+		const char *why = index_entry_problem(x, prev_end, t.index_offset);
+		if (why) {
+			warn(r, "footer index entry %u (%s block at offset %llu, %u bytes) %s; reading blocks one by one",
+			     i, kind_name(x->kind), (unsigned long long)x->offset, x->comp_len, why);
 			r->info.nblocks = 0;
 			return 0;
 		}
@@ -691,14 +714,21 @@ static int cmp_stack_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+int trec_reader_stacks(struct trec_reader *r, size_t *n, struct trec_err *err)
+{
+	int first = !r->stacks.loaded;
+	int rc = load_kind(r, &r->stacks, TREC_BLK_STACKS, sizeof(struct trec_stack), dec_stack, err);
+	if (first && !rc && r->stacks.n)
+		qsort(r->stacks.items, r->stacks.n, sizeof(struct trec_stack), cmp_stack_id);
+	*n = rc ? 0 : r->stacks.n;
+	return rc;
+}
+
 const struct trec_stack *trec_reader_stack(struct trec_reader *r, uint32_t id)
 {
-	if (!r->stacks.loaded) {
-		if (load_kind(r, &r->stacks, TREC_BLK_STACKS, sizeof(struct trec_stack), dec_stack, NULL) < 0)
-			return NULL;
-		if (r->stacks.n)
-			qsort(r->stacks.items, r->stacks.n, sizeof(struct trec_stack), cmp_stack_id);
-	}
+	size_t n;
+	if (trec_reader_stacks(r, &n, NULL) < 0)
+		return NULL;
 	const struct trec_stack *s = r->stacks.items;
 	size_t lo = 0, hi = r->stacks.n;
 	while (lo < hi) {

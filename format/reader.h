@@ -72,7 +72,11 @@ const struct trec_meta_kv *trec_reader_meta_get(struct trec_reader *r, const cha
 int trec_reader_schemas(struct trec_reader *r, const struct trec_schema ***s, size_t *n,
 			struct trec_err *err);
 const struct trec_schema *trec_reader_schema(struct trec_reader *r, uint32_t type);
-/* Stack by id, NULL if absent. */
+/* Loads the stack table (n: how many stacks); the error names the block
+ * when one does not decode. Call it first when a missing stack must be
+ * told apart from an unreadable stacks block. */
+int trec_reader_stacks(struct trec_reader *r, size_t *n, struct trec_err *err);
+/* Stack by id, NULL if absent (or if the stacks could not be loaded). */
 const struct trec_stack *trec_reader_stack(struct trec_reader *r, uint32_t id);
 int trec_reader_tasks(struct trec_reader *r, const struct trec_task **t, size_t *n,
 		      struct trec_err *err);
