@@ -193,8 +193,10 @@ void cli_file_error(const struct cli_cmd *c, const char *path, enum cli_phase ph
 		break;
 	}
 	/* The reader's messages usually name the file, and sometimes give the
-	 * same advice: never say either twice. */
-	if (advice && strstr(msg, "--ignore-corrupt") && strstr(advice, "--ignore-corrupt"))
+	 * same advice: never say either twice. A message that already points
+	 * at --ignore-corrupt is about one bad block, even when it comes while
+	 * opening: "is it a trace?" would be the wrong question. */
+	if (advice && strstr(msg, "--ignore-corrupt"))
 		advice = NULL;
 	if (strstr(msg, path))
 		fprintf(stderr, "trec %s: %s", c->name, msg);

@@ -798,6 +798,14 @@ static int setup(struct stackprof *rp)
 		cli_err(rp->o.cmd, "out of memory for %zu task records of %s", ntasks, rp->o.input);
 		return CLI_EXIT_ERROR;
 	}
+	/* Loaded up front: an unreadable stacks block is an error naming it,
+	 * not every stack shown as [unknown] as if the file lacked it. */
+	size_t nstacks;
+	rc = trec_reader_stacks(rp->r, &nstacks, &err);
+	if (rc < 0) {
+		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
+		return CLI_EXIT_ERROR;
+	}
 	struct symbolizer_opts so = { .sz = sizeof(so), .symfs = rp->o.symfs, .debug_dir = rp->o.debug_dir };
 	rc = symbolizer_new(rp->r, &so, &rp->sym, &err);
 	if (rc < 0) {
