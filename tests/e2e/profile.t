@@ -105,7 +105,10 @@ for line in open(sys.argv[1]):
         if f in frames:
             us[f] += int(n)
 print("sleep_here %d us, wait_pipe %d us" % (us["sleep_here"], us["wait_pipe"]))
-assert abs(us["sleep_here"] - 300000) <= 45000, us
-assert abs(us["wait_pipe"] - 200000) <= 30000, us
+# Off-CPU time can only exceed the sleep (waking up waits for a CPU, which
+# takes longer on a loaded machine), so the bound below is tight and the
+# one above is loose; a count twice over would still fail it.
+for f, want in (("sleep_here", 300000), ("wait_pipe", 200000)):
+    assert 0.97 * want <= us[f] <= 1.35 * want, us
 PY
-check "off-CPU time per blocking function within 15% ($OUT)" '[ $RC -eq 0 ]'
+check "off-CPU time per blocking function: at least the sleep, at most 35% over ($OUT)" '[ $RC -eq 0 ]'
