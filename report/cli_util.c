@@ -9,9 +9,12 @@
 #include "cli_util.h"
 #include "reader.h"
 
+/* Helpers that borrow a command's name for their messages (fold.h) have
+ * no synopsis of their own: no usage line then, only the pointer to --help. */
 static void usage_line(FILE *f, const struct cli_cmd *c)
 {
-	fprintf(f, "usage: trec %s %s\n", c->name, c->synopsis);
+	if (c->synopsis)
+		fprintf(f, "usage: trec %s %s\n", c->name, c->synopsis);
 }
 
 void cli_help(const struct cli_cmd *c)

@@ -19,6 +19,7 @@ struct fold_opts {
 	int no_kernel;        /* drop kernel frames */
 	int with_pid, with_tid;
 	const char *symfs, *debug_dir;
+	const char *cmd_name; /* names the caller in messages ("flamegraph"); NULL: "fold" */
 };
 
 /* Called once per distinct stack, "comm;root;...;leaf" (no count, not

@@ -875,7 +875,8 @@ void stackprof_warnings(struct stackprof *rp)
 int report_fold_trace(const char *path, const struct fold_opts *fo, fold_emit_fn emit, void *ctx,
 		      struct trec_err *err)
 {
-	static const struct cli_cmd fold_cmd = { .name = "fold" };
+	/* Messages name the command the user ran, not this helper. */
+	const struct cli_cmd fold_cmd = { .name = fo->cmd_name ? fo->cmd_name : "fold" };
 	struct trec_reader *r;
 	struct trec_reader_opts ro = { .sz = sizeof(ro) };
 	int rc = trec_reader_open(&r, path, &ro, err);

@@ -247,5 +247,11 @@ check "kr:schedule: suggests sched:sched_switch, or records" \
 	'[ $RC -eq 0 ] || [[ $ERR == *"sched:sched_switch"* ]]'
 
 # ---- nothing left behind -------------------------------------------------------------------------
-v=$(bpftool prog list 2>/dev/null | grep -cE 'name trec_(uprobe|uretprobe|usdt|kprobe|kretprobe|fentry|fexit)\b')
+# The kernel frees a program a little after the last descriptor closes
+# (deferred work), so the count may take a moment to reach 0: wait up to 5 s.
+for _ in $(seq 50); do
+	v=$(bpftool prog list 2>/dev/null | grep -cE 'name trec_(uprobe|uretprobe|usdt|kprobe|kretprobe|fentry|fexit)\b')
+	[ "$v" = 0 ] && break
+	sleep 0.1
+done
 check "no probe program is still loaded (links gone with them): $v" '[ "$v" = 0 ]'
