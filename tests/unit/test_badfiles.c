@@ -30,15 +30,14 @@
 #include "buf.h"
 #include "commands.h"
 #include "reader.h"
+#include "scratch.h"
 #include "symbolize.h"
 
-static char tmpdir[256];
 static ZSTD_CCtx *zc;
 
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/trec-test-badfiles.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	scratch_make("badfiles");
 	zc = ZSTD_createCCtx();
 	assert_non_null(zc);
 	return 0;
@@ -47,19 +46,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	ZSTD_freeCCtx(zc);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_remove();
 }
 
-static const char *tpath(const char *name)
-{
-	static char p[4][320];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-	return p[k];
-}
 
 /* ---- building files by hand ------------------------------------------------------------- */
 
@@ -169,7 +158,7 @@ static void fb_footer_entries(struct fb *f, struct trec_index_entry *x, uint32_t
 /* Writes the file and frees the builder; returns its path. */
 static const char *fb_write(struct fb *f, const char *name)
 {
-	const char *path = tpath(name);
+	const char *path = scratch_path(name);
 	FILE *fp = fopen(path, "wb");
 	assert_non_null(fp);
 	assert_int_equal(fwrite(f->b.data, 1, f->b.len, fp), f->b.len);
@@ -315,20 +304,6 @@ static void load_fails(const char *path, unsigned kind, uint32_t bi, uint64_t of
 
 /* ---- running a command ---------------------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = 0;
-	fclose(f);
-	return p;
-}
 
 struct run {
 	int rc;
@@ -348,10 +323,10 @@ static struct run run_cmd(int (*cmd)(int, char **), const char *name, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 
-	/* Not tpath(): its few slots hold the callers' file names. */
+	/* Not scratch_path(): its few slots hold the callers' file names. */
 	char out[320], err[320];
-	snprintf(out, sizeof(out), "%s/out.txt", tmpdir);
-	snprintf(err, sizeof(err), "%s/err.txt", tmpdir);
+	snprintf(out, sizeof(out), "%s/out.txt", scratch_root());
+	snprintf(err, sizeof(err), "%s/err.txt", scratch_root());
 	fflush(stdout);
 	fflush(stderr);
 	int so = dup(1), se = dup(2);
@@ -369,8 +344,8 @@ static struct run run_cmd(int (*cmd)(int, char **), const char *name, ...)
 	dup2(se, 2);
 	close(so);
 	close(se);
-	r.out = slurp(out);
-	r.err = slurp(err);
+	r.out = read_text_file(out);
+	r.err = read_text_file(err);
 	show(name, r.err);
 	return r;
 }

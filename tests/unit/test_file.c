@@ -22,32 +22,20 @@
 #include "reader.h"
 #include "recover.h"
 #include "synth.h"
+#include "scratch.h"
 #include "writer.h"
-
-static char tmpdir[256];
 
 static int setup_dir(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/trec-test-file.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	scratch_make("file");
 	return 0;
 }
 
 static int teardown_dir(void **state)
 {
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_remove();
 }
 
-static const char *tpath(const char *name)
-{
-	static char p[4][320];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-	return p[k];
-}
 
 /* Writes a synthetic trace; returns 0 or the negative errno. */
 static int make_trace(const char *path, const struct synth_opts *so, const struct trec_writer_opts *wo,
@@ -136,7 +124,7 @@ static int64_t verify_events(struct trec_reader *r, const struct synth_opts *so,
 
 static void test_roundtrip_million(void **state)
 {
-	const char *path = tpath("million.data");
+	const char *path = scratch_path("million.data");
 	struct synth_opts so = { .events = 1200000, .ncpus = 4, .seed = 7, .nstacks = 500 };
 	assert_int_equal(make_trace(path, &so, NULL, 1), 0);
 
@@ -221,8 +209,8 @@ static uint64_t events_before(const struct trec_block_info *blocks, uint32_t n, 
 
 static void test_truncate_every_byte(void **state)
 {
-	const char *path = tpath("small.data");
-	const char *cutp = tpath("cut.data");
+	const char *path = scratch_path("small.data");
+	const char *cutp = scratch_path("cut.data");
 	struct synth_opts so = { .events = 600, .ncpus = 2, .seed = 3, .nstacks = 8 };
 	struct trec_writer_opts wo = { .sz = sizeof(wo), .block_bytes = 4096 };
 	assert_int_equal(make_trace(path, &so, &wo, 1), 0);
@@ -272,8 +260,8 @@ static void test_truncate_every_byte(void **state)
 
 static void test_bit_flips(void **state)
 {
-	const char *path = tpath("flip-src.data");
-	const char *flp = tpath("flip.data");
+	const char *path = scratch_path("flip-src.data");
+	const char *flp = scratch_path("flip.data");
 	struct synth_opts so = { .events = 400, .ncpus = 2, .seed = 5, .nstacks = 8 };
 	struct trec_writer_opts wo = { .sz = sizeof(wo), .block_bytes = 4096 };
 	assert_int_equal(make_trace(path, &so, &wo, 1), 0);
@@ -339,7 +327,7 @@ static void test_bit_flips(void **state)
 
 static void test_recover(void **state)
 {
-	const char *path = tpath("killed.data");
+	const char *path = scratch_path("killed.data");
 	struct synth_opts so = { .events = 50000, .ncpus = 2, .seed = 9 };
 	struct trec_writer_opts wo = { .sz = sizeof(wo), .block_bytes = 64 << 10 };
 	assert_int_equal(make_trace(path, &so, &wo, 0), 0);
@@ -391,7 +379,7 @@ static void test_recover(void **state)
 
 static void test_time_window(void **state)
 {
-	const char *path = tpath("window.data");
+	const char *path = scratch_path("window.data");
 	struct synth_opts so = { .events = 200000, .ncpus = 2, .seed = 11 };
 	struct trec_writer_opts wo = { .sz = sizeof(wo), .block_bytes = 64 << 10 };
 	assert_int_equal(make_trace(path, &so, &wo, 1), 0);
@@ -443,7 +431,7 @@ static void test_time_window(void **state)
 
 static void test_newer_version_refused(void **state)
 {
-	const char *path = tpath("future.data");
+	const char *path = scratch_path("future.data");
 	struct synth_opts so = { .events = 10 };
 	assert_int_equal(make_trace(path, &so, NULL, 1), 0);
 	size_t size;
@@ -462,8 +450,8 @@ static void test_newer_version_refused(void **state)
 
 static void test_safe_create(void **state)
 {
-	const char *path = tpath("exists.data");
-	const char *victim = tpath("victim");
+	const char *path = scratch_path("exists.data");
+	const char *victim = scratch_path("victim");
 	struct trec_writer *w;
 	struct trec_err e = { 0 };
 	spit(path, "x", 1);
@@ -491,7 +479,7 @@ static void test_safe_create(void **state)
  * (EFBIG instead of ENOSPC) at a byte the test chooses. */
 static void test_disk_full(void **state)
 {
-	const char *path = tpath("full.data");
+	const char *path = scratch_path("full.data");
 	unlink(path);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -538,7 +526,7 @@ static void test_disk_full(void **state)
  * events are in the file for any reader, while the writer stays open. */
 static void test_seal_while_open(void **state)
 {
-	const char *path = tpath("sealed.data");
+	const char *path = scratch_path("sealed.data");
 	unlink(path);
 	struct trec_writer *w;
 	struct trec_err e = { 0 };

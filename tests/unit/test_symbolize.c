@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "reader.h"
 #include "symbolize.h"
+#include "scratch.h"
 #include "synth.h"
 #include "writer.h"
 
@@ -432,20 +433,6 @@ static void test_format_and_errors(void **state)
 
 /* ---- trec report through its entry point --------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = 0;
-	fclose(f);
-	return p;
-}
 
 static char *report_err; /* stderr of the last run */
 
@@ -484,8 +471,8 @@ static char *run_report(int *rc, const char *input, ...)
 	close(so);
 	close(se);
 	free(report_err);
-	report_err = slurp(err);
-	return slurp(out);
+	report_err = read_text_file(err);
+	return read_text_file(out);
 }
 
 #define CHECK_REPORT(want, ...)                                                                     \
