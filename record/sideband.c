@@ -27,7 +27,12 @@
 #include "procfs.h"
 #include "sideband.h"
 
-#define DEFAULT_PAGES 64
+/* 512 KiB per CPU with 4 KiB pages: room for a burst of process starts
+ * (a sanitized binary maps dozens of libraries at once) while the recorder
+ * waits for a CPU on a loaded host, and still within the default
+ * kernel.perf_event_mlock_kb (516 KiB per CPU), which needs no locked-memory
+ * allowance. 256 KiB lost a few records when 4 test suites ran at once. */
+#define DEFAULT_PAGES 128
 #define MAX_PAGES 65536
 #define MAX_RECORD 65536 /* perf_event_header.size is a u16 */
 
@@ -262,7 +267,9 @@ int sideband_open(struct sideband **out, const struct sideband_opts *o, struct t
 
 	long pagesz = sysconf(_SC_PAGESIZE);
 	size_t map_len = (size_t)(1 + pages) * (size_t)pagesz;
-	uint32_t watermark = (uint32_t)((size_t)pages * (size_t)pagesz / 2);
+	/* Woken at a quarter full: three quarters stay free for what arrives
+	 * before the recorder gets to run. */
+	uint32_t watermark = (uint32_t)((size_t)pages * (size_t)pagesz / 4);
 	int build_id = !(OPT_HAS(o, no_kernel_build_ids) && o->no_kernel_build_ids);
 	for (size_t i = 0; i < ncpus; i++) {
 		int fd = perf_open(cpus[i], build_id, exec_only, watermark);

@@ -37,7 +37,7 @@ struct sideband;
 
 struct sideband_opts {
 	size_t sz;              /* sizeof(struct sideband_opts) */
-	unsigned pages_per_cpu; /* ring data pages per CPU, a power of two; 0 = 64 */
+	unsigned pages_per_cpu; /* ring data pages per CPU, a power of two; 0 = 128 */
 	int exec_maps_only;     /* deliver only PROT_EXEC mappings (see sideband_map_wanted) */
 	/* Fields below may be absent in an older caller's struct (sz tells). */
 	struct buildid_cache *bic; /* shared build-id cache (not owned); NULL = a private one */

@@ -111,10 +111,16 @@ want=$(jq_py "$J" 'sorted(__import__("collections").Counter(1 << ((d // 1000).bi
 run "$TREC" report --latency u:probed:recurse --json -i "$T"
 v=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print([(b["lo"], b["count"]) for b in d["rows"][0]["histogram"]["buckets"]])' "$OUT" 2>&1)
 check "report --latency u:probed:recurse: the log2 buckets of the recorded pairs ($v)" '[ "$v" = "$want" ]'
-check "... 1-2, 2-4, 4-8 and 8-16 ms, two each" '[ "$v" = "[(1024, 2), (2048, 2), (4096, 2), (8192, 2)]" ]'
+# The sample's truth: each depth twice, in its nominal bucket, or the next
+# one when a sleep overran on a loaded machine (never a lower one).
+v=$(jq_py "$J" 'sorted(((1 << ((d // 1000).bit_length() - 1)) // (1024 << a)) for d, a, r in pairs("recurse"))')
+check "... 1-2, 2-4, 4-8 and 8-16 ms for depths 0-3 (a bucket higher for an overrun sleep): $v" \
+	'[[ "$v" =~ ^\[([12],\ ){7}[12]\]$ ]] && [ "$(jq_py "$J" "len(pairs(\"recurse\"))")" = 8 ]'
 run "$TREC" info --json -i "$T"
-check "nothing lost, and the probe string says where it attached" \
-	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d[\"lost\"] == 0; p=[t[\"probe\"] for t in d[\"event_types\"] if t[\"name\"] == \"uprobe:'"$P"':add6\"]; assert p and p[0].startswith(\"uprobe:'"$P"':0x\"), p" "$OUT"'
+# No probe event lost. Process side-band records (system-wide: every
+# process start on the host) are another matter, counted as untyped losses.
+check "no probe event lost, and the probe string says where it attached" \
+	'python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert sum(t[\"lost\"] for t in d[\"event_types\"]) == 0; p=[t[\"probe\"] for t in d[\"event_types\"] if t[\"name\"] == \"uprobe:'"$P"':add6\"]; assert p and p[0].startswith(\"uprobe:'"$P"':0x\"), p" "$OUT"'
 
 # ---- -g: user stacks of uprobes, uretprobes and USDT ---------------------------------
 T=$TAP_TMP/g.data

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scratch.h"
 
 static char scratch_dir[256];
 
+/* tests/lib is linked into the tools too, which have no cmocka: a failure
+ * here ends the test program, which its TAP plan then reports. */
+static void die(const char *what, const char *path)
+{
+	fprintf(stderr, "scratch: %s %s: %s\n", what, path, strerror(errno));
+	abort();
+}
+
 const char *scratch_make(const char *tag)
 {
 	snprintf(scratch_dir, sizeof(scratch_dir), "/tmp/trec-test-%s.XXXXXX", tag);
-	assert_non_null(mkdtemp(scratch_dir));
+	if (!mkdtemp(scratch_dir))
+		die("creating", scratch_dir);
 	return scratch_dir;
 }
 
@@ -46,14 +51,16 @@ int scratch_remove(void)
 char *read_text_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	long n = ftell(f);
-	assert_true(n >= 0);
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+	if (!f)
+		die("opening", path);
+	long n = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+	if (n < 0 || fseek(f, 0, SEEK_SET))
+		die("seeking in", path);
 	char *p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	if (!p)
+		die("allocating for", path);
+	if (fread(p, 1, (size_t)n, f) != (size_t)n)
+		die("reading", path);
 	p[n] = 0;
 	fclose(f);
 	return p;

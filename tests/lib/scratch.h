@@ -2,7 +2,7 @@
 /*
  * A scratch directory per test program, and whole-file reads: what the
  * unit tests that write trace files (or capture a command's output) share.
- * Test code: failures abort through cmocka's asserts.
+ * Test code: a failure prints what and where, then aborts.
  */
 #ifndef TREC_TEST_SCRATCH_H
 #define TREC_TEST_SCRATCH_H
