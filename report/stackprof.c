@@ -157,11 +157,15 @@ static void put_clean(struct tbuf *b, const char *s)
  * The frames of one aggregate, leaf first, after --no-kernel/--no-user,
  * each named through the symbolizer at the aggregate's own time.
  */
-static int render_frames(struct stackprof *rp, const struct agg_key *k, uint64_t ts, struct frames *fr)
+static int render_frames(struct stackprof *rp, const struct agg *a, struct frames *fr)
 {
+	const struct agg_key *k = &a->k;
+	uint64_t ts = a->ts;
 	fr->n = 0;
 	tbuf_reset(&fr->text);
 	const struct trec_stack *st = trec_reader_stack(rp->r, k->stack_id);
+	if (!st)
+		rp->missing_stacks += a->events; /* shown as [unknown]; warned about at the end */
 	size_t nk = st ? st->nkernel : 0, nu = st ? st->nuser : 1;
 	if (fr->cap < nk + nu) {
 		struct frame *f = realloc(fr->f, (nk + nu) * sizeof(*f));
@@ -366,9 +370,7 @@ int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx)
 		const struct agg_key *k = &a->k;
 		if (!a->events)
 			continue;
-		if (!trec_reader_stack(rp->r, k->stack_id))
-			rp->missing_stacks += a->events;
-		if (render_frames(rp, k, a->ts, &rp->fr) < 0)
+		if (render_frames(rp, a, &rp->fr) < 0)
 			goto oom;
 		tbuf_reset(&line);
 		put_comm(&line, k, rp->o.with_pid, rp->o.with_tid);
@@ -463,9 +465,7 @@ static int top_collect(struct stackprof *rp, struct topview *tv)
 		uint32_t cid, gid, fid, xid;
 		if (!a->events)
 			continue;
-		if (!trec_reader_stack(rp->r, k->stack_id))
-			rp->missing_stacks += a->events;
-		if (render_frames(rp, k, a->ts, &rp->fr) < 0)
+		if (render_frames(rp, a, &rp->fr) < 0)
 			goto oom;
 
 		tbuf_reset(&key);

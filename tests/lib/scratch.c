@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scratch.h"
 
@@ -64,4 +67,34 @@ char *read_text_file(const char *path)
 	p[n] = 0;
 	fclose(f);
 	return p;
+}
+
+int run_captured(const char *dir, int (*cmd)(int, char **), int argc, char **argv, char **out,
+		 char **err)
+{
+	char po[320], pe[320];
+	snprintf(po, sizeof(po), "%s/out.txt", dir);
+	snprintf(pe, sizeof(pe), "%s/err.txt", dir);
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2);
+	int fo = open(po, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	int fe = open(pe, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	if (so < 0 || se < 0 || fo < 0 || fe < 0)
+		die("redirecting output to", po);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	close(fo);
+	close(fe);
+	optind = 0; /* each command parses its own options: getopt starts afresh */
+	int rc = cmd(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	*out = read_text_file(po);
+	*err = read_text_file(pe);
+	return rc;
 }

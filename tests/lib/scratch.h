@@ -18,5 +18,10 @@ const char *scratch_path(const char *name);
 int scratch_remove(void);
 /* The whole file, NUL-terminated, malloc'd. */
 char *read_text_file(const char *path);
+/* Runs a command's entry point in this process (argv NULL-terminated) with
+ * stdout and stderr going to out.txt and err.txt under `dir`, then puts
+ * them back; *out and *err get the texts (malloc'd). Returns its status. */
+int run_captured(const char *dir, int (*cmd)(int, char **), int argc, char **argv, char **out,
+		 char **err);
 
 #endif

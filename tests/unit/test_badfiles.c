@@ -323,29 +323,8 @@ static struct run run_cmd(int (*cmd)(int, char **), const char *name, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 
-	/* Not scratch_path(): its few slots hold the callers' file names. */
-	char out[320], err[320];
-	snprintf(out, sizeof(out), "%s/out.txt", scratch_root());
-	snprintf(err, sizeof(err), "%s/err.txt", scratch_root());
-	fflush(stdout);
-	fflush(stderr);
-	int so = dup(1), se = dup(2);
-	int fo = open(out, O_CREAT | O_TRUNC | O_WRONLY, 0600), fe = open(err, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	assert_true(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	close(fo);
-	close(fe);
-	optind = 0; /* each command parses its own options */
-	struct run r = { .rc = cmd(argc, argv) };
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	r.out = read_text_file(out);
-	r.err = read_text_file(err);
+	struct run r;
+	r.rc = run_captured(scratch_root(), cmd, argc, argv, &r.out, &r.err);
 	show(name, r.err);
 	return r;
 }

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "elftools.h"
+#include "scratch.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -1102,29 +1103,10 @@ static char *run_report(int *rc, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 
-	char out[600], err[600];
-	snprintf(out, sizeof(out), "%s", tpath("out.txt"));
-	snprintf(err, sizeof(err), "%s", tpath("err.txt"));
-	fflush(stdout);
-	fflush(stderr);
-	int so = dup(1), se = dup(2);
-	int fo = open(out, O_CREAT | O_TRUNC | O_WRONLY, 0600), fe = open(err, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	assert_true(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	close(fo);
-	close(fe);
-	*rc = cmd_report(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	size_t n;
+	char *out;
 	free(report_err);
-	report_err = slurp(err, &n);
-	return slurp(out, &n);
+	*rc = run_captured(tmpdir, cmd_report, argc, argv, &out, &report_err);
+	return out;
 }
 
 static void test_report_options(void **state)

@@ -451,28 +451,10 @@ static char *run_report(int *rc, const char *input, ...)
 	argv[argc++] = (char *)input;
 	argv[argc] = NULL;
 
-	char out[320], err[320];
-	snprintf(out, sizeof(out), "%s/out.txt", tmpdir);
-	snprintf(err, sizeof(err), "%s/err.txt", tmpdir);
-	fflush(stdout);
-	fflush(stderr);
-	int so = dup(1), se = dup(2);
-	int fo = open(out, O_CREAT | O_TRUNC | O_WRONLY, 0600), fe = open(err, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	assert_true(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	close(fo);
-	close(fe);
-	*rc = cmd_report(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
+	char *out;
 	free(report_err);
-	report_err = read_text_file(err);
-	return read_text_file(out);
+	*rc = run_captured(tmpdir, cmd_report, argc, argv, &out, &report_err);
+	return out;
 }
 
 #define CHECK_REPORT(want, ...)                                                                     \
