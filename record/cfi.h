@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CFI compiler: an ELF file's call frame information (.eh_frame, and
+ * .debug_frame where present) compiled into the compact, sorted unwind
+ * rows the BPF unwinder walks (bpf/unwind_abi.h), plus the functions the
+ * FDEs describe (their [start, end) ranges), which name code that has no
+ * symbol at all.
+ *
+ * x86-64 only. The CIE/FDE programs are run as DWARF 5 section 6.4 says
+ * (DW_CFA_* including remember/restore state, advance_loc*, def_cfa*,
+ * offset*, restore*, same_value, undefined, register, expression,
+ * val_offset, GNU_args_size, GNU_negative_offset_extended), with the
+ * pointer encodings of the LSB (DW_EH_PE_*, pcrel and datarel) and the
+ * augmentations z, R, P, L, S and B. Each row's rule for CFA, rbp and the
+ * return address is then encoded as one TREC_UW_* rule; the standard PLT
+ * CFA expression becomes TREC_UW_PLT and an 'S' (signal frame) FDE
+ * becomes TREC_UW_SIGNAL.
+ *
+ * Input is untrusted (a process can map any file): every length, offset,
+ * count and LEB128 is checked before use; the work is bounded by the
+ * limits in struct cfi_opts, so a hostile file costs at most that much
+ * time and memory and yields an error naming the file and the offset,
+ * never a crash or a stall.
+ */
+#ifndef TREC_RECORD_CFI_H
+#define TREC_RECORD_CFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+struct cfi_row {
+	uint64_t pc;   /* ELF virtual address from which the rule applies */
+	uint32_t rule; /* TREC_UW_RULE(...), bpf/unwind_abi.h */
+};
+
+struct cfi_func {
+	uint64_t start, end; /* an FDE's [initial_location, + address_range) */
+};
+
+struct cfi_stats {
+	uint64_t cies, fdes;      /* entries parsed */
+	uint64_t fdes_bad;        /* FDEs skipped: malformed, or overlapping an earlier one */
+	uint64_t rows;            /* rows produced (after merging equal neighbours) */
+	uint64_t rows_unsupported;/* ... of kind TREC_UW_UNSUPPORTED */
+	uint64_t rows_signal, rows_plt, rows_end;
+	uint64_t insns;           /* CFA instructions executed */
+};
+
+/*
+ * rows: sorted by pc, strictly increasing; a row's rule holds up to the
+ * next row's pc. Where no FDE covers an address, a TREC_UW_NONE row starts
+ * at the end of the previous FDE (unless the next FDE starts exactly
+ * there). Neighbouring rows with the same rule are merged.
+ * funcs: sorted by start, not overlapping.
+ */
+struct cfi_table {
+	struct cfi_row *rows;
+	size_t nrows;
+	struct cfi_func *funcs;
+	size_t nfuncs;
+	struct cfi_stats st;
+};
+
+struct cfi_opts {
+	size_t sz;            /* sizeof(struct cfi_opts) */
+	size_t max_rows;      /* 0: 16M */
+	size_t max_fdes;      /* 0: 4M */
+	size_t max_insns;     /* CFA instructions over the whole file; 0: 64M */
+	size_t max_section;   /* bytes of one CFI section; 0: 512 MiB */
+	int want_funcs;       /* fill funcs */
+	int want_rows;        /* fill rows */
+};
+
+/* One CFI section as bytes, with where it is loaded (for pcrel). */
+struct cfi_section {
+	const uint8_t *data;
+	size_t size;
+	uint64_t vaddr;        /* sh_addr */
+	int debug_frame;       /* 1: .debug_frame (CIE id 0xffffffff, absolute addresses); 0: .eh_frame */
+	uint64_t datarel_base; /* for DW_EH_PE_datarel: .got's address when known, else 0 */
+};
+
+/*
+ * Compiles the given sections into *out (zeroed first; free with
+ * cfi_table_free even on error). When an address is covered by FDEs of
+ * several sections, the earlier section in the array wins (.eh_frame
+ * first). Returns 0, or a negative errno with err naming `name` and the
+ * section offset: -EBADMSG (malformed beyond recovery), -E2BIG (over a
+ * limit), -ENOMEM. A single malformed FDE is skipped and counted, not an
+ * error.
+ */
+int cfi_compile(const struct cfi_section *secs, size_t nsecs, const char *name, const struct cfi_opts *o,
+		struct cfi_table *out, struct trec_err *err);
+
+/*
+ * The same for an ELF file open on fd (read with libelf; fd is not
+ * closed). A file with neither section yields an empty table and 0.
+ * -ENOEXEC: not a 64-bit x86-64 ELF file.
+ */
+int cfi_compile_elf(int fd, const char *name, const struct cfi_opts *o, struct cfi_table *out,
+		    struct trec_err *err);
+
+void cfi_table_free(struct cfi_table *t);
+
+#endif
