@@ -18,6 +18,7 @@ PACKAGES=(
 	pkg-config
 	linux-perf          # comparisons with perf in tests and benchmarks
 	python3             # JSON checks in end-to-end tests
+	libc6-dbg           # libc's debug symbols: record-time debug files (__libc_start_call_main) and their test
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
