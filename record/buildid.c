@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "buildid.h"
+#include "mapfile.h"
 
 #ifndef NT_GNU_BUILD_ID
 #define NT_GNU_BUILD_ID 3
@@ -228,56 +229,27 @@ static void cache_put(struct buildid_cache *c, const struct bid_key *k, const ui
 
 /* ---- opening files safely ---------------------------------------------- */
 
-int buildid_read_path(struct buildid_cache *c, const char *path, uint8_t id[BUILDID_MAX])
+/* The build-id of an open regular file, through the cache when given. */
+static int read_cached(struct buildid_cache *c, int fd, const struct stat *st, uint8_t id[BUILDID_MAX])
 {
-	struct stat st;
-	char self[64];
-	int n;
-
-	if (!path || !*path || !id)
-		return -EINVAL;
-	/* O_PATH: no open() reaches a driver, and the inode is pinned, so the
-	 * checks below and the reopen refer to the same file. */
-	int pfd = open(path, O_PATH | O_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	if (fstat(pfd, &st) < 0) {
-		n = -errno;
-		close(pfd);
-		return n;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(pfd);
-		return 0;
-	}
-
 	struct bid_key k = {
-		.dev = (uint64_t)st.st_dev,
-		.ino = (uint64_t)st.st_ino,
-		.size = (uint64_t)st.st_size,
-		.mtime_sec = (int64_t)st.st_mtim.tv_sec,
-		.mtime_nsec = (int64_t)st.st_mtim.tv_nsec,
+		.dev = (uint64_t)st->st_dev,
+		.ino = (uint64_t)st->st_ino,
+		.size = (uint64_t)st->st_size,
+		.mtime_sec = (int64_t)st->st_mtim.tv_sec,
+		.mtime_nsec = (int64_t)st->st_mtim.tv_nsec,
 	};
 	if (c) {
 		c->lookups++;
 		struct bid_entry *e = slot_for(c->tab, c->cap, &k);
 		if (e->used) {
 			c->hits++;
-			close(pfd);
 			if (e->len)
 				memcpy(id, e->id, e->len);
 			return e->len;
 		}
 	}
-
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	int fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	n = fd < 0 ? -errno : 0;
-	close(pfd);
-	if (fd < 0)
-		return n;
-	n = buildid_read_fd(fd, id);
-	close(fd);
+	int n = buildid_read_fd(fd, id);
 	if (c && n >= 0) {
 		c->parses++;
 		cache_put(c, &k, id, n);
@@ -285,36 +257,50 @@ int buildid_read_path(struct buildid_cache *c, const char *path, uint8_t id[BUIL
 	return n;
 }
 
-static int ends_with(const char *s, const char *suffix)
+int buildid_read_path(struct buildid_cache *c, const char *path, uint8_t id[BUILDID_MAX])
 {
-	size_t ls = strlen(s), lx = strlen(suffix);
-	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+	struct stat st;
+	int n;
+
+	if (!path || !*path || !id)
+		return -EINVAL;
+	/* O_PATH: no open() reaches a driver, and the inode is pinned, so the
+	 * check below and the reopen refer to the same file. */
+	int pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	int fd = mapfile_reopen_regular(pfd);
+	close(pfd);
+	if (fd == -EINVAL)
+		return 0; /* not a regular file: read, no build-id */
+	if (fd < 0)
+		return fd;
+	n = fstat(fd, &st) < 0 ? -errno : read_cached(c, fd, &st, id);
+	close(fd);
+	return n;
+}
+
+int buildid_for_query(struct buildid_cache *c, const struct mapfile_query *q, uint8_t id[BUILDID_MAX])
+{
+	struct stat st;
+
+	if (!q || !id)
+		return -EINVAL;
+	int fd = mapfile_open(q, NULL);
+	if (fd == -EINVAL)
+		return 0; /* a device or FIFO: never opened, no build-id */
+	if (fd < 0)
+		return fd;
+	int n = fstat(fd, &st) < 0 ? -errno : read_cached(c, fd, &st, id);
+	close(fd);
+	return n;
 }
 
 int buildid_for_mapping(struct buildid_cache *c, pid_t pid, uint64_t start, uint64_t end,
 			const char *path, uint8_t id[BUILDID_MAX])
 {
-	char buf[4096 + 64];
-	int n = -ENOENT;
-
-	if (pid > 0 && end > start) {
-		/* The kernel names these entries "%lx-%lx". */
-		snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, start, end);
-		n = buildid_read_path(c, buf, id);
-		if (n >= 0)
-			return n;
-	}
-	if (!path || path[0] != '/' || ends_with(path, " (deleted)"))
-		return n;
-	if (pid > 0) {
-		int len = snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path);
-		if (len > 0 && (size_t)len < sizeof(buf)) {
-			n = buildid_read_path(c, buf, id);
-			if (n >= 0)
-				return n;
-		}
-	}
-	return buildid_read_path(c, path, id);
+	struct mapfile_query q = { .pid = pid, .start = start, .end = end, .path = path };
+	return buildid_for_query(c, &q, id);
 }
 
 char *buildid_hex(const uint8_t *id, size_t len, char *out)

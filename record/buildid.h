@@ -52,14 +52,21 @@ int buildid_read_fd(int fd, uint8_t id[BUILDID_MAX]);
  * (O_NONBLOCK, so a FIFO or device path cannot block or have effects). */
 int buildid_read_path(struct buildid_cache *c, const char *path, uint8_t id[BUILDID_MAX]);
 
-/* The build-id of the file mapped at [start, end) in process pid. Tries,
- * in order: /proc/PID/map_files/START-END (the very file that is mapped,
- * even if its path was since replaced or deleted), /proc/PID/root/PATH
- * (the path as the process sees it, e.g. inside a container), then PATH
- * itself; a path ending in " (deleted)" is never looked up by name, since
- * whatever has that name now is not the mapped file. */
+/* The build-id of the file mapped at [start, end) in process pid, opened
+ * as that process sees it (mapfile_open(): /proc/PID/map_files/START-END,
+ * else PATH resolved inside the process's root, else PATH on the host only
+ * when the process shares our mount namespace and root). A path ending in
+ * " (deleted)" is never looked up by name, and a container's path is never
+ * opened on the host. */
 int buildid_for_mapping(struct buildid_cache *c, pid_t pid, uint64_t start, uint64_t end,
 			const char *path, uint8_t id[BUILDID_MAX]);
+
+/* The same for a full query (mapfile.h): with the kernel's device and
+ * inode of the mapped file (a perf MMAP2 record without a build-id, a
+ * /proc/PID/maps line), the host path is also used for a process that has
+ * exited, when it is still that very file. */
+struct mapfile_query;
+int buildid_for_query(struct buildid_cache *c, const struct mapfile_query *q, uint8_t id[BUILDID_MAX]);
 
 /* Lower-case hex of id into out (2*len+1 bytes); returns out. */
 char *buildid_hex(const uint8_t *id, size_t len, char *out);
