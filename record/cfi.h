@@ -46,14 +46,29 @@ struct cfi_stats {
 	uint64_t rows_unsupported;/* ... of kind TREC_UW_UNSUPPORTED */
 	uint64_t rows_signal, rows_plt, rows_end;
 	uint64_t insns;           /* CFA instructions executed */
+	uint64_t cies_bad;        /* CIEs that cannot be used (their FDEs count in fdes_bad) */
+	uint64_t fdes_empty;      /* ... of fdes_bad: zero-length */
+	uint64_t fdes_overlap;    /* ... of fdes_bad: overlapping an FDE kept before it */
+	uint64_t fdes_bad_insns;  /* ... of fdes_bad: kept in funcs, but their instructions are malformed */
+	uint64_t sections_skipped;/* compressed sections that could not be inflated (cfi_compile_elf) */
+	/* The first CIE or FDE skipped as malformed (not empty or overlapping):
+	 * why (static text, NULL if none), its section and its entry's offset. */
+	const char *first_bad;
+	const char *first_bad_section;
+	uint64_t first_bad_off;
 };
 
 /*
  * rows: sorted by pc, strictly increasing; a row's rule holds up to the
  * next row's pc. Where no FDE covers an address, a TREC_UW_NONE row starts
  * at the end of the previous FDE (unless the next FDE starts exactly
- * there). Neighbouring rows with the same rule are merged.
- * funcs: sorted by start, not overlapping.
+ * there); the last FDE's end gets one too, and nothing covers addresses
+ * below the first row. Neighbouring rows with the same rule are merged.
+ * funcs: sorted by start, not overlapping: every FDE with a readable
+ * header and a nonzero range that no earlier FDE overlaps, including one
+ * whose instructions turn out malformed (its range then gets a NONE row:
+ * the producer's function bounds are still the best name for that code).
+ * funcs does not depend on want_rows.
  */
 struct cfi_table {
 	struct cfi_row *rows;
@@ -63,15 +78,27 @@ struct cfi_table {
 	struct cfi_stats st;
 };
 
+#define CFI_DEFAULT_MAX_ROWS ((size_t)16 << 20)
+#define CFI_DEFAULT_MAX_FDES ((size_t)4 << 20)
+#define CFI_DEFAULT_MAX_INSNS ((size_t)64 << 20)
+#define CFI_DEFAULT_MAX_SECTION ((size_t)512 << 20)
+
+/* Passing NULL for the options means the defaults with want_rows and
+ * want_funcs both set. */
 struct cfi_opts {
 	size_t sz;            /* sizeof(struct cfi_opts) */
 	size_t max_rows;      /* 0: 16M */
-	size_t max_fdes;      /* 0: 4M */
+	size_t max_fdes;      /* CIEs + FDEs (all sections); 0: 4M */
 	size_t max_insns;     /* CFA instructions over the whole file; 0: 64M */
 	size_t max_section;   /* bytes of one CFI section; 0: 512 MiB */
 	int want_funcs;       /* fill funcs */
-	int want_rows;        /* fill rows */
+	int want_rows;        /* fill rows (without it, no CFA program runs) */
 };
+
+/* The options as cfi_compile uses them: the first o->sz bytes of *o (none
+ * for NULL: both wants set), zero limits replaced by their defaults.
+ * -EINVAL when o->sz is 0. */
+int cfi_opts_resolve(const struct cfi_opts *o, struct cfi_opts *out);
 
 /* One CFI section as bytes, with where it is loaded (for pcrel). */
 struct cfi_section {
@@ -95,9 +122,15 @@ int cfi_compile(const struct cfi_section *secs, size_t nsecs, const char *name, 
 		struct cfi_table *out, struct trec_err *err);
 
 /*
- * The same for an ELF file open on fd (read with libelf; fd is not
- * closed). A file with neither section yields an empty table and 0.
- * -ENOEXEC: not a 64-bit x86-64 ELF file.
+ * The same for an ELF file open on fd (read with libelf in ELF_C_READ mode;
+ * fd is not closed): its .eh_frame (SHT_PROGBITS or SHT_X86_64_UNWIND)
+ * first, then .debug_frame (SHT_PROGBITS; a separate debug file's NOBITS
+ * copies are ignored; an SHF_COMPRESSED one is inflated, or skipped and
+ * counted in st.sections_skipped). DW_EH_PE_datarel is taken relative to
+ * .got. A file with neither section yields an empty table and 0.
+ * -ENOEXEC: not a 64-bit little-endian x86-64 executable or shared object
+ * (a relocatable object has no final addresses). -EBADMSG: a section
+ * libelf cannot read.
  */
 int cfi_compile_elf(int fd, const char *name, const struct cfi_opts *o, struct cfi_table *out,
 		    struct trec_err *err);
