@@ -11,6 +11,7 @@
 #define TREC_COMMON_BPF_H
 
 #include "trec_bpf.h"
+#include "unwind.bpf.h"
 
 /* Set before load; the verifier prunes what they turn off. */
 const volatile bool filter_pids = false;
@@ -146,7 +147,7 @@ static __always_inline __u64 append_stacks(void *ctx, __u8 *buf, __u64 size)
 	long nu = 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (!(task->flags & PF_KTHREAD_FLAG)) {
-		nu = bpf_get_stack(ctx, ips + nk, frames, BPF_F_USER_STACK);
+		nu = uw_user_stack(ctx, ips + nk, frames);
 		if (nu < 0) {
 			t->flags |= TREC_STACKF_ULOST;
 			nu = 0;

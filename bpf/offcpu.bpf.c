@@ -52,7 +52,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev)
 		nk = FRAMES_BYTES;
 	long nu = 0;
 	if (!(prev->flags & PF_KTHREAD_FLAG)) {
-		nu = bpf_get_stack(ctx, (__u8 *)b->ips + nk, FRAMES_BYTES, BPF_F_USER_STACK);
+		nu = uw_user_stack(ctx, (__u8 *)b->ips + nk, FRAMES_BYTES);
 		if (nu < 0) {
 			b->tail.flags |= TREC_STACKF_ULOST;
 			nu = 0;

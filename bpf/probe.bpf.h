@@ -169,7 +169,9 @@ static __always_inline void probe_add_stacks(void *ctx, __u8 *rec, __u64 size, c
 	}
 	__u8 *u = ips + nk;
 	__u64 ra = 0;
-	if (kind == PROBE_IN_USER && at_entry && add_entry_caller &&
+	/* The unwinder's rule at a function's first instruction finds the
+	 * caller by itself. */
+	if (kind == PROBE_IN_USER && at_entry && add_entry_caller && !unwind_user &&
 	    bpf_probe_read_user(&ra, sizeof(ra), (const void *)PT_REGS_SP((struct pt_regs *)ctx)))
 		ra = 0;
 	long nu;
@@ -183,7 +185,7 @@ static __always_inline void probe_add_stacks(void *ctx, __u8 *rec, __u64 size, c
 			nu += 8;
 		}
 	} else {
-		nu = bpf_get_stack(ctx, u, PROBE_FRAMES_BYTES, BPF_F_USER_STACK);
+		nu = uw_user_stack(ctx, u, PROBE_FRAMES_BYTES);
 	}
 	if (nu < 0) {
 		t->flags |= TREC_STACKF_ULOST;

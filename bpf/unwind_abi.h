@@ -16,8 +16,13 @@
  *   rsp' = CFA
  *   rbp' = *(CFA + rbp_off) | rbp (unchanged) | unknown
  *
- * Rows are 8 bytes: a 32-bit pc relative to the table's base (its lowest
- * address) and a 32-bit packed rule:
+ * Rows are 8 bytes: a 32-bit pc and a 32-bit packed rule. The pc is a file
+ * offset, not an ELF virtual address: the loader converts the compiler's
+ * addresses through the executable PT_LOAD segments, so a runtime address
+ * maps to a row without knowing the file's layout (pc - start + pgoff of
+ * its mapping). Files of 4 GiB and more are not unwound by table.
+ *
+ * The rule:
  *
  *   bits 0..3    kind (TREC_UW_*)
  *   bits 4..5    how rbp is restored (TREC_UW_RBP_*)
@@ -80,7 +85,7 @@ typedef uint64_t trec_uw_u64;
 #endif
 
 struct trec_uw_row {
-	trec_uw_u32 pc;   /* ELF virtual address - the table's base */
+	trec_uw_u32 pc;   /* file offset from which the rule applies */
 	trec_uw_u32 rule;
 };
 
@@ -96,9 +101,8 @@ struct trec_uw_table {
 	trec_uw_u32 pad;
 };
 
-/* One executable file mapping of a process. The table-relative pc of a
- * runtime address pc in [start, start + len) is pc - sub, where
- * sub = start - pgoff - load_bias + table base. */
+/* One executable file mapping of a process. The file offset of a runtime
+ * address pc in [start, start + len) is pc - sub, where sub = start - pgoff. */
 struct trec_uw_map {
 	trec_uw_u64 start;
 	trec_uw_u64 sub;

@@ -8,6 +8,7 @@
 
 #include "bpf_offcpu.h"
 #include "offcpu.skel.h"
+#include "unwind.h"
 
 struct offcpu {
 	struct offcpu_bpf *skel;
@@ -35,6 +36,9 @@ int offcpu_open(struct offcpu **out, struct tp_capture *cap, const struct offcpu
 	s->rodata->min_ns = o->min_ns;
 	s->rodata->filter_pids = o->filter_pids;
 	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->unwind_user = tp_capture_unwind(cap) != NULL;
+	if (tp_capture_unwind(cap) && (r = unwind_share(tp_capture_unwind(cap), s->obj, err)))
+		goto fail;
 	if ((r = bpf_map__reuse_fd(s->maps.rings, sh.rings)) || (r = bpf_map__reuse_fd(s->maps.lost, sh.lost)) ||
 	    (r = bpf_map__reuse_fd(s->maps.targets, sh.targets))) {
 		trec_errf(err, r, "sharing maps with the off-CPU program: %s", strerror(-r));

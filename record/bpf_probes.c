@@ -15,6 +15,7 @@
 #include "kprobe.skel.h"
 #include "probe_abi.h"
 #include "probe_kernel.h"
+#include "unwind.h"
 #include "uprobe.skel.h"
 #include "usdt.skel.h"
 
@@ -41,11 +42,12 @@ struct probe_attach {
  * instead of maps of its own. The per-CPU scratch record of
  * common.bpf.h is not used by probe programs (they build records in
  * ring space, probe.bpf.h) and is not created. */
-#define PROBE_OBJ_SETUP(skel, o)                                                         \
+#define PROBE_OBJ_SETUP(skel, o, sh)                                                     \
 	do {                                                                             \
 		(skel)->rodata->filter_pids = (o)->filter_pids;                         \
 		(skel)->rodata->self_tgid = (uint32_t)getpid();                         \
 		(skel)->rodata->with_stacks = (o)->with_stacks;                         \
+		(skel)->rodata->unwind_user = (sh)->unwind != NULL;                     \
 		bpf_map__set_autocreate((skel)->maps.scratch, false);                   \
 	} while (0)
 
@@ -59,7 +61,7 @@ static int share_maps(struct bpf_object *obj, const struct tp_shared_fds *sh)
 		if (r)
 			return r;
 	}
-	return 0;
+	return sh->unwind ? unwind_share(sh->unwind, obj, NULL) : 0;
 }
 
 static int add_link(struct probe_attach *pa, struct bpf_link *l)
@@ -90,7 +92,7 @@ static int open_user_objects(struct probe_attach *pa, const struct tp_shared_fds
 	if (need_up) {
 		if (!(pa->up = uprobe_bpf__open()))
 			return load_error(err, -errno, "uprobe");
-		PROBE_OBJ_SETUP(pa->up, &pa->o);
+		PROBE_OBJ_SETUP(pa->up, &pa->o, sh);
 		/* Kernels with this function put a function-entry uprobe's
 		 * caller into user stacks themselves (recent x86 kernels). */
 		pa->up->rodata->add_entry_caller = probe_kernel_has_func(NULL, "is_uprobe_at_func_entry") != 1;
@@ -100,7 +102,7 @@ static int open_user_objects(struct probe_attach *pa, const struct tp_shared_fds
 	if (need_usdt) {
 		if (!(pa->usdt = usdt_bpf__open()))
 			return load_error(err, -errno, "USDT");
-		PROBE_OBJ_SETUP(pa->usdt, &pa->o);
+		PROBE_OBJ_SETUP(pa->usdt, &pa->o, sh);
 		if ((r = share_maps(pa->usdt->obj, sh)) || (r = usdt_bpf__load(pa->usdt)))
 			return load_error(err, r, "USDT");
 	}
@@ -117,7 +119,7 @@ static int open_fentry(struct probe_attach *pa, const struct tp_shared_fds *sh, 
 	if (!(fi->skel = fentry_bpf__open()))
 		return load_error(err, -errno, "fentry");
 	pa->nfe++;
-	PROBE_OBJ_SETUP(fi->skel, &pa->o);
+	PROBE_OBJ_SETUP(fi->skel, &pa->o, sh);
 	fi->skel->rodata->probe_cookie = probe_event_cookie(e);
 	fi->prog = e->kind == PROBE_FEXIT ? fi->skel->progs.trec_fexit : fi->skel->progs.trec_fentry;
 	bpf_program__set_autoload(fi->prog, true);
@@ -157,7 +159,7 @@ int probe_attach_open(struct probe_attach **out, struct tp_capture *cap, const s
 		if (!(pa->kp = kprobe_bpf__open())) {
 			r = load_error(err, -errno, "kprobe");
 		} else {
-			PROBE_OBJ_SETUP(pa->kp, &pa->o);
+			PROBE_OBJ_SETUP(pa->kp, &pa->o, &sh);
 			if ((r = share_maps(pa->kp->obj, &sh)) || (r = kprobe_bpf__load(pa->kp)))
 				r = load_error(err, r, "kprobe");
 		}

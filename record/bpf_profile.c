@@ -12,6 +12,7 @@
 
 #include "bpf_profile.h"
 #include "procfs.h"
+#include "unwind.h"
 #include "profile.skel.h"
 
 struct profile {
@@ -78,6 +79,9 @@ int profile_open(struct profile **out, struct tp_capture *cap, const struct prof
 	s->rodata->sample_type = o->type;
 	s->rodata->filter_pids = o->filter_pids;
 	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->unwind_user = tp_capture_unwind(cap) != NULL;
+	if (tp_capture_unwind(cap) && (r = unwind_share(tp_capture_unwind(cap), s->obj, err)))
+		goto fail;
 	if ((r = bpf_map__reuse_fd(s->maps.rings, sh.rings)) || (r = bpf_map__reuse_fd(s->maps.lost, sh.lost)) ||
 	    (r = bpf_map__reuse_fd(s->maps.targets, sh.targets))) {
 		trec_errf(err, r, "sharing maps with the sampling program: %s", strerror(-r));

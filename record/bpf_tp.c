@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_tp.h"
+#include "unwind.h"
 #include "schema.h"
 #include "tracepoint.skel.h" /* struct tracepoint_bpf */
 
@@ -26,6 +27,7 @@ struct tp_capture {
 	size_t nspecs;
 	uint32_t max_type;
 	uint64_t *lost_buf;
+	struct unwind *unwind;
 };
 
 /* The effective capability set, from /proc/self/status; 0 when unknown. */
@@ -196,6 +198,12 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	s->rodata->filter_pids = o && o->filter_pids;
 	s->rodata->self_tgid = (uint32_t)getpid();
 	s->rodata->with_stacks = with_stacks;
+	s->rodata->unwind_user = c->unwind != NULL;
+	if (c->unwind) {
+		int r = unwind_share(c->unwind, s->obj, NULL);
+		if (r)
+			return r;
+	}
 	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
 	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
 	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);
@@ -239,6 +247,8 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	c->nspecs = n;
 	if (o && o->max_type)
 		c->max_type = o->max_type;
+	if (o && o->sz >= offsetof(struct tp_capture_opts, unwind) + sizeof(o->unwind))
+		c->unwind = o->unwind;
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].type > c->max_type)
 			c->max_type = specs[i].type;
@@ -302,11 +312,17 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	return 0;
 }
 
+struct unwind *tp_capture_unwind(const struct tp_capture *c)
+{
+	return c->unwind;
+}
+
 void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds)
 {
 	fds->rings = bpf_map__fd(c->skel->maps.rings);
 	fds->lost = bpf_map__fd(c->skel->maps.lost);
 	fds->targets = bpf_map__fd(c->skel->maps.targets);
+	fds->unwind = c->unwind;
 }
 
 int tp_capture_add_target(struct tp_capture *c, uint32_t tgid)

@@ -30,6 +30,10 @@ struct tp_capture_opts {
 	int filter_pids;   /* trace only the thread groups added as targets (and their children) */
 	int with_stacks;   /* -g: kernel and user stacks with every event */
 	uint32_t max_type; /* largest type id any program uses (0: the specs' largest) */
+	/* Walk user stacks with the unwind tables (record/unwind.h) instead of
+	 * frame pointers; NULL: frame pointers. Every program that takes stacks
+	 * shares it (tp_capture_unwind). */
+	struct unwind *unwind;
 };
 
 struct tp_capture;
@@ -37,8 +41,11 @@ struct tp_capture;
 /* Maps the other programs (CPU sampling) share with the tracepoint one. */
 struct tp_shared_fds {
 	int rings, lost, targets;
+	struct unwind *unwind; /* NULL: user stacks by frame pointers */
 };
 void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds);
+/* The unwinder the capture was opened with (NULL: frame pointers). */
+struct unwind *tp_capture_unwind(const struct tp_capture *c);
 
 struct tp_capture;
 

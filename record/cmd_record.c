@@ -39,6 +39,8 @@
 #include "procfs.h"
 #include "record_cmds.h"
 #include "sideband.h"
+#include "unwind.h"
+#include "unwind_abi.h"
 #include "units.h"
 #include "writer.h"
 
@@ -68,7 +70,13 @@ static const struct cli_cmd record_cmd = {
 		"      --switch-output SIZE|TIME  start a new file (OUTPUT.<time>) every SIZE bytes or TIME\n"
 		"  -F, --freq HZ            sample on-CPU stacks HZ times a second on every CPU (cpu-clock;\n"
 		"                           -e cpu-clock alone samples at 99 Hz; -e cycles uses the PMU)\n"
-		"  -g, --call-graph         record kernel and user stacks with every event\n"
+		"  -g                       record kernel and user stacks with every event\n"
+		"      --call-graph MODE    -g, walking user stacks by MODE: dwarf (the default: rules\n"
+		"                           compiled from each binary's .eh_frame, in BPF; frame pointers\n"
+		"                           where no rule covers a frame; no stack memory is copied) or fp\n"
+		"                           (frame pointers only); for -F and offcpu stacks too\n"
+		"      --unwind-mem SIZE    kernel memory for the compiled unwind rules (default 32M;\n"
+		"                           binaries past it are walked by frame pointers, counted)\n"
 		"  -e offcpu                time blocked threads spend off CPU, with the stacks where they\n"
 		"                           blocked (weight: microseconds in trec report --folded --offcpu)\n"
 		"      --offcpu-min DUR     report only blocks at least this long (default 1us)\n"
@@ -98,6 +106,8 @@ struct opts {
 	int level;
 	/* CPU sampling (-F, -e cpu-clock, -e cycles) and stacks (-g) */
 	int profile, clock, stacks;
+	int fp_only;           /* --call-graph fp: user stacks by frame pointers only */
+	uint64_t unwind_mem;   /* --unwind-mem */
 	uint64_t freq;
 	struct trec_schema sample_schema;
 	/* off-CPU time (-e offcpu) */
@@ -128,6 +138,9 @@ struct run {
 	struct buildid_cache *bic;
 	struct dso_tracker *dsos;
 	struct dso_write_stats symstats;
+	struct unwind *uw;                 /* NULL: user stacks by frame pointers */
+	int snapshotting;                  /* write_preamble's /proc snapshot is running */
+	struct unwind_stats uw_written;    /* what earlier files were told (--switch-output) */
 	int filtering;
 	pid_t child;
 	int child_status;
@@ -169,6 +182,7 @@ static int on_task(void *ctx, const struct trec_task *t)
 	struct run *r = ctx;
 	if (r->filtering && !tp_capture_is_target(r->cap, t->pid))
 		return 0;
+	unwind_on_task(r->uw, t);
 	int e = trec_writer_add_task(r->w, t);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -183,6 +197,10 @@ static int on_map(void *ctx, const struct trec_map *m)
 		if (de)
 			return de;
 	}
+	/* The command, paused before its exec, still has our mappings: its
+	 * tables would only delay the ones of the program it is about to be. */
+	if (!(r->snapshotting && r->child && m->pid == (uint32_t)r->child))
+		unwind_on_map(r->uw, m);
 	int e = trec_writer_add_map(r->w, m);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -267,7 +285,9 @@ static int write_preamble(struct run *r, struct trec_err *err)
 				  .exec_maps_only = 1, .bic = r->bic };
 	struct sideband_cb cb = { .ctx = r, .task = on_task, .map = on_map };
 	struct trec_err pe = { 0 };
+	r->snapshotting = 1;
 	e = procfs_snapshot(&po, &cb, NULL, &pe);
+	r->snapshotting = 0;
 	free(pids);
 	/* A target that exits before the snapshot is not an error: its
 	 * history comes from the side-band. */
@@ -303,9 +323,40 @@ static int flush_losses(struct run *r)
 	return e;
 }
 
+/* How this file's user stacks were walked: the unwinder's counters since
+ * the previous file, as "unwind.*" metadata (trec info shows them). */
+static int write_unwind_stats(struct run *r)
+{
+	if (!r->uw)
+		return 0;
+	struct unwind_stats now, d;
+	unwind_stats(r->uw, &now);
+	d = now;
+	const struct unwind_stats *w = &r->uw_written;
+	for (size_t i = 0; i < sizeof(d.kernel) / sizeof(d.kernel[0]); i++)
+		d.kernel[i] -= w->kernel[i];
+	d.procs_full -= w->procs_full;
+	d.maps_dropped -= w->maps_dropped;
+	d.queue_dropped -= w->queue_dropped;
+	struct tarena a;
+	tarena_init(&a);
+	struct trec_meta_kv *kv;
+	size_t n;
+	int e = unwind_stats_meta(&d, &a, &kv, &n);
+	if (!e)
+		e = trec_writer_add_meta(r->w, kv, n);
+	tarena_free(&a);
+	if (!e)
+		r->uw_written = now;
+	return e;
+}
+
 /* Symbol tables of what this file's stacks use (kernel and DSOs). */
 static int write_symbols(struct run *r, struct trec_err *err)
 {
+	int ue = write_unwind_stats(r);
+	if (ue)
+		return trec_errf(err, ue, "writing the unwinder's counters: %s", strerror(-ue));
 	if (!r->dsos)
 		return 0;
 	struct dso_write_stats st;
@@ -686,6 +737,44 @@ static int loop(struct run *r, struct trec_err *err)
 	return e < 0 ? e : 0;
 }
 
+/* One line on how user stacks were walked, and why any frame was not. */
+static void unwind_summary(struct run *r)
+{
+	struct unwind_stats s;
+	unwind_stats(r->uw, &s);
+	const uint64_t *k = s.kernel;
+	if (!k[TREC_UW_ST_STACKS])
+		return;
+	fprintf(stderr, "  user stacks: %llu, %.1f%% walked to the outermost frame by .eh_frame rules; "
+			"%llu binaries compiled (%.1f MiB of %.0f MiB)\n",
+		(unsigned long long)k[TREC_UW_ST_STACKS],
+		100.0 * (double)k[TREC_UW_ST_COMPLETE] / (double)k[TREC_UW_ST_STACKS], (unsigned long long)s.tables,
+		(double)s.rows * sizeof(struct trec_uw_row) / 1048576.0,
+		(double)s.rows_capacity * sizeof(struct trec_uw_row) / 1048576.0);
+	static const struct {
+		int idx;
+		const char *what;
+	} fb[] = {
+		{ TREC_UW_FB_NO_PROC, "process not loaded yet" },
+		{ TREC_UW_FB_NO_MAPPING, "outside file mappings (JIT?)" },
+		{ TREC_UW_FB_PENDING, "table not loaded yet" },
+		{ TREC_UW_FB_BUDGET, "table past --unwind-mem" },
+		{ TREC_UW_FB_NO_TABLE, "no unwind info" },
+		{ TREC_UW_FB_NO_RULE, "no rule" },
+		{ TREC_UW_FB_UNSUPPORTED, "unsupported rule" },
+	};
+	int any = 0;
+	for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); i++) {
+		if (!k[fb[i].idx])
+			continue;
+		fprintf(stderr, "%s%llu %s", any ? ", " : "  frames walked by frame pointer: ",
+			(unsigned long long)k[fb[i].idx], fb[i].what);
+		any = 1;
+	}
+	if (any)
+		fputs(" (trec info)\n", stderr);
+}
+
 static void summary(struct run *r, double secs)
 {
 	if (r->o->quiet)
@@ -743,6 +832,8 @@ static void summary(struct run *r, double secs)
 			r->symstats.dsos_failed ? " (some unreadable: their frames show as dso+offset)" : "",
 			(unsigned long long)r->symstats.ksyms,
 			r->symstats.ksyms_failed ? " (/proc/kallsyms unreadable: kernel frames stay addresses)" : "");
+	if (r->uw)
+		unwind_summary(r);
 	if (sideband_lost(r->sb))
 		fprintf(stderr, "  process side-band: %llu records lost\n", (unsigned long long)sideband_lost(r->sb));
 	if (tp_capture_targets_full(r->cap))
@@ -800,8 +891,21 @@ static int run_record(struct opts *o)
 		goto fail_errno;
 	}
 	uint32_t max_type = (uint32_t)o->plan.n + (o->profile ? 1 : 0) + (o->offcpu ? 1 : 0) + (uint32_t)o->probes.n;
+	if ((o->profile || o->stacks || o->offcpu) && !o->fp_only) {
+		struct unwind_opts uo = { .sz = sizeof(uo), .budget = o->unwind_mem };
+		struct trec_err ue = { 0 };
+		if (unwind_new(&r.uw, &uo, &ue) < 0) {
+			if (ue.code == -EINVAL) {
+				err = ue;
+				e = ue.code;
+				goto fail;
+			}
+			/* Stacks still come, by frame pointers: say so, go on. */
+			cli_warn(c, "%s; user stacks will be walked by frame pointers only", ue.msg);
+		}
+	}
 	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = r.filtering,
-				      .with_stacks = o->stacks, .max_type = max_type };
+				      .with_stacks = o->stacks, .max_type = max_type, .unwind = r.uw };
 	e = tp_capture_open(&r.cap, &co, specs, o->plan.n, &err);
 	if (e)
 		goto fail;
@@ -840,6 +944,9 @@ static int run_record(struct opts *o)
 		goto fail_specs;
 	}
 	consumer_set_dsos(r.con, r.dsos);
+	/* Before the snapshot: its mappings are the first the loader sees. */
+	if (r.uw && (e = unwind_start(r.uw, &err)))
+		goto fail_specs;
 	e = write_preamble(&r, &err);
 	if (e)
 		goto fail_specs;
@@ -964,6 +1071,7 @@ out:
 	tp_capture_close(r.cap);
 	buildid_cache_free(r.bic);
 	dso_tracker_free(r.dsos);
+	unwind_free(r.uw);
 	free(specs);
 	return rc;
 }
@@ -1015,7 +1123,8 @@ static void probe_warn(void *ctx, const char *msg)
 int cmd_record(int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
-	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG, O_AS_USER };
+	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG, O_AS_USER, O_CALL_GRAPH,
+	       O_UNWIND_MEM };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -1024,7 +1133,8 @@ int cmd_record(int argc, char **argv)
 		{ "switch-output", required_argument, 0, O_SWITCH },
 		{ "buffer-size", required_argument, 0, 'm' }, { "mmap-pages", required_argument, 0, 'm' },
 		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
-		{ "freq", required_argument, 0, 'F' }, { "call-graph", no_argument, 0, 'g' },
+		{ "freq", required_argument, 0, 'F' }, { "call-graph", required_argument, 0, O_CALL_GRAPH },
+		{ "unwind-mem", required_argument, 0, O_UNWIND_MEM },
 		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN }, { "arg", required_argument, 0, O_ARG },
 		{ "as-user", optional_argument, 0, O_AS_USER },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
@@ -1148,6 +1258,29 @@ int cmd_record(int argc, char **argv)
 		}
 		case 'q': o.quiet = 1; break;
 		case 'g': o.stacks = 1; break;
+		case O_CALL_GRAPH: {
+			/* perf's MODE[,SIZE]: the size of a dwarf stack copy means
+			 * nothing here (no stack is copied) and is accepted. */
+			size_t ml = strcspn(optarg, ",");
+			if (ml == 2 && !strncmp(optarg, "fp", 2)) {
+				o.fp_only = 1;
+			} else if (ml == 5 && !strncmp(optarg, "dwarf", 5)) {
+				o.fp_only = 0;
+			} else {
+				cli_usage_error(c, "--call-graph: '%s' is not a mode: dwarf (.eh_frame rules, the "
+						   "default) or fp (frame pointers)%s", optarg,
+						!strncmp(optarg, "lbr", 3) ? "; lbr needs a hardware PMU trec does not use" : "");
+				goto out;
+			}
+			o.stacks = 1;
+			break;
+		}
+		case O_UNWIND_MEM:
+			if (parse_size(optarg, &o.unwind_mem) || o.unwind_mem < 8192 || o.unwind_mem > (16ull << 30)) {
+				cli_usage_error(c, "--unwind-mem: '%s' is not a size between 8K and 16G (e.g. 64M)", optarg);
+				goto out;
+			}
+			break;
 		case O_AS_USER:
 			o.as_user = 1;
 			o.as_user_spec = optarg;

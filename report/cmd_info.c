@@ -272,6 +272,57 @@ static void print_kind_row(struct outbuf *o, const char *name, const struct kind
 		outbuf_puts(o, "      -\n");
 }
 
+/* A u64 metadata value (the last one written wins), or 0. */
+static uint64_t meta_u64(const struct info *in, const char *key)
+{
+	for (size_t i = in->nmeta; i-- > 0;)
+		if (!strcmp(in->meta[i].key, key))
+			return in->meta[i].type == TREC_META_U64 ? in->meta[i].v.u64 : 0;
+	return 0;
+}
+
+/* How the recorder walked user stacks ("unwind.*" metadata): the share
+ * that reached the outermost frame by .eh_frame rules, and every reason a
+ * frame was walked by its frame pointer instead, so a short stack is never
+ * a silent one. */
+static void print_unwind_text(struct outbuf *o, const struct info *in)
+{
+	uint64_t stacks = meta_u64(in, "unwind.stacks");
+	if (!stacks)
+		return;
+	uint64_t complete = meta_u64(in, "unwind.stacks_complete"), frames = meta_u64(in, "unwind.frames");
+	outbuf_printf(o, "user stacks   %" PRIu64 " walked by .eh_frame rules, %" PRIu64 " (%.1f%%) to the "
+			 "outermost frame; %.1f frames each\n",
+		      stacks, complete, 100.0 * (double)complete / (double)stacks, (double)frames / (double)stacks);
+	static const struct {
+		const char *key, *what;
+	} fb[] = {
+		{ "unwind.fallback.process_not_loaded", "process mappings not loaded yet" },
+		{ "unwind.fallback.no_file_mapping", "address in no file mapping (JIT code?)" },
+		{ "unwind.fallback.table_not_loaded_yet", "binary's table not loaded yet" },
+		{ "unwind.fallback.table_over_budget", "binary's table past --unwind-mem" },
+		{ "unwind.fallback.no_unwind_info", "binary without unwind information" },
+		{ "unwind.fallback.no_rule", "no rule covers the address" },
+		{ "unwind.fallback.unsupported_rule", "rule the unwinder cannot evaluate" },
+		{ "unwind.end.depth_limit", "stacks cut at 127 frames" },
+		{ "unwind.end.unreadable_stack", "stacks ended at unreadable memory" },
+		{ "unwind.end.frame_chain_broken", "stacks ended where no rule or frame pointer led on" },
+	};
+	int any = 0;
+	for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); i++) {
+		uint64_t v = meta_u64(in, fb[i].key);
+		if (!v)
+			continue;
+		if (!any && i < 7)
+			outbuf_puts(o, "              frames walked by frame pointer instead:\n");
+		outbuf_printf(o, "              %12" PRIu64 "  %s\n", v, fb[i].what);
+		any = 1;
+	}
+	uint64_t over = meta_u64(in, "unwind.tables_over_budget");
+	if (over)
+		outbuf_printf(o, "              %" PRIu64 " binaries did not fit --unwind-mem\n", over);
+}
+
 static void print_text(struct outbuf *o, const struct info *in)
 {
 	const struct trec_file_info *fi = in->fi;
@@ -310,6 +361,7 @@ static void print_text(struct outbuf *o, const struct info *in)
 		put_secs(o, t->last_ts - t->first_ts);
 		outbuf_puts(o, " s\n");
 	}
+	print_unwind_text(o, in);
 
 	outbuf_puts(o, "\nmetadata\n");
 	if (!in->nmeta)

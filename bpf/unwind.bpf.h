@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The user-stack unwinder: walks the current task's user stack with the
+ * unwind rows the recorder compiled from each binary's .eh_frame
+ * (bpf/unwind_abi.h, record/cfi.c), so code built without frame pointers
+ * (Debian's libc, liblzma, python3, most -O2 builds) still yields whole
+ * stacks. Per frame:
+ *
+ *   1. the process's executable mappings (uw_procs, keyed by tgid; the
+ *      recorder fills them from /proc and the side-band) give the mapping
+ *      that holds pc, and with it the table and the table-relative pc;
+ *   2. a binary search in that table's rows (uw_rows) gives the rule;
+ *   3. the rule gives the CFA, and the return address and saved rbp are
+ *      read from the stack with bpf_probe_read_user.
+ *
+ * Where no rule covers a frame (JIT code, a table not loaded yet or past
+ * the memory budget, a rule the unwinder cannot evaluate), that frame is
+ * walked by its frame pointer, and the reason is counted (uw_stats). Only
+ * addresses leave the kernel: no user memory is copied into the trace.
+ *
+ * Every program that takes user stacks includes this (through
+ * common.bpf.h); user space creates the maps once and hands their fds to
+ * each program (bpf_map__reuse_fd), or shrinks them to one entry when
+ * unwinding is off (unwind_user = false: the kernel's frame-pointer walk,
+ * bpf_get_stack with BPF_F_USER_STACK, as before).
+ */
+#ifndef TREC_UNWIND_BPF_H
+#define TREC_UNWIND_BPF_H
+
+#include "unwind_abi.h"
+
+const volatile bool unwind_user = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* set by user space: the memory budget in rows */
+	__type(key, __u32);
+	__type(value, struct trec_uw_row);
+} uw_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trec_uw_table);
+} uw_tables SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trec_uw_proc);
+} uw_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TREC_UW_ST_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} uw_stats SEC(".maps");
+
+/* The frames of the walk in progress (one per CPU; copied out at the end). */
+struct uw_frames {
+	__u64 ip[TREC_UW_MAX_FRAMES + 1];
+	__u32 launder[2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct uw_frames);
+} uw_frames SEC(".maps");
+
+#define UW_USER_CS 0x33 /* 64-bit user code segment: compat tasks are walked by the kernel */
+
+struct uw_walk {
+	__u64 pc, sp, bp;
+	const struct trec_uw_proc *proc; /* NULL: the process's mappings are not loaded */
+	__u32 n;          /* frames written */
+	__u32 tgid;
+	__u8 bp_ok;       /* bp holds the frame's real rbp */
+	__u8 exact;       /* pc is where the thread stopped, not a return address */
+	__u8 complete;    /* an outermost frame was reached by its table rule */
+	__u8 fallback;    /* some frame was walked by its frame pointer */
+};
+
+/*
+ * v, as a value the verifier knows nothing about. The binary searches
+ * index with values derived from their bounds; if the verifier tracked
+ * those precisely, every path through every halving would be a distinct
+ * state (2^25 of them) and the program would never verify. A value read
+ * back from map memory has no history, so precision stops there, the
+ * bounds stay imprecise and the loop states merge.
+ */
+static __always_inline __u32 uw_launder(struct uw_frames *f, int slot, __u32 v)
+{
+	*(volatile __u32 *)&f->launder[slot & 1] = v;
+	return *(volatile __u32 *)&f->launder[slot & 1];
+}
+
+static __always_inline void uw_count(__u32 what)
+{
+	__u64 *v = bpf_map_lookup_elem(&uw_stats, &what);
+	if (v)
+		*v += 1;
+}
+
+/* The mapping of w->proc holding pc, or NULL. */
+static __always_inline const struct trec_uw_map *uw_find_map(struct uw_frames *f, const struct trec_uw_proc *p,
+							       __u64 pc)
+{
+	__u32 lo = 0, hi = p->n;
+	if (hi > TREC_UW_MAX_MAPS)
+		hi = TREC_UW_MAX_MAPS;
+	/* Greatest start <= pc: 8 halvings cover 192 mappings. */
+	for (int k = 0; k < 8; k++) {
+		lo = uw_launder(f, 0, lo);
+		hi = uw_launder(f, 1, hi);
+		if (lo >= hi)
+			break;
+		__u32 mid = lo + (hi - lo) / 2;
+		if (mid >= TREC_UW_MAX_MAPS)
+			return NULL;
+		if (p->maps[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	__u32 at = uw_launder(f, 0, lo) - 1;
+	if (at >= TREC_UW_MAX_MAPS)
+		return NULL;
+	const struct trec_uw_map *m = &p->maps[at];
+	if (pc - m->start >= m->len)
+		return NULL;
+	return m;
+}
+
+/* The rule of the row covering rel in a table, or 0 with *why set. */
+static __always_inline __u32 uw_find_rule(struct uw_frames *f, const struct trec_uw_table *t, __u64 rel,
+					  __u32 *why)
+{
+	if (rel > 0xffffffffull) {
+		*why = TREC_UW_FB_NO_RULE;
+		return 0;
+	}
+	__u32 lo = t->first, hi = t->first + t->count;
+	if (hi < lo) {
+		*why = TREC_UW_FB_NO_RULE;
+		return 0;
+	}
+	/* Greatest row pc <= rel: 25 halvings cover 32M rows. */
+	for (int k = 0; k < 25; k++) {
+		lo = uw_launder(f, 0, lo);
+		hi = uw_launder(f, 1, hi);
+		if (lo >= hi)
+			break;
+		__u32 mid = lo + (hi - lo) / 2;
+		struct trec_uw_row *row = bpf_map_lookup_elem(&uw_rows, &mid);
+		if (!row) {
+			*why = TREC_UW_FB_NO_RULE;
+			return 0;
+		}
+		if (row->pc <= (__u32)rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo <= t->first) {
+		*why = TREC_UW_FB_NO_RULE;
+		return 0;
+	}
+	__u32 at = lo - 1;
+	struct trec_uw_row *row = bpf_map_lookup_elem(&uw_rows, &at);
+	if (!row) {
+		*why = TREC_UW_FB_NO_RULE;
+		return 0;
+	}
+	__u32 rule = row->rule, kind = TREC_UW_KIND(rule);
+	if (kind == TREC_UW_NONE) {
+		*why = TREC_UW_FB_NO_RULE;
+		return 0;
+	}
+	if (kind == TREC_UW_UNSUPPORTED) {
+		*why = TREC_UW_FB_UNSUPPORTED;
+		return 0;
+	}
+	return rule;
+}
+
+/* The rule for w->pc, or 0 with *why saying why there is none. */
+static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w, __u32 *why)
+{
+	if (!w->proc) {
+		*why = TREC_UW_FB_NO_PROC;
+		return 0;
+	}
+	/* A return address is one past its call: look up the call itself,
+	 * which may be the last instruction of a function (a noreturn call). */
+	__u64 pc = w->exact ? w->pc : w->pc - 1;
+	const struct trec_uw_map *m = uw_find_map(f, w->proc, pc);
+	if (!m) {
+		*why = TREC_UW_FB_NO_MAPPING;
+		return 0;
+	}
+	__u32 tid = m->table;
+	const struct trec_uw_table *t = bpf_map_lookup_elem(&uw_tables, &tid);
+	if (!t || !tid) {
+		*why = TREC_UW_FB_NO_TABLE;
+		return 0;
+	}
+	switch (t->state) {
+	case TREC_UW_TABLE_READY:
+		break;
+	case TREC_UW_TABLE_PENDING:
+		*why = TREC_UW_FB_PENDING;
+		return 0;
+	case TREC_UW_TABLE_BUDGET:
+		*why = TREC_UW_FB_BUDGET;
+		return 0;
+	default:
+		*why = TREC_UW_FB_NO_TABLE;
+		return 0;
+	}
+	return uw_find_rule(f, t, pc - m->sub, why);
+}
+
+/* One frame by its frame pointer: [bp] is the caller's rbp, [bp + 8] the
+ * return address. 0 to go on, 1 to stop. */
+static __always_inline int uw_fp_step(struct uw_walk *w)
+{
+	__u64 fr[2];
+	if (!w->bp_ok || !w->bp || (w->bp & 7) || w->bp < w->sp) {
+		uw_count(TREC_UW_END_FP);
+		return 1;
+	}
+	if (bpf_probe_read_user(fr, sizeof(fr), (const void *)w->bp)) {
+		uw_count(TREC_UW_END_READ);
+		return 1;
+	}
+	w->sp = w->bp + 16;
+	w->bp = fr[0];
+	w->pc = fr[1];
+	w->exact = 0;
+	return 0;
+}
+
+/* The signal trampoline (__restore_rt): the interrupted registers are in
+ * the ucontext at rsp (uc_mcontext at 40; gregs rbp, rsp, rip at 10, 15, 16). */
+static __always_inline int uw_signal_step(struct uw_walk *w)
+{
+	__u64 rbp = 0, rsp = 0, rip = 0;
+	const __u64 gregs = w->sp + 40;
+	if (bpf_probe_read_user(&rbp, 8, (const void *)(gregs + 10 * 8)) ||
+	    bpf_probe_read_user(&rsp, 8, (const void *)(gregs + 15 * 8)) ||
+	    bpf_probe_read_user(&rip, 8, (const void *)(gregs + 16 * 8))) {
+		uw_count(TREC_UW_END_READ);
+		return 1;
+	}
+	w->bp = rbp;
+	w->bp_ok = 1;
+	w->sp = rsp;
+	w->pc = rip;
+	w->exact = 1; /* interrupted, not called: rip is the instruction itself */
+	return 0;
+}
+
+/* One frame by its rule. 0 to go on, 1 to stop. */
+static __always_inline int uw_rule_step(struct uw_walk *w, __u32 rule)
+{
+	__u32 kind = TREC_UW_KIND(rule);
+	__u64 cfa;
+	if (kind == TREC_UW_END) {
+		w->complete = 1;
+		return 1;
+	}
+	if (kind == TREC_UW_SIGNAL)
+		return uw_signal_step(w);
+	if (kind == TREC_UW_CFA_RSP) {
+		cfa = w->sp + TREC_UW_CFA_OFF(rule);
+	} else if (kind == TREC_UW_CFA_RBP) {
+		if (!w->bp_ok) {
+			uw_count(TREC_UW_END_FP);
+			return 1;
+		}
+		cfa = w->bp + TREC_UW_CFA_OFF(rule);
+	} else if (kind == TREC_UW_PLT) {
+		cfa = w->sp + 8 + ((w->pc & 15) >= TREC_UW_PLT_THRESHOLD(rule) ? 8 : 0);
+	} else {
+		uw_count(TREC_UW_FB_UNSUPPORTED);
+		return 1;
+	}
+	__u64 ra = 0;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (const void *)(cfa - 8))) {
+		uw_count(TREC_UW_END_READ);
+		return 1;
+	}
+	switch (TREC_UW_RBP_HOW(rule)) {
+	case TREC_UW_RBP_OFFSET: {
+		__u64 bp = 0;
+		w->bp_ok = !bpf_probe_read_user(&bp, sizeof(bp), (const void *)(cfa + TREC_UW_RBP_OFF(rule)));
+		w->bp = bp;
+		break;
+	}
+	case TREC_UW_RBP_UNDEF:
+		w->bp_ok = 0;
+		break;
+	default:
+		break; /* unchanged */
+	}
+	w->sp = cfa;
+	w->pc = ra;
+	w->exact = 0;
+	uw_count(TREC_UW_ST_FRAMES_TABLE);
+	return 0;
+}
+
+static long uw_step(__u32 i, void *ctx)
+{
+	struct uw_walk *w = ctx;
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f)
+		return 1;
+	if (!w->pc)
+		return 1;
+	__u32 n = w->n;
+	if (n >= TREC_UW_MAX_FRAMES) {
+		uw_count(TREC_UW_END_DEPTH);
+		return 1;
+	}
+	f->ip[n & TREC_UW_MAX_FRAMES] = w->pc;
+	w->n = n + 1;
+	__u64 sp = w->sp;
+	__u32 why = 0;
+	__u32 rule = uw_rule_for(f, w, &why);
+	int stop;
+	if (rule) {
+		__u32 kind = TREC_UW_KIND(rule);
+		stop = uw_rule_step(w, rule);
+		/* The stack grows down: a caller's frame lies above its callee's
+		 * (a signal handler may run on another stack). */
+		if (!stop && kind != TREC_UW_SIGNAL && w->sp <= sp) {
+			uw_count(TREC_UW_END_FP);
+			stop = 1;
+		}
+	} else {
+		uw_count(why);
+		w->fallback = 1;
+		stop = uw_fp_step(w);
+	}
+	return stop;
+}
+
+/*
+ * Walks the current task's user stack into this CPU's uw_frames: the
+ * number of frames, or -1 when the kernel's walk must do (a 32-bit task).
+ * A global function: the verifier checks it once, on its own, instead of
+ * at every place a program takes a stack (the probe programs inline their
+ * record filling once per size class).
+ */
+__noinline int trec_uw_walk(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs || regs->cs != UW_USER_CS)
+		return -1;
+	struct uw_walk w = {
+		.pc = regs->ip,
+		.sp = regs->sp,
+		.bp = regs->bp,
+		.bp_ok = 1,
+		.exact = 1,
+	};
+	w.tgid = task->tgid;
+	w.proc = bpf_map_lookup_elem(&uw_procs, &w.tgid);
+	uw_count(TREC_UW_ST_STACKS);
+	bpf_loop(TREC_UW_MAX_FRAMES + 1, uw_step, &w, 0);
+	if (w.complete)
+		uw_count(TREC_UW_ST_COMPLETE);
+	if (!w.proc)
+		uw_count(TREC_UW_ST_FP_ONLY);
+	/* Frames per stack: kept as a sum so a reader can tell the mean. */
+	__u32 what = TREC_UW_ST_FRAMES;
+	__u64 *v = bpf_map_lookup_elem(&uw_stats, &what);
+	if (v)
+		*v += w.n;
+	return (int)w.n;
+}
+
+/*
+ * The current task's user stack, leaf first, into dst (room for `room`
+ * bytes, a constant at each call site): the bytes written (a multiple of
+ * 8) or a negative errno. Without unwinding (or for a 32-bit task) this is
+ * the kernel's frame-pointer walk.
+ */
+static __always_inline long uw_user_stack(void *ctx, void *dst, const __u32 room)
+{
+	if (!unwind_user)
+		return bpf_get_stack(ctx, dst, room, BPF_F_USER_STACK);
+	int n = trec_uw_walk();
+	if (n < 0)
+		return bpf_get_stack(ctx, dst, room, BPF_F_USER_STACK);
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f)
+		return -2;
+	__u64 bytes = (__u64)(__u32)n * 8;
+	if (bytes > room)
+		bytes = room;
+	if (bytes > sizeof(f->ip))
+		bytes = sizeof(f->ip);
+	barrier_var(bytes);
+	if (bytes && bpf_probe_read_kernel(dst, bytes, f->ip))
+		return -14;
+	return (long)bytes;
+}
+
+#endif

@@ -1,0 +1,966 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The unwind-table loader (unwind.h). Two threads meet here:
+ *
+ *  - the recorder's main thread calls unwind_on_map / unwind_on_task while
+ *    it drains the side-band; they only copy the record into a queue;
+ *  - the loader thread takes the queue in batches: it applies the records
+ *    to its copy of every process's mappings, writes the processes that
+ *    changed to the kernel (so their frames find their mappings at once,
+ *    with tables still marked pending), then compiles the binaries it has
+ *    not seen before and publishes each table when its rows are in place.
+ *
+ * Side-band records arrive per CPU ring, so one process's records can come
+ * out of order across rings: each mapping keeps its timestamp, and an exec
+ * removes only the mappings older than itself, a fork copies only the
+ * parent's mappings older than itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cfi.h"
+#include "mapfile.h"
+#include "unwind.h"
+#include "unwind_abi.h"
+#include "unwind_hooks.skel.h"
+
+/* Messages queued before the loader drops new ones (a burst of execs on a
+ * busy host can queue thousands; each is ~150 bytes). */
+#define MAX_QUEUED 262144
+/* Rows of one table at most: the largest binaries have ~2M. */
+#define MAX_TABLE_ROWS (16u << 20)
+#define MAX_SEGS 16
+
+enum msg_kind { MSG_MAP, MSG_FORK, MSG_EXEC, MSG_EXIT, MSG_SYNC };
+
+struct msg {
+	struct msg *next;
+	enum msg_kind kind;
+	uint64_t ts;
+	uint32_t pid, ppid, tid;
+	uint64_t start, len, pgoff;
+	uint8_t bid_len;
+	uint8_t bid[TREC_MAX_BUILD_ID];
+	char path[]; /* MSG_MAP */
+};
+
+/* A table, keyed by what identifies a file's contents. */
+enum key_kind { KEY_BUILD_ID = 1, KEY_FILE = 2, KEY_VDSO = 3 };
+struct tkey {
+	uint8_t kind, len;
+	uint8_t id[TREC_MAX_BUILD_ID];
+};
+
+struct table {
+	struct tkey key;
+	uint32_t id;    /* index in uw_tables */
+	uint32_t state; /* TREC_UW_TABLE_* */
+	int fd;         /* open until compiled */
+	char *name;     /* for messages */
+};
+
+struct pmap {
+	uint64_t start, len, pgoff, ts;
+	uint32_t table;
+};
+
+struct proc {
+	uint32_t pid;
+	uint32_t n, cap;
+	struct pmap *maps; /* sorted by start, not overlapping */
+	uint32_t gen;
+	int dirty;
+};
+
+struct unwind {
+	int rows_fd, tables_fd, procs_fd, stats_fd;
+	struct trec_uw_row *rows; /* the rows map, mmapped */
+	size_t rows_map_len;
+	uint32_t rows_cap, rows_used;
+	uint32_t max_procs;
+	struct unwind_hooks_bpf *hooks;
+
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t wake, synced;
+	struct msg *head, *tail;
+	size_t queued;
+	int stop;
+	uint64_t sync_asked, sync_done;
+
+	/* loader thread only */
+	void *procs;  /* tsearch tree of struct proc * by pid */
+	void *tables; /* tsearch tree of struct table * by key */
+	struct table **pending;
+	size_t npending, pending_cap;
+	uint32_t next_table; /* ids from 1 */
+
+	pthread_mutex_t stats_mu;
+	struct unwind_stats st;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- maps ------------------------------------------------------------------ */
+
+static int create_map(enum bpf_map_type type, const char *name, uint32_t value_size, uint32_t max, uint32_t flags,
+		      struct trec_err *err)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = flags);
+	int fd = bpf_map_create(type, name, sizeof(uint32_t), value_size, max, &mo);
+	if (fd < 0) {
+		int e = -errno;
+		return trec_errf(err, e, "creating the unwinder's %s map (%u entries of %u bytes): %s", name, max,
+				 value_size, e == -ENOMEM ? "out of memory: lower --unwind-mem" : strerror(-e));
+	}
+	return fd;
+}
+
+int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err *err)
+{
+	*out = NULL;
+#if !defined(__x86_64__)
+	return trec_errf(err, -EOPNOTSUPP, "unwinding by .eh_frame tables supports x86-64 only: use --call-graph fp");
+#endif
+	uint64_t budget = o && o->budget ? o->budget : UNWIND_DEFAULT_BUDGET;
+	uint64_t nrows = budget / sizeof(struct trec_uw_row);
+	if (nrows < 1024 || nrows > (1ull << 31))
+		return trec_errf(err, -EINVAL, "--unwind-mem: %llu bytes is outside 8 KiB .. 16 GiB",
+				 (unsigned long long)budget);
+	struct unwind *uw = calloc(1, sizeof(*uw));
+	if (!uw)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	uw->rows_fd = uw->tables_fd = uw->procs_fd = uw->stats_fd = -1;
+	uw->rows = MAP_FAILED;
+	pthread_mutex_init(&uw->mu, NULL);
+	pthread_mutex_init(&uw->stats_mu, NULL);
+	pthread_cond_init(&uw->wake, NULL);
+	pthread_cond_init(&uw->synced, NULL);
+	uw->next_table = 1;
+	uw->max_procs = o && o->max_procs ? o->max_procs : UNWIND_DEFAULT_PROCS;
+	uw->rows_cap = (uint32_t)nrows;
+	uw->st.rows_capacity = nrows;
+	int r;
+	if ((r = uw->rows_fd = create_map(BPF_MAP_TYPE_ARRAY, "uw_rows", sizeof(struct trec_uw_row), uw->rows_cap,
+					  BPF_F_MMAPABLE, err)) < 0 ||
+	    (r = uw->tables_fd = create_map(BPF_MAP_TYPE_ARRAY, "uw_tables", sizeof(struct trec_uw_table),
+					    UNWIND_MAX_TABLES, 0, err)) < 0 ||
+	    (r = uw->procs_fd = create_map(BPF_MAP_TYPE_HASH, "uw_procs", sizeof(struct trec_uw_proc),
+					   uw->max_procs, BPF_F_NO_PREALLOC, err)) < 0 ||
+	    (r = uw->stats_fd = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "uw_stats", sizeof(uint64_t),
+					   TREC_UW_ST_COUNT, 0, err)) < 0)
+		goto fail;
+	uw->rows_map_len = (size_t)uw->rows_cap * sizeof(struct trec_uw_row);
+	uw->rows = mmap(NULL, uw->rows_map_len, PROT_READ | PROT_WRITE, MAP_SHARED, uw->rows_fd, 0);
+	if (uw->rows == MAP_FAILED) {
+		r = trec_errf(err, -errno, "mapping the unwind rows: %s", strerror(errno));
+		goto fail;
+	}
+	*out = uw;
+	return 0;
+fail:
+	unwind_free(uw);
+	return r;
+}
+
+int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err)
+{
+	const struct {
+		const char *name;
+		int fd;
+	} shared[] = {
+		{ "uw_rows", uw->rows_fd },
+		{ "uw_tables", uw->tables_fd },
+		{ "uw_procs", uw->procs_fd },
+		{ "uw_stats", uw->stats_fd },
+	};
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i].name);
+		int r = m ? bpf_map__reuse_fd(m, shared[i].fd) : -ENOENT;
+		if (r)
+			return trec_errf(err, r, "sharing the unwinder's %s map with %s: %s", shared[i].name,
+					 bpf_object__name(obj), strerror(-r));
+	}
+	return 0;
+}
+
+int unwind_map_fd(const struct unwind *uw, const char *name)
+{
+	if (!strcmp(name, "uw_rows"))
+		return uw->rows_fd;
+	if (!strcmp(name, "uw_tables"))
+		return uw->tables_fd;
+	if (!strcmp(name, "uw_procs"))
+		return uw->procs_fd;
+	if (!strcmp(name, "uw_stats"))
+		return uw->stats_fd;
+	return -ENOENT;
+}
+
+/* ---- the queue (main thread side) -------------------------------------------- */
+
+static void enqueue(struct unwind *uw, struct msg *m)
+{
+	pthread_mutex_lock(&uw->mu);
+	if (uw->queued >= MAX_QUEUED && m->kind != MSG_SYNC) {
+		pthread_mutex_unlock(&uw->mu);
+		free(m);
+		pthread_mutex_lock(&uw->stats_mu);
+		uw->st.queue_dropped++;
+		pthread_mutex_unlock(&uw->stats_mu);
+		return;
+	}
+	m->next = NULL;
+	if (uw->tail)
+		uw->tail->next = m;
+	else
+		uw->head = m;
+	uw->tail = m;
+	uw->queued++;
+	pthread_cond_signal(&uw->wake);
+	pthread_mutex_unlock(&uw->mu);
+}
+
+void unwind_on_map(struct unwind *uw, const struct trec_map *m)
+{
+	if (!uw || !(m->prot & PROT_EXEC) || !m->len)
+		return;
+	/* Files (absolute paths) and the vDSO have unwind tables; anonymous
+	 * memory (JIT code) is walked by frame pointers. */
+	if (m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0)
+		return;
+	size_t plen = strnlen(m->path, 4096);
+	struct msg *q = calloc(1, sizeof(*q) + plen + 1);
+	if (!q)
+		return;
+	q->kind = MSG_MAP;
+	q->ts = m->ts;
+	q->pid = m->pid;
+	q->start = m->start;
+	q->len = m->len;
+	q->pgoff = m->pgoff;
+	q->bid_len = m->build_id_len > TREC_MAX_BUILD_ID ? TREC_MAX_BUILD_ID : m->build_id_len;
+	memcpy(q->bid, m->build_id, q->bid_len);
+	memcpy(q->path, m->path, plen);
+	enqueue(uw, q);
+}
+
+void unwind_on_task(struct unwind *uw, const struct trec_task *t)
+{
+	if (!uw)
+		return;
+	enum msg_kind k;
+	switch (t->kind) {
+	case TREC_TASK_FORK:
+		if (t->pid == t->ppid)
+			return; /* a new thread of the same process */
+		k = MSG_FORK;
+		break;
+	case TREC_TASK_EXEC:
+		k = MSG_EXEC;
+		break;
+	case TREC_TASK_EXIT:
+		if (t->tid != t->pid)
+			return; /* a thread: the process lives on */
+		k = MSG_EXIT;
+		break;
+	default:
+		return;
+	}
+	struct msg *q = calloc(1, sizeof(*q));
+	if (!q)
+		return;
+	q->kind = k;
+	q->ts = t->ts;
+	q->pid = t->pid;
+	q->ppid = t->ppid;
+	q->tid = t->tid;
+	enqueue(uw, q);
+}
+
+void unwind_sync(struct unwind *uw)
+{
+	if (!uw || !uw->started)
+		return;
+	struct msg *q = calloc(1, sizeof(*q));
+	if (!q)
+		return;
+	q->kind = MSG_SYNC;
+	pthread_mutex_lock(&uw->mu);
+	uint64_t ticket = ++uw->sync_asked;
+	pthread_mutex_unlock(&uw->mu);
+	enqueue(uw, q);
+	pthread_mutex_lock(&uw->mu);
+	while (uw->sync_done < ticket && !uw->stop)
+		pthread_cond_wait(&uw->synced, &uw->mu);
+	pthread_mutex_unlock(&uw->mu);
+}
+
+/* ---- processes (loader thread) --------------------------------------------------- */
+
+static int cmp_proc(const void *a, const void *b)
+{
+	uint32_t x = ((const struct proc *)a)->pid, y = ((const struct proc *)b)->pid;
+	return (x > y) - (x < y);
+}
+
+static struct proc *proc_get(struct unwind *uw, uint32_t pid, int create)
+{
+	struct proc k = { .pid = pid };
+	void *f = tfind(&k, &uw->procs, cmp_proc);
+	if (f)
+		return *(struct proc **)f;
+	if (!create)
+		return NULL;
+	struct proc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	if (!tsearch(p, &uw->procs, cmp_proc)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void proc_drop(struct unwind *uw, struct proc *p)
+{
+	tdelete(p, &uw->procs, cmp_proc);
+	free(p->maps);
+	free(p);
+}
+
+/* Inserts a mapping, replacing whatever it overlaps (a new mmap over an
+ * old range replaces it). */
+static int proc_add_map(struct unwind *uw, struct proc *p, const struct pmap *m)
+{
+	uint64_t end = m->start + m->len;
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < p->n; i++) {
+		const struct pmap *o = &p->maps[i];
+		if (o->start < end && m->start < o->start + o->len) {
+			if (o->ts > m->ts)
+				return 0; /* a newer mapping is already there (rings out of order) */
+			continue;
+		}
+		p->maps[w++] = *o;
+	}
+	p->n = w;
+	if (p->n >= TREC_UW_MAX_MAPS) {
+		pthread_mutex_lock(&uw->stats_mu);
+		uw->st.maps_dropped++;
+		pthread_mutex_unlock(&uw->stats_mu);
+		return 0;
+	}
+	if (p->n == p->cap) {
+		uint32_t cap = p->cap ? p->cap * 2 : 16;
+		struct pmap *n = realloc(p->maps, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		p->maps = n;
+		p->cap = cap;
+	}
+	uint32_t at = p->n;
+	while (at > 0 && p->maps[at - 1].start > m->start) {
+		p->maps[at] = p->maps[at - 1];
+		at--;
+	}
+	p->maps[at] = *m;
+	p->n++;
+	p->dirty = 1;
+	return 0;
+}
+
+static void proc_write(struct unwind *uw, struct proc *p)
+{
+	p->dirty = 0;
+	if (!p->n) {
+		bpf_map_delete_elem(uw->procs_fd, &p->pid);
+		return;
+	}
+	struct trec_uw_proc v;
+	memset(&v, 0, sizeof(v));
+	v.n = p->n;
+	v.gen = ++p->gen;
+	for (uint32_t i = 0; i < p->n; i++) {
+		v.maps[i].start = p->maps[i].start;
+		v.maps[i].sub = p->maps[i].start - p->maps[i].pgoff;
+		v.maps[i].len = p->maps[i].len > UINT32_MAX ? UINT32_MAX : (uint32_t)p->maps[i].len;
+		v.maps[i].table = p->maps[i].table;
+	}
+	/* The value is written whole: a reader sees the old or the new one. */
+	int r = bpf_map_update_elem(uw->procs_fd, &p->pid, &v, BPF_ANY);
+	pthread_mutex_lock(&uw->stats_mu);
+	if (r)
+		uw->st.procs_full++;
+	else
+		uw->st.procs_written++;
+	pthread_mutex_unlock(&uw->stats_mu);
+}
+
+/* ---- tables (loader thread) ------------------------------------------------------- */
+
+static int cmp_table(const void *a, const void *b)
+{
+	const struct tkey *x = &((const struct table *)a)->key, *y = &((const struct table *)b)->key;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->id, y->id, x->len);
+}
+
+static void table_publish(struct unwind *uw, struct table *t, uint32_t first, uint32_t count)
+{
+	struct trec_uw_table v = { .first = first, .count = count, .state = t->state };
+	bpf_map_update_elem(uw->tables_fd, &t->id, &v, BPF_ANY);
+}
+
+/* The file behind a mapping, as its process sees it (record/mapfile.h):
+ * never a host file a container's symlink points at. */
+static int open_mapped(const struct msg *m)
+{
+	struct mapfile_query q = { .pid = (pid_t)m->pid, .start = m->start, .end = m->start + m->len,
+				   .path = m->path, .build_id = m->bid_len ? m->bid : NULL,
+				   .build_id_len = m->bid_len };
+	return mapfile_open(&q, NULL);
+}
+
+/* Our own vDSO, written to a memfd: every process of this kernel maps the
+ * same image. */
+static int open_vdso(void)
+{
+	const uint8_t *img = (const uint8_t *)getauxval(AT_SYSINFO_EHDR);
+	if (!img)
+		return -ENOENT;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -errno;
+	char line[512];
+	unsigned long long lo = 0, hi = 0;
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "[vdso]") && sscanf(line, "%llx-%llx", &lo, &hi) == 2 &&
+		    lo == (unsigned long long)(uintptr_t)img) {
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found || hi <= lo || hi - lo > (1u << 20))
+		return -ENOENT;
+	int fd = memfd_create("trec-vdso", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, img, hi - lo) != (ssize_t)(hi - lo)) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+/* The table of a mapping: found by key, or registered as pending (its
+ * file opened now, while the process surely exists). 0 when none. */
+static uint32_t table_for(struct unwind *uw, const struct msg *m)
+{
+	struct table k;
+	memset(&k, 0, sizeof(k));
+	int fd = -1;
+	if (!strcmp(m->path, "[vdso]")) {
+		k.key.kind = KEY_VDSO;
+	} else if (m->bid_len) {
+		k.key.kind = KEY_BUILD_ID;
+		k.key.len = m->bid_len;
+		memcpy(k.key.id, m->bid, m->bid_len);
+	} else {
+		/* No build-id: the file's identity, which needs the file. */
+		fd = open_mapped(m);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st)) {
+			if (fd >= 0)
+				close(fd);
+			pthread_mutex_lock(&uw->stats_mu);
+			uw->st.tables_failed++;
+			pthread_mutex_unlock(&uw->stats_mu);
+			return 0;
+		}
+		uint64_t id[4] = { st.st_dev, st.st_ino, (uint64_t)st.st_size,
+				   (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec };
+		k.key.kind = KEY_FILE;
+		k.key.len = sizeof(id);
+		memcpy(k.key.id, id, sizeof(id));
+	}
+	void *f = tfind(&k, &uw->tables, cmp_table);
+	if (f) {
+		if (fd >= 0)
+			close(fd);
+		return (*(struct table **)f)->id;
+	}
+	if (uw->next_table >= UNWIND_MAX_TABLES) {
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&uw->stats_mu);
+		uw->st.tables_budget++;
+		pthread_mutex_unlock(&uw->stats_mu);
+		return 0;
+	}
+	if (fd < 0)
+		fd = k.key.kind == KEY_VDSO ? open_vdso() : open_mapped(m);
+	struct table *t = calloc(1, sizeof(*t));
+	char *name = strdup(m->path);
+	if (!t || !name || uw->npending == SIZE_MAX / sizeof(*uw->pending)) {
+		free(t);
+		free(name);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (uw->npending == uw->pending_cap) {
+		size_t cap = uw->pending_cap ? uw->pending_cap * 2 : 64;
+		struct table **n = realloc(uw->pending, cap * sizeof(*n));
+		if (!n) {
+			free(t);
+			free(name);
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+		uw->pending = n;
+		uw->pending_cap = cap;
+	}
+	t->key = k.key;
+	t->id = uw->next_table++;
+	t->fd = fd;
+	t->name = name;
+	t->state = fd >= 0 ? TREC_UW_TABLE_PENDING : TREC_UW_TABLE_NONE;
+	if (!tsearch(t, &uw->tables, cmp_table)) {
+		if (fd >= 0)
+			close(fd);
+		free(name);
+		free(t);
+		return 0;
+	}
+	if (fd < 0) {
+		pthread_mutex_lock(&uw->stats_mu);
+		uw->st.tables_failed++;
+		pthread_mutex_unlock(&uw->stats_mu);
+	} else {
+		uw->pending[uw->npending++] = t;
+	}
+	table_publish(uw, t, 0, 0);
+	return t->id;
+}
+
+struct seg {
+	uint64_t vaddr, off, size;
+};
+
+/* The executable PT_LOAD segments of an ELF file: rows are converted from
+ * addresses to file offsets through them. */
+static int exec_segments(int fd, struct seg *segs, size_t *n)
+{
+	*n = 0;
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e)
+		return -ENOEXEC;
+	size_t np = 0;
+	int r = 0;
+	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &np) || np > 65536)
+		r = -ENOEXEC;
+	for (size_t i = 0; !r && i < np && *n < MAX_SEGS; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph)) {
+			r = -ENOEXEC;
+			break;
+		}
+		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) || !ph.p_filesz)
+			continue;
+		segs[(*n)++] = (struct seg){ ph.p_vaddr, ph.p_offset, ph.p_filesz };
+	}
+	elf_end(e);
+	return r;
+}
+
+static void put_row(struct trec_uw_row *out, uint32_t *n, uint64_t off, uint32_t rule)
+{
+	if (*n && out[*n - 1].pc == off) {
+		out[*n - 1].rule = rule; /* the later rule wins at one offset */
+		if (*n > 1 && out[*n - 2].rule == rule)
+			(*n)--;
+		return;
+	}
+	if (*n && out[*n - 1].rule == rule)
+		return;
+	out[*n].pc = (uint32_t)off;
+	out[*n].rule = rule;
+	(*n)++;
+}
+
+/* Rows of one segment, as file offsets, into out (room for nrows + 2). */
+static void convert_segment(const struct cfi_table *ct, const struct seg *s, struct trec_uw_row *out, uint32_t *n)
+{
+	uint64_t vend = s->vaddr + s->size, bias = s->vaddr - s->off;
+	/* The rule in force at the segment's start, then every row inside. */
+	size_t lo = 0, hi = ct->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ct->rows[mid].pc <= s->vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint32_t first = lo ? ct->rows[lo - 1].rule : TREC_UW_NONE;
+	put_row(out, n, s->off, first);
+	for (size_t i = lo; i < ct->nrows && ct->rows[i].pc < vend; i++)
+		put_row(out, n, ct->rows[i].pc - bias, ct->rows[i].rule);
+	put_row(out, n, s->off + s->size, TREC_UW_NONE);
+}
+
+static void table_compile(struct unwind *uw, struct table *t)
+{
+	uint64_t t0 = now_ns();
+	struct cfi_table ct;
+	struct trec_err err = { 0 };
+	struct cfi_opts co = { .sz = sizeof(co), .want_rows = 1, .max_rows = MAX_TABLE_ROWS };
+	struct seg segs[MAX_SEGS];
+	size_t nseg = 0;
+	int r = cfi_compile_elf(t->fd, t->name, &co, &ct, &err);
+	if (!r)
+		r = exec_segments(t->fd, segs, &nseg);
+	close(t->fd);
+	t->fd = -1;
+	uint32_t first = 0, count = 0;
+	size_t compiled = r ? 0 : ct.nrows;
+	int fits = 0;
+	if (!r && ct.nrows && nseg) {
+		uint64_t need = ct.nrows + 2 * nseg;
+		if (need <= uw->rows_cap - uw->rows_used) {
+			fits = 1;
+			first = uw->rows_used;
+			for (size_t i = 0; i < nseg; i++) {
+				if (segs[i].off + segs[i].size > UINT32_MAX)
+					continue; /* past 4 GiB: no 32-bit offsets */
+				convert_segment(&ct, &segs[i], uw->rows + first, &count);
+			}
+			uw->rows_used += count;
+		}
+	}
+	cfi_table_free(&ct);
+	uint64_t dt = now_ns() - t0;
+	pthread_mutex_lock(&uw->stats_mu);
+	uw->st.compile_ns += dt;
+	if (dt > uw->st.max_compile_ns)
+		uw->st.max_compile_ns = dt;
+	if (r) {
+		t->state = TREC_UW_TABLE_NONE;
+		uw->st.tables_failed++;
+	} else if (!count && !fits && compiled && nseg) {
+		t->state = TREC_UW_TABLE_BUDGET;
+		uw->st.tables_budget++;
+	} else if (!count) {
+		t->state = TREC_UW_TABLE_NONE;
+		uw->st.tables_none++;
+	} else {
+		t->state = TREC_UW_TABLE_READY;
+		uw->st.tables++;
+		uw->st.rows += count;
+	}
+	pthread_mutex_unlock(&uw->stats_mu);
+	/* The rows are in the shared array before the directory says so. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	table_publish(uw, t, first, count);
+}
+
+/* ---- applying messages (loader thread) --------------------------------------------- */
+
+static void apply_map(struct unwind *uw, const struct msg *m)
+{
+	struct proc *p = proc_get(uw, m->pid, 1);
+	if (!p)
+		return;
+	struct pmap pm = { .start = m->start, .len = m->len, .pgoff = m->pgoff, .ts = m->ts,
+			   .table = table_for(uw, m) };
+	proc_add_map(uw, p, &pm);
+}
+
+static void apply_fork(struct unwind *uw, const struct msg *m)
+{
+	struct proc *parent = proc_get(uw, m->ppid, 0);
+	struct proc *child = proc_get(uw, m->pid, 1);
+	if (!child)
+		return;
+	if (!parent)
+		return;
+	for (uint32_t i = 0; i < parent->n; i++)
+		if (parent->maps[i].ts <= m->ts)
+			proc_add_map(uw, child, &parent->maps[i]);
+	child->dirty = 1;
+}
+
+static void apply_exec(struct unwind *uw, const struct msg *m)
+{
+	struct proc *p = proc_get(uw, m->pid, 0);
+	if (!p)
+		return;
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < p->n; i++)
+		if (p->maps[i].ts > m->ts)
+			p->maps[w++] = p->maps[i];
+	p->n = w;
+	p->dirty = 1;
+}
+
+static void apply_exit(struct unwind *uw, const struct msg *m)
+{
+	struct proc *p = proc_get(uw, m->pid, 0);
+	if (!p)
+		return;
+	bpf_map_delete_elem(uw->procs_fd, &p->pid);
+	proc_drop(uw, p);
+}
+
+/* twalk has no context argument: the batch being written goes through here
+ * (only the loader thread walks). */
+static __thread struct unwind *walk_uw;
+
+static void write_dirty(const void *node, VISIT which, int depth)
+{
+	(void)depth;
+	if (which != postorder && which != leaf)
+		return;
+	struct proc *p = *(struct proc *const *)node;
+	if (p->dirty)
+		proc_write(walk_uw, p);
+}
+
+static void apply_batch(struct unwind *uw, struct msg *list)
+{
+	uint64_t syncs = 0;
+	for (struct msg *m = list; m; m = m->next) {
+		switch (m->kind) {
+		case MSG_MAP:
+			apply_map(uw, m);
+			break;
+		case MSG_FORK:
+			apply_fork(uw, m);
+			break;
+		case MSG_EXEC:
+			apply_exec(uw, m);
+			break;
+		case MSG_EXIT:
+			apply_exit(uw, m);
+			break;
+		case MSG_SYNC:
+			syncs++;
+			break;
+		}
+	}
+	walk_uw = uw;
+	twalk(uw->procs, write_dirty);
+	/* Then the new binaries: their processes already find their mappings
+	 * (pending), and each table goes live as soon as it is compiled. */
+	for (size_t i = 0; i < uw->npending; i++)
+		table_compile(uw, uw->pending[i]);
+	uw->npending = 0;
+	while (list) {
+		struct msg *n = list->next;
+		free(list);
+		list = n;
+	}
+	if (syncs) {
+		pthread_mutex_lock(&uw->mu);
+		uw->sync_done += syncs;
+		pthread_cond_broadcast(&uw->synced);
+		pthread_mutex_unlock(&uw->mu);
+	}
+}
+
+static void *loader_main(void *arg)
+{
+	struct unwind *uw = arg;
+	for (;;) {
+		pthread_mutex_lock(&uw->mu);
+		while (!uw->head && !uw->stop)
+			pthread_cond_wait(&uw->wake, &uw->mu);
+		struct msg *list = uw->head;
+		uw->head = uw->tail = NULL;
+		uw->queued = 0;
+		int stop = uw->stop;
+		pthread_mutex_unlock(&uw->mu);
+		if (list)
+			apply_batch(uw, list);
+		else if (stop)
+			break;
+	}
+	return NULL;
+}
+
+int unwind_start(struct unwind *uw, struct trec_err *err)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return trec_errf(err, -EINVAL, "libelf: %s", elf_errmsg(-1));
+	uw->hooks = unwind_hooks_bpf__open();
+	if (!uw->hooks)
+		return trec_errf(err, -errno, "opening the unwinder's fork/exec followers: %s", strerror(errno));
+	int r = unwind_share(uw, uw->hooks->obj, err);
+	if (r)
+		return r;
+	r = unwind_hooks_bpf__load(uw->hooks);
+	if (!r)
+		r = unwind_hooks_bpf__attach(uw->hooks);
+	if (r)
+		return trec_errf(err, r, "loading the unwinder's fork/exec followers: %s", strerror(-r));
+	r = pthread_create(&uw->th, NULL, loader_main, uw);
+	if (r)
+		return trec_errf(err, -r, "starting the unwind loader thread: %s", strerror(r));
+	uw->started = 1;
+	return 0;
+}
+
+/* ---- statistics ------------------------------------------------------------- */
+
+void unwind_stats(struct unwind *uw, struct unwind_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!uw)
+		return;
+	pthread_mutex_lock(&uw->stats_mu);
+	*st = uw->st;
+	pthread_mutex_unlock(&uw->stats_mu);
+	memset(st->kernel, 0, sizeof(st->kernel));
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 || uw->stats_fd < 0)
+		return;
+	uint64_t *v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return;
+	for (uint32_t k = 0; k < TREC_UW_ST_COUNT && k < 16; k++) {
+		if (bpf_map_lookup_elem(uw->stats_fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			st->kernel[k] += v[c];
+	}
+	free(v);
+}
+
+static const char *const kernel_keys[TREC_UW_ST_COUNT] = {
+	[TREC_UW_ST_STACKS] = "unwind.stacks",
+	[TREC_UW_ST_COMPLETE] = "unwind.stacks_complete",
+	[TREC_UW_ST_FP_ONLY] = "unwind.stacks_fp_only",
+	[TREC_UW_ST_FRAMES] = "unwind.frames",
+	[TREC_UW_ST_FRAMES_TABLE] = "unwind.frames_by_table",
+	[TREC_UW_FB_NO_PROC] = "unwind.fallback.process_not_loaded",
+	[TREC_UW_FB_NO_MAPPING] = "unwind.fallback.no_file_mapping",
+	[TREC_UW_FB_PENDING] = "unwind.fallback.table_not_loaded_yet",
+	[TREC_UW_FB_BUDGET] = "unwind.fallback.table_over_budget",
+	[TREC_UW_FB_NO_TABLE] = "unwind.fallback.no_unwind_info",
+	[TREC_UW_FB_NO_RULE] = "unwind.fallback.no_rule",
+	[TREC_UW_FB_UNSUPPORTED] = "unwind.fallback.unsupported_rule",
+	[TREC_UW_END_DEPTH] = "unwind.end.depth_limit",
+	[TREC_UW_END_READ] = "unwind.end.unreadable_stack",
+	[TREC_UW_END_FP] = "unwind.end.frame_chain_broken",
+};
+
+int unwind_stats_meta(const struct unwind_stats *st, struct tarena *a, struct trec_meta_kv **kv, size_t *n)
+{
+	const struct {
+		const char *key;
+		uint64_t v;
+	} loader[] = {
+		{ "unwind.tables", st->tables },
+		{ "unwind.tables_without_info", st->tables_none },
+		{ "unwind.tables_over_budget", st->tables_budget },
+		{ "unwind.tables_unreadable", st->tables_failed },
+		{ "unwind.rows", st->rows },
+		{ "unwind.rows_capacity", st->rows_capacity },
+		{ "unwind.process_table_full", st->procs_full },
+		{ "unwind.mappings_dropped", st->maps_dropped },
+		{ "unwind.loader_queue_dropped", st->queue_dropped },
+		{ "unwind.compile_ns", st->compile_ns },
+	};
+	size_t nl = sizeof(loader) / sizeof(loader[0]);
+	struct trec_meta_kv *out = tarena_alloc(a, (TREC_UW_ST_COUNT + nl) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	size_t k = 0;
+	for (uint32_t i = 0; i < TREC_UW_ST_COUNT; i++)
+		out[k++] = (struct trec_meta_kv){ .key = kernel_keys[i], .type = TREC_META_U64, .v.u64 = st->kernel[i] };
+	for (size_t i = 0; i < nl; i++)
+		out[k++] = (struct trec_meta_kv){ .key = loader[i].key, .type = TREC_META_U64, .v.u64 = loader[i].v };
+	*kv = out;
+	*n = k;
+	return 0;
+}
+
+/* ---- teardown ---------------------------------------------------------------- */
+
+static void free_proc_node(void *node)
+{
+	struct proc *p = node;
+	free(p->maps);
+	free(p);
+}
+
+static void free_table_node(void *node)
+{
+	struct table *t = node;
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->name);
+	free(t);
+}
+
+void unwind_free(struct unwind *uw)
+{
+	if (!uw)
+		return;
+	if (uw->started) {
+		pthread_mutex_lock(&uw->mu);
+		uw->stop = 1;
+		pthread_cond_broadcast(&uw->wake);
+		pthread_cond_broadcast(&uw->synced);
+		pthread_mutex_unlock(&uw->mu);
+		pthread_join(uw->th, NULL);
+	}
+	unwind_hooks_bpf__destroy(uw->hooks);
+	while (uw->head) {
+		struct msg *n = uw->head->next;
+		free(uw->head);
+		uw->head = n;
+	}
+	tdestroy(uw->procs, free_proc_node);
+	tdestroy(uw->tables, free_table_node);
+	free(uw->pending);
+	if (uw->rows != MAP_FAILED)
+		munmap(uw->rows, uw->rows_map_len);
+	int fds[] = { uw->rows_fd, uw->tables_fd, uw->procs_fd, uw->stats_fd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	pthread_mutex_destroy(&uw->mu);
+	pthread_mutex_destroy(&uw->stats_mu);
+	pthread_cond_destroy(&uw->wake);
+	pthread_cond_destroy(&uw->synced);
+	free(uw);
+}
