@@ -1,21 +1,50 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * DSOs under the recorded stacks, their files kept open from the first
+ * mapping to the end (dsos.h).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
 #include "dsos.h"
+#include "mapfile.h"
 #include "symtab.h"
+
+/* Opens tried per DSO while no fd is kept: a file no route can find must
+ * not cost an open for every process that maps it. */
+#define MAX_OPEN_TRIES 4
+/* Processes tried at the end for a DSO without a kept fd. */
+#define MAX_LATE_TRIES 16
+/* fds left to everything else (BPF objects, perf rings, the trace file)
+ * when the limit is raised. */
+#define FD_HEADROOM 1024
+
+/* How a DSO is told apart from the others. */
+enum dso_key {
+	KEY_BUILD_ID, /* the build-id the kernel (or the file) gave */
+	KEY_INODE,    /* no build-id: the file's device and inode */
+	KEY_PATH,     /* no build-id, and its file could not be opened */
+};
 
 struct dso {
 	char *path;
 	uint8_t build_id[TREC_MAX_BUILD_ID];
 	uint8_t build_id_len;
-	uint32_t pid;        /* a process that mapped it (for /proc/PID/map_files) */
-	uint64_t start, end; /* that mapping */
-	int used;
+	uint8_t key;
+	uint8_t route;       /* enum mapfile_route of fd */
+	uint8_t open_tries;
+	uint8_t used;
+	uint8_t unkept;      /* past the cap when it came */
+	uint64_t dev, ino;   /* KEY_INODE */
+	int fd;              /* -1: none */
+	int root;            /* index in roots, -1: none */
 };
 
 struct pmap {
@@ -31,39 +60,155 @@ struct proc {
 	struct pmap *maps;
 	uint32_t n, cap;
 	int unmapped_ips; /* user frames outside every file mapping: JIT code? */
+	int root;         /* index in roots; -1 unknown, -2 not looked up yet */
+};
+
+/* A root directory as a mount namespace sees it: an O_PATH fd keeps the
+ * directory and its mounts reachable after every process in it is gone. */
+struct root {
+	uint64_t ns_dev, ns_ino;     /* /proc/PID/ns/mnt */
+	uint64_t dir_dev, dir_ino;   /* /proc/PID/root */
+	int fd;
 };
 
 struct dso_tracker {
 	struct dso *dsos;
 	uint32_t ndsos, dsos_cap;
+	uint32_t *index;    /* open addressing on dso index + 1; 0 = empty */
+	uint32_t index_cap;
 	struct proc *procs; /* open addressing on pid; pid 0 = empty */
 	uint32_t procs_cap, nprocs;
+	struct root roots[DSO_TRACKER_MAX_ROOTS];
+	uint32_t nroots;
+	uint32_t nfds, max_fds; /* kept fds (files and roots) and their cap */
+	uint32_t open_failed;
+	uint32_t by_route[6];
 	uint64_t *kips;     /* open addressing set of kernel addresses; 0 = empty */
 	uint64_t kips_cap, nkips;
 	struct pending { uint32_t pid; uint64_t ip; } *pend; /* user frames of new stacks */
 	size_t npend, pend_cap;
+	/* options, copied */
+	char *proc;
+	char *symfs;
+	char **debug_dirs;
+	size_t ndebug_dirs;
+	int default_debug_dirs;
 };
+
+/* ---- set-up ------------------------------------------------------------------- */
+
+/* Raises the soft fd limit toward the hard one, enough for `want` kept
+ * fds besides the headroom; returns how many we may keep: never more than
+ * half the soft limit. */
+static uint32_t fd_budget(uint32_t want)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want < 256 ? want : 256;
+	rlim_t need = (rlim_t)want * 2 + FD_HEADROOM;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		struct rlimit n = rl;
+		n.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &n) == 0)
+			rl = n;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 2 >= want)
+		return want;
+	return (uint32_t)(rl.rlim_cur / 2);
+}
+
+static int copy_opts(struct dso_tracker *t, const struct dso_tracker_opts *o)
+{
+#define HAS(f) (o && o->sz >= offsetof(struct dso_tracker_opts, f) + sizeof(o->f))
+	uint32_t max = HAS(max_fds) && o->max_fds ? o->max_fds : DSO_TRACKER_MAX_FDS;
+	t->max_fds = fd_budget(max);
+	if (HAS(proc) && o->proc && !(t->proc = strdup(o->proc)))
+		return -ENOMEM;
+	if (HAS(symfs) && o->symfs && o->symfs[0] && !(t->symfs = strdup(o->symfs)))
+		return -ENOMEM;
+	t->default_debug_dirs = 1;
+	if (HAS(ndebug_dirs) && o->debug_dirs) {
+		t->default_debug_dirs = 0;
+		size_t n = o->ndebug_dirs < DEBUGINFO_MAX_DIRS ? o->ndebug_dirs : DEBUGINFO_MAX_DIRS;
+		t->debug_dirs = calloc(n ? n : 1, sizeof(*t->debug_dirs));
+		if (!t->debug_dirs)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			if (!o->debug_dirs[i])
+				continue;
+			if (!(t->debug_dirs[t->ndebug_dirs++] = strdup(o->debug_dirs[i])))
+				return -ENOMEM;
+		}
+	}
+#undef HAS
+	return 0;
+}
+
+int dso_tracker_new_opts(struct dso_tracker **out, const struct dso_tracker_opts *o)
+{
+	*out = NULL;
+	if (o && o->sz < sizeof(size_t))
+		return -EINVAL;
+	struct dso_tracker *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	int r = copy_opts(t, o);
+	if (r) {
+		dso_tracker_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
 
 int dso_tracker_new(struct dso_tracker **out)
 {
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	return dso_tracker_new_opts(out, NULL);
 }
 
 void dso_tracker_free(struct dso_tracker *t)
 {
 	if (!t)
 		return;
-	for (uint32_t i = 0; i < t->ndsos; i++)
+	for (uint32_t i = 0; i < t->ndsos; i++) {
 		free(t->dsos[i].path);
+		if (t->dsos[i].fd >= 0)
+			close(t->dsos[i].fd);
+	}
+	for (uint32_t i = 0; i < t->nroots; i++)
+		close(t->roots[i].fd);
 	for (uint32_t i = 0; i < t->procs_cap; i++)
 		free(t->procs[i].maps);
+	for (size_t i = 0; i < t->ndebug_dirs; i++)
+		free(t->debug_dirs[i]);
+	free(t->debug_dirs);
+	free(t->symfs);
+	free(t->proc);
 	free(t->dsos);
+	free(t->index);
 	free(t->procs);
 	free(t->kips);
 	free(t->pend);
 	free(t);
 }
+
+void dso_tracker_stats(const struct dso_tracker *t, struct dso_tracker_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!t)
+		return;
+	st->dsos = t->ndsos;
+	for (uint32_t i = 0; i < t->ndsos; i++) {
+		st->kept += t->dsos[i].fd >= 0;
+		st->unkept += t->dsos[i].unkept;
+	}
+	st->open_failed = t->open_failed;
+	st->roots = t->nroots;
+	st->max_fds = t->max_fds;
+	memcpy(st->by_route, t->by_route, sizeof(st->by_route));
+}
+
+/* ---- processes ---------------------------------------------------------------- */
 
 static uint32_t hash32(uint64_t v)
 {
@@ -106,23 +251,136 @@ static struct proc *proc_find(struct dso_tracker *t, uint32_t pid, int create)
 	while (t->procs[j].pid)
 		j = (j + 1) & (t->procs_cap - 1);
 	t->procs[j].pid = pid;
+	t->procs[j].root = -2;
 	t->nprocs++;
 	return &t->procs[j];
 }
 
-/* The DSO of a mapping: the same build-id (or, without one, the same
- * path) is one DSO, whatever process maps it. */
-static int dso_index(struct dso_tracker *t, const struct trec_map *m, uint32_t *idx)
+/* ---- roots -------------------------------------------------------------------- */
+
+static int stat_proc(const struct dso_tracker *t, pid_t pid, const char *what, struct stat *st)
 {
-	for (uint32_t i = 0; i < t->ndsos; i++) {
-		const struct dso *d = &t->dsos[i];
-		if (m->build_id_len ? d->build_id_len == m->build_id_len &&
-					      !memcmp(d->build_id, m->build_id, m->build_id_len)
-				    : !d->build_id_len && !strcmp(d->path, m->path)) {
-			*idx = i;
-			return 0;
-		}
+	char p[160];
+	snprintf(p, sizeof(p), "%s/%d/%s", t->proc ? t->proc : "/proc", (int)pid, what);
+	return stat(p, st);
+}
+
+/* The root of process pid as an index in t->roots (kept open), or -1. */
+static int root_of(struct dso_tracker *t, pid_t pid)
+{
+	struct stat ns, dir, got;
+	if (stat_proc(t, pid, "ns/mnt", &ns) < 0 || stat_proc(t, pid, "root", &dir) < 0)
+		return -1;
+	for (uint32_t i = 0; i < t->nroots; i++) {
+		const struct root *r = &t->roots[i];
+		if (r->ns_dev == (uint64_t)ns.st_dev && r->ns_ino == (uint64_t)ns.st_ino &&
+		    r->dir_dev == (uint64_t)dir.st_dev && r->dir_ino == (uint64_t)dir.st_ino)
+			return (int)i;
 	}
+	if (t->nroots == DSO_TRACKER_MAX_ROOTS || t->nfds >= t->max_fds)
+		return -1;
+	int fd = mapfile_open_root(t->proc, pid);
+	if (fd < 0)
+		return -1;
+	/* The pid may have been reused between the stat and the open. */
+	if (fstat(fd, &got) < 0 || got.st_dev != dir.st_dev || got.st_ino != dir.st_ino) {
+		close(fd);
+		return -1;
+	}
+	t->roots[t->nroots] = (struct root){ (uint64_t)ns.st_dev, (uint64_t)ns.st_ino,
+					     (uint64_t)dir.st_dev, (uint64_t)dir.st_ino, fd };
+	t->nfds++;
+	return (int)t->nroots++;
+}
+
+static int proc_root(struct dso_tracker *t, struct proc *p)
+{
+	if (p->root == -2)
+		p->root = root_of(t, (pid_t)p->pid);
+	return p->root;
+}
+
+/* ---- DSOs --------------------------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint32_t key_hash(uint8_t key, const uint8_t *bid, size_t bid_len, uint64_t dev, uint64_t ino,
+			 const char *path)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, &key, 1);
+	if (key == KEY_BUILD_ID) {
+		h = fnv(h, bid, bid_len);
+	} else if (key == KEY_INODE) {
+		h = fnv(h, &dev, sizeof(dev));
+		h = fnv(h, &ino, sizeof(ino));
+	} else {
+		h = fnv(h, path, strlen(path));
+	}
+	return hash32(h);
+}
+
+static uint32_t dso_hash(const struct dso *d)
+{
+	return key_hash(d->key, d->build_id, d->build_id_len, d->dev, d->ino, d->path);
+}
+
+static int key_equal(const struct dso *d, uint8_t key, const uint8_t *bid, size_t bid_len, uint64_t dev,
+		     uint64_t ino, const char *path)
+{
+	if (d->key != key)
+		return 0;
+	if (key == KEY_BUILD_ID)
+		return d->build_id_len == bid_len && !memcmp(d->build_id, bid, bid_len);
+	if (key == KEY_INODE)
+		return d->dev == dev && d->ino == ino;
+	return !strcmp(d->path, path);
+}
+
+static int index_grow(struct dso_tracker *t)
+{
+	uint32_t cap = t->index_cap ? t->index_cap * 2 : 256;
+	uint32_t *n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->ndsos; i++) {
+		uint32_t j = dso_hash(&t->dsos[i]) & (cap - 1);
+		while (n[j])
+			j = (j + 1) & (cap - 1);
+		n[j] = i + 1;
+	}
+	free(t->index);
+	t->index = n;
+	t->index_cap = cap;
+	return 0;
+}
+
+/* The DSO with this key, or -1. */
+static int64_t dso_lookup(const struct dso_tracker *t, uint8_t key, const uint8_t *bid, size_t bid_len,
+			  uint64_t dev, uint64_t ino, const char *path)
+{
+	if (!t->index_cap)
+		return -1;
+	uint32_t m = t->index_cap - 1;
+	for (uint32_t j = key_hash(key, bid, bid_len, dev, ino, path) & m; t->index[j]; j = (j + 1) & m) {
+		const struct dso *d = &t->dsos[t->index[j] - 1];
+		if (key_equal(d, key, bid, bid_len, dev, ino, path))
+			return (int64_t)t->index[j] - 1;
+	}
+	return -1;
+}
+
+/* A new DSO (its key fields set by the caller through *out). */
+static int dso_add(struct dso_tracker *t, const struct trec_map *m, uint8_t key, uint64_t dev,
+		   uint64_t ino, uint32_t *idx)
+{
+	if ((t->ndsos + 1) * 2 > t->index_cap && index_grow(t))
+		return -ENOMEM;
 	if (t->ndsos == t->dsos_cap) {
 		uint32_t cap = t->dsos_cap ? t->dsos_cap * 2 : 64;
 		struct dso *n = realloc(t->dsos, cap * sizeof(*n));
@@ -133,31 +391,124 @@ static int dso_index(struct dso_tracker *t, const struct trec_map *m, uint32_t *
 	}
 	struct dso *d = &t->dsos[t->ndsos];
 	memset(d, 0, sizeof(*d));
-	d->path = strdup(m->path);
-	if (!d->path)
+	d->fd = -1;
+	d->root = -1;
+	d->key = key;
+	d->dev = dev;
+	d->ino = ino;
+	if (!(d->path = strdup(m->path)))
 		return -ENOMEM;
 	d->build_id_len = m->build_id_len > TREC_MAX_BUILD_ID ? TREC_MAX_BUILD_ID : m->build_id_len;
 	memcpy(d->build_id, m->build_id, d->build_id_len);
-	d->pid = m->pid;
-	d->start = m->start;
-	d->end = m->start + m->len;
+	uint32_t j = dso_hash(d) & (t->index_cap - 1);
+	while (t->index[j])
+		j = (j + 1) & (t->index_cap - 1);
+	t->index[j] = t->ndsos + 1;
 	*idx = t->ndsos++;
 	return 0;
 }
 
-int dso_tracker_map(struct dso_tracker *t, const struct trec_map *m)
+static int open_mapping(const struct dso_tracker *t, const struct trec_map *m, enum mapfile_route *route)
 {
-	/* Only files can be symbolized from the file system ([vdso] and
-	 * anonymous memory cannot). */
-	if (m->path[0] != '/' || !m->len)
+	struct mapfile_query q = {
+		.pid = (pid_t)m->pid,
+		.start = m->start,
+		.end = m->start + m->len,
+		.path = m->path,
+		.build_id = m->build_id,
+		.build_id_len = m->build_id_len > TREC_MAX_BUILD_ID ? 0 : m->build_id_len,
+		.proc = t->proc,
+	};
+	return mapfile_open(&q, route);
+}
+
+/* Keeps fd as the DSO's file (and its process's root), or closes it when
+ * the cap is reached. */
+static void dso_keep(struct dso_tracker *t, struct dso *d, int fd, enum mapfile_route route,
+		     struct proc *p)
+{
+	if (t->nfds >= t->max_fds) {
+		d->unkept = 1;
+		close(fd);
+		return;
+	}
+	d->fd = fd;
+	d->route = (uint8_t)route;
+	t->nfds++;
+	t->by_route[route < 6 ? route : 0]++;
+	d->root = proc_root(t, p);
+}
+
+/* A DSO with a build-id: opened when it is new (or not opened yet). */
+static int map_by_build_id(struct dso_tracker *t, const struct trec_map *m, struct proc *p, uint32_t *idx)
+{
+	size_t len = m->build_id_len > TREC_MAX_BUILD_ID ? TREC_MAX_BUILD_ID : m->build_id_len;
+	int64_t i = dso_lookup(t, KEY_BUILD_ID, m->build_id, len, 0, 0, NULL);
+	if (i < 0) {
+		int r = dso_add(t, m, KEY_BUILD_ID, 0, 0, idx);
+		if (r)
+			return r;
+	} else {
+		*idx = (uint32_t)i;
+	}
+	struct dso *d = &t->dsos[*idx];
+	if (d->fd >= 0 || d->unkept || d->open_tries >= MAX_OPEN_TRIES)
 		return 0;
-	uint32_t di;
-	int r = dso_index(t, m, &di);
-	if (r)
+	if (t->nfds >= t->max_fds) {
+		d->unkept = 1;
+		return 0;
+	}
+	enum mapfile_route route;
+	d->open_tries++;
+	int fd = open_mapping(t, m, &route);
+	if (fd < 0) {
+		if (d->open_tries == 1)
+			t->open_failed++;
+		return 0;
+	}
+	dso_keep(t, d, fd, route, p);
+	return 0;
+}
+
+/* A DSO without a build-id: its file says which one it is. */
+static int map_by_inode(struct dso_tracker *t, const struct trec_map *m, struct proc *p, uint32_t *idx)
+{
+	enum mapfile_route route;
+	struct stat st;
+	int fd = open_mapping(t, m, &route);
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		int64_t i = dso_lookup(t, KEY_PATH, NULL, 0, 0, 0, m->path);
+		if (i >= 0) {
+			*idx = (uint32_t)i;
+			return 0;
+		}
+		t->open_failed++;
+		return dso_add(t, m, KEY_PATH, 0, 0, idx);
+	}
+	int64_t i = dso_lookup(t, KEY_INODE, NULL, 0, (uint64_t)st.st_dev, (uint64_t)st.st_ino, NULL);
+	if (i >= 0) {
+		close(fd);
+		*idx = (uint32_t)i;
+		return 0;
+	}
+	int r = dso_add(t, m, KEY_INODE, (uint64_t)st.st_dev, (uint64_t)st.st_ino, idx);
+	if (r) {
+		close(fd);
 		return r;
-	struct proc *p = proc_find(t, m->pid, 1);
-	if (!p)
-		return -ENOMEM;
+	}
+	dso_keep(t, &t->dsos[*idx], fd, route, p);
+	return 0;
+}
+
+static int proc_add_map(struct proc *p, uint64_t start, uint64_t end, uint32_t di)
+{
+	for (uint32_t k = 0; k < p->n; k++)
+		if (p->maps[k].start == start && p->maps[k].end == end && p->maps[k].dso == di)
+			return 0; /* the snapshot and the side-band may both report it */
 	if (p->n == p->cap) {
 		uint32_t cap = p->cap ? p->cap * 2 : 16;
 		struct pmap *n = realloc(p->maps, cap * sizeof(*n));
@@ -166,13 +517,56 @@ int dso_tracker_map(struct dso_tracker *t, const struct trec_map *m)
 		p->maps = n;
 		p->cap = cap;
 	}
-	uint64_t end = m->start + m->len;
-	for (uint32_t k = 0; k < p->n; k++)
-		if (p->maps[k].start == m->start && p->maps[k].end == end && p->maps[k].dso == di)
-			return 0; /* the snapshot and the side-band may both report it */
-	p->maps[p->n++] = (struct pmap){ m->start, end, di };
+	p->maps[p->n++] = (struct pmap){ start, end, di };
 	return 0;
 }
+
+int dso_tracker_map(struct dso_tracker *t, const struct trec_map *m)
+{
+	/* Only files can be symbolized from the file system ([vdso] and
+	 * anonymous memory cannot). */
+	if (!m->path || m->path[0] != '/' || !m->len || m->start + m->len < m->start)
+		return 0;
+	struct proc *p = proc_find(t, m->pid, 1);
+	if (!p)
+		return -ENOMEM;
+	uint32_t di;
+	int r = m->build_id_len ? map_by_build_id(t, m, p, &di) : map_by_inode(t, m, p, &di);
+	if (r)
+		return r;
+	return proc_add_map(p, m->start, m->start + m->len, di);
+}
+
+/* The DSO a mapping was filed under, or -1. */
+static int64_t dso_of_mapping(struct dso_tracker *t, const struct trec_map *m)
+{
+	struct proc *p = proc_find(t, m->pid, 0);
+	if (!p)
+		return -1;
+	uint64_t end = m->start + m->len;
+	/* the latest: an exec may have put another file at the same place */
+	for (uint32_t k = p->n; k-- > 0;)
+		if (p->maps[k].start == m->start && p->maps[k].end == end)
+			return p->maps[k].dso;
+	return -1;
+}
+
+int dso_tracker_fd(struct dso_tracker *t, const struct trec_map *m)
+{
+	if (!t || !m || !m->path)
+		return -EINVAL;
+	int64_t i = dso_of_mapping(t, m);
+	if (i < 0)
+		return -ENOENT;
+	const struct dso *d = &t->dsos[i];
+	if (d->fd >= 0) {
+		int fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	return open_mapping(t, m, NULL);
+}
+
+/* ---- stacks ------------------------------------------------------------------ */
 
 static int kip_add(struct dso_tracker *t, uint64_t ip)
 {
@@ -257,18 +651,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The exact file a process mapped, when it is still around; else the path. */
-static int open_dso(const struct dso *d)
-{
-	char mf[128];
-	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", d->pid, (unsigned long long)d->start,
-		 (unsigned long long)d->end);
-	int fd = open(mf, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	return fd;
-}
-
 static int write_kernel(struct dso_tracker *t, struct trec_writer *w, struct dso_write_stats *st,
 			struct trec_err *err)
 {
@@ -305,6 +687,81 @@ static int write_kernel(struct dso_tracker *t, struct trec_writer *w, struct dso
 	return r;
 }
 
+/* ---- writing ------------------------------------------------------------------ */
+
+/* A DSO without a kept fd, at the end: through any process that still
+ * maps it. *root: that process's root index, or -1. */
+static int open_late(struct dso_tracker *t, uint32_t di, int *root)
+{
+	const struct dso *d = &t->dsos[di];
+	int tries = 0, best = -ENOENT;
+	*root = -1;
+	for (uint32_t i = 0; i < t->procs_cap && tries < MAX_LATE_TRIES; i++) {
+		struct proc *p = &t->procs[i];
+		for (uint32_t k = 0; p->pid && k < p->n && tries < MAX_LATE_TRIES; k++) {
+			if (p->maps[k].dso != di)
+				continue;
+			tries++;
+			struct trec_map m = { .pid = p->pid, .start = p->maps[k].start,
+					      .len = p->maps[k].end - p->maps[k].start, .path = d->path,
+					      .build_id_len = d->build_id_len };
+			memcpy(m.build_id, d->build_id, d->build_id_len);
+			int fd = open_mapping(t, &m, NULL);
+			if (fd >= 0) {
+				*root = proc_root(t, p);
+				return fd;
+			}
+			best = fd;
+		}
+	}
+	return best;
+}
+
+/* The binary's table, or its debug file's when that one is fuller. */
+static int write_table(struct dso_tracker *t, struct trec_writer *w, int fd, const char *path, int root,
+		       const struct trec_dso_syms *syms, struct dso_write_stats *st, struct trec_err *err)
+{
+	struct debuginfo_opts o = { .sz = sizeof(o), .symfs = t->symfs };
+	if (!t->default_debug_dirs) {
+		o.debug_dirs = (const char *const *)t->debug_dirs;
+		o.ndebug_dirs = t->ndebug_dirs;
+	}
+	struct debuginfo_target dt = { .fd = fd, .path = path, .rootfd = root >= 0 ? t->roots[root].fd : -1,
+				       .syms = syms };
+	struct tarena a;
+	struct trec_dso_syms dbg;
+	tarena_init(&a);
+	int dr = debuginfo_read(&o, &dt, &a, &dbg, NULL, err);
+	int r = dr < 0 ? dr : trec_writer_add_dso_syms(w, dr == 1 ? &dbg : syms);
+	if (!r) {
+		st->dsos++;
+		st->syms += dr == 1 ? dbg.nsyms : syms->nsyms;
+		st->debugfiles += dr == 1;
+	}
+	tarena_free(&a);
+	return r;
+}
+
+static int write_dso(struct dso_tracker *t, uint32_t di, struct symtab_cache *cache, struct trec_writer *w,
+		     struct dso_write_stats *st, struct trec_err *err)
+{
+	const struct dso *d = &t->dsos[di];
+	int root = d->root, fd = d->fd, own = -1;
+	if (fd < 0)
+		fd = own = open_late(t, di, &root);
+	const struct trec_dso_syms *syms = NULL;
+	int got = fd >= 0 ? symtab_cache_get(cache, d->path, fd, &syms) : fd;
+	int r = 0;
+	if (got < 0 || !syms)
+		st->dsos_failed++; /* the report names its frames dso+offset */
+	else if (got > 0)
+		r = write_table(t, w, fd, d->path, root, syms, st, err);
+	/* got == 0: the same table under another path, written once */
+	if (own >= 0)
+		close(own);
+	return r;
+}
+
 void dso_tracker_reset_used(struct dso_tracker *t)
 {
 	for (uint32_t i = 0; i < t->ndsos; i++)
@@ -328,25 +785,9 @@ int dso_tracker_write(struct dso_tracker *t, struct trec_writer *w, struct dso_w
 	r = symtab_cache_new(&cache);
 	if (r)
 		return trec_errf(err, r, "out of memory");
-	for (uint32_t i = 0; !r && i < t->ndsos; i++) {
-		const struct dso *d = &t->dsos[i];
-		if (!d->used)
-			continue;
-		int fd = open_dso(d);
-		const struct trec_dso_syms *syms = NULL;
-		int got = fd >= 0 ? symtab_cache_get(cache, d->path, fd, &syms) : -errno;
-		if (fd >= 0)
-			close(fd);
-		if (got < 0 || !syms) {
-			st->dsos_failed++; /* the report names its frames dso+offset */
-			continue;
-		}
-		if (got == 0)
-			continue; /* the same table under another path: written once */
-		r = trec_writer_add_dso_syms(w, syms);
-		st->dsos++;
-		st->syms += syms->nsyms;
-	}
+	for (uint32_t i = 0; !r && i < t->ndsos; i++)
+		if (t->dsos[i].used)
+			r = write_dso(t, i, cache, w, st, err);
 	symtab_cache_free(cache);
 	if (!r)
 		r = write_kernel(t, w, st, err);
