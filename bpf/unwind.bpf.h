@@ -61,11 +61,29 @@ struct {
 	__type(value, __u64);
 } uw_stats SEC(".maps");
 
+/* Wakes the recorder when a frame finds its process's mappings missing
+ * (a process that just exec'd or mapped a library): the side-band that
+ * announces them is then drained at once, not at the next timer tick, so
+ * the process's next sample already finds them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} uw_kick SEC(".maps");
+
 /* The frames of the walk in progress (one per CPU; copied out at the end). */
 struct uw_frames {
 	__u64 ip[TREC_UW_MAX_FRAMES + 1];
 	__u32 launder[2];
+	__u64 last_kick; /* when this CPU last woke the recorder */
 };
+
+/* At most one wakeup per CPU every 2 ms: a process whose mappings never
+ * come (the process table is full) must not keep the recorder spinning. */
+#define UW_KICK_EVERY_NS 2000000ull
+/* A frame outside every mapping of a process whose mappings changed this
+ * recently is likely in a library just mapped; later, it is JIT code, and
+ * waking the recorder would not help. */
+#define UW_KICK_FRESH_NS 500000000ull
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -316,6 +334,15 @@ static __always_inline int uw_rule_step(struct uw_walk *w, __u32 rule)
 	return 0;
 }
 
+static __always_inline void uw_kick_recorder(struct uw_frames *f, __u32 tgid)
+{
+	__u64 now = bpf_ktime_get_ns();
+	if (now - f->last_kick < UW_KICK_EVERY_NS)
+		return;
+	f->last_kick = now;
+	bpf_ringbuf_output(&uw_kick, &tgid, sizeof(tgid), BPF_RB_FORCE_WAKEUP);
+}
+
 static long uw_step(__u32 i, void *ctx)
 {
 	struct uw_walk *w = ctx;
@@ -347,6 +374,10 @@ static long uw_step(__u32 i, void *ctx)
 		}
 	} else {
 		uw_count(why);
+		if (why == TREC_UW_FB_NO_PROC ||
+		    (why == TREC_UW_FB_NO_MAPPING && w->proc &&
+		     bpf_ktime_get_ns() - w->proc->written < UW_KICK_FRESH_NS))
+			uw_kick_recorder(f, w->tgid);
 		w->fallback = 1;
 		stop = uw_fp_step(w);
 	}

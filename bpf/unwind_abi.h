@@ -114,7 +114,8 @@ struct trec_uw_map {
 #define TREC_UW_MAX_MAPS 192
 struct trec_uw_proc {
 	trec_uw_u32 n;
-	trec_uw_u32 gen; /* bumped by the loader on every rewrite (debugging) */
+	trec_uw_u32 gen;     /* bumped by the loader on every rewrite (debugging) */
+	trec_uw_u64 written; /* CLOCK_MONOTONIC ns of that rewrite */
 	struct trec_uw_map maps[TREC_UW_MAX_MAPS];
 };
 

@@ -4,9 +4,9 @@
  * moments user space learns of too late: a fork, whose child may run and
  * be sampled before the recorder reads the side-band, inherits its
  * parent's mappings here and now; an exec drops the old image's mappings
- * at once, so no sample of the new image is walked with the old tables
- * (until the recorder loads the new ones, its frames fall back to frame
- * pointers, counted as "process not loaded yet").
+ * at once, so no sample of the new image is walked with the old tables,
+ * and wakes the recorder to load the new ones (until then, its frames fall
+ * back to frame pointers, counted as "process not loaded yet").
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -33,6 +33,10 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(trec_uw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = p->tgid;
-	bpf_map_delete_elem(&uw_procs, &tgid);
+	/* A traced process (it had mappings): wake the recorder now, so the
+	 * new image's mappings (the side-band has the binary's and the
+	 * loader's already) are in place before its first samples. */
+	if (bpf_map_delete_elem(&uw_procs, &tgid) == 0)
+		bpf_ringbuf_output(&uw_kick, &tgid, sizeof(tgid), BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

@@ -669,6 +669,10 @@ static int loop(struct run *r, struct trec_err *err)
 	ev.data.u32 = 4;
 	for (size_t i = 0; i < nsb; i++)
 		epoll_ctl(ep, EPOLL_CTL_ADD, sbfds[i], &ev);
+	/* The unwinder's wake-up calls: the side-band drain below answers them. */
+	ev.data.u32 = 5;
+	if (unwind_kick_fd(r->uw) >= 0)
+		epoll_ctl(ep, EPOLL_CTL_ADD, unwind_kick_fd(r->uw), &ev);
 
 	struct sideband_cb cb = { .ctx = r, .task = on_task, .map = on_map };
 	uint64_t last_loss = mono_ns(), last_prog = 0;
@@ -695,6 +699,8 @@ static int loop(struct run *r, struct trec_err *err)
 				uint64_t ticks;
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					ticks = 0;
+			} else if (evs[i].data.u32 == 5) {
+				unwind_kick_consume(r->uw);
 			}
 		}
 		e = consumer_drain(r->con);

@@ -88,7 +88,8 @@ struct proc {
 };
 
 struct unwind {
-	int rows_fd, tables_fd, procs_fd, stats_fd;
+	int rows_fd, tables_fd, procs_fd, stats_fd, kick_fd;
+	struct ring_buffer *kick; /* the unwinder's wake-up calls (uw_kick) */
 	struct trec_uw_row *rows; /* the rows map, mmapped */
 	size_t rows_map_len;
 	uint32_t rows_cap, rows_used;
@@ -137,6 +138,15 @@ static int create_map(enum bpf_map_type type, const char *name, uint32_t value_s
 	return fd;
 }
 
+/* A wake-up call carries nothing to act on: being woken is the point. */
+static int kick_seen(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err *err)
 {
 	*out = NULL;
@@ -151,7 +161,7 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 	struct unwind *uw = calloc(1, sizeof(*uw));
 	if (!uw)
 		return trec_errf(err, -ENOMEM, "out of memory");
-	uw->rows_fd = uw->tables_fd = uw->procs_fd = uw->stats_fd = -1;
+	uw->rows_fd = uw->tables_fd = uw->procs_fd = uw->stats_fd = uw->kick_fd = -1;
 	uw->rows = MAP_FAILED;
 	pthread_mutex_init(&uw->mu, NULL);
 	pthread_mutex_init(&uw->stats_mu, NULL);
@@ -171,6 +181,19 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 	    (r = uw->stats_fd = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "uw_stats", sizeof(uint64_t),
 					   TREC_UW_ST_COUNT, 0, err)) < 0)
 		goto fail;
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, ko);
+		uw->kick_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "uw_kick", 0, 0, 4096, &ko);
+		if (uw->kick_fd < 0) {
+			r = trec_errf(err, -errno, "creating the unwinder's wake-up ring: %s", strerror(errno));
+			goto fail;
+		}
+		uw->kick = ring_buffer__new(uw->kick_fd, kick_seen, NULL, NULL);
+		if (!uw->kick) {
+			r = trec_errf(err, -errno, "opening the unwinder's wake-up ring: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	uw->rows_map_len = (size_t)uw->rows_cap * sizeof(struct trec_uw_row);
 	uw->rows = mmap(NULL, uw->rows_map_len, PROT_READ | PROT_WRITE, MAP_SHARED, uw->rows_fd, 0);
 	if (uw->rows == MAP_FAILED) {
@@ -194,6 +217,7 @@ int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err
 		{ "uw_tables", uw->tables_fd },
 		{ "uw_procs", uw->procs_fd },
 		{ "uw_stats", uw->stats_fd },
+		{ "uw_kick", uw->kick_fd },
 	};
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i].name);
@@ -215,7 +239,20 @@ int unwind_map_fd(const struct unwind *uw, const char *name)
 		return uw->procs_fd;
 	if (!strcmp(name, "uw_stats"))
 		return uw->stats_fd;
+	if (!strcmp(name, "uw_kick"))
+		return uw->kick_fd;
 	return -ENOENT;
+}
+
+int unwind_kick_fd(const struct unwind *uw)
+{
+	return uw ? ring_buffer__epoll_fd(uw->kick) : -1;
+}
+
+void unwind_kick_consume(struct unwind *uw)
+{
+	if (uw)
+		ring_buffer__consume(uw->kick);
 }
 
 /* ---- the queue (main thread side) -------------------------------------------- */
@@ -403,6 +440,7 @@ static void proc_write(struct unwind *uw, struct proc *p)
 	memset(&v, 0, sizeof(v));
 	v.n = p->n;
 	v.gen = ++p->gen;
+	v.written = now_ns();
 	for (uint32_t i = 0; i < p->n; i++) {
 		v.maps[i].start = p->maps[i].start;
 		v.maps[i].sub = p->maps[i].start - p->maps[i].pgoff;
@@ -954,7 +992,8 @@ void unwind_free(struct unwind *uw)
 	free(uw->pending);
 	if (uw->rows != MAP_FAILED)
 		munmap(uw->rows, uw->rows_map_len);
-	int fds[] = { uw->rows_fd, uw->tables_fd, uw->procs_fd, uw->stats_fd };
+	ring_buffer__free(uw->kick);
+	int fds[] = { uw->rows_fd, uw->tables_fd, uw->procs_fd, uw->stats_fd, uw->kick_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -60,6 +60,12 @@ int unwind_start(struct unwind *uw, struct trec_err *err);
 void unwind_on_map(struct unwind *uw, const struct trec_map *m);
 void unwind_on_task(struct unwind *uw, const struct trec_task *t);
 
+/* An fd that polls readable when the unwinder asks for the side-band to be
+ * drained now (a sample found its process's mappings missing); consume
+ * the request with unwind_kick_consume, then drain. -1 without uw. */
+int unwind_kick_fd(const struct unwind *uw);
+void unwind_kick_consume(struct unwind *uw);
+
 /* Waits for the loader to apply everything queued so far (tests). */
 void unwind_sync(struct unwind *uw);
 /* The fd of one of the maps ("uw_rows", "uw_tables", "uw_procs",
