@@ -53,7 +53,7 @@ BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 FORMAT_OBJS := $(call obj,$(FORMAT_SRCS))
 RECORD_OBJS := $(call obj,$(RECORD_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
-LDLIBS_RECORD := -lbpf -lelf -lz -llzma
+LDLIBS_RECORD := -lbpf -lelf -lz -llzma -liberty
 ANALYSIS_OBJS := $(FORMAT_OBJS) $(call obj,$(REPORT_SRCS) $(FLAME_SRCS))
 TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -147,6 +147,38 @@ $(BUILD)/samples/%: samples/%.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  SAMPLE  $@")
 	$(Q)$(CLANG) $(SAMPLE_CFLAGS) $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
+
+# samples/nofp/: programs with a known call tree and CPU split built the way
+# distributions build (gcc/g++ -O2, no frame pointers), for checking unwinders
+# that do not rely on frame pointers (tests/e2e/unwind.t, bench/unwind_bench.sh).
+# Every function of the tree is noipa in the source and sibling calls are off,
+# so the stacks are exactly the source's. Each program also comes stripped
+# (.stripped) with a separate debug file (.debug, objcopy --only-keep-debug);
+# nofp_c loads libnofp_leaf.so (stripped; static functions on one path).
+NOFP_FLAGS := -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+NOFP_DIR := $(BUILD)/samples
+NOFP_BINS := $(foreach p,nofp_c nofp_cxx,$(NOFP_DIR)/$(p) $(NOFP_DIR)/$(p).stripped $(NOFP_DIR)/$(p).debug) \
+	$(NOFP_DIR)/libnofp_leaf.so $(NOFP_DIR)/libnofp_leaf.so.debug
+samples: $(NOFP_BINS)
+$(NOFP_DIR)/libnofp_leaf.so.unstripped: samples/nofp/nofp_leaf.c samples/nofp/nofp_leaf.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  SAMPLE  $@")
+	$(Q)gcc -std=c11 $(NOFP_FLAGS) -fPIC -shared -Wl,-soname,libnofp_leaf.so -o $@ $<
+$(NOFP_DIR)/libnofp_leaf.so: $(NOFP_DIR)/libnofp_leaf.so.unstripped
+	$(Q)strip --strip-all -o $@ $<
+$(NOFP_DIR)/nofp_c: samples/nofp/nofp_c.c samples/nofp/nofp_leaf.h $(NOFP_DIR)/libnofp_leaf.so
+	$(if $(Q),@echo "  SAMPLE  $@")
+	$(Q)gcc -std=c11 $(NOFP_FLAGS) -o $@ $< -L$(NOFP_DIR) -l:libnofp_leaf.so -Wl,-rpath,'$$ORIGIN'
+$(NOFP_DIR)/nofp_cxx: samples/nofp/nofp_cxx.cpp
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  SAMPLE  $@")
+	$(Q)g++ -std=c++17 $(NOFP_FLAGS) -o $@ $<
+$(NOFP_DIR)/%.stripped: $(NOFP_DIR)/%
+	$(Q)strip --strip-all -o $@ $<
+$(NOFP_DIR)/nofp_c.debug $(NOFP_DIR)/nofp_cxx.debug: $(NOFP_DIR)/%.debug: $(NOFP_DIR)/%
+	$(Q)objcopy --only-keep-debug $< $@
+$(NOFP_DIR)/libnofp_leaf.so.debug: $(NOFP_DIR)/libnofp_leaf.so.unstripped
+	$(Q)objcopy --only-keep-debug $< $@
 
 # Helper programs for tests and benchmarks (synthetic traces).
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
