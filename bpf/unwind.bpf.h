@@ -132,8 +132,8 @@ static __always_inline const struct trec_uw_map *uw_find_map(struct uw_frames *f
 	__u32 lo = 0, hi = p->n;
 	if (hi > TREC_UW_MAX_MAPS)
 		hi = TREC_UW_MAX_MAPS;
-	/* Greatest start <= pc: 8 halvings cover 192 mappings. */
-	for (int k = 0; k < 8; k++) {
+	/* Greatest start <= pc: 9 halvings cover 256 mappings. */
+	for (int k = 0; k < 9; k++) {
 		lo = uw_launder(f, 0, lo);
 		hi = uw_launder(f, 1, hi);
 		if (lo >= hi)

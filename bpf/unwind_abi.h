@@ -111,7 +111,7 @@ struct trec_uw_map {
 };
 
 /* Executable mappings per process (sorted by start, not overlapping). */
-#define TREC_UW_MAX_MAPS 192
+#define TREC_UW_MAX_MAPS 256
 struct trec_uw_proc {
 	trec_uw_u32 n;
 	trec_uw_u32 gen;     /* bumped by the loader on every rewrite (debugging) */
