@@ -388,6 +388,17 @@ int debuginfo_find(const struct debuginfo_opts *o, const struct debuginfo_target
 	return fd;
 }
 
+/* Symbols with a name: a table may also hold unnamed entries for the
+ * functions only its .eh_frame knows, which a debug file (whose .eh_frame
+ * is emptied) lacks; those must not make a stripped table look fuller. */
+static uint32_t named(const struct trec_dso_syms *d)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		n += d->syms[i].name && d->syms[i].name[0];
+	return n;
+}
+
 int debuginfo_read(const struct debuginfo_opts *o, const struct debuginfo_target *t, struct tarena *a,
 		   struct trec_dso_syms *out, struct debuginfo_result *res, struct trec_err *err)
 {
@@ -412,7 +423,7 @@ int debuginfo_read(const struct debuginfo_opts *o, const struct debuginfo_target
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	if (out->nsyms <= t->syms->nsyms) {
+	if (named(out) <= named(t->syms)) {
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
