@@ -77,6 +77,10 @@ static const struct cli_cmd record_cmd = {
 		"                           (frame pointers only); for -F and offcpu stacks too\n"
 		"      --unwind-mem SIZE    kernel memory for the compiled unwind rules (default 32M;\n"
 		"                           binaries past it are walked by frame pointers, counted)\n"
+		"      --debug-dir DIR      separate debug files (.build-id/NN/REST.debug, debuglink) for\n"
+		"                           the function names of stripped binaries; repeatable; replaces\n"
+		"                           the default /usr/lib/debug\n"
+		"      --symfs DIR          look for the traced binaries' symbols under DIR first\n"
 		"  -e offcpu                time blocked threads spend off CPU, with the stacks where they\n"
 		"                           blocked (weight: microseconds in trec report --folded --offcpu)\n"
 		"      --offcpu-min DUR     report only blocks at least this long (default 1us)\n"
@@ -108,6 +112,9 @@ struct opts {
 	int profile, clock, stacks;
 	int fp_only;           /* --call-graph fp: user stacks by frame pointers only */
 	uint64_t unwind_mem;   /* --unwind-mem */
+	const char **debug_dirs; /* --debug-dir, in order; NULL: the default */
+	size_t ndebug_dirs;
+	const char *symfs;       /* --symfs */
 	uint64_t freq;
 	struct trec_schema sample_schema;
 	/* off-CPU time (-e offcpu) */
@@ -199,8 +206,12 @@ static int on_map(void *ctx, const struct trec_map *m)
 	}
 	/* The command, paused before its exec, still has our mappings: its
 	 * tables would only delay the ones of the program it is about to be. */
-	if (!(r->snapshotting && r->child && m->pid == (uint32_t)r->child))
-		unwind_on_map(r->uw, m);
+	if (r->uw && !(r->snapshotting && r->child && m->pid == (uint32_t)r->child)) {
+		/* The file as the tracker just opened it (the process may be
+		 * gone by the time the loader thread gets to it). */
+		int fd = r->dsos && unwind_wants_file(r->uw, m) ? dso_tracker_fd(r->dsos, m) : -1;
+		unwind_on_map(r->uw, m, fd);
+	}
 	int e = trec_writer_add_map(r->w, m);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -936,8 +947,11 @@ static int run_record(struct opts *o)
 		}
 	}
 	e = buildid_cache_new(&r.bic);
-	if (!e && (o->profile || o->stacks || o->offcpu))
-		e = dso_tracker_new(&r.dsos);
+	if (!e && (o->profile || o->stacks || o->offcpu)) {
+		struct dso_tracker_opts dto = { .sz = sizeof(dto), .debug_dirs = o->debug_dirs,
+						.ndebug_dirs = o->ndebug_dirs, .symfs = o->symfs };
+		e = dso_tracker_new_opts(&r.dsos, &dto);
+	}
 	if (e)
 		goto fail_errno;
 	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = r.bic };
@@ -1130,7 +1144,7 @@ int cmd_record(int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
 	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG, O_AS_USER, O_CALL_GRAPH,
-	       O_UNWIND_MEM };
+	       O_UNWIND_MEM, O_DEBUG_DIR, O_SYMFS };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -1141,6 +1155,7 @@ int cmd_record(int argc, char **argv)
 		{ "compression-level", required_argument, 0, 'z' }, { "quiet", no_argument, 0, 'q' },
 		{ "freq", required_argument, 0, 'F' }, { "call-graph", required_argument, 0, O_CALL_GRAPH },
 		{ "unwind-mem", required_argument, 0, O_UNWIND_MEM },
+		{ "debug-dir", required_argument, 0, O_DEBUG_DIR }, { "symfs", required_argument, 0, O_SYMFS },
 		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN }, { "arg", required_argument, 0, O_ARG },
 		{ "as-user", optional_argument, 0, O_AS_USER },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
@@ -1281,6 +1296,27 @@ int cmd_record(int argc, char **argv)
 			o.stacks = 1;
 			break;
 		}
+		case O_DEBUG_DIR:
+		case O_SYMFS: {
+			struct stat dst;
+			if (stat(optarg, &dst) || !S_ISDIR(dst.st_mode)) {
+				cli_usage_error(c, "%s: '%s' is not a directory", ch == O_SYMFS ? "--symfs" : "--debug-dir",
+						optarg);
+				goto out;
+			}
+			if (ch == O_SYMFS) {
+				o.symfs = optarg;
+				break;
+			}
+			const char **nd = realloc(o.debug_dirs, (o.ndebug_dirs + 1) * sizeof(*nd));
+			if (!nd) {
+				rc = CLI_EXIT_ERROR;
+				goto out;
+			}
+			o.debug_dirs = nd;
+			o.debug_dirs[o.ndebug_dirs++] = optarg;
+			break;
+		}
 		case O_UNWIND_MEM:
 			if (parse_size(optarg, &o.unwind_mem) || o.unwind_mem < 8192 || o.unwind_mem > (16ull << 30)) {
 				cli_usage_error(c, "--unwind-mem: '%s' is not a size between 8K and 16G (e.g. 64M)", optarg);
@@ -1385,6 +1421,7 @@ out:
 	if (have_plan)
 		plan_free(&o.plan);
 	free(o.pids);
+	free(o.debug_dirs);
 	as_user_free(&o.user);
 	return rc;
 }

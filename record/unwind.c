@@ -51,6 +51,7 @@ enum msg_kind { MSG_MAP, MSG_FORK, MSG_EXEC, MSG_EXIT, MSG_SYNC };
 struct msg {
 	struct msg *next;
 	enum msg_kind kind;
+	int fd; /* MSG_MAP: the mapped file, or -1 */
 	uint64_t ts;
 	uint32_t pid, ppid, tid;
 	uint64_t start, len, pgoff;
@@ -104,6 +105,7 @@ struct unwind {
 	size_t queued;
 	int stop;
 	uint64_t sync_asked, sync_done;
+	void *handed; /* main thread: tsearch tree of build-ids whose file was handed over */
 
 	/* loader thread only */
 	void *procs;  /* tsearch tree of struct proc * by pid */
@@ -262,6 +264,8 @@ static void enqueue(struct unwind *uw, struct msg *m)
 	pthread_mutex_lock(&uw->mu);
 	if (uw->queued >= MAX_QUEUED && m->kind != MSG_SYNC) {
 		pthread_mutex_unlock(&uw->mu);
+		if (m->kind == MSG_MAP && m->fd >= 0)
+			close(m->fd);
 		free(m);
 		pthread_mutex_lock(&uw->stats_mu);
 		uw->st.queue_dropped++;
@@ -279,18 +283,56 @@ static void enqueue(struct unwind *uw, struct msg *m)
 	pthread_mutex_unlock(&uw->mu);
 }
 
-void unwind_on_map(struct unwind *uw, const struct trec_map *m)
+/* Files (absolute paths) and the vDSO have unwind tables; anonymous memory
+ * (JIT code) is walked by frame pointers. */
+static int map_wanted(const struct trec_map *m)
 {
-	if (!uw || !(m->prot & PROT_EXEC) || !m->len)
+	return (m->prot & PROT_EXEC) && m->len && (m->path[0] == '/' || !strcmp(m->path, "[vdso]"));
+}
+
+static int cmp_bid(const void *a, const void *b)
+{
+	const uint8_t *x = a, *y = b; /* length byte, then the id */
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return memcmp(x + 1, y + 1, x[0]);
+}
+
+int unwind_wants_file(struct unwind *uw, const struct trec_map *m)
+{
+	if (!uw || !map_wanted(m) || m->path[0] != '/')
+		return 0;
+	if (!m->build_id_len)
+		return 1; /* known only by its inode: the loader must see the file */
+	uint8_t key[1 + TREC_MAX_BUILD_ID];
+	key[0] = m->build_id_len > TREC_MAX_BUILD_ID ? TREC_MAX_BUILD_ID : m->build_id_len;
+	memcpy(key + 1, m->build_id, key[0]);
+	if (tfind(key, &uw->handed, cmp_bid))
+		return 0;
+	uint8_t *k = malloc(1u + key[0]);
+	if (!k)
+		return 1;
+	memcpy(k, key, 1u + key[0]);
+	if (!tsearch(k, &uw->handed, cmp_bid))
+		free(k);
+	return 1;
+}
+
+void unwind_on_map(struct unwind *uw, const struct trec_map *m, int fd)
+{
+	if (!uw || !map_wanted(m)) {
+		if (fd >= 0)
+			close(fd);
 		return;
-	/* Files (absolute paths) and the vDSO have unwind tables; anonymous
-	 * memory (JIT code) is walked by frame pointers. */
-	if (m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0)
-		return;
+	}
 	size_t plen = strnlen(m->path, 4096);
 	struct msg *q = calloc(1, sizeof(*q) + plen + 1);
-	if (!q)
+	if (!q) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
+	q->fd = fd;
 	q->kind = MSG_MAP;
 	q->ts = m->ts;
 	q->pid = m->pid;
@@ -329,6 +371,7 @@ void unwind_on_task(struct unwind *uw, const struct trec_task *t)
 	if (!q)
 		return;
 	q->kind = k;
+	q->fd = -1;
 	q->ts = t->ts;
 	q->pid = t->pid;
 	q->ppid = t->ppid;
@@ -344,6 +387,7 @@ void unwind_sync(struct unwind *uw)
 	if (!q)
 		return;
 	q->kind = MSG_SYNC;
+	q->fd = -1;
 	pthread_mutex_lock(&uw->mu);
 	uint64_t ticket = ++uw->sync_asked;
 	pthread_mutex_unlock(&uw->mu);
@@ -520,11 +564,12 @@ static int open_vdso(void)
 
 /* The table of a mapping: found by key, or registered as pending (its
  * file opened now, while the process surely exists). 0 when none. */
-static uint32_t table_for(struct unwind *uw, const struct msg *m)
+static uint32_t table_for(struct unwind *uw, struct msg *m)
 {
 	struct table k;
 	memset(&k, 0, sizeof(k));
-	int fd = -1;
+	int fd = m->fd; /* ours now */
+	m->fd = -1;
 	if (!strcmp(m->path, "[vdso]")) {
 		k.key.kind = KEY_VDSO;
 	} else if (m->bid_len) {
@@ -533,7 +578,8 @@ static uint32_t table_for(struct unwind *uw, const struct msg *m)
 		memcpy(k.key.id, m->bid, m->bid_len);
 	} else {
 		/* No build-id: the file's identity, which needs the file. */
-		fd = open_mapped(m);
+		if (fd < 0)
+			fd = open_mapped(m);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st)) {
 			if (fd >= 0)
@@ -732,7 +778,7 @@ static void table_compile(struct unwind *uw, struct table *t)
 
 /* ---- applying messages (loader thread) --------------------------------------------- */
 
-static void apply_map(struct unwind *uw, const struct msg *m)
+static void apply_map(struct unwind *uw, struct msg *m)
 {
 	struct proc *p = proc_get(uw, m->pid, 1);
 	if (!p)
@@ -823,6 +869,8 @@ static void apply_batch(struct unwind *uw, struct msg *list)
 	uw->npending = 0;
 	while (list) {
 		struct msg *n = list->next;
+		if (list->kind == MSG_MAP && list->fd >= 0)
+			close(list->fd);
 		free(list);
 		list = n;
 	}
@@ -984,9 +1032,12 @@ void unwind_free(struct unwind *uw)
 	unwind_hooks_bpf__destroy(uw->hooks);
 	while (uw->head) {
 		struct msg *n = uw->head->next;
+		if (uw->head->kind == MSG_MAP && uw->head->fd >= 0)
+			close(uw->head->fd);
 		free(uw->head);
 		uw->head = n;
 	}
+	tdestroy(uw->handed, free);
 	tdestroy(uw->procs, free_proc_node);
 	tdestroy(uw->tables, free_table_node);
 	free(uw->pending);

@@ -56,8 +56,13 @@ int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err
 /* Loads and attaches the fork/exec followers and starts the loader thread. */
 int unwind_start(struct unwind *uw, struct trec_err *err);
 
-/* From the recorder's main thread (never blocks on the loader). */
-void unwind_on_map(struct unwind *uw, const struct trec_map *m);
+/* From the recorder's main thread (never blocks on the loader).
+ * unwind_on_map takes ownership of fd: the mapped file, opened while the
+ * process surely existed (-1: the loader opens it itself, if it must).
+ * unwind_wants_file says whether the loader still needs the file of a
+ * mapping (its binary has not been handed over before): 1 or 0. */
+int unwind_wants_file(struct unwind *uw, const struct trec_map *m);
+void unwind_on_map(struct unwind *uw, const struct trec_map *m, int fd);
 void unwind_on_task(struct unwind *uw, const struct trec_task *t);
 
 /* An fd that polls readable when the unwinder asks for the side-band to be

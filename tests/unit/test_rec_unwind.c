@@ -83,7 +83,7 @@ static void feed_map(struct unwind *uw, uint32_t pid, uint64_t ts, uint64_t star
 			      .len = end - start, .pgoff = pgoff, .path = path };
 	int l = buildid_read_path(NULL, path, m.build_id);
 	m.build_id_len = l > 0 ? (uint8_t)l : 0;
-	unwind_on_map(uw, &m);
+	unwind_on_map(uw, &m, -1);
 }
 
 static void feed_task(struct unwind *uw, uint32_t kind, uint32_t pid, uint32_t ppid, uint64_t ts)
