@@ -1807,6 +1807,270 @@ static void test_hostile_overwrite(void **state)
 	free(r.data);
 }
 
+/* ---- the ELF side ------------------------------------------------------------------------------ */
+
+static const char prog_src[] =
+	"#include <stdio.h>\n"
+	"__attribute__((noinline)) static long leaf(long x) { return x * 3 + 1; }\n"
+	"__attribute__((noinline)) long mid(long n) {\n"
+	"	long a[64], s = 0;\n"
+	"	for (long i = 0; i < 64; i++) a[i] = leaf(i + n);\n"
+	"	for (long i = 0; i < 64; i++) s += a[i];\n"
+	"	return s;\n"
+	"}\n"
+	"__attribute__((noinline)) long with_fp(long n) {\n"
+	"	char *volatile p = __builtin_alloca(n + 16);\n"
+	"	p[0] = 1;\n"
+	"	return mid(n) + p[0];\n"
+	"}\n"
+	"int main(int argc, char **argv) { printf(\"%ld\\n\", with_fp(argc)); return 0; }\n";
+
+static const char *spath(const char *name)
+{
+	return scratch_path(name);
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void patch_file(const char *path, uint64_t off, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, p, n, (off_t)off), (ssize_t)n);
+	close(fd);
+}
+
+/* Where a section's header and its contents are in the file. */
+static int find_section(const char *path, const char *name, uint64_t *shdr_at, uint64_t *data_at)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Ehdr eh;
+	size_t shstrndx;
+	if (e && gelf_getehdr(e, &eh) && elf_getshdrstrndx(e, &shstrndx) == 0) {
+		Elf_Scn *scn = NULL;
+		while ((scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+			const char *sn;
+			if (gelf_getshdr(scn, &sh) && (sn = elf_strptr(e, shstrndx, sh.sh_name)) && !strcmp(sn, name)) {
+				*shdr_at = eh.e_shoff + elf_ndxscn(scn) * eh.e_shentsize;
+				*data_at = sh.sh_offset;
+				rc = 0;
+				break;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return rc;
+}
+
+static bool same_table(const struct cfi_table *a, const struct cfi_table *b)
+{
+	return a->nrows == b->nrows && a->nfuncs == b->nfuncs &&
+	       !memcmp(a->rows, b->rows, a->nrows * sizeof(*a->rows)) &&
+	       !memcmp(a->funcs, b->funcs, a->nfuncs * sizeof(*a->funcs));
+}
+
+static void compile_path_ok(const char *path, struct cfi_table *t)
+{
+	struct trec_err err = { 0 };
+	int rc = compile_file(path, NULL, t, &err);
+	if (rc)
+		fail_msg("%s: %s", path, trec_errmsg(&err, rc));
+	check_invariants(t);
+}
+
+/* A program built with .debug_frame (its own code) and .eh_frame (the
+ * C runtime's): both read and compared with readelf; compressed and
+ * separate-debug-file variants give the same answers. */
+static void test_elf_debug_frame(void **state)
+{
+	if (!have_cc || !have_objcopy || !have_readelf) {
+		print_message("skipped: needs cc, objcopy and readelf\n");
+		return;
+	}
+	write_file(spath("prog.c"), prog_src, strlen(prog_src));
+	assert_int_equal(tu_run("cc -O1 -g -fno-asynchronous-unwind-tables -o '%s' '%s'", spath("prog"),
+				spath("prog.c")),
+			 0);
+	uint64_t a, b;
+	assert_int_equal(find_section(spath("prog"), ".debug_frame", &a, &b), 0);
+	assert_int_equal(find_section(spath("prog"), ".eh_frame", &a, &b), 0);
+
+	struct cfi_table t, tz, td;
+	struct cmp_result res;
+	compile_path_ok(spath("prog"), &t);
+	compare_with_readelf(spath("prog"), &t, &res);
+	print_message("prog: %zu FDEs, %zu readelf rows compared\n", res.fdes, res.rows);
+	struct tu_nmsym syms[64];
+	size_t nsyms = tu_nm_functions(spath("prog"), syms, 64), found = 0;
+	for (size_t i = 0; i < nsyms; i++) {
+		if (!strcmp(syms[i].name, "mid") || !strcmp(syms[i].name, "with_fp") || !strcmp(syms[i].name, "_start")) {
+			const struct cfi_func *f = func_at(&t, syms[i].addr);
+			assert_non_null(f);
+			assert_int_equal(f->start, syms[i].addr);
+			found++;
+		}
+	}
+	assert_int_equal(found, 3);
+	size_t rbp_rows = 0, end_rows = 0;
+	for (size_t i = 0; i < t.nrows; i++) {
+		rbp_rows += TREC_UW_KIND(t.rows[i].rule) == TREC_UW_CFA_RBP;
+		end_rows += TREC_UW_KIND(t.rows[i].rule) == TREC_UW_END;
+	}
+	assert_true(rbp_rows > 0); /* with_fp's alloca frame */
+	assert_true(end_rows > 0); /* _start */
+
+	assert_int_equal(tu_run("objcopy --compress-debug-sections=zlib-gabi '%s' '%s'", spath("prog"), spath("prog.z")),
+			 0);
+	compile_path_ok(spath("prog.z"), &tz);
+	assert_true(same_table(&t, &tz));
+	assert_int_equal(tz.st.sections_skipped, 0);
+
+	/* the debug file: NOBITS .eh_frame, so .debug_frame's functions only */
+	assert_int_equal(tu_run("objcopy --only-keep-debug '%s' '%s'", spath("prog"), spath("prog.debug")), 0);
+	compile_path_ok(spath("prog.debug"), &td);
+	compare_with_readelf(spath("prog.debug"), &td, &res);
+	assert_true(td.nfuncs >= 3 && td.nfuncs < t.nfuncs);
+	for (size_t i = 0; i < td.nfuncs; i++)
+		assert_non_null(func_at(&t, td.funcs[i].start));
+	cfi_table_free(&td);
+
+	/* a compressed .debug_frame libelf cannot inflate is skipped and counted */
+	uint64_t shdr_at, data_at;
+	assert_int_equal(find_section(spath("prog.z"), ".debug_frame", &shdr_at, &data_at), 0);
+	patch_file(spath("prog.z"), data_at + 24 + 2, "\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
+	compile_path_ok(spath("prog.z"), &td);
+	assert_int_equal(td.st.sections_skipped, 1);
+	assert_true(td.nfuncs > 0 && td.nfuncs < t.nfuncs);
+	cfi_table_free(&td);
+	/* one claiming to inflate to 1 TiB is refused before inflating */
+	uint64_t huge = (uint64_t)1 << 40;
+	patch_file(spath("prog.z"), data_at + 8, &huge, 8);
+	struct trec_err err = { 0 };
+	assert_int_equal(compile_file(spath("prog.z"), NULL, &td, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, ".debug_frame inflates to 1099511627776 bytes"));
+	cfi_table_free(&td);
+	cfi_table_free(&tz);
+
+	/* no CFI at all: an empty table */
+	assert_int_equal(tu_run("objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr "
+				"--remove-section=.debug_frame '%s' '%s'",
+				spath("prog"), spath("prog.none")),
+			 0);
+	compile_path_ok(spath("prog.none"), &td);
+	assert_int_equal(td.nrows, 0);
+	assert_int_equal(td.nfuncs, 0);
+	cfi_table_free(&td);
+	cfi_table_free(&t);
+}
+
+static void test_elf_errors(void **state)
+{
+	struct cfi_table t;
+	struct trec_err err = { 0 };
+	write_file(spath("notelf"), "hello, world\n", 13);
+	assert_int_equal(compile_file(spath("notelf"), NULL, &t, &err), -ENOEXEC);
+	assert_non_null(strstr(err.msg, spath("notelf")));
+	assert_int_equal(compile_file("/dev/null", NULL, &t, &err), -ENOEXEC);
+	assert_int_equal(cfi_compile_elf(-1, "nofd", NULL, &t, &err), -EBADF);
+
+	const char *ld = LIBDIR "ld-linux-x86-64.so.2";
+	if (access(ld, R_OK) || !tu_have_tool("cp")) {
+		print_message("skipped the rest: no %s\n", ld);
+		return;
+	}
+	/* another machine, another class */
+	assert_int_equal(tu_run("cp '%s' '%s'", ld, spath("arm")), 0);
+	uint16_t machine = 183;
+	patch_file(spath("arm"), 18, &machine, 2);
+	assert_int_equal(compile_file(spath("arm"), NULL, &t, &err), -ENOEXEC);
+	assert_non_null(strstr(err.msg, "not a 64-bit little-endian x86-64 ELF file (class 2, data 1, machine 183)"));
+	assert_int_equal(tu_run("cp '%s' '%s'", ld, spath("elf32")), 0);
+	patch_file(spath("elf32"), 4, "\x01", 1);
+	assert_int_equal(compile_file(spath("elf32"), NULL, &t, &err), -ENOEXEC);
+
+	/* .eh_frame's contents past the end of the file; its size absurd */
+	uint64_t shdr_at, data_at;
+	assert_int_equal(tu_run("cp '%s' '%s'", ld, spath("past")), 0);
+	assert_int_equal(find_section(spath("past"), ".eh_frame", &shdr_at, &data_at), 0);
+	uint64_t far = (uint64_t)1 << 40;
+	patch_file(spath("past"), shdr_at + 24, &far, 8); /* sh_offset */
+	assert_int_equal(compile_file(spath("past"), NULL, &t, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "cannot read .eh_frame"));
+	assert_int_equal(tu_run("cp '%s' '%s'", ld, spath("huge")), 0);
+	patch_file(spath("huge"), shdr_at + 32, &far, 8); /* sh_size */
+	assert_int_equal(compile_file(spath("huge"), NULL, &t, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, ".eh_frame of 1099511627776 bytes, over"));
+	/* a file cut short: libelf no longer finds the section headers (at the end) */
+	struct stat st;
+	assert_int_equal(stat(ld, &st), 0);
+	assert_int_equal(tu_run("head -c %lld '%s' > '%s'", (long long)data_at + 100, ld, spath("cut")), 0);
+	int rc = compile_file(spath("cut"), NULL, &t, &err);
+	assert_true(rc == 0 || rc == -EBADMSG || rc == -ENOEXEC);
+	cfi_table_free(&t);
+
+	if (have_cc) {
+		write_file(spath("obj.c"), prog_src, strlen(prog_src));
+		assert_int_equal(tu_run("cc -c -o '%s' '%s'", spath("obj.o"), spath("obj.c")), 0);
+		assert_int_equal(compile_file(spath("obj.o"), NULL, &t, &err), -ENOEXEC);
+		assert_non_null(strstr(err.msg, "relocatable"));
+	}
+}
+
+static void test_api(void **state)
+{
+	struct sb *s = malloc(sizeof(*s));
+	struct cfi_table t, tf;
+	struct trec_err err = { 0 };
+	struct cie_desc c = { 0 };
+	sb_init(s, 0, 0);
+	size_t ci = put_cie(s, &c);
+	add_fde(s, ci, &c, 0x2000, 0x10, INS(0x41, 0x0e, 16));
+	add_fde(s, ci, &c, 0x1000, 0x10, INS(0x41, 0x0e, 16));
+	struct cfi_section sec = as_section(s);
+
+	assert_int_equal(cfi_compile(&sec, 1, "x", NULL, &t, &err), 0); /* NULL: rows and funcs */
+	assert_int_equal(t.nrows, 6);
+	assert_int_equal(t.nfuncs, 2);
+	struct cfi_opts o = { .sz = sizeof(o), .want_funcs = 1 };
+	assert_int_equal(cfi_compile(&sec, 1, "x", &o, &tf, &err), 0);
+	assert_int_equal(tf.nrows, 0);
+	assert_null(tf.rows);
+	expect_funcs(&tf, t.funcs, t.nfuncs);
+	cfi_table_free(&tf);
+	/* an older, shorter struct: the fields it lacks are zero (no wants) */
+	o = (struct cfi_opts){ .sz = offsetof(struct cfi_opts, want_funcs), .want_funcs = 1, .want_rows = 1 };
+	assert_int_equal(cfi_compile(&sec, 1, "x", &o, &tf, &err), 0);
+	assert_int_equal(tf.nrows + tf.nfuncs, 0);
+	assert_int_equal(tf.st.fdes, 2);
+	cfi_table_free(&tf);
+
+	o.sz = 0;
+	assert_int_equal(cfi_compile(&sec, 1, "x", &o, &tf, &err), -EINVAL);
+	assert_int_equal(cfi_compile(NULL, 1, "x", NULL, &tf, &err), -EINVAL);
+	assert_int_equal(cfi_compile(&sec, 1, "x", NULL, NULL, &err), -EINVAL);
+	assert_int_equal(cfi_compile(NULL, 0, NULL, NULL, &tf, NULL), 0); /* nothing: empty */
+	assert_int_equal(tf.nrows + tf.nfuncs, 0);
+	struct cfi_opts r;
+	assert_int_equal(cfi_opts_resolve(NULL, &r), 0);
+	assert_int_equal(r.max_rows, CFI_DEFAULT_MAX_ROWS);
+	assert_true(r.want_rows && r.want_funcs);
+	cfi_table_free(&t);
+	free(s);
+}
+
 /* ---- dump mode -------------------------------------------------------------------------- */
 
 static int dump_file(const char *path)
@@ -1901,6 +2165,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_bombs),
 		cmocka_unit_test(test_hostile_truncation),
 		cmocka_unit_test(test_hostile_overwrite),
+		cmocka_unit_test(test_elf_debug_frame),
+		cmocka_unit_test(test_elf_errors),
+		cmocka_unit_test(test_api),
 	};
 	return cmocka_run_group_tests_name("record CFI compiler", tests, group_setup, group_teardown);
 }
