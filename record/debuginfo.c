@@ -175,6 +175,8 @@ struct search {
 	char link[DEBUGINFO_MAX_LINK_NAME + 1];
 	uint32_t link_crc;
 	char dir[DEBUGINFO_MAX_PATH]; /* the binary's directory; "" when unusable */
+	unsigned skip;      /* matching files to pass over (debuginfo_read goes on
+			     * past one that is not fuller) */
 	char path[DEBUGINFO_MAX_PATH];
 };
 
@@ -266,6 +268,11 @@ static int try_path(struct search *s, int rootfd, enum cand_kind kind)
 	}
 	if (!matches(s, fd, kind)) {
 		s->res->mismatched++;
+		close(fd);
+		return -ENOENT;
+	}
+	if (s->skip) {
+		s->skip--;
 		close(fd);
 		return -ENOENT;
 	}
@@ -362,30 +369,36 @@ static int setup(struct search *s, const struct debuginfo_opts *o, const struct 
 	return 0;
 }
 
-int debuginfo_find(const struct debuginfo_opts *o, const struct debuginfo_target *t,
-		   struct debuginfo_result *res)
+/* The (skip+1)-th matching file, in the order of debuginfo.h. */
+static int find_nth(const struct debuginfo_opts *o, const struct debuginfo_target *t,
+		    struct debuginfo_result *res, unsigned skip)
 {
-	struct debuginfo_result scratch;
-	if (!res)
-		res = &scratch;
 	struct search *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	int fd = setup(s, o, t, res);
+	s->skip = skip;
 	if (fd == 0)
-		fd = by_build_id(s, "");
-	if (fd == -ENOENT && s->symfs)
-		fd = by_build_id(s, s->symfs);
-	if (fd == -ENOENT)
-		fd = by_link(s, "");
+		fd = s->symfs ? by_build_id(s, s->symfs) : -ENOENT;
 	if (fd == -ENOENT && s->symfs)
 		fd = by_link(s, s->symfs);
 	if (fd == -ENOENT)
 		fd = symfs_copy(s);
+	if (fd == -ENOENT)
+		fd = by_build_id(s, "");
+	if (fd == -ENOENT)
+		fd = by_link(s, "");
 	if (fd == -E2BIG)
 		fd = -ENOENT; /* the budget is spent: as if nothing were there */
 	free(s);
 	return fd;
+}
+
+int debuginfo_find(const struct debuginfo_opts *o, const struct debuginfo_target *t,
+		   struct debuginfo_result *res)
+{
+	struct debuginfo_result scratch;
+	return find_nth(o, t, res ? res : &scratch, 0);
 }
 
 /* Symbols with a name: a table may also hold unnamed entries for the
@@ -399,31 +412,23 @@ static uint32_t named(const struct trec_dso_syms *d)
 	return n;
 }
 
-int debuginfo_read(const struct debuginfo_opts *o, const struct debuginfo_target *t, struct tarena *a,
-		   struct trec_dso_syms *out, struct debuginfo_result *res, struct trec_err *err)
+/* Reads the (k+1)-th matching file: 1 when it is fuller than t's table,
+ * 0 when not (or none, *res says), -ENOENT when there is no such file. */
+static int read_match(const struct debuginfo_opts *o, const struct debuginfo_target *t, struct tarena *a,
+		      struct trec_dso_syms *out, struct debuginfo_result *res, unsigned k, struct trec_err *err)
 {
-	struct debuginfo_result scratch;
-	if (!res)
-		res = &scratch;
-	if (!out || !a || !t || !t->syms)
-		return trec_errf(err, -EINVAL, "debuginfo_read: no binary table given");
-	memset(out, 0, sizeof(*out));
-	int fd = debuginfo_find(o, t, res);
+	int fd = find_nth(o, t, res, k);
 	if (fd == -ENOMEM)
 		return trec_errf(err, fd, "looking for the debug file of %s: out of memory", t->path);
 	if (fd < 0)
-		return 0;
+		return -ENOENT;
 	struct trec_err e = { 0 };
 	int r = symtab_read_elf(res->path, fd, a, out, &e);
 	close(fd);
 	if (r == -ENOMEM)
 		return trec_errf(err, r, "%s", e.msg);
-	if (r) {
-		res->unreadable++;
-		memset(out, 0, sizeof(*out));
-		return 0;
-	}
-	if (named(out) <= named(t->syms)) {
+	if (r || named(out) <= named(t->syms)) {
+		res->unreadable += r != 0;
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
@@ -434,4 +439,29 @@ int debuginfo_read(const struct debuginfo_opts *o, const struct debuginfo_target
 	memcpy(out->build_id, t->syms->build_id, sizeof(out->build_id));
 	out->path = t->syms->path;
 	return 1;
+}
+
+int debuginfo_read(const struct debuginfo_opts *o, const struct debuginfo_target *t, struct tarena *a,
+		   struct trec_dso_syms *out, struct debuginfo_result *res, struct trec_err *err)
+{
+	struct debuginfo_result scratch;
+	if (!res)
+		res = &scratch;
+	if (!out || !a || !t || !t->syms)
+		return trec_errf(err, -EINVAL, "debuginfo_read: no binary table given");
+	memset(out, 0, sizeof(*out));
+	/* The first matching file is usually the one; one that is not
+	 * fuller (a stripped copy under the symfs) lets the next one try. */
+	uint32_t unreadable = 0;
+	int r = 0;
+	for (unsigned k = 0; k < DEBUGINFO_MAX_MATCHES; k++) {
+		r = read_match(o, t, a, out, res, k, err); /* res is this search's */
+		unreadable += res->unreadable;
+		if (r)
+			break;
+	}
+	res->unreadable = unreadable;
+	if (r != 1)
+		res->path[0] = 0; /* no debug file used */
+	return r == -ENOENT ? 0 : r;
 }

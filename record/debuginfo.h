@@ -7,17 +7,22 @@
  * static function) in a separate debug file: Debian's libc6-dbg, Fedora's
  * debuginfo packages, a debuginfod cache. For each binary whose table goes
  * into the trace, the recorder looks for one, in the order gdb and perf
- * use, and stops at the first file that matches:
+ * use (after a symfs, when one is given: what the user points at comes
+ * first), and takes the first file that matches and is fuller (at most
+ * DEBUGINFO_MAX_MATCHES matching files are read):
  *
- *   1. DIR/.build-id/NN/REST.debug for each debug directory DIR (default
+ *   1. with a symfs (a copy of the traced root: trec record --symfs), first
+ *      under it: SYMFS/DIR/.build-id/NN/REST.debug for each debug
+ *      directory DIR, then the `.gnu_debuglink` name in SYMFS/<binary's
+ *      directory>/, its .debug/ and SYMFS/DIR/<binary's directory>/, then
+ *      SYMFS/PATH, a copy of the binary itself (unstripped, maybe);
+ *   2. DIR/.build-id/NN/REST.debug for each debug directory DIR (default
  *      /usr/lib/debug), NN the first byte of the build-id in hex, REST the
- *      others; then the same under SYMFS/DIR when a symfs is given;
- *   2. the name in the binary's `.gnu_debuglink` section: next to the
+ *      others;
+ *   3. the name in the binary's `.gnu_debuglink` section: next to the
  *      binary, in its `.debug/` subdirectory (both resolved inside the
  *      process's root, mapfile_open_in_root()), then DIR/<binary's
- *      directory>/NAME for each debug directory; with a symfs, the same
- *      three under SYMFS;
- *   3. with a symfs, SYMFS/PATH: an unstripped copy of the binary itself.
+ *      directory>/NAME for each debug directory.
  *
  * A file matches only when its build-id is the binary's; when neither has
  * a build-id, when it is a `.gnu_debuglink` candidate whose CRC32 (the
@@ -26,7 +31,7 @@
  * symtab_read_elf() but its load bias is not trusted (objcopy rewrites the
  * p_offset of the segments it empties: docs/SYMBOLS.md "The load bias of a
  * debug file"): the table takes the binary's bias, build-id and path. It
- * replaces the binary's own table only when it has more symbols.
+ * replaces the binary's own table only when it has more named symbols.
  *
  * Paths from the trace's processes are untrusted: the binary's directory
  * must be absolute with no "." or ".." component before it is joined to a
@@ -49,7 +54,8 @@
 
 #define DEBUGINFO_DEFAULT_DIR "/usr/lib/debug"
 #define DEBUGINFO_MAX_DIRS 16
-#define DEBUGINFO_MAX_CANDIDATES 64
+#define DEBUGINFO_MAX_CANDIDATES 64               /* paths tried per search */
+#define DEBUGINFO_MAX_MATCHES 4                   /* matching files read per binary */
 #define DEBUGINFO_MAX_PATH 4096
 #define DEBUGINFO_MAX_LINK_NAME 255              /* NAME_MAX */
 #define DEBUGINFO_MAX_CRC_BYTES (1ull << 30)     /* larger link targets are not checked (skipped) */
@@ -71,7 +77,8 @@ struct debuginfo_target {
 };
 
 struct debuginfo_result {
-	char path[DEBUGINFO_MAX_PATH]; /* the debug file found, "" when none */
+	char path[DEBUGINFO_MAX_PATH]; /* the file found (debuginfo_find) or used
+					* (debuginfo_read); "" when none */
 	uint32_t candidates;  /* paths tried */
 	uint32_t mismatched;  /* found, but another build (build-id or CRC) */
 	uint32_t unreadable;  /* matched, but its symbols could not be read */
@@ -86,11 +93,13 @@ int debuginfo_find(const struct debuginfo_opts *o, const struct debuginfo_target
 		   struct debuginfo_result *res);
 
 /*
- * The table of t's debug file, with t's load bias, build-id and path, in
- * arena a. Returns 1 when it has more symbols than t->syms (then use *out
- * instead), 0 when there is no usable debug file or it is not fuller
- * (*out is then empty), or a negative errno (-ENOMEM; err says what).
- * t->syms is required: its load bias is the one the debug file lacks.
+ * The table of t's debug file, with t's load bias, build-id and path (the
+ * string of t->syms), in arena a. Returns 1 when it has more named
+ * symbols than t->syms (then use *out instead), 0 when no matching file is
+ * fuller (*out is then empty), or a negative errno (-ENOMEM; err says
+ * what). A matching file that is not fuller, or not readable, lets the
+ * next one in the order be tried. t->syms is required: its load bias is
+ * the one the debug file lacks.
  */
 int debuginfo_read(const struct debuginfo_opts *o, const struct debuginfo_target *t, struct tarena *a,
 		   struct trec_dso_syms *out, struct debuginfo_result *res, struct trec_err *err);

@@ -505,6 +505,22 @@ static void test_symfs(void **state)
 	assert_non_null(strstr(res.path, "/symfs/usr/bin/prog"));
 	expect_full_table(&out, P("prog.full"));
 	tarena_free(&a);
+	/* A stripped copy there (the same build, no fuller) does not stop
+	 * the search: the host's debug file comes next. */
+	SH("cp '%s' '%s/usr/bin/prog'", P("prog"), symfs);
+	const char *dbg = P("dbg");
+	place_by_build_id(dbg, P("prog"), P("prog.debug"));
+	const char *dirs2[] = { dbg };
+	struct debuginfo_opts o2 = { .sz = sizeof(o2), .debug_dirs = dirs2, .ndebug_dirs = 1, .symfs = symfs };
+	fd = debuginfo_find(&o2, &b.t, &res);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_non_null(strstr(res.path, "/symfs/usr/bin/prog")); /* found first */
+	tarena_init(&a);
+	assert_int_equal(debuginfo_read(&o2, &b.t, &a, &out, &res, NULL), 1);
+	assert_non_null(strstr(res.path, "/dbg/.build-id/")); /* used */
+	expect_full_table(&out, P("prog.full"));
+	tarena_free(&a);
 	/* ... but not another build there. */
 	build("other", "", 2);
 	SH("cp '%s' '%s/usr/bin/prog'", P("other.full"), symfs);
