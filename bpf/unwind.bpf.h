@@ -27,6 +27,8 @@
 #ifndef TREC_UNWIND_BPF_H
 #define TREC_UNWIND_BPF_H
 
+#include <bpf/bpf_core_read.h>
+
 #include "unwind_abi.h"
 
 const volatile bool unwind_user = false;
@@ -102,7 +104,39 @@ struct uw_walk {
 	__u8 exact;       /* pc is where the thread stopped, not a return address */
 	__u8 complete;    /* an outermost frame was reached by its table rule */
 	__u8 fallback;    /* some frame was walked by its frame pointer */
+	/* The innermost pending uretprobe of the thread: the return address
+	 * slot it hijacked (its stack pointer at the call), what was there,
+	 * and the next one out (a kernel pointer, 0 at the end). */
+	__u64 ri_slot, ri_ret, ri_next;
 };
+
+/* Loads the uretprobe return instance at kernel address `ri` into w. */
+static __always_inline void uw_ri_load(struct uw_walk *w, __u64 ri)
+{
+	struct return_instance *r = (struct return_instance *)ri;
+	w->ri_slot = 0;
+	w->ri_next = 0;
+	if (!ri || !bpf_core_field_exists(r->orig_ret_vaddr) || !bpf_core_field_exists(r->stack))
+		return;
+	w->ri_slot = BPF_CORE_READ(r, stack);
+	w->ri_ret = BPF_CORE_READ(r, orig_ret_vaddr);
+	w->ri_next = (__u64)BPF_CORE_READ(r, next);
+}
+
+/*
+ * The return address read from `slot`: a function with a uretprobe pending
+ * had its return address replaced by the uprobes trampoline when it was
+ * entered; the kernel keeps the original, innermost first, with the stack
+ * slot it replaced. Walking outwards meets them in the same order.
+ */
+static __always_inline __u64 uw_ret_addr(struct uw_walk *w, __u64 slot, __u64 ra)
+{
+	if (!w->ri_slot || slot != w->ri_slot)
+		return ra;
+	ra = w->ri_ret;
+	uw_ri_load(w, w->ri_next);
+	return ra;
+}
 
 /*
  * v, as a value the verifier knows nothing about. The binary searches
@@ -257,9 +291,9 @@ static __always_inline int uw_fp_step(struct uw_walk *w)
 		uw_count(TREC_UW_END_READ);
 		return 1;
 	}
+	w->pc = uw_ret_addr(w, w->bp + 8, fr[1]);
 	w->sp = w->bp + 16;
 	w->bp = fr[0];
-	w->pc = fr[1];
 	w->exact = 0;
 	return 0;
 }
@@ -328,7 +362,7 @@ static __always_inline int uw_rule_step(struct uw_walk *w, __u32 rule)
 		break; /* unchanged */
 	}
 	w->sp = cfa;
-	w->pc = ra;
+	w->pc = uw_ret_addr(w, cfa - 8, ra);
 	w->exact = 0;
 	uw_count(TREC_UW_ST_FRAMES_TABLE);
 	return 0;
@@ -406,6 +440,11 @@ __noinline int trec_uw_walk(void)
 	};
 	w.tgid = task->tgid;
 	w.proc = bpf_map_lookup_elem(&uw_procs, &w.tgid);
+	if (bpf_core_field_exists(task->utask)) {
+		struct uprobe_task *ut = task->utask;
+		if (ut)
+			uw_ri_load(&w, (__u64)BPF_CORE_READ(ut, return_instances));
+	}
 	uw_count(TREC_UW_ST_STACKS);
 	bpf_loop(TREC_UW_MAX_FRAMES + 1, uw_step, &w, 0);
 	if (w.complete)
