@@ -32,7 +32,8 @@ mkdir -p "$out"
 # and commands, the flame graph renderer and the perf-script collapser
 # (everything but the flamegraph command). The report needs the generated
 # system call names (make builds them into build/gen).
-format_srcs=(format/*.c report/*.c)
+# fuzz_cfi's CFI compiler (record/cfi.c) needs nothing else from record/.
+format_srcs=(format/*.c report/*.c record/cfi.c)
 for f in flamegraph/*.c; do
 	case $f in flamegraph/cmd_flamegraph.c) ;; *) format_srcs+=("$f") ;; esac
 done
@@ -41,7 +42,7 @@ make --no-print-directory -s build/gen/syscalls_x86_64.h
 # mutated payloads reach the decoders instead of failing the CRC.
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat -Iflamegraph -Ireport -Ibuild/gen)
+	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat -Iflamegraph -Ireport -Ibuild/gen -Irecord -Ibpf)
 
 failed=0
 for src in "${targets[@]}"; do
