@@ -2029,6 +2029,32 @@ static void test_elf_errors(void **state)
 	}
 }
 
+/* A separate debug file (libc6-dbg) whose .eh_frame is NOBITS and which
+ * has no .debug_frame: nothing to compile, and no error. */
+static void test_elf_debug_file(void **state)
+{
+	uint8_t id[64];
+	char path[256];
+	int n = tu_readelf_build_id(LIBDIR "libc.so.6", id, sizeof(id));
+	if (n < 2) {
+		print_message("skipped: libc.so.6 has no build-id (or no readelf)\n");
+		return;
+	}
+	int w = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", id[0]);
+	for (int i = 1; i < n; i++)
+		w += snprintf(path + w, sizeof(path) - (size_t)w, "%02x", id[i]);
+	snprintf(path + w, sizeof(path) - (size_t)w, ".debug");
+	if (access(path, R_OK)) {
+		print_message("skipped: %s is absent (libc6-dbg)\n", path);
+		return;
+	}
+	struct cfi_table t;
+	compile_path_ok(path, &t);
+	assert_int_equal(t.st.cies + t.st.fdes, 0);
+	assert_int_equal(t.nrows + t.nfuncs, 0);
+	cfi_table_free(&t);
+}
+
 static void test_api(void **state)
 {
 	struct sb *s = malloc(sizeof(*s));
@@ -2167,6 +2193,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_overwrite),
 		cmocka_unit_test(test_elf_debug_frame),
 		cmocka_unit_test(test_elf_errors),
+		cmocka_unit_test(test_elf_debug_file),
 		cmocka_unit_test(test_api),
 	};
 	return cmocka_run_group_tests_name("record CFI compiler", tests, group_setup, group_teardown);
