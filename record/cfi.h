@@ -114,9 +114,15 @@ struct cfi_section {
  * cfi_table_free even on error). When an address is covered by FDEs of
  * several sections, the earlier section in the array wins (.eh_frame
  * first). Returns 0, or a negative errno with err naming `name` and the
- * section offset: -EBADMSG (malformed beyond recovery), -E2BIG (over a
- * limit), -ENOMEM. A single malformed FDE is skipped and counted, not an
- * error.
+ * section offset: -EBADMSG (malformed beyond recovery: an entry length
+ * past the section end, a truncated or reserved length), -E2BIG (over a
+ * limit), -ENOMEM, -EINVAL (no table, no sections, cfi_opts.sz 0). A
+ * malformed CIE or FDE (bad augmentation or version, a pointer encoding
+ * that cannot be evaluated here: textrel, funcrel, aligned, indirect,
+ * datarel without a base; a CIE pointer to no CIE; a malformed or unknown
+ * instruction, remember_state deeper than 64, an advance past 2^64) is
+ * skipped and counted in st, not an error. A CIE's initial instructions
+ * may not advance, remember or restore.
  */
 int cfi_compile(const struct cfi_section *secs, size_t nsecs, const char *name, const struct cfi_opts *o,
 		struct cfi_table *out, struct trec_err *err);
@@ -135,6 +141,7 @@ int cfi_compile(const struct cfi_section *secs, size_t nsecs, const char *name, 
 int cfi_compile_elf(int fd, const char *name, const struct cfi_opts *o, struct cfi_table *out,
 		    struct trec_err *err);
 
+/* Frees rows and funcs and zeroes *t; NULL and a freed table are fine. */
 void cfi_table_free(struct cfi_table *t);
 
 #endif
