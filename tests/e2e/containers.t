@@ -154,12 +154,14 @@ check "no mount is left behind" 'no_mount_left'
 T=$W/all.data
 # The container starts once the recorder is surely attached, and is gone
 # well before it stops.
-(sleep 1.5; unshare -m sh -c "$(ctr_cmd 0.7)") >"$W/bg.out" 2>&1 &
+# (Starting -a takes about 0.9 s here: BPF, the /proc snapshot of every
+# process, a file open per distinct binary.)
+(sleep 2.5; unshare -m sh -c "$(ctr_cmd 0.7)") >"$W/bg.out" 2>&1 &
 BG=$!
-run "$TREC" record -q -a -F 999 --duration 4 -o "$T"
+run "$TREC" record -q -a -F 999 --duration 6 -o "$T"
 wait $BG
 bg_rc=$?
-check "record -a -F 999 --duration 4 exits 0, and so does the container" '[ $RC -eq 0 ] && [ $bg_rc -eq 0 ]'
+check "record -a -F 999 --duration 6 exits 0, and so does the container" '[ $RC -eq 0 ] && [ $bg_rc -eq 0 ]'
 run "$TREC" report --folded -i "$T"
 echo "$OUT" >"$W/all.folded"
 s=$(summarize "$W/all.folded")
