@@ -82,7 +82,7 @@ struct dso_tracker {
 	uint32_t nroots;
 	uint32_t nfds, max_fds; /* kept fds (files and roots) and their cap */
 	uint32_t open_failed;
-	uint32_t by_route[6];
+	uint32_t by_route[MAPFILE_NROUTES];
 	uint64_t *kips;     /* open addressing set of kernel addresses; 0 = empty */
 	uint64_t kips_cap, nkips;
 	struct pending { uint32_t pid; uint64_t ip; } *pend; /* user frames of new stacks */
@@ -375,7 +375,7 @@ static int64_t dso_lookup(const struct dso_tracker *t, uint8_t key, const uint8_
 	return -1;
 }
 
-/* A new DSO (its key fields set by the caller through *out). */
+/* A new DSO with this key, filed in the index; *idx is its index. */
 static int dso_add(struct dso_tracker *t, const struct trec_map *m, uint8_t key, uint64_t dev,
 		   uint64_t ino, uint32_t *idx)
 {
@@ -435,7 +435,7 @@ static void dso_keep(struct dso_tracker *t, struct dso *d, int fd, enum mapfile_
 	d->fd = fd;
 	d->route = (uint8_t)route;
 	t->nfds++;
-	t->by_route[route < 6 ? route : 0]++;
+	t->by_route[route < MAPFILE_NROUTES ? route : MAPFILE_NONE]++;
 	d->root = proc_root(t, p);
 }
 

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "mapfile.h"
 #include "records.h"
 #include "writer.h"
 
@@ -87,7 +88,7 @@ struct dso_tracker_stats {
 	uint32_t open_failed; /* no route found their file when first mapped */
 	uint32_t roots;       /* root directories kept */
 	uint32_t max_fds;     /* the cap in force */
-	uint32_t by_route[6]; /* kept fds per enum mapfile_route */
+	uint32_t by_route[MAPFILE_NROUTES]; /* kept fds per enum mapfile_route */
 };
 void dso_tracker_stats(const struct dso_tracker *t, struct dso_tracker_stats *st);
 /* A stack seen for the first time (kernel frames first, as in the file). */

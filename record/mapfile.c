@@ -62,6 +62,7 @@ const char *mapfile_route_name(enum mapfile_route r)
 	case MAPFILE_HOST_INODE:
 		return "host (same inode)";
 	case MAPFILE_NONE:
+	case MAPFILE_NROUTES:
 		break;
 	}
 	return "none";

@@ -62,6 +62,7 @@ enum mapfile_route {
 	MAPFILE_HOST_SAME_NS, /* PATH on the host: same mount namespace and root */
 	MAPFILE_HOST_BUILDID, /* PATH on the host: it carries the mapping's build-id */
 	MAPFILE_HOST_INODE,   /* PATH on the host: it is the mapped device and inode */
+	MAPFILE_NROUTES
 };
 
 struct mapfile_query {
