@@ -48,7 +48,7 @@ struct trec_reader {
 	struct tbuf raw; /* decompressed payload of the last loaded block */
 
 	struct tarena arena; /* decoded small kinds */
-	struct kind_cache meta, schema, stacks, tasks, maps, syms, ksyms, loss;
+	struct kind_cache meta, schema, stacks, tasks, maps, syms, ksyms, loss, symext;
 	const struct trec_schema **schema_by_id; /* [TREC_MAX_TYPE_ID + 1] */
 	const struct trec_schema **schema_list;
 
@@ -520,8 +520,8 @@ void trec_reader_close(struct trec_reader *r)
 	tbuf_free(&r->io);
 	tbuf_free(&r->raw);
 	tarena_free(&r->arena);
-	struct kind_cache *cs[] = { &r->meta, &r->schema, &r->stacks, &r->tasks,
-				    &r->maps, &r->syms, &r->ksyms, &r->loss };
+	struct kind_cache *cs[] = { &r->meta, &r->schema, &r->stacks, &r->tasks, &r->maps,
+				    &r->syms, &r->ksyms, &r->loss, &r->symext };
 	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++)
 		cache_free(cs[i]);
 	free(r->schema_by_id);
@@ -584,6 +584,7 @@ ADAPT(dec_stack, struct trec_stack, trec_stack_decode)
 ADAPT(dec_task, struct trec_task, trec_task_decode)
 ADAPT(dec_map, struct trec_map, trec_map_decode)
 ADAPT(dec_syms, struct trec_dso_syms, trec_dso_syms_decode)
+ADAPT(dec_symext, struct trec_dso_symext, trec_dso_symext_decode)
 ADAPT(dec_ksym, struct trec_ksym, trec_ksym_decode)
 ADAPT(dec_loss, struct trec_loss, trec_loss_decode)
 #undef ADAPT
@@ -751,10 +752,35 @@ const struct trec_stack *trec_reader_stack(struct trec_reader *r, uint32_t id)
 	}
 LOADER(trec_reader_tasks, tasks, TREC_BLK_TASKS, struct trec_task, dec_task)
 LOADER(trec_reader_maps, maps, TREC_BLK_MAPS, struct trec_map, dec_map)
-LOADER(trec_reader_dso_syms, syms, TREC_BLK_SYMS, struct trec_dso_syms, dec_syms)
 LOADER(trec_reader_ksyms, ksyms, TREC_BLK_KSYMS, struct trec_ksym, dec_ksym)
 LOADER(trec_reader_losses, loss, TREC_BLK_LOSS, struct trec_loss, dec_loss)
 #undef LOADER
+
+/*
+ * SYMS tables with their SYMEXT records applied (demangled names, unnamed
+ * FDE functions), once, on the first call. A file before format 1.1 has
+ * no SYMEXT blocks: its tables are as SYMS holds them.
+ */
+int trec_reader_dso_syms(struct trec_reader *r, const struct trec_dso_syms **out, size_t *n,
+			 struct trec_err *err)
+{
+	int first = !r->syms.loaded;
+	int rc = load_kind(r, &r->syms, TREC_BLK_SYMS, sizeof(struct trec_dso_syms), dec_syms, err);
+	if (first && !rc) {
+		rc = load_kind(r, &r->symext, TREC_BLK_SYMEXT, sizeof(struct trec_dso_symext), dec_symext, err);
+		size_t unmatched = 0;
+		if (!rc)
+			rc = trec_dso_syms_extend(r->syms.items, r->syms.n, r->symext.items, r->symext.n, &r->arena,
+						  &unmatched, err);
+		if (rc)
+			r->syms.status = rc; /* later calls fail the same way */
+		else if (unmatched)
+			warn(r, "%zu symbol table extensions (symext) match no symbol table; ignored", unmatched);
+	}
+	*out = r->syms.items;
+	*n = r->syms.n;
+	return rc;
+}
 
 /* ---- event iteration ------------------------------------------------------- */
 

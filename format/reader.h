@@ -82,6 +82,8 @@ int trec_reader_tasks(struct trec_reader *r, const struct trec_task **t, size_t 
 		      struct trec_err *err);
 int trec_reader_maps(struct trec_reader *r, const struct trec_map **m, size_t *n,
 		     struct trec_err *err);
+/* DSO symbol tables (SYMS) with their extensions (SYMEXT: demangled
+ * names, unnamed FDE functions) applied; sorted by address. */
 int trec_reader_dso_syms(struct trec_reader *r, const struct trec_dso_syms **d, size_t *n,
 			 struct trec_err *err);
 int trec_reader_ksyms(struct trec_reader *r, const struct trec_ksym **k, size_t *n,

@@ -13,8 +13,9 @@
  * zstd already removes most of that redundancy, and a shared prefix lets
  * a 5-byte record decode to a 4 KiB name, so a hostile block could expand
  * a thousandfold. Whole names keep decoded memory linear in the payload.
- * The encoder sorts a copy when the input is not in address order (ties
- * keep input order), so the decoder's output is always sorted by addr.
+ * The encoder writes the named symbols only (TREC_SYM_FDE entries and
+ * demangled names go to SYMEXT, rec_symext.c), in address order (ties keep
+ * input order), so the decoder's output is always sorted by addr.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,11 +38,58 @@ static int cmp_addr(const void *a, const void *b, void *ctx)
 	return (x > y) - (x < y);
 }
 
+int trec_dso_syms_named_order(const struct trec_dso_syms *d, uint32_t **order, uint32_t *n)
+{
+	uint32_t k = 0;
+	int sorted = 1;
+	*order = NULL;
+	*n = 0;
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		k += !(d->syms[i].flags & TREC_SYM_FDE);
+	if (!k)
+		return 0;
+	uint32_t *o = malloc((size_t)k * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	k = 0;
+	for (uint32_t i = 0; i < d->nsyms; i++) {
+		if (d->syms[i].flags & TREC_SYM_FDE)
+			continue;
+		if (k && d->syms[i].addr < d->syms[o[k - 1]].addr)
+			sorted = 0;
+		o[k++] = i;
+	}
+	if (!sorted)
+		qsort_r(o, k, sizeof(*o), cmp_addr, (void *)d->syms);
+	*order = o;
+	*n = k;
+	return 0;
+}
+
+uint32_t trec_dso_syms_digest(const struct trec_dso_syms *d, const uint32_t *order, uint32_t n)
+{
+	uint32_t crc = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct trec_sym *s = &d->syms[order ? order[k] : k];
+		uint8_t fixed[17];
+		for (int b = 0; b < 8; b++) {
+			fixed[b] = (uint8_t)(s->addr >> (8 * b));
+			fixed[8 + b] = (uint8_t)(s->size >> (8 * b));
+		}
+		crc = crc32c(crc, fixed, 16);
+		const char *name = s->name ? s->name : "";
+		crc = crc32c(crc, name, strlen(name));
+		fixed[16] = 0;
+		crc = crc32c(crc, fixed + 16, 1);
+	}
+	return crc;
+}
+
 static void put_syms(struct tbuf *out, const struct trec_sym *syms, const uint32_t *order, uint32_t n)
 {
 	uint64_t prev_addr = 0;
 	for (uint32_t k = 0; k < n; k++) {
-		const struct trec_sym *s = &syms[order ? order[k] : k];
+		const struct trec_sym *s = &syms[order[k]];
 		tbuf_put_uvarint(out, s->addr - prev_addr);
 		tbuf_put_uvarint(out, s->size);
 		tbuf_put_str(out, s->name);
@@ -60,14 +108,6 @@ static int check_dso(const struct trec_dso_syms *d)
 	return 0;
 }
 
-static int is_sorted(const struct trec_dso_syms *d)
-{
-	for (uint32_t k = 1; k < d->nsyms; k++)
-		if (d->syms[k].addr < d->syms[k - 1].addr)
-			return 0;
-	return 1;
-}
-
 int trec_dso_syms_encode(struct tbuf *out, const struct trec_dso_syms *d, size_t n)
 {
 	if (n && !d)
@@ -78,21 +118,15 @@ int trec_dso_syms_encode(struct tbuf *out, const struct trec_dso_syms *d, size_t
 			return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		const struct trec_dso_syms *e = &d[i];
-		uint32_t *order = NULL;
-		if (!is_sorted(e)) {
-			order = malloc((size_t)e->nsyms * sizeof(*order));
-			if (!order)
-				return -ENOMEM;
-			for (uint32_t k = 0; k < e->nsyms; k++)
-				order[k] = k;
-			qsort_r(order, e->nsyms, sizeof(*order), cmp_addr, (void *)e->syms);
-		}
+		uint32_t *order, nnamed;
+		if (trec_dso_syms_named_order(e, &order, &nnamed))
+			return -ENOMEM;
 		tbuf_put_u8(out, e->build_id_len);
 		tbuf_put(out, e->build_id, e->build_id_len);
 		tbuf_put_str(out, e->path);
 		tbuf_put_uvarint(out, e->load_bias);
-		tbuf_put_uvarint(out, e->nsyms);
-		put_syms(out, e->syms, order, e->nsyms);
+		tbuf_put_uvarint(out, nnamed);
+		put_syms(out, e->syms, order, nnamed);
 		free(order);
 	}
 	return out->oom ? -ENOMEM : 0;

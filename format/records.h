@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The small block kinds: metadata, stacks, tasks, mappings, DSO symbols,
- * kernel symbols, loss records and the footer index. Each kind has its own
- * encoder/decoder pair in its own file (format/rec_<kind>.c): an encoder
- * appends the payload of one block to a tbuf; a decoder parses exactly
- * `count` records (the block header's record count) from a payload,
- * validating every length against hard limits before it allocates, and
- * places every string and array in the caller's arena.
+ * The small block kinds: metadata, stacks, tasks, mappings, DSO symbols
+ * and their extensions, kernel symbols, loss records and the footer index.
+ * Each kind has its own encoder/decoder pair in its own file
+ * (format/rec_<kind>.c): an encoder appends the payload of one block to a
+ * tbuf; a decoder parses exactly `count` records (the block header's
+ * record count) from a payload, validating every length against hard
+ * limits before it allocates, and places every string and array in the
+ * caller's arena.
  *
  * Decoders return 0, or -EBADMSG with a message naming the record index
  * and what was wrong ("stack 3: 2000 frames exceeds 1024").
@@ -109,10 +110,15 @@ int trec_map_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
 
 /* ---- DSO symbols: one table per DSO, keyed by build-id -------------------- */
 
+/* A function with no symbol, known from its .eh_frame FDE: name is "". */
+#define TREC_SYM_FDE 0x1u
+
 struct trec_sym {
-	uint64_t addr; /* ELF virtual address (st_value) */
+	uint64_t addr; /* ELF virtual address (st_value; an FDE's initial location) */
 	uint64_t size;
-	const char *name;
+	const char *name;      /* as in the binary (mangled); "" for TREC_SYM_FDE */
+	const char *demangled; /* the demangled name when it differs from name, else NULL */
+	uint32_t flags;        /* TREC_SYM_* */
 };
 
 struct trec_dso_syms {
@@ -124,10 +130,81 @@ struct trec_dso_syms {
 	const struct trec_sym *syms; /* sorted by addr after decode */
 };
 
-/* One SYMS block holds `n` DSO tables; the block's record count is n. */
+/*
+ * A table is stored in two block kinds. SYMS (kind 7) holds its named
+ * symbols (no TREC_SYM_FDE entry) with their raw names, as every reader
+ * of format 1.x knows them. SYMEXT (kind 11, format 1.1) adds to one SYMS
+ * record what older readers may skip: demangled names and the unnamed
+ * FDE functions. A table with neither needs no SYMEXT record.
+ *
+ * One SYMS block holds `n` DSO tables; the block's record count is n. The
+ * encoder writes the named symbols only; the decoder's have flags 0 and no
+ * demangled name.
+ */
 int trec_dso_syms_encode(struct tbuf *out, const struct trec_dso_syms *d, size_t n);
 int trec_dso_syms_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
 			 struct trec_dso_syms **out, struct trec_err *err);
+
+/*
+ * The named symbols of d in the order the SYMS encoder writes them (by
+ * address, ties in input order): *order gets a malloc'ed array of *n
+ * indexes into d->syms (NULL when *n is 0). 0 or -ENOMEM.
+ */
+int trec_dso_syms_named_order(const struct trec_dso_syms *d, uint32_t **order, uint32_t *n);
+
+/*
+ * What pairs a SYMEXT record with its SYMS record: CRC-32C over the named
+ * symbols in that order, each as addr (u64le), size (u64le), the name's
+ * bytes and one 0 byte (docs/format-records.md). order as above; NULL
+ * means d->syms[0..n) in place (a decoded table).
+ */
+uint32_t trec_dso_syms_digest(const struct trec_dso_syms *d, const uint32_t *order, uint32_t n);
+
+/* ---- DSO symbol extensions (SYMEXT, kind 11) ------------------------------- */
+
+struct trec_symext_name {
+	uint32_t index;        /* of the symbol in its SYMS record */
+	const char *demangled; /* non-empty */
+};
+
+struct trec_symext_func {
+	uint64_t addr, size; /* an unnamed function [addr, addr + size), size >= 1 */
+};
+
+struct trec_dso_symext {
+	/* the SYMS record extended: same build-id and path, nsyms symbols,
+	 * trec_dso_syms_digest() == digest */
+	uint8_t build_id_len;
+	uint8_t build_id[TREC_MAX_BUILD_ID];
+	const char *path;
+	uint32_t nsyms;
+	uint32_t digest;
+	uint32_t nnames;
+	const struct trec_symext_name *names; /* increasing index */
+	uint32_t nfuncs;
+	const struct trec_symext_func *funcs; /* increasing addr */
+};
+
+/*
+ * One SYMEXT record per table of d (n of them, the block's record count):
+ * demangled names of its named symbols and its TREC_SYM_FDE entries, keyed
+ * to the SYMS record trec_dso_syms_encode writes for the same table.
+ */
+int trec_dso_symext_encode(struct tbuf *out, const struct trec_dso_syms *d, size_t n);
+int trec_dso_symext_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
+			   struct trec_dso_symext **out, struct trec_err *err);
+
+/*
+ * Applies extension records x[0..nx) to decoded tables d[0..n) (both in
+ * file order): each record extends the first table not yet extended that
+ * it pairs with (build-id, path, nsyms, digest); that table's syms become
+ * a new array in a with the demangled names set and the FDE functions
+ * merged in by address (a named symbol first at one address). A record
+ * that pairs with no table is skipped and counted in *unmatched.
+ * 0, -ENOMEM, or -E2BIG when a table would exceed 2^32 - 1 symbols.
+ */
+int trec_dso_syms_extend(struct trec_dso_syms *d, size_t n, const struct trec_dso_symext *x, size_t nx,
+			 struct tarena *a, size_t *unmatched, struct trec_err *err);
 
 /* ---- kernel symbols -------------------------------------------------------- */
 

@@ -62,14 +62,41 @@ static uint64_t seg_end(const struct symbuild_seg *segs, size_t nsegs, uint64_t 
 	return 0;
 }
 
+/* Index of the first function whose start is above addr (nfuncs if none). */
+static size_t func_after(const struct symbuild_func *f, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Where the FDEs say the code at addr ends: the end of the function that
+ * holds it, else the start of the next function; 0 when they say nothing. */
+static uint64_t fde_end(const struct symbuild_func *f, size_t n, uint64_t addr)
+{
+	size_t k = func_after(f, n, addr);
+	if (k > 0 && addr < f[k - 1].end)
+		return f[k - 1].end;
+	return k < n ? f[k].start : 0;
+}
+
 /* Size of the symbol at v[i] whose alias group ends before v[next]: its
  * own st_size, else the largest among its aliases, else the distance to
  * the next symbol, cut at the end of its section (_init would otherwise
  * cover the PLT after it), or of its segment when the section is unknown
- * (the last function of a segment would stretch to the next one's first). */
-static uint64_t pick_size(const struct symbuild_sym *v, size_t i, size_t next, size_t n,
-			  const struct symbuild_seg *segs, size_t nsegs)
+ * (the last function of a segment would stretch to the next one's first),
+ * and where the FDEs say its function ends (a stripped file's static
+ * functions after it have FDEs but no symbol). */
+static uint64_t pick_size(const struct symbuild *b, size_t i, size_t next, const struct symbuild_seg *segs,
+			  size_t nsegs)
 {
+	const struct symbuild_sym *v = b->v;
 	uint64_t size = v[i].size;
 	for (size_t k = i + 1; !size && k < next; k++)
 		if (v[k].size > size)
@@ -77,9 +104,67 @@ static uint64_t pick_size(const struct symbuild_sym *v, size_t i, size_t next, s
 	if (size)
 		return size;
 	uint64_t end = v[i].end ? v[i].end : seg_end(segs, nsegs, v[i].addr);
-	if (next < n && (!end || v[next].addr < end))
+	if (next < b->n && (!end || v[next].addr < end))
 		end = v[next].addr;
+	uint64_t fend = fde_end(b->funcs, b->nfuncs, v[i].addr);
+	if (fend > v[i].addr && (!end || fend < end))
+		end = fend;
 	return end > v[i].addr ? end - v[i].addr : 0;
+}
+
+/*
+ * The FDE functions whose start no named symbol covers (none starts there
+ * and none reaches over it), each up to its end or the next named symbol,
+ * whichever comes first. Counts them when out is NULL, else writes them.
+ * Both lists are sorted by address.
+ */
+static size_t unnamed_funcs(const struct symbuild *b, const struct trec_sym *named, size_t nnamed,
+			    struct trec_sym *out, size_t max)
+{
+	size_t k = 0, j = 0;
+	uint64_t reach = 0; /* end of the named symbols up to j (max addr + size) */
+	int have_reach = 0;
+	for (size_t f = 0; f < b->nfuncs && k < max; f++) {
+		uint64_t s = b->funcs[f].start, e = b->funcs[f].end;
+		for (; j < nnamed && named[j].addr <= s; j++) {
+			uint64_t end = named[j].addr + named[j].size;
+			if (named[j].size > UINT64_MAX - named[j].addr)
+				end = UINT64_MAX;
+			if (!have_reach || end > reach)
+				reach = end;
+			have_reach = 1;
+		}
+		int starts_here = j > 0 && named[j - 1].addr == s;
+		if (e <= s || starts_here || (have_reach && s < reach))
+			continue;
+		if (j < nnamed && named[j].addr < e)
+			e = named[j].addr;
+		if (out)
+			out[k] = (struct trec_sym){ .addr = s, .size = e - s, .name = "", .flags = TREC_SYM_FDE };
+		k++;
+	}
+	return k;
+}
+
+/* The named symbols and the unnamed FDE entries, merged by address. */
+static int add_unnamed(const struct symbuild *b, struct tarena *a, struct trec_sym *named, size_t nnamed,
+		       struct trec_dso_syms *out)
+{
+	size_t room = b->max > nnamed ? b->max - nnamed : 0;
+	size_t nun = unnamed_funcs(b, named, nnamed, NULL, room);
+	if (!nun)
+		return 0;
+	struct trec_sym *un = tarena_alloc(a, nun * sizeof(*un));
+	struct trec_sym *all = tarena_alloc(a, (nnamed + nun) * sizeof(*all));
+	if (!un || !all)
+		return -ENOMEM;
+	unnamed_funcs(b, named, nnamed, un, room);
+	size_t i = 0, u = 0, k = 0;
+	while (i < nnamed || u < nun)
+		all[k++] = u == nun || (i < nnamed && named[i].addr <= un[u].addr) ? named[i++] : un[u++];
+	out->syms = all;
+	out->nsyms = (uint32_t)k;
+	return 0;
 }
 
 int symbuild_finish(struct symbuild *b, const struct symbuild_seg *segs, size_t nsegs, struct tarena *a,
@@ -99,13 +184,14 @@ int symbuild_finish(struct symbuild *b, const struct symbuild_seg *segs, size_t 
 	for (size_t i = 0, next; i < n; i = next, k++) {
 		for (next = i + 1; next < n && v[next].addr == v[i].addr;)
 			next++;
-		syms[k].addr = v[i].addr;
-		syms[k].size = pick_size(v, i, next, n, segs, nsegs);
+		syms[k] = (struct trec_sym){ .addr = v[i].addr, .size = pick_size(b, i, next, segs, nsegs) };
 		syms[k].name = tarena_strndup(a, v[i].name, v[i].len);
 		if (!syms[k].name)
 			return trec_errf(err, -ENOMEM, "%s: out of memory for symbol names", path);
 	}
 	out->nsyms = (uint32_t)nout;
 	out->syms = syms;
+	if (b->nfuncs && add_unnamed(b, a, syms, nout, out))
+		return trec_errf(err, -ENOMEM, "%s: out of memory for %zu functions", path, b->nfuncs);
 	return 0;
 }

@@ -10,7 +10,12 @@
  *    the shorter, then the first in byte order;
  *  - size: its own, else the largest among its aliases, else the distance to
  *    the next symbol, cut at the end of its section (or, when that is
- *    unknown, of the executable segment holding it);
+ *    unknown, of the executable segment holding it), and at the end of
+ *    the function an .eh_frame FDE says holds it (or at the next FDE's
+ *    start when none holds it);
+ *  - the FDE functions no symbol covers become unnamed entries
+ *    (TREC_SYM_FDE, name ""), so code without a symbol is still grouped
+ *    by function;
  *  - names copied into the caller's tarena.
  */
 #ifndef TREC_SYMTAB_BUILD_H
@@ -38,10 +43,19 @@ struct symbuild_seg {
 	uint64_t start, end;
 };
 
+/* A function's [start, end) from its FDE (the CFI compiler's output). */
+struct symbuild_func {
+	uint64_t start, end;
+};
+
 struct symbuild {
 	struct symbuild_sym *v;
 	size_t n, cap;
-	size_t max; /* symbols accepted at most */
+	size_t max; /* symbols accepted at most; unnamed FDE entries beyond are dropped */
+	/* optional, set before symbuild_finish: sorted by start, not
+	 * overlapping; the caller's, read only during the call */
+	const struct symbuild_func *funcs;
+	size_t nfuncs;
 };
 
 /* An empty collector that accepts at most max symbols. */
@@ -51,9 +65,10 @@ int symbuild_push(struct symbuild *b, const struct symbuild_sym *s);
 /*
  * Sorts the collected symbols (in place) and fills out->syms and
  * out->nsyms, allocated in a; segs (nsegs of them) bound guessed sizes of
- * symbols whose section is unknown. The names are copied, so the readers'
- * buffers can go once this returns. Errors name `path`. Other fields of
- * *out are left alone.
+ * symbols whose section is unknown, and b->funcs bound them too and add
+ * the unnamed entries. The result is sorted by address. The names are
+ * copied, so the readers' buffers can go once this returns. Errors name
+ * `path`. Other fields of *out are left alone.
  */
 int symbuild_finish(struct symbuild *b, const struct symbuild_seg *segs, size_t nsegs, struct tarena *a,
 		    struct trec_dso_syms *out, const char *path, struct trec_err *err);

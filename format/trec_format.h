@@ -14,7 +14,7 @@
 #define TREC_MAGIC "TRECDATA"          /* 8 bytes, no NUL */
 #define TREC_MAGIC_LEN 8
 #define TREC_VERSION_MAJOR 1
-#define TREC_VERSION_MINOR 0
+#define TREC_VERSION_MINOR 1 /* 1.1: SYMEXT blocks */
 
 #define TREC_FILE_HEADER_SIZE 64
 #define TREC_BLOCK_HEADER_SIZE 48
@@ -41,7 +41,8 @@ enum trec_block_kind {
 	TREC_BLK_KSYMS = 8,   /* kernel symbols (kallsyms snapshot) */
 	TREC_BLK_LOSS = 9,    /* loss records */
 	TREC_BLK_INDEX = 10,  /* footer index: written once, at clean close */
-	TREC_BLK_KIND_MAX = 10,
+	TREC_BLK_SYMEXT = 11, /* 1.1: demangled names and unnamed (FDE) functions of SYMS tables */
+	TREC_BLK_KIND_MAX = 11,
 };
 
 /* Block header flags. */

@@ -70,7 +70,7 @@ struct trec_writer {
 	uint32_t nstreams;
 	struct trec_layout **layouts; /* by type id; [TREC_MAX_TYPE_ID + 1] */
 	uint64_t *type_counts;        /* by type id */
-	struct batch meta, schema, stacks, tasks, maps, syms, ksyms, loss;
+	struct batch meta, schema, stacks, tasks, maps, syms, ksyms, loss, symext;
 	struct stack_slot *stab;      /* open-addressing table of distinct stacks */
 	uint32_t stab_cap, nstacks;
 	struct tarena stack_arena;
@@ -372,6 +372,7 @@ static int enc_stack(struct tbuf *o, const void *v, size_t n) { return trec_stac
 static int enc_task(struct tbuf *o, const void *v, size_t n) { return trec_task_encode(o, v, n); }
 static int enc_map(struct tbuf *o, const void *v, size_t n) { return trec_map_encode(o, v, n); }
 static int enc_syms(struct tbuf *o, const void *v, size_t n) { return trec_dso_syms_encode(o, v, n); }
+static int enc_symext(struct tbuf *o, const void *v, size_t n) { return trec_dso_symext_encode(o, v, n); }
 static int enc_ksym(struct tbuf *o, const void *v, size_t n) { return trec_ksym_encode(o, v, n); }
 static int enc_loss(struct tbuf *o, const void *v, size_t n) { return trec_loss_encode(o, v, n); }
 static int enc_schema(struct tbuf *o, const void *v, size_t n) { return trec_schema_encode(o, v, n); }
@@ -448,6 +449,7 @@ int trec_writer_fdopen(struct trec_writer **out, int fd, const char *name,
 	batch_init(&w->syms, TREC_BLK_SYMS, sizeof(struct trec_dso_syms), enc_syms);
 	batch_init(&w->ksyms, TREC_BLK_KSYMS, sizeof(struct trec_ksym), enc_ksym);
 	batch_init(&w->loss, TREC_BLK_LOSS, sizeof(struct trec_loss), enc_loss);
+	batch_init(&w->symext, TREC_BLK_SYMEXT, sizeof(struct trec_dso_syms), enc_symext);
 
 	w->qcap = w->o.queue_blocks;
 	w->pool_cap = w->o.queue_blocks + 2;
@@ -582,7 +584,7 @@ int trec_writer_seal(struct trec_writer *w)
 		if (r == -EAGAIN)
 			r = 0; /* the queue is full: the buffer stays open, nothing is lost */
 	}
-	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->ksyms, &w->loss };
+	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->symext, &w->ksyms, &w->loss };
 	for (size_t i = 0; !r && i < sizeof(bs) / sizeof(bs[0]); i++)
 		r = seal_batch(w, bs[i]);
 	return r ? r : w->err;
@@ -593,7 +595,7 @@ int trec_writer_flush(struct trec_writer *w)
 	int r = seal_headers(w);
 	for (uint32_t s = 0; !r && s < w->nstreams; s++)
 		r = seal_stream(w, s, 1);
-	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->ksyms, &w->loss };
+	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->symext, &w->ksyms, &w->loss };
 	for (size_t i = 0; !r && i < sizeof(bs) / sizeof(bs[0]); i++)
 		r = seal_batch(w, bs[i]);
 	if (!w->o.inline_compress) {
@@ -644,8 +646,8 @@ static void writer_free(struct trec_writer *w)
 	}
 	free(w->layouts);
 	free(w->type_counts);
-	struct batch *bs[] = { &w->meta, &w->schema, &w->stacks, &w->tasks,
-			       &w->maps, &w->syms, &w->ksyms, &w->loss };
+	struct batch *bs[] = { &w->meta, &w->schema, &w->stacks, &w->tasks, &w->maps,
+			       &w->syms, &w->symext, &w->ksyms, &w->loss };
 	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
 		batch_free(bs[i]);
 	free(w->stab);
@@ -972,25 +974,58 @@ int trec_writer_add_map(struct trec_writer *w, const struct trec_map *m)
 	return r ? r : w->err;
 }
 
+/* A deep copy of d in a: with `all`, every symbol with its demangled name
+ * and flags (for SYMEXT); else the named symbols with their raw names only
+ * (what SYMS stores; the order of the named ones is kept, so both kinds
+ * see them in the same order). */
+static int copy_table(struct tarena *a, const struct trec_dso_syms *d, int all, struct trec_dso_syms *c)
+{
+	*c = *d;
+	struct trec_sym *s = tarena_alloc(a, sizeof(*s) * (d->nsyms ? d->nsyms : 1));
+	c->path = arena_str(a, d->path);
+	if (!s || !c->path)
+		return -ENOMEM;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < d->nsyms; i++) {
+		const struct trec_sym *from = &d->syms[i];
+		if (!all && (from->flags & TREC_SYM_FDE))
+			continue;
+		s[k] = all ? *from : (struct trec_sym){ .addr = from->addr, .size = from->size };
+		s[k].name = arena_str(a, from->name);
+		if (!s[k].name || (all && from->demangled && !(s[k].demangled = arena_str(a, from->demangled))))
+			return -ENOMEM;
+		k++;
+	}
+	c->syms = s;
+	c->nsyms = k;
+	return 0;
+}
+
+/* Whether d has anything SYMS cannot hold. */
+static int needs_symext(const struct trec_dso_syms *d)
+{
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		if ((d->syms[i].flags & TREC_SYM_FDE) || (d->syms[i].demangled && d->syms[i].demangled[0]))
+			return 1;
+	return 0;
+}
+
 int trec_writer_add_dso_syms(struct trec_writer *w, const struct trec_dso_syms *d)
 {
-	struct tarena *a = &w->syms.arena;
-	struct trec_dso_syms c = *d;
-	struct trec_sym *s = tarena_alloc(a, sizeof(*s) * (d->nsyms ? d->nsyms : 1));
-	c.path = arena_str(a, d->path);
-	if (!s || !c.path)
+	struct trec_dso_syms c;
+	if (copy_table(&w->syms.arena, d, 0, &c))
 		return -ENOMEM;
-	for (uint32_t i = 0; i < d->nsyms; i++) {
-		s[i] = d->syms[i];
-		s[i].name = arena_str(a, d->syms[i].name);
-		if (!s[i].name)
-			return -ENOMEM;
-	}
-	c.syms = s;
 	int r = batch_push(&w->syms, &c, 0, 0);
+	if (!r && needs_symext(d)) {
+		if (copy_table(&w->symext.arena, d, 1, &c))
+			return -ENOMEM;
+		r = batch_push(&w->symext, &c, 0, 0);
+	}
 	/* Symbol tables are big: one block per few DSOs keeps blocks near 1 MiB. */
 	if (!r && w->syms.arena.used >= w->o.block_bytes)
 		r = seal_batch(w, &w->syms);
+	if (!r && w->symext.arena.used >= w->o.block_bytes)
+		r = seal_batch(w, &w->symext);
 	return r ? r : w->err;
 }
 

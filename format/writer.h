@@ -58,6 +58,9 @@ int trec_writer_add_stack(struct trec_writer *w, const uint64_t *ips, uint16_t n
 			  uint16_t nuser, uint32_t *id);
 int trec_writer_add_task(struct trec_writer *w, const struct trec_task *t);
 int trec_writer_add_map(struct trec_writer *w, const struct trec_map *m);
+/* One DSO table: its named symbols (raw names) go to a SYMS block; when it
+ * has demangled names or TREC_SYM_FDE entries, those go to a SYMEXT block
+ * that readers pair with it (format/records.h). */
 int trec_writer_add_dso_syms(struct trec_writer *w, const struct trec_dso_syms *d);
 int trec_writer_add_ksyms(struct trec_writer *w, const struct trec_ksym *k, size_t n);
 int trec_writer_add_loss(struct trec_writer *w, const struct trec_loss *l);

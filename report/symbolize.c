@@ -83,6 +83,7 @@ struct symbolizer {
 	uint32_t nksyms;
 	struct tarena strings; /* module names in brackets, messages */
 	uint32_t last_proc;    /* lookups come in runs of one pid */
+	int demangle;          /* show demangled names where the trace has them */
 	size_t mem;
 	/* tables read from --symfs / --debug-dir, one arena each */
 	struct tarena *ext_arenas;
@@ -352,6 +353,36 @@ static int derive_bias(const struct elfsyms_info *in, const struct trec_map *map
 	return have;
 }
 
+/* Symbols of t that are not unnamed FDE entries; 0 for no table. */
+static uint32_t named_count(const struct trec_dso_syms *t)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; t && i < t->nsyms; i++)
+		n += !(t->syms[i].flags & TREC_SYM_FDE);
+	return n;
+}
+
+/*
+ * A file read here has raw names only (the analysis half has no
+ * demangler): a symbol the trace's table also has, at the same address
+ * under the same raw name, takes the demangled name recorded there. Both
+ * tables are sorted by address; t's symbols are its own (in its arena).
+ */
+static void keep_demangled(struct trec_dso_syms *t, const struct trec_dso_syms *base)
+{
+	struct trec_sym *v = (struct trec_sym *)t->syms;
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < t->nsyms; i++) {
+		while (j < base->nsyms && base->syms[j].addr < v[i].addr)
+			j++;
+		for (uint32_t k = j; k < base->nsyms && base->syms[k].addr == v[i].addr; k++)
+			if (base->syms[k].demangled && !strcmp(base->syms[k].name, v[i].name)) {
+				v[i].demangled = base->syms[k].demangled;
+				break;
+			}
+	}
+}
+
 /*
  * The table for the mapped file of maps[grp[0..ng)] (one build-id and
  * path): `base` (the trace's, maybe NULL), or a fuller one found under
@@ -429,10 +460,11 @@ static int ext_table(struct symbolizer *s, const struct symbolizer_opts *o, cons
 	}
 
 	/* the most symbols; the first found on a tie; the trace's own table
-	 * unless one has more */
+	 * unless one has more (its named symbols: FDE entries are guesses a
+	 * real symbol table beats) */
 	int best = -1, kept = -1;
 	for (uint32_t i = 0; i < nc; i++)
-		if (c[i].t.nsyms > (best < 0 ? (base ? base->nsyms : 0) : c[best].t.nsyms))
+		if (c[i].t.nsyms > (best < 0 ? named_count(base) : c[best].t.nsyms))
 			best = (int)i;
 	if (!rc && best >= 0) {
 		struct cand *b = &c[best];
@@ -463,6 +495,8 @@ static int ext_table(struct symbolizer *s, const struct symbolizer_opts *o, cons
 			} else {
 				*t = b->t;
 				t->load_bias = bias;
+				if (base)
+					keep_demangled(t, base);
 				*table = t;
 				s->ext.used++;
 				kept = best;
@@ -899,6 +933,7 @@ int symbolizer_new(struct trec_reader *r, const struct symbolizer_opts *o, struc
 		rc = make_procs(s, maps, nmaps, b, nb, &ix);
 	if (!rc)
 		rc = make_epochs(s, b, nb);
+	s->demangle = !opts.no_demangle;
 	if (rc < 0) {
 		trec_errf(err, rc, "out of memory indexing %zu mappings and %zu tasks", nmaps, ntasks);
 		goto fail;
@@ -1001,6 +1036,13 @@ static const struct trec_sym *find_sym(const struct trec_dso_syms *t, uint64_t a
 	return NULL;
 }
 
+/* The name to show: demangled when the trace has that form and the user
+ * did not ask for raw names. */
+static const char *display_name(const struct symbolizer *s, const struct trec_sym *sym)
+{
+	return s->demangle && sym->demangled && sym->demangled[0] ? sym->demangled : sym->name;
+}
+
 /*
  * The mapping of epoch `e` covering ip at ts: the latest
  * one mapped at or before ts. Before the first of them, the earliest
@@ -1086,8 +1128,11 @@ int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int 
 		if (m->syms) {
 			uint64_t addr = off + m->syms->load_bias;
 			const struct trec_sym *sym = find_sym(m->syms, addr, 1);
-			if (sym) {
-				res->name = sym->name;
+			if (sym && (sym->flags & TREC_SYM_FDE)) {
+				res->offset = sym->addr - m->syms->load_bias; /* the function's start */
+				res->fde = 1;
+			} else if (sym) {
+				res->name = display_name(s, sym);
 				res->offset = addr - sym->addr;
 				res->found = 1;
 			}
@@ -1098,8 +1143,8 @@ int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int 
 	 * even report): the runtime's table has absolute addresses. */
 	if (p->jit) {
 		const struct trec_sym *sym = find_sym(p->jit, ip, 0);
-		if (sym) {
-			res->name = sym->name;
+		if (sym && !(sym->flags & TREC_SYM_FDE)) {
+			res->name = display_name(s, sym);
 			res->dso = p->jit_name;
 			res->offset = ip - sym->addr;
 			res->found = 1;

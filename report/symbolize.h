@@ -56,6 +56,13 @@ struct symbolizer_opts {
 	 */
 	const char *symfs;
 	const char *debug_dir;
+	/*
+	 * Names as the binary spells them (mangled C++ and Rust) rather than
+	 * the demangled names the recorder stored beside them (perf's
+	 * --no-demangle). Tables read from symfs / debug_dir have raw names
+	 * only, whatever this says.
+	 */
+	int no_demangle;
 };
 
 /* What the search under symfs / debug_dir found (all 0 without them). */
@@ -73,13 +80,16 @@ struct symbolizer_ext_stats {
 };
 
 struct sym_result {
-	const char *name;  /* function name, or NULL */
+	const char *name;  /* function name (demangled unless no_demangle), or NULL */
 	const char *dso;   /* basename of the mapped file, "[anon]", "perf-PID.map",
 			    * "[kernel.kallsyms]" or "[module]"; NULL when nothing
 			    * covers the address */
-	uint64_t offset;   /* ip - symbol start when named; else the file offset
+	uint64_t offset;   /* ip - symbol start when named; in a function that has
+			    * no symbol but an .eh_frame FDE (fde), the file offset
+			    * of that function's start; else the file offset of ip
 			    * (the offset in the region for anonymous memory); else ip */
 	int found;         /* a symbol names the address */
+	int fde;           /* no symbol, but inside an FDE function: see offset */
 	int kernel;        /* looked up as a kernel address */
 };
 
@@ -112,7 +122,10 @@ uint32_t symbolizer_generation(struct symbolizer *s, uint32_t pid, uint64_t ts);
 /*
  * One frame as text in buf (always NUL-terminated when len > 0):
  *   "func"               a symbol names it
- *   "libfoo.so+0x1a2b"   a mapping covers it but no symbol: DSO + file offset
+ *   "libfoo.so+0x1a00"   no symbol, but an FDE function holds it: DSO + the
+ *                        file offset of that function's start (one name for
+ *                        every address of the function)
+ *   "libfoo.so+0x1a2b"   a mapping covers it but nothing else: DSO + file offset
  *   "[unknown]"          nothing covers it
  * Returns buf.
  */

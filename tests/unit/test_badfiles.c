@@ -32,6 +32,9 @@
 #include "scratch.h"
 #include "symbolize.h"
 
+/* A named symbol: the fields a table of raw names fills. */
+#define SYM(a, s, n) { .addr = (a), .size = (s), .name = (n) }
+
 static ZSTD_CCtx *zc;
 
 static int setup(void **state)
@@ -252,6 +255,7 @@ static int load(struct trec_reader *r, unsigned kind, size_t *n, struct trec_err
 	case TREC_BLK_MAPS:
 		return trec_reader_maps(r, (const struct trec_map **)&p, n, e);
 	case TREC_BLK_SYMS:
+	case TREC_BLK_SYMEXT: /* extensions are applied as the tables load */
 		return trec_reader_dso_syms(r, (const struct trec_dso_syms **)&p, n, e);
 	case TREC_BLK_KSYMS:
 		return trec_reader_ksyms(r, (const struct trec_ksym **)&p, n, e);
@@ -544,6 +548,19 @@ static const struct bad_payload bad_payloads[] = {
 	{ "sym name", TREC_BLK_SYMS, 1, B(0, 0, 0, 1, 16, 4, 60, 'm', 'a', 'i', 'n'),
 	  "syms record 0: symbol name of 60 bytes runs past the end" },
 	{ "syms build-id", TREC_BLK_SYMS, 1, B(65, 0, 0, 0), "syms record 0: build-id of 65 bytes exceeds 64" },
+	/* symext: build-id length, build-id, path, nsyms, digest (4 bytes), names, functions */
+	{ "symext count", TREC_BLK_SYMEXT, UINT32_MAX, B(0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+	  "symext: 4294967295 records cannot fit in 10 bytes" },
+	{ "symext names", TREC_BLK_SYMEXT, 1, B(0, 0, 1, 0, 0, 0, 0, 5, 0, 1, 'a'),
+	  "symext record 0: 5 names for 1 symbols in 3 bytes" },
+	{ "symext name index", TREC_BLK_SYMEXT, 1, B(0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 'a', 0),
+	  "symext record 0 name 0: symbol index past the 1 symbols" },
+	{ "symext demangled name", TREC_BLK_SYMEXT, 1, B(0, 0, 1, 0, 0, 0, 0, 1, 0, 60, 'x'),
+	  "symext record 0: demangled name of 60 bytes runs past the end" },
+	{ "symext function count", TREC_BLK_SYMEXT, 1, B(0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x08, 0, 0),
+	  "symext record 0: 2147483648 functions cannot fit in 2 bytes" },
+	{ "symext function size", TREC_BLK_SYMEXT, 1, B(0, 0, 0, 0, 0, 0, 0, 0, 1, 0x10, 0),
+	  "symext record 0 function 0: size 0 is 0 or runs past 2^64" },
 	/* ksyms: addr, type letter, name, module */
 	{ "ksym name", TREC_BLK_KSYMS, 1, B(1, 'T', 30, 'x', 0), "ksyms record 0: name runs past the end" },
 	{ "ksym module", TREC_BLK_KSYMS, 1, B(1, 'T', 1, 'x', 30, 'e', 'x', 't'),
@@ -980,9 +997,9 @@ static void test_symbols_absurd_but_valid(void **state)
 	assert_int_equal(trec_map_encode(&p, m, 3), 0);
 	fb_kind(&f, TREC_BLK_MAPS, 3, &p);
 
-	const struct trec_sym far[] = { { 1ull << 60, 16, "far_away" }, { UINT64_MAX, 1, "last_byte" } };
-	const struct trec_sym huge[] = { { 0x10, UINT64_MAX, "everything" } };
-	const struct trec_sym bias[] = { { 0x100, 0x100, "wrapped" } };
+	const struct trec_sym far[] = { SYM(1ull << 60, 16, "far_away"), SYM(UINT64_MAX, 1, "last_byte") };
+	const struct trec_sym huge[] = { SYM(0x10, UINT64_MAX, "everything") };
+	const struct trec_sym bias[] = { SYM(0x100, 0x100, "wrapped") };
 	struct trec_dso_syms d[3] = {
 		{ .build_id_len = 20, .path = paths[0], .nsyms = 2, .syms = far },
 		{ .build_id_len = 20, .path = paths[1], .nsyms = 1, .syms = huge },
@@ -1045,6 +1062,103 @@ static void test_symbols_absurd_but_valid(void **state)
 	/* outside every mapping */
 	assert_int_equal(symbolize(s, 100, 10, 0x1000, 0, &res), -ENOENT);
 	assert_string_equal(sym_format(&res, buf, sizeof(buf)), "[unknown]");
+	symbolizer_free(s);
+	trec_reader_close(r);
+}
+
+/*
+ * SYMEXT records that decode but do not fit: one that pairs with no table
+ * (its digest is another table's) is ignored with a warning; unnamed
+ * functions that overlap each other and the named symbols, up to the end
+ * of the address space, are looked up as the file says, without a crash.
+ */
+
+/* A file of one process mapping /lib/x.so, its SYMS table (one named
+ * symbol), and a SYMEXT block made from `ext`; returns its path. */
+static const char *symext_file(const char *name, const struct trec_sym *ext, uint32_t next)
+{
+	struct fb f;
+	fb_begin(&f);
+	struct tbuf p;
+	tbuf_init(&p);
+	struct trec_task t = { .ts = 1, .kind = TREC_TASK_SNAPSHOT, .pid = 100, .tid = 100, .comm = "app", .filename = "" };
+	assert_int_equal(trec_task_encode(&p, &t, 1), 0);
+	fb_kind(&f, TREC_BLK_TASKS, 1, &p);
+	struct trec_map m = { .ts = 1, .pid = 100, .prot = 5, .flags = 2, .start = LIB_START, .len = 0x10000,
+			      .path = "/lib/x.so", .build_id_len = 20 };
+	memset(m.build_id, 0xb1, 20);
+	tbuf_reset(&p);
+	assert_int_equal(trec_map_encode(&p, &m, 1), 0);
+	fb_kind(&f, TREC_BLK_MAPS, 1, &p);
+
+	const struct trec_sym named[] = { SYM(0x1000, 0x100, "_Z4realv") };
+	struct trec_dso_syms d = { .build_id_len = 20, .path = m.path, .nsyms = 1, .syms = named };
+	memset(d.build_id, 0xb1, 20);
+	tbuf_reset(&p);
+	assert_int_equal(trec_dso_syms_encode(&p, &d, 1), 0);
+	fb_kind(&f, TREC_BLK_SYMS, 1, &p);
+
+	d.syms = ext;
+	d.nsyms = next;
+	tbuf_reset(&p);
+	assert_int_equal(trec_dso_symext_encode(&p, &d, 1), 0);
+	fb_kind(&f, TREC_BLK_SYMEXT, 1, &p);
+	tbuf_free(&p);
+	struct trec_index_entry x[FB_MAX_BLOCKS];
+	fb_entries(&f, x);
+	fb_footer_entries(&f, x, f.n);
+	return fb_write(&f, name);
+}
+
+static void test_symext_mismatched_and_absurd(void **state)
+{
+	/* an extension written for another table under the same key */
+	const struct trec_sym other[] = { { .addr = 0x1000, .size = 0x100, .name = "_Z5otherv", .demangled = "other()" } };
+	const char *path = symext_file("symext_other.data", other, 1);
+	struct trec_reader *r = open_ok(path, 0);
+	const struct trec_dso_syms *got;
+	size_t n;
+	struct trec_err e = { 0 };
+	assert_int_equal(trec_reader_dso_syms(r, &got, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].nsyms, 1);
+	assert_string_equal(got[0].syms[0].name, "_Z4realv");
+	assert_null(got[0].syms[0].demangled);
+	assert_msg_has(trec_reader_warnings(r), "1 symbol table extensions (symext) match no symbol table; ignored");
+	trec_reader_close(r);
+
+	/* an extension of the real table, absurd but valid: a function over
+	 * the whole address space from 0, one inside the named symbol, one at
+	 * the last address */
+	const struct trec_sym absurd[] = {
+		{ .addr = 0x1000, .size = 0x100, .name = "_Z4realv", .demangled = "real" },
+		{ .addr = 0, .size = UINT64_MAX, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x1010, .size = 8, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = UINT64_MAX, .size = 1, .name = "", .flags = TREC_SYM_FDE },
+	};
+	path = symext_file("symext_absurd.data", absurd, 4);
+	r = open_ok(path, 0);
+	struct symbolizer *s;
+	assert_int_equal(symbolizer_new(r, NULL, &s, &e), 0);
+	assert_string_equal(trec_reader_warnings(r), "");
+	struct sym_result res;
+	char buf[256];
+	/* before the named symbol: the function from 0 holds it */
+	assert_int_equal(symbolize(s, 100, 10, LIB_START + 0x800, 0, &res), 0);
+	assert_true(res.fde);
+	assert_string_equal(sym_format(&res, buf, sizeof(buf)), "x.so+0x0");
+	/* the named symbol's start; inside it, the nested function the file
+	 * says starts at 0x1010 */
+	assert_int_equal(symbolize(s, 100, 10, LIB_START + 0x1000, 0, &res), 0);
+	assert_string_equal(sym_format(&res, buf, sizeof(buf)), "real");
+	assert_int_equal(symbolize(s, 100, 10, LIB_START + 0x1014, 0, &res), 0);
+	assert_string_equal(sym_format(&res, buf, sizeof(buf)), "x.so+0x1010");
+	/* past both: the symbol at the greatest address below (the nested
+	 * function) does not reach, so nothing names it */
+	assert_int_equal(symbolize(s, 100, 10, LIB_START + 0x2000, 0, &res), 0);
+	assert_false(res.found);
+	assert_false(res.fde);
+	assert_string_equal(sym_format(&res, buf, sizeof(buf)), "x.so+0x2000");
 	symbolizer_free(s);
 	trec_reader_close(r);
 }
@@ -1253,6 +1367,7 @@ int main(void)
 		cmocka_unit_test(test_stacks_block_unreadable),
 		cmocka_unit_test(test_symbol_addresses_overflow),
 		cmocka_unit_test(test_symbols_absurd_but_valid),
+		cmocka_unit_test(test_symext_mismatched_and_absurd),
 		cmocka_unit_test(test_index_bad_entries),
 		cmocka_unit_test(test_index_bad_block),
 		cmocka_unit_test(test_commands_fail_clearly),

@@ -70,6 +70,11 @@ static int dec_syms(const void *p, size_t len, uint32_t count, struct tarena *a,
 	struct trec_dso_syms *o;
 	return trec_dso_syms_decode(p, len, count, a, &o, err);
 }
+static int dec_symext(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_err *err)
+{
+	struct trec_dso_symext *o;
+	return trec_dso_symext_decode(p, len, count, a, &o, err);
+}
 static int dec_ksym(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_err *err)
 {
 	struct trec_ksym *o;
@@ -173,10 +178,11 @@ static void test_kind_names(void **state)
 {
 	(void)state;
 	static const char *const want[] = { "unknown", "meta", "schema", "events", "stacks", "tasks",
-					    "maps",    "syms", "ksyms",  "loss",   "index" };
+					    "maps",    "syms", "ksyms",  "loss",   "index",  "symext" };
+	assert_int_equal(TREC_BLK_KIND_MAX + 1, sizeof(want) / sizeof(want[0]));
 	for (unsigned k = 0; k <= TREC_BLK_KIND_MAX; k++)
 		assert_string_equal(trec_block_kind_name(k), want[k]);
-	assert_string_equal(trec_block_kind_name(11), "unknown");
+	assert_string_equal(trec_block_kind_name(12), "unknown");
 	assert_string_equal(trec_block_kind_name(~0u), "unknown");
 }
 
@@ -564,6 +570,268 @@ static void test_syms(void **state)
 	tbuf_free(&b);
 }
 
+/* ---- DSO symbol extensions (SYMEXT) --------------------------------------------- */
+
+/* Encodes d[0..n) as a SYMS and a SYMEXT payload, decodes both and pairs
+ * them, as a reader does; the tables are in a. */
+static struct trec_dso_syms *store_and_read(const struct trec_dso_syms *d, size_t n, struct tarena *a,
+					    size_t *unmatched)
+{
+	struct tbuf syms, ext;
+	struct trec_err err = { 0 };
+	struct trec_dso_syms *o;
+	struct trec_dso_symext *x;
+	tbuf_init(&syms);
+	tbuf_init(&ext);
+	assert_int_equal(trec_dso_syms_encode(&syms, d, n), 0);
+	assert_int_equal(trec_dso_symext_encode(&ext, d, n), 0);
+	assert_int_equal(trec_dso_syms_decode(syms.data, syms.len, (uint32_t)n, a, &o, &err), 0);
+	assert_int_equal(trec_dso_symext_decode(ext.data, ext.len, (uint32_t)n, a, &x, &err), 0);
+	assert_int_equal(trec_dso_syms_extend(o, n, x, n, a, unmatched, &err), 0);
+	tbuf_free(&syms);
+	tbuf_free(&ext);
+	return o;
+}
+
+static void test_symext_roundtrip(void **state)
+{
+	(void)state;
+	char *longdm = repeat('d', TREC_MAX_NAME);
+	/* Out of order, an alias, FDE entries between, before and after the
+	 * named ones, and one at a named symbol's address. */
+	struct trec_sym s[] = {
+		{ .addr = 0x3000, .size = 0x10, .name = "_ZN3app4workEv", .demangled = "app::work" },
+		{ .addr = 0x2800, .size = 0x40, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x1000, .size = 0x20, .name = "main" },
+		{ .addr = 0x3000, .size = 0x10, .name = "_ZN3app5aliasEv", .demangled = longdm },
+		{ .addr = 0x100, .size = 1, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x1000, .size = 0x30, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = UINT64_MAX, .size = 1, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x4000, .size = 8, .name = "_RNvCs1_3foo3bar", .demangled = "foo::bar" },
+	};
+	struct trec_dso_syms d = { .build_id_len = 3, .build_id = { 1, 2, 3 }, .path = "/usr/bin/app",
+				   .load_bias = 0x1000, .nsyms = 8, .syms = s };
+	/* what the reader must give back: by address, the named symbol first */
+	struct trec_sym want[] = {
+		{ .addr = 0x100, .size = 1, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x1000, .size = 0x20, .name = "main" },
+		{ .addr = 0x1000, .size = 0x30, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x2800, .size = 0x40, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x3000, .size = 0x10, .name = "_ZN3app4workEv", .demangled = "app::work" },
+		{ .addr = 0x3000, .size = 0x10, .name = "_ZN3app5aliasEv", .demangled = longdm },
+		{ .addr = 0x4000, .size = 8, .name = "_RNvCs1_3foo3bar", .demangled = "foo::bar" },
+		{ .addr = UINT64_MAX, .size = 1, .name = "", .flags = TREC_SYM_FDE },
+	};
+	struct tarena a;
+	size_t unmatched = 99;
+	tarena_init(&a);
+	struct trec_dso_syms *o = store_and_read(&d, 1, &a, &unmatched);
+	assert_int_equal(unmatched, 0);
+	assert_int_equal(o->nsyms, 8);
+	assert_true(o->load_bias == 0x1000);
+	for (uint32_t k = 0; k < 8; k++) {
+		assert_true(o->syms[k].addr == want[k].addr);
+		assert_true(o->syms[k].size == want[k].size);
+		assert_string_equal(o->syms[k].name, want[k].name);
+		assert_int_equal(o->syms[k].flags, want[k].flags);
+		if (want[k].demangled)
+			assert_string_equal(o->syms[k].demangled, want[k].demangled);
+		else
+			assert_null(o->syms[k].demangled);
+	}
+
+	/* SYMS alone is what a 1.0 reader sees: the named symbols, raw names,
+	 * byte for byte what a table without extensions encodes to. */
+	struct trec_sym named[] = { s[0], s[2], s[3], s[7] };
+	for (int k = 0; k < 4; k++)
+		named[k].demangled = NULL;
+	struct trec_dso_syms plain = d;
+	plain.syms = named;
+	plain.nsyms = 4;
+	struct tbuf b1, b2;
+	tbuf_init(&b1);
+	tbuf_init(&b2);
+	assert_int_equal(trec_dso_syms_encode(&b1, &d, 1), 0);
+	assert_int_equal(trec_dso_syms_encode(&b2, &plain, 1), 0);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.data, b2.data, b1.len);
+	/* A table without extensions pairs with nothing and stays as it was. */
+	o = store_and_read(&plain, 1, &a, &unmatched);
+	assert_int_equal(unmatched, 0);
+	assert_int_equal(o->nsyms, 4);
+	assert_null(o->syms[1].demangled);
+
+	tbuf_reset(&b1);
+	assert_int_equal(trec_dso_symext_encode(&b1, &d, 1), 0);
+	abuse(dec_symext, &b1, 1, "symext");
+
+	tbuf_free(&b1);
+	tbuf_free(&b2);
+	tarena_free(&a);
+	free(longdm);
+}
+
+/* The exact bytes of one record (docs/format-records.md, kind 11). */
+static void test_symext_bytes(void **state)
+{
+	(void)state;
+	struct trec_sym s[] = {
+		{ .addr = 0x10, .size = 4, .name = "_Z1fv", .demangled = "f" },
+		{ .addr = 0x14, .size = 2, .name = "g" },
+		{ .addr = 0x20, .size = 8, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x30, .size = 3, .name = "", .flags = TREC_SYM_FDE },
+	};
+	struct trec_dso_syms d = { .build_id_len = 1, .build_id = { 0xab }, .path = "/x", .nsyms = 4, .syms = s };
+	/* digest: CRC-32C of addr, size (u64le), name, 0 per named symbol */
+	static const uint8_t named[] = { 0x10, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, '_', 'Z', '1', 'f', 'v', 0,
+					 0x14, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 'g', 0 };
+	uint32_t crc = crc32c(0, named, sizeof(named));
+	const uint8_t want[] = {
+		1, 0xab, 2, '/', 'x',    /* build-id, path */
+		2,                       /* nsyms */
+		(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16), (uint8_t)(crc >> 24),
+		1, 0, 1, 'f',            /* one name: symbol 0, "f" */
+		2, 0x20, 8, 0x10, 3,     /* two functions: 0x20 +8, 0x30 +3 */
+	};
+	struct tbuf b;
+	tbuf_init(&b);
+	assert_int_equal(trec_dso_symext_encode(&b, &d, 1), 0);
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(b.data, want, sizeof(want));
+	assert_int_equal(trec_dso_syms_digest(&d, (const uint32_t[]){ 0, 1 }, 2), crc);
+	tbuf_free(&b);
+}
+
+/* An extension names only the table it was written for. */
+static void test_symext_pairing(void **state)
+{
+	(void)state;
+	struct trec_sym one[] = { { .addr = 0x10, .size = 4, .name = "_Z1av", .demangled = "a" } };
+	struct trec_sym two[] = { { .addr = 0x10, .size = 4, .name = "_Z1bv", .demangled = "b" } };
+	/* same path, no build-id, same symbol count: two builds of one file */
+	struct trec_dso_syms d[2] = {
+		{ .path = "/opt/x", .nsyms = 1, .syms = one },
+		{ .path = "/opt/x", .nsyms = 1, .syms = two },
+	};
+	struct tbuf syms, ext1;
+	struct tarena a;
+	struct trec_err err = { 0 };
+	struct trec_dso_syms *o;
+	struct trec_dso_symext *x;
+	size_t unmatched;
+	tbuf_init(&syms);
+	tbuf_init(&ext1);
+	tarena_init(&a);
+
+	/* both extensions, in the other order: each finds its own table */
+	struct trec_dso_syms rev[2] = { d[1], d[0] };
+	assert_int_equal(trec_dso_syms_encode(&syms, d, 2), 0);
+	assert_int_equal(trec_dso_symext_encode(&ext1, rev, 2), 0);
+	assert_int_equal(trec_dso_syms_decode(syms.data, syms.len, 2, &a, &o, &err), 0);
+	assert_int_equal(trec_dso_symext_decode(ext1.data, ext1.len, 2, &a, &x, &err), 0);
+	assert_int_equal(trec_dso_syms_extend(o, 2, x, 2, &a, &unmatched, &err), 0);
+	assert_int_equal(unmatched, 0);
+	assert_string_equal(o[0].syms[0].demangled, "a");
+	assert_string_equal(o[1].syms[0].demangled, "b");
+
+	/* the second table's extension against the first table alone: its
+	 * digest differs, so it names nothing */
+	tbuf_reset(&ext1);
+	assert_int_equal(trec_dso_symext_encode(&ext1, &d[1], 1), 0);
+	assert_int_equal(trec_dso_syms_decode(syms.data, syms.len, 2, &a, &o, &err), 0);
+	assert_int_equal(trec_dso_symext_decode(ext1.data, ext1.len, 1, &a, &x, &err), 0);
+	assert_int_equal(trec_dso_syms_extend(o, 1, x, 1, &a, &unmatched, &err), 0);
+	assert_int_equal(unmatched, 1);
+	assert_null(o[0].syms[0].demangled);
+	/* nor does one whose path or build-id differs */
+	struct trec_dso_symext moved = x[0];
+	moved.path = "/opt/y";
+	assert_int_equal(trec_dso_syms_extend(o, 2, &moved, 1, &a, &unmatched, &err), 0);
+	assert_int_equal(unmatched, 1);
+	moved = x[0];
+	moved.build_id_len = 1;
+	assert_int_equal(trec_dso_syms_extend(o, 2, &moved, 1, &a, &unmatched, &err), 0);
+	assert_int_equal(unmatched, 1);
+	/* a second copy of an extension finds its table already extended */
+	struct trec_dso_symext twice[2] = { x[0], x[0] };
+	assert_int_equal(trec_dso_syms_extend(o, 2, twice, 2, &a, &unmatched, &err), 0);
+	assert_int_equal(unmatched, 1);
+	assert_string_equal(o[1].syms[0].demangled, "b");
+	assert_null(o[0].syms[0].demangled);
+
+	tbuf_free(&syms);
+	tbuf_free(&ext1);
+	tarena_free(&a);
+}
+
+static void test_symext_bad(void **state)
+{
+	(void)state;
+	struct tbuf b;
+	struct tarena a;
+	struct trec_err err = { 0 };
+	struct trec_dso_symext *o;
+	tbuf_init(&b);
+	tarena_init(&a);
+
+	/* the encoder refuses what a reader would reject */
+	char *toolong = repeat('x', TREC_MAX_NAME + 1);
+	struct trec_sym bad[] = {
+		{ .addr = 1, .size = 0, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = UINT64_MAX, .size = 2, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 1, .size = 1, .name = "_Z1fv", .demangled = toolong },
+	};
+	for (int k = 0; k < 3; k++) {
+		struct trec_dso_syms d = { .path = "/x", .nsyms = 1, .syms = &bad[k] };
+		assert_int_equal(trec_dso_symext_encode(&b, &d, 1), -EINVAL);
+	}
+	assert_int_equal(b.len, 0);
+
+	struct {
+		const char *what;
+		uint8_t bytes[24];
+		size_t len;
+		const char *msg;
+	} cases[] = {
+		{ "more names than symbols", { 0, 0, 1, 0, 0, 0, 0, 2, 0, 1, 'a', 0, 1, 'b', 0 }, 15,
+		  "2 names for 1 symbols" },
+		{ "index past the symbols", { 0, 0, 2, 0, 0, 0, 0, 1, 2, 1, 'a', 0 }, 12, "symbol index past" },
+		{ "second index past", { 0, 0, 2, 0, 0, 0, 0, 2, 1, 1, 'a', 0, 1, 'b', 0 }, 15, "symbol index past" },
+		{ "empty name", { 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0 }, 11, "empty demangled name" },
+		{ "name too long", { 0, 0, 1, 0, 0, 0, 0, 1, 0, 0x81, 0x20 }, 11, "exceeds 4096" },
+		{ "function of size 0", { 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0 }, 11, "size 0 is 0 or runs past" },
+		{ "function past 2^64",
+		  { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 2 }, 20,
+		  "runs past 2^64" },
+		{ "functions out of order", { 0, 0, 0, 0, 0, 0, 0, 0, 2, 5, 1, 0, 1 }, 13, "not above the previous" },
+		{ "function address overflows",
+		  { 0, 0, 0, 0, 0, 0, 0, 0, 2, 5, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1 },
+		  22, "address overflows" },
+		{ "function count", { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f }, 13, "cannot fit" },
+		{ "symbol count", { 0, 0, 0x80, 0x80, 0x80, 0x80, 0x10, 0, 0, 0, 0, 0, 0 }, 13, "exceeds 2^32 - 1" },
+		{ "build-id", { 65, 0, 0, 0, 0, 0, 0, 0, 0 }, 9, "build-id of 65 bytes exceeds 64" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t before = a.used;
+		memset(&err, 0, sizeof(err));
+		int rc = decode_copy(dec_symext, cases[i].bytes, cases[i].len, 1, &a, &err);
+		if (rc != -EBADMSG || !strstr(err.msg, cases[i].msg) || !strstr(err.msg, "symext record 0"))
+			fail_msg("%s: rc %d, message '%s'", cases[i].what, rc, err.msg);
+		assert_true(a.used - before < 512); /* nothing sized by a hostile count */
+	}
+	/* and the good form of the last cases decodes */
+	static const uint8_t good[] = { 0, 0, 2, 0, 0, 0, 0, 1, 1, 1, 'b', 2, 5, 1, 1, 2 };
+	assert_int_equal(trec_dso_symext_decode(good, sizeof(good), 1, &a, &o, &err), 0);
+	assert_int_equal(o[0].nnames, 1);
+	assert_int_equal(o[0].names[0].index, 1);
+	assert_int_equal(o[0].nfuncs, 2);
+	assert_true(o[0].funcs[1].addr == 6 && o[0].funcs[1].size == 2);
+
+	free(toolong);
+	tbuf_free(&b);
+	tarena_free(&a);
+}
+
 /* ---- kernel symbols ------------------------------------------------------- */
 
 static void test_ksyms(void **state)
@@ -763,7 +1031,9 @@ int main(void)
 		cmocka_unit_test(test_kind_names), cmocka_unit_test(test_meta),  cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_tasks),      cmocka_unit_test(test_maps),  cmocka_unit_test(test_syms),
 		cmocka_unit_test(test_ksyms),      cmocka_unit_test(test_loss),  cmocka_unit_test(test_index),
-		cmocka_unit_test(test_encode_oom),
+		cmocka_unit_test(test_encode_oom), cmocka_unit_test(test_symext_roundtrip),
+		cmocka_unit_test(test_symext_bytes), cmocka_unit_test(test_symext_pairing),
+		cmocka_unit_test(test_symext_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

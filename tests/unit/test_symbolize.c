@@ -36,6 +36,9 @@
 #include "synth.h"
 #include "writer.h"
 
+/* A named symbol: the fields a table of raw names fills. */
+#define SYM(a, s, n) { .addr = (a), .size = (s), .name = (n) }
+
 static char tmpdir[256];
 static char trace[320];
 
@@ -155,17 +158,18 @@ static void write_trace(const char *path)
 
 	/* d_alias comes first and has no size: the sized d still names 0x1510 */
 	static const struct trec_sym app_syms[] = {
-		{ 0x1100, 0x100, "main" }, { 0x1200, 0x80, "a" },   { 0x1300, 0x100, "b" },
-		{ 0x1400, 0x100, "c" },    { 0x1500, 0, "d_alias" }, { 0x1500, 0x50, "d" },
-		{ 0x1800, 0, "e" },        { 0x1900, 0x10, "f" },
+		SYM(0x1100, 0x100, "main"), SYM(0x1200, 0x80, "a"),   SYM(0x1300, 0x100, "b"),
+		SYM(0x1400, 0x100, "c"),    SYM(0x1500, 0, "d_alias"), SYM(0x1500, 0x50, "d"),
+		SYM(0x1800, 0, "e"),        SYM(0x1900, 0x10, "f"),
 	};
-	static const struct trec_sym foo_syms[] = { { 0x11000, 0x200, "foo_work" }, { 0x11400, 0x100, "foo_idle" } };
-	static const struct trec_sym plain_syms[] = { { 0x0, 0x100, "plain_fn" } };
-	static const struct trec_sym bar_syms[] = { { 0x0, 0x100, "bar_fn" } };
-	static const struct trec_sym old_syms[] = { { 0x400100, 0x100, "old_main" } };
-	static const struct trec_sym new_syms[] = { { 0x400100, 0x100, "new_main" } };
-	static const struct trec_sym jit_syms[] = { { ANON_START + 0x100, 0x100, "js_hot" },
-						    { 0x7f5000000000ull, 0x40, "js_cold" } };
+	static const struct trec_sym foo_syms[] = { SYM(0x11000, 0x200, "foo_work"),
+						    SYM(0x11400, 0x100, "foo_idle") };
+	static const struct trec_sym plain_syms[] = { SYM(0x0, 0x100, "plain_fn") };
+	static const struct trec_sym bar_syms[] = { SYM(0x0, 0x100, "bar_fn") };
+	static const struct trec_sym old_syms[] = { SYM(0x400100, 0x100, "old_main") };
+	static const struct trec_sym new_syms[] = { SYM(0x400100, 0x100, "new_main") };
+	static const struct trec_sym jit_syms[] = { SYM(ANON_START + 0x100, 0x100, "js_hot"),
+						    SYM(0x7f5000000000ull, 0x40, "js_cold") };
 	add_table(w, 0xaa, "/usr/bin/app", 0, app_syms, 8);
 	add_table(w, 0xbb, "/usr/lib/libfoo.so", 0x10000, foo_syms, 2);
 	add_table(w, 0, "/opt/plain.so", 0, plain_syms, 1);
