@@ -377,6 +377,7 @@ static int write_symbols(struct run *r, struct trec_err *err)
 	r->symstats.syms += st.syms;
 	r->symstats.ksyms += st.ksyms;
 	r->symstats.perfmaps += st.perfmaps;
+	r->symstats.debugfiles += st.debugfiles;
 	r->symstats.ksyms_failed |= st.ksyms_failed;
 	dso_tracker_reset_used(r->dsos);
 	return e;
@@ -844,8 +845,9 @@ static void summary(struct run *r, double secs)
 		fprintf(stderr, "  %llu events kept without (part of) their stack (counted as stack loss)\n",
 			(unsigned long long)cs.lost_stacks);
 	if (r->dsos)
-		fprintf(stderr, "  symbols: %u binaries (%llu functions)%s, %llu kernel symbols%s\n",
+		fprintf(stderr, "  symbols: %u binaries (%llu functions%s)%s, %llu kernel symbols%s\n",
 			r->symstats.dsos, (unsigned long long)r->symstats.syms,
+			r->symstats.debugfiles ? ", some from debug files" : "",
 			r->symstats.dsos_failed ? " (some unreadable: their frames show as dso+offset)" : "",
 			(unsigned long long)r->symstats.ksyms,
 			r->symstats.ksyms_failed ? " (/proc/kallsyms unreadable: kernel frames stay addresses)" : "");
@@ -967,6 +969,10 @@ static int run_record(struct opts *o)
 	/* Before the snapshot: its mappings are the first the loader sees. */
 	if (r.uw && (e = unwind_start(r.uw, &err)))
 		goto fail_specs;
+	/* The side-band runs from before the snapshot: a process that starts
+	 * while /proc is read or the programs load is in one or the other
+	 * (in both is fine: a mapping reported twice is one). */
+	sideband_enable(r.sb);
 	e = write_preamble(&r, &err);
 	if (e)
 		goto fail_specs;
@@ -992,7 +998,6 @@ static int run_record(struct opts *o)
 		if (e)
 			goto fail_specs;
 	}
-	sideband_enable(r.sb);
 	r.start_ns = mono_ns();
 	if (o->cmd) {
 		e = release(&r, go_fd, err_fd, &err);

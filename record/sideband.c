@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mapfile.h"
 #include "procfs.h"
 #include "sideband.h"
 
@@ -477,8 +478,18 @@ static int on_mmap2(struct sideband *sb, const uint8_t *p, size_t size, const st
 		memcpy(m.build_id, r.u.bid.id, r.u.bid.size);
 		from_kernel = 1;
 	} else if (sb->path[0] == '/') {
-		int n = buildid_for_mapping(sb->bic, (pid_t)r.pid, r.addr, r.addr + r.len, sb->path,
-					    m.build_id);
+		/* Without the kernel's build-id, the record names the file by
+		 * device and inode: a host file with the same ones is the mapped
+		 * file even when the process is already gone. */
+		struct mapfile_query q = { .pid = (pid_t)r.pid, .start = r.addr, .end = r.addr + r.len,
+					   .path = sb->path };
+		if (!(r.h.misc & PERF_RECORD_MISC_MMAP_BUILD_ID)) {
+			q.have_inode = 1;
+			q.dev_major = r.u.file.maj;
+			q.dev_minor = r.u.file.min;
+			q.ino = r.u.file.ino;
+		}
+		int n = buildid_for_query(sb->bic, &q, m.build_id);
 		m.build_id_len = (uint8_t)(n > 0 ? n : 0);
 	}
 	int rc = cb->map ? cb->map(cb->ctx, &m) : 0;
