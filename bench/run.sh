@@ -31,3 +31,4 @@ echo "## analysis (bench/report_bench.sh): perf report / perf script vs trec rep
 bench/report_bench.sh
 echo; bench/uprobe_bench.sh # a tight loop on a probed function: untraced, perf probe + perf record, trec
 echo; echo "## flame graphs (bench/flame_bench.sh): render ~200k folded stacks, collapse perf script output"; bench/flame_bench.sh
+echo; echo "## unwinding without frame pointers (bench/unwind_bench.sh): xz, nofp_cxx, python3 under perf -g, perf --call-graph dwarf, trec"; bench/unwind_bench.sh

@@ -55,7 +55,7 @@ CALLS=500
 # programs and the stripped library are named from these.
 DBG=$TAP_TMP/debug
 for f in nofp_c.debug nofp_cxx.debug libnofp_leaf.so.debug; do
-	id=$(readelf -n "$SAMPLES/$f" | awk '/Build ID:/ {print $3; exit}')
+	id=$(readelf -n "$SAMPLES/$f" 2>/dev/null | awk '/Build ID:/ {print $3; exit}')
 	mkdir -p "$DBG/.build-id/${id:0:2}"
 	ln -s "$SAMPLES/$f" "$DBG/.build-id/${id:0:2}/${id:2}.debug"
 done
@@ -300,7 +300,7 @@ def below_native(fr):
     unknown, then the JS frames."""
     if len(fr) < 5 or not (fr[0] == "_start" or unnamed_node(fr[0])):
         return False
-    if not (fr[3] in ("main", "_ZN4node5StartEiPPc") or fr[3].startswith("node::Start(") or unnamed_node(fr[3])):
+    if not (fr[3].split("(", 1)[0] in ("main", "node::Start", "_ZN4node5StartEiPPc") or unnamed_node(fr[3])):
         return False
     first_js = next(i for i, f in enumerate(fr) if JSNAME.search(f))
     native = fr[3:first_js]
