@@ -21,7 +21,9 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
+#include <libiberty/demangle.h>
 #include <lzma.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "buildid.h"
+#include "cfi.h"
 #include "symtab.h"
 #include "symtab_build.h"
 
@@ -344,6 +347,167 @@ static int read_layout(Elf *e, struct layout *l, const char *path, struct trec_e
 	return 0;
 }
 
+/* ---- functions without symbols: .eh_frame FDEs ------------------------------------ */
+
+/*
+ * The functions the file's FDEs describe (record/cfi.c reads .eh_frame and
+ * .debug_frame), for symbuild: they bound guessed symbol sizes and name the
+ * code no symbol covers. A file whose CFI cannot be read still has its
+ * symbols: then there are no functions, and no error. The CFI compiler
+ * promises sorted, non-overlapping ranges; anything else is dropped here
+ * so the table's order never depends on that promise.
+ */
+static int read_fde_funcs(int fd, const char *path, struct symbuild_func **out, size_t *n)
+{
+	struct cfi_opts o = { .sz = sizeof(o), .want_funcs = 1 };
+	struct cfi_table t;
+	struct trec_err e = { 0 };
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (cfi_compile_elf(fd, path, &o, &t, &e) == 0 && t.nfuncs) {
+		struct symbuild_func *f = malloc(t.nfuncs * sizeof(*f));
+		size_t k = 0;
+		if (!f)
+			rc = -ENOMEM;
+		for (size_t i = 0; f && i < t.nfuncs; i++) {
+			const struct cfi_func *c = &t.funcs[i];
+			if (c->end > c->start && (!k || c->start >= f[k - 1].end))
+				f[k++] = (struct symbuild_func){ c->start, c->end };
+		}
+		*out = f;
+		*n = k;
+	}
+	cfi_table_free(&t);
+	return rc;
+}
+
+/* ---- demangling ------------------------------------------------------------------ */
+
+/*
+ * perf 6.1 shows cplus_demangle(name, DMGL_NO_OPTS): no parameters, no
+ * clone suffixes, Rust hashes dropped, and that is what users compare
+ * with. cplus_demangle tries Rust (legacy and v0) first, then the Itanium
+ * C++ ABI; we call the same two demanglers through their callback forms,
+ * so that the output can be capped: back-references let a short mangled
+ * name demangle to an exponentially long one in both schemes (measured
+ * with libiberty 20230104: 300 bytes of C++ template arguments give 770
+ * KB, 220 bytes of Rust v0 tuples 100 MB, each 20 more bytes double it),
+ * and the file is untrusted. At the cap the sink jumps out of the
+ * demangler.
+ *
+ * The C++ demangler's callback form allocates nothing (its state is on
+ * the stack), so leaving it that way is clean. The Rust one mallocs one
+ * buffer while it prints a Punycode (non-ASCII) identifier, and leaving it
+ * then leaks that buffer (at most 32 KiB for a name of SYMTAB_MAX_NAME
+ * bytes). So jumps out of the Rust demangler on names that may hold such
+ * an identifier (a 'u' followed by a digit) are counted, and after
+ * RUST_LEAK_BUDGET of them the process stops calling it: at most 2 MiB
+ * lost to hostile files; Rust names are then shown raw (or, legacy ones,
+ * as the C++ demangler reads them, with their hash).
+ */
+#define RUST_LEAK_BUDGET 64
+
+static unsigned rust_jumps_that_may_leak;
+
+struct demangler {
+	char buf[SYMTAB_MAX_NAME + 1];
+	size_t len;
+	int cut;
+	volatile int in_rust; /* read after a longjmp */
+	jmp_buf full;
+};
+
+static void demangle_sink(const char *s, size_t n, void *opaque)
+{
+	struct demangler *d = opaque;
+	size_t room = SYMTAB_MAX_NAME - d->len;
+	if (n > room) {
+		memcpy(d->buf + d->len, s, room);
+		d->len = SYMTAB_MAX_NAME;
+		d->cut = 1;
+		longjmp(d->full, 1);
+	}
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+}
+
+/* The length of s[0..len) without a character cut in two at its end (Rust
+ * v0 names decode Punycode identifiers to UTF-8). */
+static size_t utf8_whole(const char *s, size_t len)
+{
+	size_t start = len;
+	while (start > 0 && len - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (!start)
+		return len;
+	unsigned char lead = (unsigned char)s[start - 1];
+	size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	return len - (start - 1) < need ? start - 1 : len;
+}
+
+/* Whether a Rust v0 name may hold a Punycode identifier ("u" and its
+ * length): the only case where the Rust demangler holds memory. */
+static int may_have_punycode(const char *name)
+{
+	for (const char *p = strchr(name, 'u'); p; p = strchr(p + 1, 'u'))
+		if (p[1] >= '0' && p[1] <= '9')
+			return 1;
+	return 0;
+}
+
+/* The demangled form of name in d->buf (cut at SYMTAB_MAX_NAME bytes, at a
+ * UTF-8 character boundary), or NULL when name is not a mangled name. */
+static const char *demangle_name(struct demangler *d, const char *name)
+{
+	d->len = 0;
+	d->cut = 0;
+	d->in_rust = 0;
+	if (!setjmp(d->full)) {
+		int ok = 0;
+		if (__atomic_load_n(&rust_jumps_that_may_leak, __ATOMIC_RELAXED) < RUST_LEAK_BUDGET) {
+			d->in_rust = 1;
+			ok = rust_demangle_callback(name, DMGL_NO_OPTS, demangle_sink, d);
+			d->in_rust = 0;
+		}
+		if (!ok) {
+			d->len = 0; /* a failed attempt may have printed part of a name */
+			ok = cplus_demangle_v3_callback(name, DMGL_NO_OPTS, demangle_sink, d);
+		}
+		if (!ok)
+			return NULL;
+	} else if (d->in_rust && may_have_punycode(name)) {
+		__atomic_add_fetch(&rust_jumps_that_may_leak, 1, __ATOMIC_RELAXED);
+	}
+	if (d->cut)
+		d->len = utf8_whole(d->buf, d->len);
+	d->buf[d->len] = 0;
+	return d->len ? d->buf : NULL;
+}
+
+/* Sets the demangled name of every symbol that has one other than its own
+ * name. The table's symbols were just allocated in a by symbuild_finish. */
+static int demangle_table(struct trec_dso_syms *t, struct tarena *a, const char *path, struct trec_err *err)
+{
+	struct demangler *d = malloc(sizeof(*d));
+	if (!d)
+		return trec_errf(err, -ENOMEM, "%s: out of memory demangling", path);
+	struct trec_sym *v = (struct trec_sym *)t->syms;
+	int rc = 0;
+	for (uint32_t i = 0; i < t->nsyms && !rc; i++) {
+		if (v[i].flags & TREC_SYM_FDE)
+			continue;
+		const char *dm = demangle_name(d, v[i].name);
+		if (!dm || !strcmp(dm, v[i].name))
+			continue;
+		if (!(v[i].demangled = tarena_strndup(a, dm, d->len)))
+			rc = trec_errf(err, -ENOMEM, "%s: out of memory for demangled names", path);
+	}
+	free(d);
+	return rc;
+}
+
 /* ---- symtab_read_elf ----------------------------------------------------------- */
 
 /* Whether a header table of n entries of type t at off lies in the file. */
@@ -399,11 +563,18 @@ static int read_elf(Elf *e, int fd, uint64_t fsize, const char *path, struct tar
 	rc = read_main_tables(e, &s, &sv, path, err);
 	if (!rc && s.debugdata)
 		rc = read_debugdata(&s, &dd, &sv, path, err);
+	struct symbuild_func *funcs = NULL;
+	if (!rc && (rc = read_fde_funcs(fd, path, &funcs, &sv.nfuncs)))
+		rc = trec_errf(err, rc, "%s: out of memory for its FDE functions", path);
+	sv.funcs = funcs;
 	if (!rc)
 		rc = symbuild_finish(&sv, l.exec, l.nexec, a, out, path, err);
 	/* names point into both Elf handles' data until the copy above */
 	debugdata_free(&dd);
 	symbuild_free(&sv);
+	free(funcs);
+	if (!rc)
+		rc = demangle_table(out, a, path, err);
 	if (rc)
 		return rc;
 

@@ -61,7 +61,12 @@
  * per address: aliases collapse to a global name over a local one, then
  * the shorter name, then the first in byte order (malloc, not
  * __libc_malloc). Size: st_size, or the distance to the next symbol when
- * st_size is 0 (bounded by the end of its executable segment).
+ * st_size is 0 (bounded by the end of its executable segment, and by the
+ * function its .eh_frame FDE describes). A mangled C++ or Rust name gets
+ * its demangled form as perf 6.1 shows it (cplus_demangle(name,
+ * DMGL_NO_OPTS); cut at SYMTAB_MAX_NAME bytes). Every FDE function that no
+ * symbol covers becomes an unnamed entry (TREC_SYM_FDE, name ""), so that
+ * a stripped file's static functions still group samples by function.
  *
  * Fills out (build_id, path, load_bias, nsyms, syms sorted by addr).
  * Returns 0, or a negative errno with err naming the file: -ENOENT/-EACCES

@@ -11,6 +11,7 @@ PACKAGES=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev  # the recorder
 	libzstd-dev         # block compression
 	liblzma-dev xz-utils  # .gnu_debugdata (xz mini-debuginfo) symbols and their test
+	libiberty-dev       # C++ and Rust demangling at record time (cplus_demangle's demanglers)
 	libcmocka-dev       # unit tests
 	systemtap-sdt-dev   # USDT probes
 	gnuplot-nox libxml2-utils  # report and benchmark tooling

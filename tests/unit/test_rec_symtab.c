@@ -28,10 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libiberty/demangle.h>
+
 #include "buf.h"
 #include "buildid.h"
 #include "records.h"
 #include "symtab.h"
+#include "symtab_build.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
@@ -125,14 +128,64 @@ static const struct trec_sym *lookup(const struct trec_dso_syms *d, uint64_t a)
 	return a < s->addr + s->size ? s : NULL;
 }
 
+/*
+ * One symbol per address, by address; named ones have a name, unnamed
+ * (FDE) ones none, a size, and no overlap with the symbol after them;
+ * a demangled name only where it differs from the name.
+ */
 static void assert_sorted_unique(const struct trec_dso_syms *d)
 {
 	for (uint32_t i = 1; i < d->nsyms; i++)
 		assert_true(d->syms[i - 1].addr < d->syms[i].addr);
 	for (uint32_t i = 0; i < d->nsyms; i++) {
-		assert_non_null(d->syms[i].name);
-		assert_true(d->syms[i].name[0] != 0);
+		const struct trec_sym *s = &d->syms[i];
+		assert_non_null(s->name);
+		if (s->flags & TREC_SYM_FDE) {
+			assert_int_equal(s->flags, TREC_SYM_FDE);
+			assert_string_equal(s->name, "");
+			assert_null(s->demangled);
+			assert_true(s->size > 0);
+			if (i + 1 < d->nsyms)
+				assert_true(s->addr + s->size <= d->syms[i + 1].addr);
+			/* a named symbol before it does not reach over its start */
+			for (uint32_t k = i; k-- > 0;)
+				if (!(d->syms[k].flags & TREC_SYM_FDE)) {
+					assert_true(d->syms[k].addr + d->syms[k].size <= s->addr);
+					break;
+				}
+		} else {
+			assert_int_equal(s->flags, 0);
+			assert_true(s->name[0] != 0);
+			if (s->demangled)
+				assert_string_not_equal(s->demangled, s->name);
+		}
 	}
+}
+
+static uint32_t count_fde(const struct trec_dso_syms *d)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		n += (d->syms[i].flags & TREC_SYM_FDE) != 0;
+	return n;
+}
+
+/* The [start, end) of every FDE of a file, from readelf (binutils reads
+ * .eh_frame on its own: a truth independent of record/cfi.c). */
+static size_t readelf_fdes(const char *path, uint64_t (*v)[2], size_t cap)
+{
+	char cmd[512], line[512];
+	size_t n = 0;
+	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames '%s' 2>/dev/null", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		const char *pc = strstr(line, " FDE ") ? strstr(line, "pc=") : NULL;
+		if (pc && n < cap && sscanf(pc, "pc=%" SCNx64 "..%" SCNx64, &v[n][0], &v[n][1]) == 2)
+			n++;
+	}
+	pclose(p);
+	return n;
 }
 
 /* sh_size of a section, from readelf. */
@@ -252,8 +305,10 @@ static void check_against_nm(const char *path, const struct trec_dso_syms *d)
 	static struct tu_nmsym nm[8192];
 	size_t n = tu_nm_functions(path, nm, 8192);
 	assert_true(n > 5);
-	/* every symbol we return is one nm knows, at the same address */
+	/* every named symbol we return is one nm knows, at the same address */
 	for (uint32_t i = 0; i < d->nsyms; i++) {
+		if (d->syms[i].flags & TREC_SYM_FDE)
+			continue;
 		const struct tu_nmsym *s = nm_find(nm, n, d->syms[i].name);
 		if (!s)
 			fail_msg("%s: %s not listed by nm", path, d->syms[i].name);
@@ -318,7 +373,8 @@ static void test_elf_vs_nm(void **state)
 }
 
 /* A stripped copy has no .symtab: the exported functions come from
- * .dynsym, the static ones are gone. */
+ * .dynsym; the static ones have no name, but each is still a function
+ * (an unnamed entry from its FDE) at its own address with its own size. */
 static void test_elf_stripped(void **state)
 {
 	NEED_CC();
@@ -341,6 +397,35 @@ static void test_elf_stripped(void **state)
 	assert_int_equal(g->size, fg->size);
 	assert_non_null(by_name(&d, "main"));
 	assert_null(by_name(&d, "trec_local_fn"));
+	const struct trec_sym *fl = by_name(&full, "trec_local_fn"), *ul = lookup(&d, fl->addr + 1);
+	assert_non_null(ul);
+	assert_int_equal(ul->flags, TREC_SYM_FDE);
+	assert_int_equal(ul->addr, fl->addr);
+	assert_int_equal(ul->size, fl->size);
+	/* every function of the full table that has an FDE (readelf says)
+	 * is named or starts an unnamed entry: nothing falls into a
+	 * neighbour; and every FDE no symbol covers is an unnamed entry */
+	static uint64_t fde[1024][2];
+	size_t nfde = readelf_fdes(stripped, fde, 1024), checked = 0;
+	assert_true(nfde > 3);
+	for (size_t k = 0; k < nfde; k++) {
+		const struct trec_sym *s = lookup(&d, fde[k][0]);
+		if (!s)
+			fail_msg("FDE %#" PRIx64 "..%#" PRIx64 ": nothing covers it", fde[k][0], fde[k][1]);
+		if (s->flags & TREC_SYM_FDE) {
+			assert_int_equal(s->addr, fde[k][0]);
+			assert_true(s->addr + s->size <= fde[k][1]);
+		}
+		const struct trec_sym *f = lookup(&full, fde[k][0]);
+		if (f && f->addr == fde[k][0]) {
+			if (s->addr != f->addr)
+				fail_msg("%s at %#" PRIx64 ": the stripped copy has %s at %#" PRIx64, f->name,
+					 f->addr, s->name[0] ? s->name : "an unnamed function", s->addr);
+			checked++;
+		}
+	}
+	assert_true(checked >= 4); /* main, the globals, the static function */
+	assert_true(count_fde(&d) > 0);
 	assert_int_equal(d.load_bias, full.load_bias);
 	assert_int_equal(d.build_id_len, full.build_id_len);
 	assert_memory_equal(d.build_id, full.build_id, full.build_id_len);
@@ -578,6 +663,331 @@ static void expect_fail(const char *path, struct tarena *a)
 	assert_non_null(strstr(err.msg, path));
 	assert_int_equal(d.nsyms, 0);
 	assert_null(d.syms);
+}
+
+/* ---- demangling -------------------------------------------------------------------- */
+
+/* The demangled names perf 6.1 prints (cplus_demangle(name, DMGL_NO_OPTS),
+ * checked against `perf report` on programs built here): C++ without
+ * parameters or clone suffixes, Rust legacy without the hash, Rust v0. */
+static const struct {
+	const char *mangled, *shown;
+} demangle_cases[] = {
+	{ "_ZN3app6detail3mixEdi", "app::detail::mix" },
+	{ "_ZN3app6WorkerIiE3runERKSt6vectorIiSaIiEE.isra.0", "app::Worker<int>::run" },
+	{ "_ZNSt6vectorIiSaIiEED2Ev", "std::vector<int, std::allocator<int> >::~vector" },
+	{ "_ZN5crate6module4func17h0123456789abcdefE", "crate::module::func" },
+	{ "_RNvNtCs1234_5crate6module4func", "crate::module::func" },
+	{ "_RNvMNtCs1234_5crate6engineINtB2_4GridmE8checksum", "<crate::engine::Grid<u32>>::checksum" },
+	{ "plain_c_function", NULL },
+	{ "_Znot_really_mangled", NULL },
+};
+
+/* Mangled names whose demangled form doubles every few bytes: each level
+ * is a template argument P<X, X> of the one before (see record/symtab.c). */
+static char *bomb_name(int levels)
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t cap = 64 + (size_t)levels * 16;
+	char *m = malloc(cap);
+	assert_non_null(m);
+	size_t len = (size_t)snprintf(m, cap, "_Z1fI1PIiiE");
+	for (int k = 1; k <= levels; k++) {
+		char sub[16], d[8];
+		int n = 0, v = k - 1;
+		do {
+			d[n++] = digits[v % 36];
+			v /= 36;
+		} while (v);
+		int sl = 0;
+		sub[sl++] = 'S';
+		while (n)
+			sub[sl++] = d[--n];
+		sub[sl++] = '_';
+		sub[sl] = 0;
+		len += (size_t)snprintf(m + len, cap - len, "S_I%s%sE", sub, sub);
+	}
+	snprintf(m + len, cap - len, "Evv");
+	return m;
+}
+
+/* A Rust v0 name whose demangled form doubles with each level: a::f with
+ * generic arguments, each a tuple of two back-references to the previous
+ * one. */
+static char *rust_bomb_name(int levels)
+{
+	static const char b62[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t cap = 64 + (size_t)levels * 24, len;
+	char *m = malloc(cap);
+	assert_non_null(m);
+	/* positions count from after "_R" */
+	len = (size_t)snprintf(m, cap, "_RINvC1a1f");
+	size_t prev = len - 2;
+	len += (size_t)snprintf(m + len, cap - len, "TuuE");
+	for (int k = 0; k < levels; k++) {
+		char ref[16];
+		int n = 0;
+		uint64_t v = prev; /* B<v - 1 in base 62>_, or B_ for 0 */
+		if (v) {
+			char d[16];
+			int nd = 0;
+			v--;
+			do {
+				d[nd++] = b62[v % 62];
+				v /= 62;
+			} while (v);
+			while (nd)
+				ref[n++] = d[--nd];
+		}
+		ref[n++] = '_';
+		ref[n] = 0;
+		prev = len - 2;
+		len += (size_t)snprintf(m + len, cap - len, "TB%sB%sE", ref, ref);
+	}
+	snprintf(m + len, cap - len, "E");
+	return m;
+}
+
+/* A Rust v0 name with one Punycode identifier: "cores::" and then n
+ * times U+00E4 (2 bytes of UTF-8 each). */
+static char *rust_punycode_name(int n)
+{
+	char *m = malloc((size_t)n + 64);
+	assert_non_null(m);
+	int len = sprintf(m, "_RNvC5coresu%d_4c", n + 2);
+	memset(m + len, 'a', (size_t)n);
+	m[len + n] = 0;
+	return m;
+}
+
+/* Present in sanitizer builds: what the Rust demangler leaks when a
+ * Punycode name is cut (bounded, see record/symtab.c) is not this test's
+ * leak to report. */
+void __lsan_disable(void) __attribute__((weak));
+void __lsan_enable(void) __attribute__((weak));
+
+/* An assembler function with the given symbol name. */
+static void put_asm_function(FILE *f, const char *name)
+{
+	fprintf(f, "__asm__(\".text\\n.globl %s\\n.type %s,@function\\n%s:\\n ret\\n.size %s, 1\\n\");\n", name,
+		name, name, name);
+}
+
+static void test_demangle(void **state)
+{
+	NEED_CC();
+	char *bomb24 = bomb_name(24), *bomb60 = bomb_name(60);
+	char *rbomb16 = rust_bomb_name(16), *rbomb40 = rust_bomb_name(40);
+	char *puny = rust_punycode_name(2100);
+	FILE *f = fopen(tpath("names.c"), "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < sizeof(demangle_cases) / sizeof(demangle_cases[0]); i++)
+		put_asm_function(f, demangle_cases[i].mangled);
+	put_asm_function(f, bomb24);
+	put_asm_function(f, bomb60);
+	put_asm_function(f, rbomb16);
+	put_asm_function(f, rbomb40);
+	put_asm_function(f, puny);
+	fprintf(f, "int main(void) { return 0; }\n");
+	fclose(f);
+	assert_int_equal(tu_run("cc -o '%s' '%s'", tpath("names"), tpath("names.c")), 0);
+
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	struct timespec t0;
+	tarena_init(&a);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (__lsan_disable)
+		__lsan_disable();
+	int rc = symtab_read_elf(tpath("names"), -1, &a, &d, &err);
+	if (__lsan_enable)
+		__lsan_enable();
+	double ms = ms_since(&t0);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_sorted_unique(&d);
+	for (size_t i = 0; i < sizeof(demangle_cases) / sizeof(demangle_cases[0]); i++) {
+		const struct trec_sym *s = by_name(&d, demangle_cases[i].mangled);
+		assert_non_null(s);
+		if (demangle_cases[i].shown)
+			assert_string_equal(s->demangled, demangle_cases[i].shown);
+		else
+			assert_null(s->demangled);
+	}
+	assert_null(by_name(&d, "main")->demangled);
+
+	/* 192 KB demangled: the first 4096 bytes of what cplus_demangle gives */
+	const struct trec_sym *b = by_name(&d, bomb24);
+	assert_non_null(b);
+	assert_non_null(b->demangled);
+	char *ref = cplus_demangle(bomb24, DMGL_NO_OPTS);
+	assert_non_null(ref);
+	assert_true(strlen(ref) > 100000);
+	assert_int_equal(strlen(b->demangled), SYMTAB_MAX_NAME);
+	assert_memory_equal(b->demangled, ref, SYMTAB_MAX_NAME);
+	free(ref);
+	/* 2^18 times that (cplus_demangle still runs after 5 s): cut just the
+	 * same, in bounded time */
+	b = by_name(&d, bomb60);
+	assert_non_null(b);
+	assert_non_null(b->demangled);
+	assert_int_equal(strlen(b->demangled), SYMTAB_MAX_NAME);
+	assert_true(!strncmp(b->demangled, "f<P<int, int>, f<P, P>, ", 24));
+
+	/* Rust v0: 1.5 MB demangled, cut to the first 4096 bytes */
+	b = by_name(&d, rbomb16);
+	assert_non_null(b);
+	assert_non_null(b->demangled);
+	ref = cplus_demangle(rbomb16, DMGL_NO_OPTS);
+	assert_non_null(ref);
+	assert_true(strlen(ref) > 1000000);
+	assert_int_equal(strlen(b->demangled), SYMTAB_MAX_NAME);
+	assert_memory_equal(b->demangled, ref, SYMTAB_MAX_NAME);
+	free(ref);
+	/* 2^24 times that: the same, in bounded time */
+	b = by_name(&d, rbomb40);
+	assert_non_null(b);
+	assert_non_null(b->demangled);
+	assert_int_equal(strlen(b->demangled), SYMTAB_MAX_NAME);
+	assert_true(!strncmp(b->demangled, "a::f::<((), ()), (((), ()), ((), ())), ", 39));
+	/* Punycode: 7 + 2 x 2100 bytes, cut before the character that would
+	 * be split, so at 4095 bytes */
+	b = by_name(&d, puny);
+	assert_non_null(b);
+	assert_non_null(b->demangled);
+	ref = cplus_demangle(puny, DMGL_NO_OPTS);
+	assert_non_null(ref);
+	assert_int_equal(strlen(ref), 7 + 2 * 2100);
+	assert_int_equal(strlen(b->demangled), SYMTAB_MAX_NAME - 1);
+	assert_memory_equal(b->demangled, ref, SYMTAB_MAX_NAME - 1);
+	free(ref);
+	print_message("demangling: %u symbols in %.2f ms\n", d.nsyms, ms);
+	assert_true(ms < 2000);
+	tarena_free(&a);
+	free(bomb24);
+	free(bomb60);
+	free(rbomb16);
+	free(rbomb40);
+	free(puny);
+}
+
+/* A C++ program with namespaces and templates, -O2: its functions get the
+ * names perf shows, and C functions keep theirs. */
+static void test_demangle_cxx(void **state)
+{
+	if (!tu_have_tool("c++")) {
+		print_message("skipped: no C++ compiler (c++, g++)\n");
+		skip();
+	}
+	static const char src[] = "#include <vector>\n"
+				  "namespace app { namespace detail {\n"
+				  "__attribute__((noinline)) double mix(double a, int n)\n"
+				  "{ for (int i = 0; i < n; i++) a = a * 1.5 + 0.5; return a; } }\n"
+				  "template <typename T> struct Worker { T acc{};\n"
+				  "  __attribute__((noinline)) T run(const std::vector<T> &v)\n"
+				  "  { for (auto x : v) acc = acc * 31 + x; return acc; } }; }\n"
+				  "extern \"C\" __attribute__((noinline)) int c_entry(int x) { return x + 1; }\n"
+				  "int main(int argc, char **) { std::vector<long> v(argc, 3); app::Worker<long> w;\n"
+				  "  return (int)w.run(v) + (int)app::detail::mix(argc, argc) + c_entry(argc); }\n";
+	write_file(tpath("cxx.cpp"), src, sizeof(src) - 1);
+	assert_int_equal(tu_run("c++ -O2 -o '%s' '%s'", tpath("cxx"), tpath("cxx.cpp")), 0);
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	tarena_init(&a);
+	assert_int_equal(symtab_read_elf(tpath("cxx"), -1, &a, &d, &err), 0);
+	assert_sorted_unique(&d);
+	int run = 0, mix = 0;
+	for (uint32_t i = 0; i < d.nsyms; i++) {
+		const struct trec_sym *s = &d.syms[i];
+		if (!strncmp(s->name, "_ZN3app6WorkerIlE3runE", 22)) {
+			assert_string_equal(s->demangled, "app::Worker<long>::run");
+			run++;
+		} else if (!strcmp(s->name, "_ZN3app6detail3mixEdi")) {
+			assert_string_equal(s->demangled, "app::detail::mix");
+			mix++;
+		}
+	}
+	assert_int_equal(run, 1);
+	assert_int_equal(mix, 1);
+	assert_null(by_name(&d, "c_entry")->demangled);
+	tarena_free(&a);
+}
+
+/* ---- symbol sizes and unnamed functions from FDE ranges (format/symtab_build.c) ---- */
+
+static void test_symbuild_funcs(void **state)
+{
+	struct symbuild b;
+	struct tarena a;
+	struct trec_dso_syms d = { 0 };
+	struct trec_err err = { 0 };
+	static const struct symbuild_seg seg = { 0x1000, 0x9000 };
+	/* named: a sized one, an unsized one inside an FDE, an unsized one
+	 * with no FDE of its own, and a last unsized one */
+	const struct symbuild_sym in[] = {
+		{ .addr = 0x1000, .size = 0x100, .name = "sized", .len = 5, .global = 1 },
+		{ .addr = 0x2000, .name = "asm_in_fde", .len = 10, .global = 1 },
+		{ .addr = 0x4000, .name = "asm_no_fde", .len = 10, .global = 1 },
+		{ .addr = 0x7000, .name = "last", .len = 4, .global = 1 },
+	};
+	/* FDEs: inside "sized" (covered), at "asm_in_fde", two static
+	 * functions in the gap, one after asm_no_fde, one reaching past
+	 * "last"'s start (cut there), one after everything */
+	const struct symbuild_func fdes[] = {
+		{ 0x1010, 0x1020 }, { 0x2000, 0x2080 }, { 0x2100, 0x2180 }, { 0x3000, 0x3040 },
+		{ 0x4800, 0x4900 }, { 0x6f00, 0x7100 }, { 0x8000, 0x8010 },
+	};
+	const struct trec_sym want[] = {
+		{ .addr = 0x1000, .size = 0x100, .name = "sized" },
+		{ .addr = 0x2000, .size = 0x80, .name = "asm_in_fde" },  /* the FDE's end */
+		{ .addr = 0x2100, .size = 0x80, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x3000, .size = 0x40, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x4000, .size = 0x800, .name = "asm_no_fde" }, /* up to the next FDE */
+		{ .addr = 0x4800, .size = 0x100, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x6f00, .size = 0x100, .name = "", .flags = TREC_SYM_FDE }, /* cut at "last" */
+		{ .addr = 0x7000, .size = 0x100, .name = "last" },       /* inside that FDE: to its end */
+		{ .addr = 0x8000, .size = 0x10, .name = "", .flags = TREC_SYM_FDE },
+	};
+	tarena_init(&a);
+	symbuild_init(&b, 100);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_int_equal(symbuild_push(&b, &in[i]), 0);
+	b.funcs = fdes;
+	b.nfuncs = sizeof(fdes) / sizeof(fdes[0]);
+	assert_int_equal(symbuild_finish(&b, &seg, 1, &a, &d, "t", &err), 0);
+	symbuild_free(&b);
+	assert_int_equal(d.nsyms, sizeof(want) / sizeof(want[0]));
+	for (uint32_t i = 0; i < d.nsyms; i++) {
+		if (d.syms[i].addr != want[i].addr || d.syms[i].size != want[i].size ||
+		    strcmp(d.syms[i].name, want[i].name) || d.syms[i].flags != want[i].flags)
+			fail_msg("entry %u: %#" PRIx64 "+%#" PRIx64 " '%s' flags %u, want %#" PRIx64 "+%#" PRIx64
+				 " '%s' flags %u", i, d.syms[i].addr, d.syms[i].size, d.syms[i].name, d.syms[i].flags,
+				 want[i].addr, want[i].size, want[i].name, want[i].flags);
+	}
+
+	/* without FDEs: the sizes of before (next symbol, segment end) */
+	symbuild_init(&b, 100);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_int_equal(symbuild_push(&b, &in[i]), 0);
+	assert_int_equal(symbuild_finish(&b, &seg, 1, &a, &d, "t", &err), 0);
+	symbuild_free(&b);
+	assert_int_equal(d.nsyms, 4);
+	assert_int_equal(d.syms[1].size, 0x2000);
+	assert_int_equal(d.syms[3].size, 0x2000);
+
+	/* the symbol limit caps the unnamed entries, never the named ones */
+	symbuild_init(&b, 6);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_int_equal(symbuild_push(&b, &in[i]), 0);
+	b.funcs = fdes;
+	b.nfuncs = sizeof(fdes) / sizeof(fdes[0]);
+	assert_int_equal(symbuild_finish(&b, &seg, 1, &a, &d, "t", &err), 0);
+	symbuild_free(&b);
+	assert_int_equal(d.nsyms, 6);
+	assert_int_equal(count_fde(&d), 2);
+	tarena_free(&a);
 }
 
 static void test_hostile_misc(void **state)
@@ -982,6 +1392,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_bias_self, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_debugdata, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_debugdata_bomb, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_demangle, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_demangle_cxx, setup_fds, check_fds),
+		cmocka_unit_test_setup_teardown(test_symbuild_funcs, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_hostile_misc, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_hostile_truncated, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_kallsyms_proc, setup_fds, check_fds),
