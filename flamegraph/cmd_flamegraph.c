@@ -82,6 +82,8 @@ static const struct cli_cmd fg_cmd = {
 		"      --no-kernel       leave out kernel frames\n"
 		"      --pid, --tid      first frame comm-PID, comm-PID/TID\n"
 		"      --symfs DIR, --debug-dir DIR  fuller symbols (docs/CLI.md)\n"
+		"      --no-demangle     C++ and Rust names as the binary spells them (--demangle,\n"
+		"                        the default: as perf shows them)\n"
 		"  -h, --help            show this help\n",
 };
 
@@ -101,6 +103,7 @@ enum {
 	OPT_INVERTED, OPT_FLAMECHART, OPT_NEGATE, OPT_FONTTYPE, OPT_FONTSIZE, OPT_FONTWIDTH,
 	OPT_DIFF, OPT_COLLAPSE, OPT_FROM_PERF, OPT_PID, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL,
 	OPT_ADDRS, OPT_EVENT, OPT_OFFCPU, OPT_NO_KERNEL, OPT_SYMFS, OPT_DEBUG_DIR, OPT_INLINE,
+	OPT_DEMANGLE, OPT_NO_DEMANGLE,
 };
 
 /* "1.5" -> 1.5 within [min, max]; a usage error otherwise. */
@@ -168,6 +171,8 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 		{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
 		{ "symfs", required_argument, NULL, OPT_SYMFS },
 		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
+		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "inline", no_argument, NULL, OPT_INLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -231,6 +236,8 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 		case OPT_NO_KERNEL: a->in.no_kernel = 1; break;
 		case OPT_SYMFS: a->in.symfs = optarg; break;
 		case OPT_DEBUG_DIR: a->in.debug_dir = optarg; break;
+		case OPT_DEMANGLE: a->in.no_demangle = 0; break;
+		case OPT_NO_DEMANGLE: a->in.no_demangle = 1; break;
 		case OPT_INLINE:
 			return cli_usage_error(&fg_cmd, "--inline is not supported: it runs addr2line on "
 							"the profiled binaries; give perf script --inline "

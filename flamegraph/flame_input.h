@@ -20,6 +20,7 @@ struct flame_input_opts {
 	const char *event;
 	int offcpu, no_kernel, with_pid, with_tid;
 	const char *symfs, *debug_dir;
+	int no_demangle; /* raw (mangled) names */
 	/* both kinds */
 	int strip_hex; /* "0x<hex>" in stacks becomes "0x..." */
 };

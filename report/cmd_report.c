@@ -67,6 +67,8 @@ static const struct cli_cmd report_cmd = {
 		   "      --offcpu          stack views: off-CPU time (offcpu events, in us)\n"
 		   "      --no-kernel, --no-user  stack views: leave out those frames\n"
 		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
+		   "      --no-demangle     stack views: C++ and Rust names as the binary spells\n"
+		   "                        them (--demangle, the default: as perf shows them)\n"
 		   EVFILTER_HELP
 		   "      --json            one JSON document\n"
 		   "      --csv             comma-separated values with a header line\n"
@@ -103,6 +105,7 @@ struct report_opts {
 	int plot_rate;
 	int offcpu, show_pid, show_tid, no_kernel, no_user;
 	const char *symfs, *debug_dir;
+	int no_demangle;
 	int ignore_corrupt;
 	struct evfilter_opts filter;
 };
@@ -149,6 +152,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
 		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS,
 		OPT_DEBUG_DIR, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_IGNORE, OPT_FLAME,
+		OPT_DEMANGLE, OPT_NO_DEMANGLE,
 	};
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -169,6 +173,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "no-user", no_argument, NULL, OPT_NO_USER },
 		{ "symfs", required_argument, NULL, OPT_SYMFS },
 		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
+		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "plot", required_argument, NULL, OPT_PLOT },
@@ -255,6 +261,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			if (check_dir(c == OPT_SYMFS ? "--symfs" : "--debug-dir", optarg))
 				return CLI_EXIT_USAGE;
 			*(c == OPT_SYMFS ? &o->symfs : &o->debug_dir) = optarg;
+			break;
+		case OPT_DEMANGLE:
+		case OPT_NO_DEMANGLE:
+			o->no_demangle = c == OPT_NO_DEMANGLE; /* the last one given wins, as in perf */
 			break;
 		case OPT_JSON:
 			o->json = 1;
@@ -674,6 +684,7 @@ static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 		.sz = sizeof(po), .cmd = &report_cmd, .input = f->path, .filter = &f->f, .offcpu = o->offcpu,
 		.with_pid = o->show_pid, .with_tid = o->show_tid, .no_kernel = o->no_kernel, .no_user = o->no_user,
 		.json = o->json, .limit = o->limit, .symfs = o->symfs, .debug_dir = o->debug_dir,
+		.no_demangle = o->no_demangle,
 	};
 	struct stackprof *p;
 	int rc = stackprof_open(&p, f->r, &po);

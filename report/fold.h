@@ -19,6 +19,7 @@ struct fold_opts {
 	int no_kernel;        /* drop kernel frames */
 	int with_pid, with_tid;
 	const char *symfs, *debug_dir;
+	int no_demangle;      /* raw (mangled) names */
 	const char *cmd_name; /* names the caller in messages ("flamegraph"); NULL: "fold" */
 };
 

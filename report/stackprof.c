@@ -806,7 +806,8 @@ static int setup(struct stackprof *rp)
 		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
 		return CLI_EXIT_ERROR;
 	}
-	struct symbolizer_opts so = { .sz = sizeof(so), .symfs = rp->o.symfs, .debug_dir = rp->o.debug_dir };
+	struct symbolizer_opts so = { .sz = sizeof(so), .symfs = rp->o.symfs, .debug_dir = rp->o.debug_dir,
+				      .no_demangle = rp->o.no_demangle };
 	rc = symbolizer_new(rp->r, &so, &rp->sym, &err);
 	if (rc < 0) {
 		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
@@ -894,7 +895,7 @@ int report_fold_trace(const char *path, const struct fold_opts *fo, fold_emit_fn
 		struct stackprof_opts po = {
 			.sz = sizeof(po), .cmd = &fold_cmd, .input = path, .filter = &f, .offcpu = fo->offcpu,
 			.with_pid = fo->with_pid, .with_tid = fo->with_tid, .no_kernel = fo->no_kernel,
-			.symfs = fo->symfs, .debug_dir = fo->debug_dir,
+			.symfs = fo->symfs, .debug_dir = fo->debug_dir, .no_demangle = fo->no_demangle,
 		};
 		if (stackprof_open(&p, r, &po))
 			rc = trec_errf(err, -EINVAL, "%s: cannot fold its stacks (see the message above)", path);

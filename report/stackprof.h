@@ -28,6 +28,7 @@ struct stackprof_opts {
 	int json;                  /* top view as JSON */
 	uint64_t limit;            /* top view: rows per list */
 	const char *symfs, *debug_dir;
+	int no_demangle;           /* raw (mangled) names, as the binary spells them */
 };
 
 struct stackprof;

@@ -738,6 +738,132 @@ static void test_missing_stack(void **state)
 	free(out);
 }
 
+/*
+ * A C++ program's table as the recorder writes it (format 1.1): raw names
+ * in SYMS, demangled names and two unnamed FDE functions in SYMEXT. Frames
+ * show demangled names, raw ones with --no-demangle; every address of an
+ * unnamed function is one frame, named by the DSO and the function's
+ * start (file offset: the mapping starts at file offset 0x1000, bias 0).
+ */
+#define CXX_START 0x560000001000ull
+#define CXX(x) (CXX_START - 0x1000 + (x))
+
+static void write_cxx_trace(const char *path)
+{
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .inline_compress = 1 };
+	struct trec_writer *w;
+	struct trec_err e = { 0 };
+	assert_int_equal(trec_writer_open(&w, path, 1, &wo, &e), 0);
+	assert_int_equal(trec_writer_add_schema(w, &schemas[0]), 0);
+	add_task(w, TREC_TASK_SNAPSHOT, TS_MAP, 700, 700, 1, "cxx");
+	add_map(w, 700, TS_MAP, CXX_START, 0x3000, 0x1000, 0xcc, "/opt/cxx");
+	static const struct trec_sym cxx_syms[] = {
+		{ .addr = 0x1100, .size = 0x100, .name = "main" },
+		{ .addr = 0x1200, .size = 0x100, .name = "_ZN3app6WorkerIiE3runERKSt6vectorIiSaIiEE.isra.0",
+		  .demangled = "app::Worker<int>::run" },
+		{ .addr = 0x1300, .size = 0x80, .name = "_ZN3app6detail3mixEdi", .demangled = "app::detail::mix" },
+		{ .addr = 0x1400, .size = 0x40, .name = "", .flags = TREC_SYM_FDE },
+		{ .addr = 0x1480, .size = 0x40, .name = "", .flags = TREC_SYM_FDE },
+	};
+	add_table(w, 0xcc, "/opt/cxx", 0, cxx_syms, 5);
+	const uint64_t run[] = { CXX(0x1234), CXX(0x1150) };
+	const uint64_t mix[] = { CXX(0x1310), CXX(0x1250), CXX(0x1150) };
+	/* three addresses in the first unnamed function, one in the second,
+	 * one past both (no symbol, no FDE) */
+	const uint64_t st1[] = { CXX(0x1401), CXX(0x1340), CXX(0x1150) };
+	const uint64_t st2[] = { CXX(0x1420), CXX(0x1340), CXX(0x1150) };
+	const uint64_t st3[] = { CXX(0x143f), CXX(0x1150) };
+	const uint64_t st4[] = { CXX(0x1490), CXX(0x1150) };
+	const uint64_t st5[] = { CXX(0x14d0), CXX(0x1150) };
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, run, 0, 2), 0, 1, 50);
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, mix, 0, 3), 0, 1, 20);
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, st1, 0, 3), 0, 1, 4);
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, st2, 0, 3), 0, 1, 3);
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, st3, 0, 2), 0, 1, 2);
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, st4, 0, 2), 0, 1, 1);
+	add_events(w, T_CLOCK, 700, 700, add_stack(w, st5, 0, 2), 0, 1, 1);
+	assert_int_equal(trec_writer_close(w, &e), 0);
+}
+
+static void test_demangled_and_fde_names(void **state)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/cxx.data", tmpdir);
+	write_cxx_trace(path);
+
+	struct trec_reader *r;
+	struct trec_err e = { 0 };
+	struct trec_reader_opts ro = { .sz = sizeof(ro) };
+	assert_int_equal(trec_reader_open(&r, path, &ro, &e), 0);
+	struct symbolizer *s, *raw;
+	struct symbolizer_opts so = { .sz = sizeof(so) }, rawo = { .sz = sizeof(rawo), .no_demangle = 1 };
+	assert_int_equal(symbolizer_new(r, &so, &s, &e), 0);
+	assert_int_equal(symbolizer_new(r, &rawo, &raw, &e), 0);
+	struct sym_result res;
+	char buf[256];
+	assert_int_equal(symbolize(s, 700, 5000, CXX(0x1234), 0, &res), 0);
+	assert_true(res.found);
+	assert_string_equal(res.name, "app::Worker<int>::run");
+	assert_int_equal(res.offset, 0x34);
+	assert_int_equal(symbolize(raw, 700, 5000, CXX(0x1234), 0, &res), 0);
+	assert_string_equal(res.name, "_ZN3app6WorkerIiE3runERKSt6vectorIiSaIiEE.isra.0");
+	assert_int_equal(symbolize(raw, 700, 5000, CXX(0x1100), 0, &res), 0);
+	assert_string_equal(res.name, "main");
+	/* an unnamed function: not "found", but one name for all its bytes */
+	for (uint64_t off = 0x1400; off < 0x1440; off += 0x1f) {
+		assert_int_equal(symbolize(s, 700, 5000, CXX(off), 0, &res), 0);
+		assert_false(res.found);
+		assert_true(res.fde);
+		assert_null(res.name);
+		assert_int_equal(res.offset, 0x1400);
+		assert_string_equal(sym_format(&res, buf, sizeof(buf)), "cxx+0x1400");
+	}
+	assert_int_equal(symbolize(s, 700, 5000, CXX(0x14d0), 0, &res), 0);
+	assert_false(res.fde);
+	assert_string_equal(sym_format(&res, buf, sizeof(buf)), "cxx+0x14d0");
+	symbolizer_free(s);
+	symbolizer_free(raw);
+	trec_reader_close(r);
+
+	int rc;
+	char *out = run_report(&rc, path, "--folded", NULL);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "cxx;main;app::Worker<int>::run 50\n"
+				 "cxx;main;app::Worker<int>::run;app::detail::mix 20\n"
+				 "cxx;main;app::detail::mix;cxx+0x1400 7\n"
+				 "cxx;main;cxx+0x1400 2\n"
+				 "cxx;main;cxx+0x1480 1\n"
+				 "cxx;main;cxx+0x14d0 1\n");
+	free(out);
+	out = run_report(&rc, path, "--folded", "--no-demangle", NULL);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "cxx;main;_ZN3app6WorkerIiE3runERKSt6vectorIiSaIiEE.isra.0 50\n"
+				 "cxx;main;_ZN3app6WorkerIiE3runERKSt6vectorIiSaIiEE.isra.0;_ZN3app6detail3mixEdi 20\n"
+				 "cxx;main;_ZN3app6detail3mixEdi;cxx+0x1400 7\n"
+				 "cxx;main;cxx+0x1400 2\n"
+				 "cxx;main;cxx+0x1480 1\n"
+				 "cxx;main;cxx+0x14d0 1\n");
+	free(out);
+	/* the last of --demangle / --no-demangle wins */
+	out = run_report(&rc, path, "--folded", "--no-demangle", "--demangle", NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "cxx;main;app::Worker<int>::run 50\n"));
+	free(out);
+	/* --top: self counts per function, the unnamed one included once */
+	out = run_report(&rc, path, "--top", NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "[.] app::Worker<int>::run\n"));
+	assert_non_null(strstr(out, "[.] app::detail::mix\n"));
+	/* its first line is in the self list: 9 of 81 samples, self and total */
+	const char *fde = strstr(out, "[.] cxx+0x1400\n");
+	assert_non_null(fde);
+	while (fde > out && fde[-1] != '\n')
+		fde--;
+	if (strncmp(fde, "   11.11%         9   11.11%         9  cxx ", 43))
+		fail_msg("line '%.80s' in\n%s", fde, out);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_top_json),
 		cmocka_unit_test(test_synth_totals),
 		cmocka_unit_test(test_missing_stack),
+		cmocka_unit_test(test_demangled_and_fde_names),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	free(report_err);
