@@ -801,6 +801,9 @@ static int push_row(struct ctx *x, unsigned si, uint64_t off, uint64_t pc, uint3
 	return 0;
 }
 
+/* The row's rule. rsp' is the CFA by the x86-64 ABI's definition of the
+ * CFA, so a rule for rsp itself (only glibc's longjmp-style FDEs have one,
+ * and their CFA is in another register anyway) is not consulted. */
 static uint32_t encode_rule(const struct frame_state *st)
 {
 	const uint32_t unsupported = TREC_UW_RULE(TREC_UW_UNSUPPORTED, 0, 0, 0);
