@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "elfsyms.h"
+#include "elftools.h"
 #include "reader.h"
 #include "symbolize.h"
 #include "scratch.h"
@@ -864,6 +866,92 @@ static void test_demangled_and_fde_names(void **state)
 	free(out);
 }
 
+/*
+ * --symfs: a file read at report time has raw names only. The symbols the
+ * trace's table has too (same address and raw name) keep the demangled
+ * name recorded; those only the file has (a static function) are raw.
+ */
+static void test_symfs_keeps_demangled(void **state)
+{
+	if (!tu_have_tool("cc") || !tu_have_tool("strip")) {
+		print_message("skipped: cc or strip missing\n");
+		skip();
+	}
+	char dir[400], src[460], full[460], thin[460], cmd_out[460];
+	snprintf(dir, sizeof(dir), "%s/dm", tmpdir);
+	snprintf(src, sizeof(src), "%s/dm.c", dir);
+	snprintf(full, sizeof(full), "%s/root/usr/lib/libdm.so", dir);
+	snprintf(thin, sizeof(thin), "%s/libdm.so", dir);
+	assert_int_equal(tu_run("mkdir -p '%s/root/usr/lib'", dir), 0);
+	FILE *f = fopen(src, "w");
+	assert_non_null(f);
+	/* an exported and a local mangled function, with sizes */
+	fputs("__asm__(\".text\\n.globl _ZN3app6publicEv\\n.type _ZN3app6publicEv,@function\\n"
+	      "_ZN3app6publicEv:\\n nop\\n nop\\n nop\\n nop\\n ret\\n.size _ZN3app6publicEv, 5\\n"
+	      ".type _ZN3app6hiddenEv,@function\\n_ZN3app6hiddenEv:\\n nop\\n nop\\n nop\\n nop\\n ret\\n"
+	      ".size _ZN3app6hiddenEv, 5\\n\");\n", f);
+	fclose(f);
+	assert_int_equal(tu_run("cc -shared -fPIC -Wl,--build-id -o '%s' '%s' && strip -o '%s' '%s'", full, src, thin,
+				full), 0);
+
+	struct tarena a;
+	struct trec_dso_syms t;
+	struct elfsyms_info in;
+	struct trec_err e = { 0 };
+	tarena_init(&a);
+	assert_int_equal(elfsyms_read_file(thin, NULL, 0, &a, &t, &in, &e), 0);
+	assert_int_equal(t.nsyms, 1); /* the stripped copy: the exported one */
+	struct trec_sym named = t.syms[0];
+	assert_string_equal(named.name, "_ZN3app6publicEv");
+	named.demangled = "app::public"; /* as the recorder stores it */
+	t.syms = &named;
+	t.path = "/usr/lib/libdm.so";
+	uint64_t pgoff = (in.exec_vaddr - t.load_bias) & ~0xfffull;
+	const uint64_t start = 0x7f6000000000ull;
+
+	snprintf(cmd_out, sizeof(cmd_out), "%s/dm.data", dir);
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .inline_compress = 1 };
+	struct trec_writer *w;
+	assert_int_equal(trec_writer_open(&w, cmd_out, 1, &wo, &e), 0);
+	assert_int_equal(trec_writer_add_schema(w, &schemas[0]), 0);
+	add_task(w, TREC_TASK_SNAPSHOT, TS_MAP, 800, 800, 1, "dm");
+	struct trec_map m = { .ts = TS_MAP, .pid = 800, .prot = 5, .flags = 2, .start = start, .len = 0x10000,
+			      .pgoff = pgoff, .path = t.path, .build_id_len = t.build_id_len };
+	memcpy(m.build_id, t.build_id, t.build_id_len);
+	assert_int_equal(trec_writer_add_map(w, &m), 0);
+	assert_int_equal(trec_writer_add_dso_syms(w, &t), 0);
+	struct trec_dso_syms fullt;
+	assert_int_equal(elfsyms_read_file(full, NULL, 0, &a, &fullt, NULL, &e), 0);
+	for (uint32_t i = 0; i < fullt.nsyms; i++) {
+		if (strncmp(fullt.syms[i].name, "_ZN3app", 7))
+			continue;
+		uint64_t ip = start + fullt.syms[i].addr + 1 - t.load_bias - pgoff;
+		add_events(w, T_CLOCK, 800, 800, add_stack(w, &ip, 0, 1), 0, 1,
+			   strcmp(fullt.syms[i].name, "_ZN3app6hiddenEv") ? 3 : 2);
+	}
+	assert_int_equal(trec_writer_close(w, &e), 0);
+	tarena_free(&a);
+
+	int rc;
+	char root[460];
+	snprintf(root, sizeof(root), "%s/root", dir);
+	char *out = run_report(&rc, cmd_out, "--folded", NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "dm;app::public 3\n"));
+	assert_null(strstr(out, "hidden"));
+	free(out);
+	out = run_report(&rc, cmd_out, "--folded", "--symfs", root, NULL);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "dm;_ZN3app6hiddenEv 2\n"
+				 "dm;app::public 3\n");
+	free(out);
+	out = run_report(&rc, cmd_out, "--folded", "--symfs", root, "--no-demangle", NULL);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "dm;_ZN3app6hiddenEv 2\n"
+				 "dm;_ZN3app6publicEv 3\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -880,6 +968,7 @@ int main(void)
 		cmocka_unit_test(test_synth_totals),
 		cmocka_unit_test(test_missing_stack),
 		cmocka_unit_test(test_demangled_and_fde_names),
+		cmocka_unit_test(test_symfs_keeps_demangled),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	free(report_err);
