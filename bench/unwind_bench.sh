@@ -276,7 +276,11 @@ print(sum(t["count"] for t in d["event_types"] if t["name"] == "cpu-clock"), d["
 		t1=$(now)
 		fold_s=$(fsub "$t1" "$t0")
 		fold_cpu=$(stat_of "$base.rstat" cpu_s)
-		[ -s "$base.bpf" ] && bpf=$(awk '{printf "%.0f", $1 / $2}' "$base.bpf")
+		if [ -s "$base.bpf" ]; then
+			bpf=$(awk '{printf "%.0f", $1 / $2}' "$base.bpf")
+			echo "bpf_per_rec=$(awk -v s="$samples" '{printf "%.0f", s ? $1 / s : 0}' "$base.bpf")" >>"$out"
+			echo "rec_share=$(awk -v s="$samples" '{printf "%.1f", 100 * s / $2}' "$base.bpf")" >>"$out"
+		fi
 		first=$(trec_first "$w" "$base.data")
 	else
 		samples=$(perf report -i "$base.data" --stats 2>/dev/null | awk '/SAMPLE events:/ {print $3; exit}')
@@ -351,8 +355,10 @@ for w in "${WORKLOADS[@]}"; do # once untraced first, not measured: page cache, 
 done
 for r in $(seq "$RUNS"); do
 	for w in "${WORKLOADS[@]}"; do
-		for tool in "${TOOLS[@]}"; do
-			measure "$w" "$tool" "$r"
+		# each round starts with another tool, so that none always runs
+		# right after the same one (perf dwarf's big files, for instance)
+		for i in 0 1 2 3; do
+			measure "$w" "${TOOLS[$(((i + r) % 4))]}" "$r"
 		done
 	done
 done
@@ -388,6 +394,11 @@ for w in "${WORKLOADS[@]}"; do
 	done
 done
 
+line="trec BPF time per sample in the file (run_time_ns / samples recorded; run_cnt also counts samples the target filter drops):"
+for w in "${WORKLOADS[@]}"; do
+	line+=" ${COMM[$w]} $(med "$dir/r.$w.trec" bpf_per_rec) ns ($(med "$dir/r.$w.trec" rec_share)% of runs recorded);"
+done
+echo "${line%;}"
 retries=$(cat "$dir"/r.* | grep -c '^retry=' || true)
 failed=$(cat "$dir"/r.* | grep -c '^run=failed' || true)
 [ "$retries" -eq 0 ] && [ "$failed" -eq 0 ] ||
