@@ -63,6 +63,13 @@ struct {
 	__type(value, __u64);
 } uw_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct trec_uw_inode);
+	__type(value, __u32);
+} uw_inodes SEC(".maps");
+
 /* Wakes the recorder when a frame finds its process's mappings missing
  * (a process that just exec'd or mapped a library): the side-band that
  * announces them is then drained at once, not at the next timer tick, so
@@ -73,10 +80,23 @@ struct {
 } uw_kick SEC(".maps");
 
 /* The frames of the walk in progress (one per CPU; copied out at the end). */
+/* A mapping found through bpf_find_vma: [start, end) of process tgid,
+ * file offset pc - sub, table (0: none: anonymous memory, or a file
+ * without a table). */
+struct uw_vma {
+	__u64 start, end, sub;
+	__u32 tgid, table;
+};
+#define UW_VMA_CACHE 4
+
 struct uw_frames {
 	__u64 ip[TREC_UW_MAX_FRAMES + 1];
 	__u32 launder[2];
 	__u64 last_kick; /* when this CPU last woke the recorder */
+	/* The last VMAs looked up on this CPU: the next samples of a process
+	 * that just started need no new lookup. */
+	struct uw_vma vmas[UW_VMA_CACHE];
+	__u32 vma_next;
 };
 
 /* At most one wakeup per CPU every 2 ms: a process whose mappings never
@@ -104,6 +124,7 @@ struct uw_walk {
 	__u8 exact;       /* pc is where the thread stopped, not a return address */
 	__u8 complete;    /* an outermost frame was reached by its table rule */
 	__u8 fallback;    /* some frame was walked by its frame pointer */
+	__u8 vma_calls;   /* bpf_find_vma calls made in this walk */
 	/* The innermost pending uretprobe of the thread: the return address
 	 * slot it hijacked (its stack pointer at the call), what was there,
 	 * and the next one out (a kernel pointer, 0 at the end). */
@@ -159,9 +180,11 @@ static __always_inline void uw_count(__u32 what)
 		*v += 1;
 }
 
-/* The mapping of w->proc holding pc, or NULL. */
-static __always_inline const struct trec_uw_map *uw_find_map(struct uw_frames *f, const struct trec_uw_proc *p,
-							       __u64 pc)
+/* The mapping of w->proc holding pc, copied into *out: 1, or 0 when none
+ * holds it. (A copy: the caller's mapping then lives on the stack whether
+ * it came from here or from the VMA lookup, one path for the verifier.) */
+static __always_inline int uw_find_map(struct uw_frames *f, const struct trec_uw_proc *p, __u64 pc,
+				       struct trec_uw_map *out)
 {
 	__u32 lo = 0, hi = p->n;
 	if (hi > TREC_UW_MAX_MAPS)
@@ -174,7 +197,7 @@ static __always_inline const struct trec_uw_map *uw_find_map(struct uw_frames *f
 			break;
 		__u32 mid = lo + (hi - lo) / 2;
 		if (mid >= TREC_UW_MAX_MAPS)
-			return NULL;
+			return 0;
 		if (p->maps[mid].start <= pc)
 			lo = mid + 1;
 		else
@@ -182,26 +205,29 @@ static __always_inline const struct trec_uw_map *uw_find_map(struct uw_frames *f
 	}
 	__u32 at = uw_launder(f, 0, lo) - 1;
 	if (at >= TREC_UW_MAX_MAPS)
-		return NULL;
+		return 0;
 	const struct trec_uw_map *m = &p->maps[at];
 	if (pc - m->start >= m->len)
-		return NULL;
-	return m;
+		return 0;
+	*out = *m;
+	return 1;
 }
 
-/* The rule of the row covering rel in a table, or 0 with *why set. */
-static __always_inline __u32 uw_find_rule(struct uw_frames *f, const struct trec_uw_table *t, __u64 rel,
-					  __u32 *why)
+/*
+ * The rule of the row covering file offset rel among rows [first, first +
+ * count): the rule, or 0 where no row covers it (a gap, or past the end).
+ * A global function: verified once on its own, so its halvings do not
+ * multiply the states of every frame of the walk.
+ */
+__noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 {
-	if (rel > 0xffffffffull) {
-		*why = TREC_UW_FB_NO_RULE;
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f || rel > 0xffffffffull)
 		return 0;
-	}
-	__u32 lo = t->first, hi = t->first + t->count;
-	if (hi < lo) {
-		*why = TREC_UW_FB_NO_RULE;
+	__u32 lo = first, hi = first + count;
+	if (hi < lo)
 		return 0;
-	}
 	/* Greatest row pc <= rel: 25 halvings cover 32M rows. */
 	for (int k = 0; k < 25; k++) {
 		lo = uw_launder(f, 0, lo);
@@ -210,26 +236,25 @@ static __always_inline __u32 uw_find_rule(struct uw_frames *f, const struct trec
 			break;
 		__u32 mid = lo + (hi - lo) / 2;
 		struct trec_uw_row *row = bpf_map_lookup_elem(&uw_rows, &mid);
-		if (!row) {
-			*why = TREC_UW_FB_NO_RULE;
+		if (!row)
 			return 0;
-		}
 		if (row->pc <= (__u32)rel)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo <= t->first) {
-		*why = TREC_UW_FB_NO_RULE;
+	if (lo <= first)
 		return 0;
-	}
 	__u32 at = lo - 1;
 	struct trec_uw_row *row = bpf_map_lookup_elem(&uw_rows, &at);
-	if (!row) {
-		*why = TREC_UW_FB_NO_RULE;
-		return 0;
-	}
-	__u32 rule = row->rule, kind = TREC_UW_KIND(rule);
+	return row ? row->rule : 0;
+}
+
+/* The rule covering rel in table t, or 0 with *why set. */
+static __always_inline __u32 uw_find_rule(const struct trec_uw_table *t, __u64 rel, __u32 *why)
+{
+	__u32 rule = trec_uw_rule(t->first, t->count, rel);
+	__u32 kind = TREC_UW_KIND(rule);
 	if (kind == TREC_UW_NONE) {
 		*why = TREC_UW_FB_NO_RULE;
 		return 0;
@@ -241,20 +266,101 @@ static __always_inline __u32 uw_find_rule(struct uw_frames *f, const struct trec
 	return rule;
 }
 
+#define UW_VM_EXEC 0x4ull
+#define UW_VMA_CALLS 4 /* per walk: in IRQ context only the first can lock */
+
+struct uw_vma_find {
+	struct uw_vma v;
+	int found;
+	int exec; /* an executable mapping */
+};
+
+static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct uw_vma_find *q = ctx;
+	q->found = 1;
+	q->v.start = vma->vm_start;
+	q->v.end = vma->vm_end;
+	q->v.sub = vma->vm_start - (vma->vm_pgoff << 12);
+	q->v.table = 0;
+	q->exec = !!(vma->vm_flags & UW_VM_EXEC);
+	struct file *file = vma->vm_file;
+	if (!file || !q->exec)
+		return 0;
+	struct trec_uw_inode k = { 0 };
+	k.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	k.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	__u32 *t = bpf_map_lookup_elem(&uw_inodes, &k);
+	if (t)
+		q->v.table = *t;
+	return 0;
+}
+
+/*
+ * The mapping holding pc for process tgid, whose mappings the loader has
+ * not written yet (it just started, or just mapped a library): from this
+ * CPU's cache of recent lookups, else, when may_call, from the task's own
+ * VMA tree (bpf_find_vma). Its table is found by the file's inode. 2: found
+ * by a new lookup, 1: found in the cache, 0: not found (and no lookup
+ * made), -1: not found by a new lookup. A global function, verified once.
+ */
+__noinline int trec_uw_vma(struct trec_uw_map *m, __u64 pc, __u32 tgid, int may_call)
+{
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f || !m)
+		return 0;
+	for (int i = 0; i < UW_VMA_CACHE; i++) {
+		struct uw_vma *v = &f->vmas[i];
+		if (v->tgid == tgid && v->end && pc >= v->start && pc < v->end) {
+			if (!v->table)
+				return 0;
+			m->start = v->start;
+			m->len = (__u32)(v->end - v->start);
+			m->sub = v->sub;
+			m->table = v->table;
+			return 1;
+		}
+	}
+	if (!may_call)
+		return 0;
+	struct uw_vma_find q = { 0 };
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (bpf_find_vma(task, pc, uw_vma_cb, &q, 0) || !q.found)
+		return -1;
+	q.v.tgid = tgid;
+	__u32 slot = f->vma_next++ & (UW_VMA_CACHE - 1);
+	f->vmas[slot] = q.v;
+	if (!q.v.table)
+		return -1;
+	m->start = q.v.start;
+	m->len = (__u32)(q.v.end - q.v.start);
+	m->sub = q.v.sub;
+	m->table = q.v.table;
+	return 2;
+}
+
 /* The rule for w->pc, or 0 with *why saying why there is none. */
 static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w, __u32 *why)
 {
-	if (!w->proc) {
-		*why = TREC_UW_FB_NO_PROC;
-		return 0;
-	}
 	/* A return address is one past its call: look up the call itself,
 	 * which may be the last instruction of a function (a noreturn call). */
 	__u64 pc = w->exact ? w->pc : w->pc - 1;
-	const struct trec_uw_map *m = uw_find_map(f, w->proc, pc);
-	if (!m) {
-		*why = TREC_UW_FB_NO_MAPPING;
-		return 0;
+	struct trec_uw_map mm;
+	const struct trec_uw_map *m = &mm;
+	if (!w->proc || !uw_find_map(f, w->proc, pc, &mm)) {
+		/* Only while the mappings are missing or fresh: JIT code in a
+		 * long-running process costs no lookup. */
+		int may_call = w->vma_calls < UW_VMA_CALLS &&
+			       (!w->proc || bpf_ktime_get_ns() - w->proc->written < UW_KICK_FRESH_NS);
+		int found = trec_uw_vma(&mm, pc, w->tgid, may_call);
+		if (found == 2 || found == -1)
+			w->vma_calls++;
+		if (found <= 0) {
+			*why = w->proc ? TREC_UW_FB_NO_MAPPING : TREC_UW_FB_NO_PROC;
+			return 0;
+		}
+		uw_count(TREC_UW_ST_FRAMES_VMA);
 	}
 	__u32 tid = m->table;
 	const struct trec_uw_table *t = bpf_map_lookup_elem(&uw_tables, &tid);
@@ -275,7 +381,7 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 		*why = TREC_UW_FB_NO_TABLE;
 		return 0;
 	}
-	return uw_find_rule(f, t, pc - m->sub, why);
+	return uw_find_rule(t, pc - m->sub, why);
 }
 
 /* One frame by its frame pointer: [bp] is the caller's rbp, [bp + 8] the

@@ -119,6 +119,16 @@ struct trec_uw_proc {
 	struct trec_uw_map maps[TREC_UW_MAX_MAPS];
 };
 
+/* A table by the identity of its file, as the kernel knows it (the
+ * super block's dev_t, MAJOR << 20 | MINOR, and the inode number): how a
+ * frame of a process whose mappings are not loaded yet finds its table
+ * through the task's own VMA. */
+struct trec_uw_inode {
+	trec_uw_u64 ino;
+	trec_uw_u32 dev;
+	trec_uw_u32 pad;
+};
+
 /* Frames of one user stack, as perf's default kernel.perf_event_max_stack. */
 #define TREC_UW_MAX_FRAMES 127
 
@@ -139,6 +149,7 @@ struct trec_uw_proc {
 #define TREC_UW_END_DEPTH 12       /* stopped: TREC_UW_MAX_FRAMES frames */
 #define TREC_UW_END_READ 13        /* stopped: the stack could not be read there */
 #define TREC_UW_END_FP 14          /* stopped: the frame-pointer chain ended or went astray */
-#define TREC_UW_ST_COUNT 15
+#define TREC_UW_ST_FRAMES_VMA 15   /* frames whose table was found through the task's VMA */
+#define TREC_UW_ST_COUNT 16
 
 #endif

@@ -627,6 +627,28 @@ static int release(struct run *r, int go_fd, int err_fd, struct trec_err *err)
 	return 0;
 }
 
+/* The file execvp will run for `name`: itself when it has a '/', else the
+ * first executable regular file of that name along $PATH. 0 or -ENOENT. */
+static int command_path(const char *name, char *out, size_t len)
+{
+	if (strchr(name, '/')) {
+		snprintf(out, len, "%s", name);
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t dl = strcspn(path, ":");
+		struct stat st;
+		if (dl && (size_t)snprintf(out, len, "%.*s/%s", (int)dl, path, name) < len && stat(out, &st) == 0 &&
+		    S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return 0;
+		path += dl + (path[dl] == ':');
+	}
+	return -ENOENT;
+}
+
 static void reap(struct run *r)
 {
 	if (!r->child || r->child_done)
@@ -967,8 +989,12 @@ static int run_record(struct opts *o)
 	}
 	consumer_set_dsos(r.con, r.dsos);
 	/* Before the snapshot: its mappings are the first the loader sees. */
-	if (r.uw && (e = unwind_start(r.uw, &err)))
-		goto fail_specs;
+	if (r.uw) {
+		struct tp_shared_fds sh;
+		tp_capture_shared(r.cap, &sh);
+		if ((e = unwind_start(r.uw, r.filtering ? sh.targets : -1, &err)))
+			goto fail_specs;
+	}
 	/* The side-band runs from before the snapshot: a process that starts
 	 * while /proc is read or the programs load is in one or the other
 	 * (in both is fine: a mapping reported twice is one). */
@@ -999,6 +1025,15 @@ static int run_record(struct opts *o)
 			goto fail_specs;
 	}
 	r.start_ns = mono_ns();
+	if (o->cmd && r.uw) {
+		/* The command's tables before it runs: a program that does all its
+		 * work in its first millisecond still has whole stacks. */
+		char prog[4096];
+		if (command_path(o->cmd[0], prog, sizeof(prog)) == 0) {
+			unwind_preload(r.uw, prog);
+			unwind_sync(r.uw);
+		}
+	}
 	if (o->cmd) {
 		e = release(&r, go_fd, err_fd, &err);
 		go_fd = err_fd = -1;

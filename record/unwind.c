@@ -27,13 +27,16 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "buildid.h"
 #include "cfi.h"
+#include "ldcache.h"
 #include "mapfile.h"
 #include "unwind.h"
 #include "unwind_abi.h"
@@ -46,7 +49,7 @@
 #define MAX_TABLE_ROWS (16u << 20)
 #define MAX_SEGS 16
 
-enum msg_kind { MSG_MAP, MSG_FORK, MSG_EXEC, MSG_EXIT, MSG_SYNC };
+enum msg_kind { MSG_MAP, MSG_FORK, MSG_EXEC, MSG_EXIT, MSG_SYNC, MSG_PRELOAD };
 
 struct msg {
 	struct msg *next;
@@ -57,7 +60,7 @@ struct msg {
 	uint64_t start, len, pgoff;
 	uint8_t bid_len;
 	uint8_t bid[TREC_MAX_BUILD_ID];
-	char path[]; /* MSG_MAP */
+	char path[]; /* MSG_MAP, MSG_PRELOAD */
 };
 
 /* A table, keyed by what identifies a file's contents. */
@@ -89,7 +92,7 @@ struct proc {
 };
 
 struct unwind {
-	int rows_fd, tables_fd, procs_fd, stats_fd, kick_fd;
+	int rows_fd, tables_fd, procs_fd, stats_fd, kick_fd, inodes_fd;
 	struct ring_buffer *kick; /* the unwinder's wake-up calls (uw_kick) */
 	struct trec_uw_row *rows; /* the rows map, mmapped */
 	size_t rows_map_len;
@@ -163,7 +166,7 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 	struct unwind *uw = calloc(1, sizeof(*uw));
 	if (!uw)
 		return trec_errf(err, -ENOMEM, "out of memory");
-	uw->rows_fd = uw->tables_fd = uw->procs_fd = uw->stats_fd = uw->kick_fd = -1;
+	uw->rows_fd = uw->tables_fd = uw->procs_fd = uw->stats_fd = uw->kick_fd = uw->inodes_fd = -1;
 	uw->rows = MAP_FAILED;
 	pthread_mutex_init(&uw->mu, NULL);
 	pthread_mutex_init(&uw->stats_mu, NULL);
@@ -183,6 +186,15 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 	    (r = uw->stats_fd = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "uw_stats", sizeof(uint64_t),
 					   TREC_UW_ST_COUNT, 0, err)) < 0)
 		goto fail;
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, io, .map_flags = BPF_F_NO_PREALLOC);
+		uw->inodes_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "uw_inodes", sizeof(struct trec_uw_inode),
+					       sizeof(uint32_t), 2 * UNWIND_MAX_TABLES, &io);
+		if (uw->inodes_fd < 0) {
+			r = trec_errf(err, -errno, "creating the unwinder's uw_inodes map: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	{
 		LIBBPF_OPTS(bpf_map_create_opts, ko);
 		uw->kick_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "uw_kick", 0, 0, 4096, &ko);
@@ -220,6 +232,7 @@ int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err
 		{ "uw_procs", uw->procs_fd },
 		{ "uw_stats", uw->stats_fd },
 		{ "uw_kick", uw->kick_fd },
+		{ "uw_inodes", uw->inodes_fd },
 	};
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i].name);
@@ -243,6 +256,8 @@ int unwind_map_fd(const struct unwind *uw, const char *name)
 		return uw->stats_fd;
 	if (!strcmp(name, "uw_kick"))
 		return uw->kick_fd;
+	if (!strcmp(name, "uw_inodes"))
+		return uw->inodes_fd;
 	return -ENOENT;
 }
 
@@ -376,6 +391,20 @@ void unwind_on_task(struct unwind *uw, const struct trec_task *t)
 	q->pid = t->pid;
 	q->ppid = t->ppid;
 	q->tid = t->tid;
+	enqueue(uw, q);
+}
+
+void unwind_preload(struct unwind *uw, const char *path)
+{
+	if (!uw || !path)
+		return;
+	size_t plen = strnlen(path, 4096);
+	struct msg *q = calloc(1, sizeof(*q) + plen + 1);
+	if (!q)
+		return;
+	q->kind = MSG_PRELOAD;
+	q->fd = -1;
+	memcpy(q->path, path, plen);
 	enqueue(uw, q);
 }
 
@@ -562,44 +591,58 @@ static int open_vdso(void)
 	return fd;
 }
 
-/* The table of a mapping: found by key, or registered as pending (its
- * file opened now, while the process surely exists). 0 when none. */
-static uint32_t table_for(struct unwind *uw, struct msg *m)
+/* Where the kernel's frames can find a table by inode (uw_inodes): the
+ * file's device as the kernel encodes it, and its inode number. */
+static void table_add_inode(struct unwind *uw, int fd, uint32_t id)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st))
+		return;
+	struct trec_uw_inode k = { .ino = st.st_ino,
+				   .dev = (uint32_t)(major(st.st_dev) << 20 | (minor(st.st_dev) & 0xfffff)) };
+	bpf_map_update_elem(uw->inodes_fd, &k, &id, BPF_ANY);
+}
+
+/* The key of a file without a build-id: its identity and version. */
+static int file_key(int fd, struct tkey *k)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st))
+		return -ENOENT;
+	uint64_t id[4] = { st.st_dev, st.st_ino, (uint64_t)st.st_size,
+			   (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec };
+	k->kind = KEY_FILE;
+	k->len = sizeof(id);
+	memcpy(k->id, id, sizeof(id));
+	return 0;
+}
+
+static void count_failed(struct unwind *uw)
+{
+	pthread_mutex_lock(&uw->stats_mu);
+	uw->st.tables_failed++;
+	pthread_mutex_unlock(&uw->stats_mu);
+}
+
+/*
+ * The table of `key`: found, or registered now as pending with `fd` (taken
+ * over: kept until compiled, or closed) so the next batch compiles it.
+ * `open_later` opens the file when fd < 0 and the table is new. 0 when
+ * there is none (the directory is full, out of memory).
+ */
+static uint32_t table_register(struct unwind *uw, const struct tkey *key, int fd, const char *name,
+			       int (*open_later)(const void *), const void *arg)
 {
 	struct table k;
 	memset(&k, 0, sizeof(k));
-	int fd = m->fd; /* ours now */
-	m->fd = -1;
-	if (!strcmp(m->path, "[vdso]")) {
-		k.key.kind = KEY_VDSO;
-	} else if (m->bid_len) {
-		k.key.kind = KEY_BUILD_ID;
-		k.key.len = m->bid_len;
-		memcpy(k.key.id, m->bid, m->bid_len);
-	} else {
-		/* No build-id: the file's identity, which needs the file. */
-		if (fd < 0)
-			fd = open_mapped(m);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st)) {
-			if (fd >= 0)
-				close(fd);
-			pthread_mutex_lock(&uw->stats_mu);
-			uw->st.tables_failed++;
-			pthread_mutex_unlock(&uw->stats_mu);
-			return 0;
-		}
-		uint64_t id[4] = { st.st_dev, st.st_ino, (uint64_t)st.st_size,
-				   (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec };
-		k.key.kind = KEY_FILE;
-		k.key.len = sizeof(id);
-		memcpy(k.key.id, id, sizeof(id));
-	}
+	k.key = *key;
 	void *f = tfind(&k, &uw->tables, cmp_table);
 	if (f) {
+		uint32_t id = (*(struct table **)f)->id;
+		table_add_inode(uw, fd, id); /* another copy of the same build */
 		if (fd >= 0)
 			close(fd);
-		return (*(struct table **)f)->id;
+		return id;
 	}
 	if (uw->next_table >= UNWIND_MAX_TABLES) {
 		if (fd >= 0)
@@ -609,51 +652,81 @@ static uint32_t table_for(struct unwind *uw, struct msg *m)
 		pthread_mutex_unlock(&uw->stats_mu);
 		return 0;
 	}
-	if (fd < 0)
-		fd = k.key.kind == KEY_VDSO ? open_vdso() : open_mapped(m);
+	if (fd < 0 && open_later)
+		fd = open_later(arg);
 	struct table *t = calloc(1, sizeof(*t));
-	char *name = strdup(m->path);
-	if (!t || !name || uw->npending == SIZE_MAX / sizeof(*uw->pending)) {
-		free(t);
-		free(name);
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
+	char *dup = strdup(name);
+	if (!t || !dup || (uw->npending == uw->pending_cap && uw->pending_cap > SIZE_MAX / 2 / sizeof(*uw->pending)))
+		goto fail;
 	if (uw->npending == uw->pending_cap) {
 		size_t cap = uw->pending_cap ? uw->pending_cap * 2 : 64;
 		struct table **n = realloc(uw->pending, cap * sizeof(*n));
-		if (!n) {
-			free(t);
-			free(name);
-			if (fd >= 0)
-				close(fd);
-			return 0;
-		}
+		if (!n)
+			goto fail;
 		uw->pending = n;
 		uw->pending_cap = cap;
 	}
-	t->key = k.key;
+	t->key = *key;
 	t->id = uw->next_table++;
 	t->fd = fd;
-	t->name = name;
+	t->name = dup;
 	t->state = fd >= 0 ? TREC_UW_TABLE_PENDING : TREC_UW_TABLE_NONE;
-	if (!tsearch(t, &uw->tables, cmp_table)) {
-		if (fd >= 0)
-			close(fd);
-		free(name);
-		free(t);
-		return 0;
-	}
+	if (!tsearch(t, &uw->tables, cmp_table))
+		goto fail;
 	if (fd < 0) {
-		pthread_mutex_lock(&uw->stats_mu);
-		uw->st.tables_failed++;
-		pthread_mutex_unlock(&uw->stats_mu);
+		count_failed(uw);
 	} else {
 		uw->pending[uw->npending++] = t;
+		table_add_inode(uw, fd, t->id);
+	}
+	if (key->kind == KEY_VDSO) {
+		/* The vDSO has no file: the kernel side finds its table at
+		 * inode 0 of device 0. */
+		struct trec_uw_inode vk = { 0 };
+		bpf_map_update_elem(uw->inodes_fd, &vk, &t->id, BPF_ANY);
 	}
 	table_publish(uw, t, 0, 0);
 	return t->id;
+fail:
+	free(t);
+	free(dup);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int open_msg_file(const void *arg)
+{
+	const struct msg *m = arg;
+	return !strcmp(m->path, "[vdso]") ? open_vdso() : open_mapped(m);
+}
+
+/* The table of a mapping: found by key, or registered as pending (its
+ * file opened now, while the process surely exists). 0 when none. */
+static uint32_t table_for(struct unwind *uw, struct msg *m)
+{
+	struct tkey key;
+	memset(&key, 0, sizeof(key));
+	int fd = m->fd; /* ours now */
+	m->fd = -1;
+	if (!strcmp(m->path, "[vdso]")) {
+		key.kind = KEY_VDSO;
+	} else if (m->bid_len) {
+		key.kind = KEY_BUILD_ID;
+		key.len = m->bid_len;
+		memcpy(key.id, m->bid, m->bid_len);
+	} else {
+		/* No build-id: the file's identity, which needs the file. */
+		if (fd < 0)
+			fd = open_mapped(m);
+		if (file_key(fd, &key)) {
+			if (fd >= 0)
+				close(fd);
+			count_failed(uw);
+			return 0;
+		}
+	}
+	return table_register(uw, &key, fd, m->path, open_msg_file, m);
 }
 
 struct seg {
@@ -824,6 +897,118 @@ static void apply_exit(struct unwind *uw, const struct msg *m)
 	proc_drop(uw, p);
 }
 
+/* ---- preloading a program and its libraries (loader thread) ----------------------- */
+
+#define PRELOAD_MAX_FILES 64
+
+/* A regular file of ours, read-only (never a FIFO or a device). */
+static int open_regular_file(const char *path)
+{
+	int pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	int fd = mapfile_reopen_regular(pfd);
+	close(pfd);
+	return fd;
+}
+
+struct preload_list {
+	char *path[PRELOAD_MAX_FILES];
+	size_t n;
+};
+
+static void preload_push(struct preload_list *l, const char *path)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->path[i], path))
+			return;
+	if (l->n < PRELOAD_MAX_FILES && (l->path[l->n] = strdup(path)))
+		l->n++;
+}
+
+/* The interpreter (PT_INTERP) and the libraries (DT_NEEDED, through the
+ * ld.so cache) the dynamic linker will map for the file on fd. */
+static void preload_deps(int fd, struct preload_list *l)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e)
+		return;
+	size_t np = 0;
+	if (elf_kind(e) == ELF_K_ELF && !elf_getphdrnum(e, &np) && np <= 65536) {
+		for (size_t i = 0; i < np; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_INTERP || !ph.p_filesz ||
+			    ph.p_filesz >= 4096)
+				continue;
+			char interp[4096];
+			if (pread(fd, interp, ph.p_filesz, (off_t)ph.p_offset) == (ssize_t)ph.p_filesz) {
+				interp[ph.p_filesz] = 0;
+				if (interp[0] == '/')
+					preload_push(l, interp);
+			}
+		}
+	}
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = d ? d->d_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < n && i < 4096; i++) {
+			GElf_Dyn dyn;
+			if (!gelf_getdyn(d, (int)i, &dyn))
+				break;
+			if (dyn.d_tag == DT_NULL)
+				break;
+			if (dyn.d_tag != DT_NEEDED)
+				continue;
+			const char *name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
+			char path[4096];
+			if (name && ldcache_lookup(NULL, name, path, sizeof(path), NULL) == 0)
+				preload_push(l, path);
+		}
+	}
+	elf_end(e);
+}
+
+/* Registers (and so compiles, with this batch) the tables of a program the
+ * recorder is about to start and of what it will surely map: a process's
+ * first microseconds then find their tables through their VMAs before
+ * the side-band has told the loader where anything is. */
+static void apply_preload(struct unwind *uw, const char *path)
+{
+	/* Every process maps this kernel's vDSO. */
+	struct tkey vkey = { .kind = KEY_VDSO };
+	table_register(uw, &vkey, open_vdso(), "[vdso]", NULL, NULL);
+	struct preload_list l = { .n = 0 };
+	preload_push(&l, path);
+	for (size_t i = 0; i < l.n; i++) {
+		int fd = open_regular_file(l.path[i]);
+		if (fd < 0)
+			continue;
+		struct tkey key;
+		memset(&key, 0, sizeof(key));
+		uint8_t id[BUILDID_MAX];
+		int bl = buildid_read_fd(fd, id);
+		if (bl > 0 && bl <= TREC_MAX_BUILD_ID) {
+			key.kind = KEY_BUILD_ID;
+			key.len = (uint8_t)bl;
+			memcpy(key.id, id, (size_t)bl);
+		} else if (file_key(fd, &key)) {
+			close(fd);
+			continue;
+		}
+		preload_deps(fd, &l);
+		int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		close(fd);
+		if (keep >= 0)
+			table_register(uw, &key, keep, l.path[i], NULL, NULL);
+	}
+	for (size_t i = 0; i < l.n; i++)
+		free(l.path[i]);
+}
+
 /* twalk has no context argument: the batch being written goes through here
  * (only the loader thread walks). */
 static __thread struct unwind *walk_uw;
@@ -857,6 +1042,9 @@ static void apply_batch(struct unwind *uw, struct msg *list)
 			break;
 		case MSG_SYNC:
 			syncs++;
+			break;
+		case MSG_PRELOAD:
+			apply_preload(uw, m->path);
 			break;
 		}
 	}
@@ -902,7 +1090,7 @@ static void *loader_main(void *arg)
 	return NULL;
 }
 
-int unwind_start(struct unwind *uw, struct trec_err *err)
+int unwind_start(struct unwind *uw, int targets_fd, struct trec_err *err)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return trec_errf(err, -EINVAL, "libelf: %s", elf_errmsg(-1));
@@ -912,6 +1100,11 @@ int unwind_start(struct unwind *uw, struct trec_err *err)
 	int r = unwind_share(uw, uw->hooks->obj, err);
 	if (r)
 		return r;
+	uw->hooks->rodata->filter_pids = targets_fd >= 0;
+	if (targets_fd >= 0 && (r = bpf_map__reuse_fd(uw->hooks->maps.targets, targets_fd)))
+		return trec_errf(err, r, "sharing the target set with the unwinder: %s", strerror(-r));
+	if (targets_fd < 0)
+		bpf_map__set_max_entries(uw->hooks->maps.targets, 1);
 	r = unwind_hooks_bpf__load(uw->hooks);
 	if (!r)
 		r = unwind_hooks_bpf__attach(uw->hooks);
@@ -941,7 +1134,7 @@ void unwind_stats(struct unwind *uw, struct unwind_stats *st)
 	uint64_t *v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return;
-	for (uint32_t k = 0; k < TREC_UW_ST_COUNT && k < 16; k++) {
+	for (uint32_t k = 0; k < TREC_UW_ST_COUNT && k < 24; k++) {
 		if (bpf_map_lookup_elem(uw->stats_fd, &k, v))
 			continue;
 		for (int c = 0; c < ncpu; c++)
@@ -966,6 +1159,7 @@ static const char *const kernel_keys[TREC_UW_ST_COUNT] = {
 	[TREC_UW_END_DEPTH] = "unwind.end.depth_limit",
 	[TREC_UW_END_READ] = "unwind.end.unreadable_stack",
 	[TREC_UW_END_FP] = "unwind.end.frame_chain_broken",
+	[TREC_UW_ST_FRAMES_VMA] = "unwind.frames_found_by_vma",
 };
 
 int unwind_stats_meta(const struct unwind_stats *st, struct tarena *a, struct trec_meta_kv **kv, size_t *n)
@@ -1044,7 +1238,7 @@ void unwind_free(struct unwind *uw)
 	if (uw->rows != MAP_FAILED)
 		munmap(uw->rows, uw->rows_map_len);
 	ring_buffer__free(uw->kick);
-	int fds[] = { uw->rows_fd, uw->tables_fd, uw->procs_fd, uw->stats_fd, uw->kick_fd };
+	int fds[] = { uw->rows_fd, uw->tables_fd, uw->procs_fd, uw->stats_fd, uw->kick_fd, uw->inodes_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -53,8 +53,10 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
  * sets the object's `unwind_user` read-only variable. */
 int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err);
 
-/* Loads and attaches the fork/exec followers and starts the loader thread. */
-int unwind_start(struct unwind *uw, struct trec_err *err);
+/* Loads and attaches the fork/exec followers and starts the loader thread.
+ * targets_fd: the capture's target set when it filters processes (an exec
+ * of a target wakes the recorder), -1 when every process is traced. */
+int unwind_start(struct unwind *uw, int targets_fd, struct trec_err *err);
 
 /* From the recorder's main thread (never blocks on the loader).
  * unwind_on_map takes ownership of fd: the mapped file, opened while the
@@ -71,7 +73,15 @@ void unwind_on_task(struct unwind *uw, const struct trec_task *t);
 int unwind_kick_fd(const struct unwind *uw);
 void unwind_kick_consume(struct unwind *uw);
 
-/* Waits for the loader to apply everything queued so far (tests). */
+/* Compiles, ahead of time, the tables of a program about to be started
+ * (path as this process sees it) and of its interpreter and libraries
+ * (PT_INTERP, DT_NEEDED through the ld.so cache): its first samples then
+ * find them through the task's VMAs before its mappings are loaded.
+ * Follow with unwind_sync to wait for them. */
+void unwind_preload(struct unwind *uw, const char *path);
+
+/* Waits for the loader to apply everything queued so far (and so for the
+ * tables registered so far to be compiled). */
 void unwind_sync(struct unwind *uw);
 /* The fd of one of the maps ("uw_rows", "uw_tables", "uw_procs",
  * "uw_stats"), for inspection; -ENOENT for another name. */
@@ -79,7 +89,7 @@ int unwind_map_fd(const struct unwind *uw, const char *name);
 
 struct unwind_stats {
 	/* from the kernel (bpf/unwind_abi.h TREC_UW_*) */
-	uint64_t kernel[16];
+	uint64_t kernel[24];
 	/* from the loader */
 	uint64_t tables;          /* tables compiled and loaded */
 	uint64_t tables_none;     /* binaries without usable unwind information */
