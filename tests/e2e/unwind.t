@@ -19,8 +19,10 @@
 # node: JS function names from /tmp/perf-PID.map appear below native node
 # frames, in stacks that reach _start.
 #
-# Until trec unwinds with .eh_frame (frame pointers only today), most of
-# these points fail: that is what they are for.
+# With frame pointers alone (trec before its .eh_frame unwinder) nearly all
+# of these points fail. The off-CPU and getppid points also need the
+# program's tables loaded by its first blocking or system call, which the
+# programs make right after they start.
 # check's expressions are single-quoted on purpose (tap.sh evals them).
 # shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/e2e/tap.sh
