@@ -207,7 +207,7 @@ BENCH_BINS_RECORD := $(BUILD)/bench/bare_consumer $(BUILD)/bench/runstat
 # Benchmarks (bench/bench_*.c), built optimized; `make bench` runs them.
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
-bench-bins: $(BENCH_BINS) $(BENCH_BINS_RECORD) samples $(BUILD)/trec
+bench-bins: $(BENCH_BINS) $(BENCH_BINS_RECORD) samples tools $(BUILD)/trec
 $(BUILD)/bench/%: bench/%.c $(TESTLIB_OBJS) $(ANALYSIS_OBJS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  BENCH   $@")

@@ -13,8 +13,10 @@
 # in this run; a figure that cannot be measured is printed as such.
 #
 #   bench/unwind_bench.sh [BUILD_DIR]   (or TREC_BUILD=DIR; default build)
-#   RUNS=N (default 3)  UNWIND_HZ=F (default 999)  UNWIND_XZ_MB=M (default 8)
-#   UNWIND_CXX_ROUNDS=R (default 750: ~3 s)  UNWIND_PY_LOOPS=L (default 500: ~3 s)
+#   RUNS=N (default 3)  UNWIND_HZ=F (default 999)  UNWIND_XZ_MB=M (default 20: ~9 s)
+#   UNWIND_CXX_ROUNDS=R (default 2000: ~8 s)  UNWIND_PY_LOOPS=L (default 1300: ~8 s)
+# Workloads of several seconds, as profiles are taken: a recorder's fixed
+# start-up cost (loading and verifying its programs) is then a small part.
 #   UNWIND_WORKLOADS="xz cxx py" (a subset to run)
 #
 # Definitions (all per workload process, i.e. samples whose comm is the
@@ -41,9 +43,9 @@
 #   exists: perf reads that directory by itself).
 # - 1st full ms: from the exec of the workload binary to the first sample of
 #   it whose stack reaches the start (as above). The exec time is perf's
-#   PERF_RECORD_COMM exec record; for trec, a sched:sched_process_exec event
-#   recorded with the samples (trec script does not print process records),
-#   and the first such sample is found by bisecting trec report --time.
+#   PERF_RECORD_COMM exec record; for trec, the exec record of the trace's
+#   process history (tools/trec-tasks prints it; trec script does not), and
+#   the first such sample is found by bisecting trec report --time.
 # - slowdown: the workload's wall time traced / untraced - 1 (medians); the
 #   goal uses it. (CPU): the same with the workload's user+sys CPU time,
 #   steadier on a busy machine but blind to what runs in interrupts.
@@ -53,16 +55,16 @@ cd "$(dirname "$0")/.."
 B=${1:-${TREC_BUILD:-build}}
 RUNS=${RUNS:-3}
 HZ=${UNWIND_HZ:-999}
-XZ_MB=${UNWIND_XZ_MB:-8}
-CXX_ROUNDS=${UNWIND_CXX_ROUNDS:-750}
-PY_LOOPS=${UNWIND_PY_LOOPS:-500}
+XZ_MB=${UNWIND_XZ_MB:-20}
+CXX_ROUNDS=${UNWIND_CXX_ROUNDS:-2000}
+PY_LOOPS=${UNWIND_PY_LOOPS:-1300}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "unwind_bench: needs root; skipped"
 	exit 0
 fi
 B=$(cd "$B" && pwd)
-for f in "$B/trec" "$B/bench/runstat" "$B/samples/nofp_cxx" /usr/bin/xz /usr/bin/python3; do
+for f in "$B/trec" "$B/bench/runstat" "$B/tools/trec-tasks" "$B/samples/nofp_cxx" /usr/bin/xz /usr/bin/python3; do
 	[ -x "$f" ] || { echo "unwind_bench: $f is missing (make bench-bins, or build it into $B)" >&2; exit 1; }
 done
 command -v perf >/dev/null || { echo "unwind_bench: perf is not installed (linux-perf)" >&2; exit 1; }
@@ -233,7 +235,7 @@ measure() {
 		;;
 	perf-fp) REC=(perf record -q -F "$HZ" -g -o "$base.data") ;;
 	perf-dwarf) REC=(perf record -q -F "$HZ" --call-graph dwarf -o "$base.data") ;;
-	trec) REC=("$B/trec" record -q -F "$HZ" -e sched:sched_process_exec -o "$base.data") ;;
+	trec) REC=("$B/trec" record -q -F "$HZ" -o "$base.data") ;;
 	esac
 	# perf 6.1 aborts now and then here at the end of a recording ("stack
 	# smashing detected", or an assertion in util/build-id.c): run again,
@@ -311,20 +313,15 @@ print(sum(t["count"] for t in d["event_types"] if t["name"] == "cpu-clock"), d["
 	rm -f "$base.data" "$base.txt" "$base.folded"
 }
 
-# trec: ms from the workload's exec (sched:sched_process_exec, recorded with
-# the samples) to its first sample that reaches the start, by bisecting the
-# end of trec report --time over 0.5 ms steps.
+# trec: ms from the workload's exec (the trace's process history, printed
+# by tools/trec-tasks) to its first sample that reaches the start, by
+# bisecting the end of trec report --time over 0.5 ms steps.
 trec_first() {
 	local w=$1 data=$2 first_ns dur_ns exec_ns lo hi mid
 	wl_cmd "$w"
 	read -r first_ns dur_ns < <("$B/trec" info --json -i "$data" | python3 -c 'import json,sys
 d = json.load(sys.stdin); print(d["first_ns"], d["duration_ns"])')
-	exec_ns=$("$B/trec" script --json -i "$data" | python3 -c 'import json,sys
-want = sys.argv[1]
-for line in sys.stdin:
-    e = json.loads(line)
-    if e["event"] == "sched:sched_process_exec" and (e["fields"] or {}).get("filename") == want:
-        print(e["time_ns"]); break' "${CMD[0]}")
+	exec_ns=$("$B/tools/trec-tasks" "$data" | awk -v c="${COMM[$w]}" '$2 == "exec" && $6 == c { print $1; exit }')
 	[ -n "$exec_ns" ] || { echo no-exec; return; }
 	reached() { # END_NS (relative to the first event): any reaching sample up to it?
 		local end

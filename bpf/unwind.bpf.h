@@ -497,7 +497,9 @@ static long uw_step(__u32 i, void *ctx)
 		uw_count(TREC_UW_END_DEPTH);
 		return 1;
 	}
-	f->ip[n & TREC_UW_MAX_FRAMES] = w->pc;
+	/* Laundered: a precise frame count would make the verifier walk
+	 * every one of the 127 iterations separately. */
+	f->ip[uw_launder(f, 0, n) & TREC_UW_MAX_FRAMES] = w->pc;
 	w->n = n + 1;
 	__u64 sp = w->sp;
 	__u32 why = 0;

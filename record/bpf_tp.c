@@ -221,6 +221,10 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 			p = s->progs.trec_tp;
 		c->progs[i] = p;
 	}
+	/* No tracepoint (-F or probes only): the general program would only
+	 * cost its verification (it walks stacks: a tenth of a second). */
+	if (!c->nspecs)
+		bpf_program__set_autoload(s->progs.trec_tp, false);
 	int r = tracepoint_bpf__load(s);
 	return r && used_raw ? -EAGAIN : r;
 }
