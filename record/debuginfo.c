@@ -224,16 +224,6 @@ static int join(struct search *s, const char *fmt, ...)
 	return n < 0 || (size_t)n >= sizeof(s->path) ? -ENAMETOOLONG : 0;
 }
 
-/* A host path: the user's directories (symlinks in them are theirs). */
-static int open_host(const char *path)
-{
-	int pfd = open(path, O_PATH | O_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	int fd = mapfile_reopen_regular(pfd);
-	close(pfd);
-	return fd;
-}
 
 /* 1 when the open candidate belongs to the binary. */
 static int matches(struct search *s, int fd, enum cand_kind kind)
@@ -259,7 +249,9 @@ static int try_path(struct search *s, int rootfd, enum cand_kind kind)
 	if (s->res->candidates >= DEBUGINFO_MAX_CANDIDATES)
 		return -E2BIG;
 	s->res->candidates++;
-	int fd = rootfd >= 0 ? mapfile_open_in_root(rootfd, s->path) : open_host(s->path);
+	/* Inside the process's root, or a host path under the user's own
+	 * directories (symlinks in them are theirs). */
+	int fd = rootfd >= 0 ? mapfile_open_in_root(rootfd, s->path) : mapfile_open_regular(s->path);
 	if (fd < 0)
 		return -ENOENT;
 	if (fstat(fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino) {

@@ -86,8 +86,7 @@ int mapfile_reopen_regular(int pathfd)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Opens O_PATH, then reopens if regular; closes the O_PATH fd. */
-static int open_checked(const char *path)
+int mapfile_open_regular(const char *path)
 {
 	int pfd = open(path, O_PATH | O_CLOEXEC);
 	if (pfd < 0)
@@ -216,7 +215,7 @@ static int try_map_files(const struct mapfile_query *q)
 			 (int)q->pid, q->start, q->end);
 	if (n < 0 || (size_t)n >= sizeof(p))
 		return -ENAMETOOLONG;
-	return accept_fd(open_checked(p), q);
+	return accept_fd(mapfile_open_regular(p), q);
 }
 
 static int try_in_root(const struct mapfile_query *q)
@@ -247,11 +246,11 @@ static int try_host(const struct mapfile_query *q, enum mapfile_route *how)
 {
 	if (q->build_id_len) {
 		*how = MAPFILE_HOST_BUILDID;
-		return accept_fd(open_checked(q->path), q);
+		return accept_fd(mapfile_open_regular(q->path), q);
 	}
 	if (q->have_inode) {
 		*how = MAPFILE_HOST_INODE;
-		int fd = open_checked(q->path);
+		int fd = mapfile_open_regular(q->path);
 		int e = fd < 0 ? fd : check_inode(fd, q);
 		if (e && fd >= 0)
 			close(fd);
@@ -259,7 +258,7 @@ static int try_host(const struct mapfile_query *q, enum mapfile_route *how)
 	}
 	if (mapfile_same_mount_ns(q->proc, q->pid)) {
 		*how = MAPFILE_HOST_SAME_NS;
-		return open_checked(q->path);
+		return mapfile_open_regular(q->path);
 	}
 	return -ENOENT;
 }

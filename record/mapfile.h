@@ -95,6 +95,11 @@ int mapfile_open_root(const char *proc, pid_t pid);
  * to resolve the path and must not fall back to a plain open. */
 int mapfile_open_in_root(int rootfd, const char *path);
 
+/* The regular file at `path`, as this process resolves it, read-only: opened
+ * O_PATH first and reopened only when it is a regular file (-EINVAL
+ * otherwise), so a FIFO or device node is never opened. */
+int mapfile_open_regular(const char *path);
+
 /* Turns an O_PATH fd into a read-only fd of the same inode when it is a
  * regular file (-EINVAL otherwise). pathfd is left open. */
 int mapfile_reopen_regular(int pathfd);

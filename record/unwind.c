@@ -901,16 +901,6 @@ static void apply_exit(struct unwind *uw, const struct msg *m)
 
 #define PRELOAD_MAX_FILES 64
 
-/* A regular file of ours, read-only (never a FIFO or a device). */
-static int open_regular_file(const char *path)
-{
-	int pfd = open(path, O_PATH | O_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	int fd = mapfile_reopen_regular(pfd);
-	close(pfd);
-	return fd;
-}
 
 struct preload_list {
 	char *path[PRELOAD_MAX_FILES];
@@ -984,7 +974,7 @@ static void apply_preload(struct unwind *uw, const char *path)
 	struct preload_list l = { .n = 0 };
 	preload_push(&l, path);
 	for (size_t i = 0; i < l.n; i++) {
-		int fd = open_regular_file(l.path[i]);
+		int fd = mapfile_open_regular(l.path[i]); /* ours: the program we start */
 		if (fd < 0)
 			continue;
 		struct tkey key;
