@@ -11,10 +11,9 @@
 #define TREC_COMMON_BPF_H
 
 #include "trec_bpf.h"
+#include "targets.bpf.h"
 #include "unwind.bpf.h"
 
-/* Set before load; the verifier prunes what they turn off. */
-const volatile bool filter_pids = false;
 /* The recorder's own process: its draining would otherwise trace itself. */
 const volatile __u32 self_tgid = 0;
 
@@ -40,14 +39,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
-
-/* Thread groups being traced (-p, -- CMD and their descendants). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
 
 /* Per-CPU scratch record for events built before they are copied out:
  * filtered ones, ones with strings, ones with stacks. */

@@ -18,15 +18,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* The recorder's target set (-p, -- CMD and their descendants), shared
- * with the capture; without filtering every process is traced. */
-const volatile bool filter_pids = false;
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
+/* The recorder's target set, shared with the capture; without filtering
+ * every process is traced. */
+#include "targets.bpf.h"
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(trec_uw_fork, struct task_struct *parent, struct task_struct *child)
