@@ -49,7 +49,8 @@
 # - slowdown: the workload's wall time traced / untraced - 1 (medians); the
 #   goal uses it. (CPU): the same with the workload's user+sys CPU time,
 #   steadier on a busy machine but blind to what runs in interrupts.
-# perf runs with its defaults (no -z, default buffer); its losses are shown.
+# perf runs with its defaults (no -z, default buffer) but -N: it does not copy
+# the binaries into ~/.debug (trec keeps no such cache); its losses are shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-${TREC_BUILD:-build}}
@@ -233,8 +234,8 @@ measure() {
 		awk '{print "wall=" $1; print "wl_cpu=" $2 + $3}' "$WL_TIMES" >>"$out"
 		return
 		;;
-	perf-fp) REC=(perf record -q -F "$HZ" -g -o "$base.data") ;;
-	perf-dwarf) REC=(perf record -q -F "$HZ" --call-graph dwarf -o "$base.data") ;;
+	perf-fp) REC=(perf record -q -N -F "$HZ" -g -o "$base.data") ;;
+	perf-dwarf) REC=(perf record -q -N -F "$HZ" --call-graph dwarf -o "$base.data") ;;
 	trec) REC=("$B/trec" record -q -F "$HZ" -o "$base.data") ;;
 	esac
 	# perf 6.1 aborts now and then here at the end of a recording ("stack

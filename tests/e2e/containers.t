@@ -7,7 +7,7 @@
 # inside an `unshare -m` mount namespace: a tmpfs mounted over a host
 # directory that holds, at the same path, a decoy binary with other
 # function names. Its frames must be named from the container's file (never
-# the decoy's, never left as app+0x...): while it runs, when it exits long
+# the decoy's, never left as ctrapp+0x...): while it runs, when it exits long
 # before the recording ends, and under -a for a fixed time. Then a program
 # spending its time in libc, called from main: libc6-dbg's debug file names
 # __libc_start_call_main, which Debian's stripped libc.so.6 does not have.
@@ -85,17 +85,17 @@ built=1
 for p in ctr decoy libcloop; do
 	clang "${CFLAGS[@]}" -o "$W/$p" "$W/$p.c" 2>>"$W/cc.err" || built=0
 done
-cp "$W/decoy" "$MNT/app"
+cp "$W/decoy" "$MNT/ctrapp"
 check "the sample programs build with clang" '[ $built -eq 1 ]'
 
 # The command a container runs: its own mount namespace (unshare -m makes
-# mounts private), a tmpfs over $MNT hiding the decoy, our program as app.
+# mounts private), a tmpfs over $MNT hiding the decoy, our program as ctrapp.
 ctr_cmd() { # SECONDS
-	echo "mount -t tmpfs none '$MNT' && cp '$W/ctr' '$MNT/app' && exec '$MNT/app' $1"
+	echo "mount -t tmpfs none '$MNT' && cp '$W/ctr' '$MNT/ctrapp' && exec '$MNT/ctrapp' $1"
 }
 
-# Folded stacks of comm "app": samples with the whole chain, samples in
-# all, unnamed app frames, decoy names (anywhere).
+# Folded stacks of comm "ctrapp": samples with the whole chain, samples in
+# all, unnamed ctrapp frames, decoy names (anywhere).
 summarize() { # FOLDED
 	python3 - "$1" <<'PY'
 import sys
@@ -107,17 +107,17 @@ for line in open(sys.argv[1]):
     frames = stack.split(";")
     if any("decoy_" in f for f in frames):
         decoy += n
-    if frames[0] != "app":
+    if frames[0] != "ctrapp":
         continue
     total += n
     if chain in stack:
         full += n
-    unnamed += n if any(f.startswith("app+0x") for f in frames[1:]) else 0
+    unnamed += n if any(f.startswith("ctrapp+0x") for f in frames[1:]) else 0
 print(full, total, unnamed, decoy)
 PY
 }
 
-# full chain in >= 90% of app's samples, at least `min` of them, no app
+# full chain in >= 90% of ctrapp's samples, at least `min` of them, no ctrapp
 # frame unnamed, no decoy name.
 named_ok() { # "FULL TOTAL UNNAMED DECOY" MIN
 	set -- $1 "$2"
@@ -129,24 +129,24 @@ no_mount_left() { ! grep -q " $MNT " /proc/self/mountinfo; }
 # ---- 1. a container's program, while it runs ---------------------------------------------------
 T=$W/ctr.data
 run "$TREC" record -q -F 999 -o "$T" -- unshare -m sh -c "$(ctr_cmd 1)"
-check "record -F 999 -- unshare -m sh -c '... app 1' exits 0" '[ $RC -eq 0 ]'
+check "record -F 999 -- unshare -m sh -c '... ctrapp 1' exits 0" '[ $RC -eq 0 ]'
 run "$TREC" report --folded -i "$T"
 echo "$OUT" >"$W/ctr.folded"
 check "report --folded exits 0" '[ $RC -eq 0 ] && [ -s "$W/ctr.folded" ]'
 s=$(summarize "$W/ctr.folded")
-check "app's frames named from the container's file: main;ctr_outer;ctr_inner;ctr_leaf (full, samples, unnamed, decoy: $s)" \
+check "ctrapp's frames named from the container's file: main;ctr_outer;ctr_inner;ctr_leaf (full, samples, unnamed, decoy: $s)" \
 	'named_ok "$s" 150'
 check "no mount is left behind" 'no_mount_left'
-check "the host still has the decoy at that path" 'cmp -s "$W/decoy" "$MNT/app"'
+check "the host still has the decoy at that path" 'cmp -s "$W/decoy" "$MNT/ctrapp"'
 
 # ---- 2. exited long before the recording ends ---------------------------------------------------
 T=$W/exited.data
 run "$TREC" record -q -F 999 -o "$T" -- sh -c "unshare -m sh -c \"$(ctr_cmd 0.5)\"; sleep 2"
-check "record -- sh -c 'unshare ... app 0.5; sleep 2' exits 0" '[ $RC -eq 0 ]'
+check "record -- sh -c 'unshare ... ctrapp 0.5; sleep 2' exits 0" '[ $RC -eq 0 ]'
 run "$TREC" report --folded -i "$T"
 echo "$OUT" >"$W/exited.folded"
 s=$(summarize "$W/exited.folded")
-check "its namespace gone for 2 s, app is still named (full, samples, unnamed, decoy: $s)" \
+check "its namespace gone for 2 s, ctrapp is still named (full, samples, unnamed, decoy: $s)" \
 	'[ $RC -eq 0 ] && named_ok "$s" 75'
 check "no mount is left behind" 'no_mount_left'
 
@@ -165,7 +165,7 @@ check "record -a -F 999 --duration 6 exits 0, and so does the container" '[ $RC 
 run "$TREC" report --folded -i "$T"
 echo "$OUT" >"$W/all.folded"
 s=$(summarize "$W/all.folded")
-check "system-wide, app is named (full, samples, unnamed, decoy: $s)" '[ $RC -eq 0 ] && named_ok "$s" 75'
+check "system-wide, ctrapp is named (full, samples, unnamed, decoy: $s)" '[ $RC -eq 0 ] && named_ok "$s" 75'
 check "no mount is left behind" 'no_mount_left'
 
 # ---- 4. debug files at record time ------------------------------------------------------------------
@@ -209,6 +209,6 @@ fi
 rm -f "$W/ctr" "$W/libcloop"
 run "$TREC" report --folded -i "$W/exited.data"
 s=$(echo "$OUT" >"$W/again.folded"; summarize "$W/again.folded")
-check "with the binaries deleted, the exited container's trace still names app ($s)" '[ $RC -eq 0 ] && named_ok "$s" 75'
+check "with the binaries deleted, the exited container's trace still names ctrapp ($s)" '[ $RC -eq 0 ] && named_ok "$s" 75'
 check "and libc's static function, from the trace alone" \
 	'[ -z "$BID" ] || [ ! -r "$DBG" ] || "$TREC" report --folded -i "$W/libc.data" | grep -q "__libc_start_call_main"'
