@@ -95,6 +95,22 @@ if [ "$(id -u)" -eq 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	"$TREC" report --flamegraph "$out/offcpu.svg" --offcpu -i "$prof"
 	ls -l "$out/cpu.svg" "$out/offcpu.svg"
 	echo "(open them in a browser: hover, click to zoom, Ctrl-F to search)"
+
+	# Debian's own xz and liblzma: no frame pointers, stripped.
+	xzp=$out/xz.data
+	head -c $((6 << 20)) /dev/urandom >"$out/random.bin"
+	echo
+	echo "==> $TREC record -f -o $xzp -F 999 -- xz -9 -T1 (Debian's: no frame pointers, stripped liblzma)"
+	"$TREC" record -f -o "$xzp" -F 999 -- xz -9 -k -c -T1 "$out/random.bin" >/dev/null
+	echo
+	echo "==> $TREC info -i $xzp   (how its user stacks were walked)"
+	"$TREC" info -i "$xzp" | sed -n '/^user stacks/,/^$/p'
+	echo
+	echo "==> $TREC report --folded -i $xzp   (whole stacks from _start; unnamed liblzma functions by their start)"
+	"$TREC" report --folded -i "$xzp" | sort -t' ' -k2 -nr | head -2
+	"$TREC" report --flamegraph "$out/xz.svg" -i "$xzp"
+	ls -l "$out/xz.svg"
+	rm -f "$out/random.bin"
 fi
 
 echo
