@@ -326,11 +326,11 @@ check "--from-perf takes the collapse options (--kernel) and the graph's (--colo
 	'[ $RC -eq 0 ] && grep -q "<title>schedule_\[k\] (1 samples[^>]*><rect[^>]*fill=\"rgb([0-9]*,[0-9]*,0)\"" <<<"$OUT"'
 
 if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
-	# perf 6.1 aborts at the end of a recording when two perf processes
-	# update ~/.debug at once (tests run in parallel): no build-id cache
-	# (-N), and three tries for its other aborts.
-	for _ in 1 2 3; do
-		perf record -q -N -F 999 -g -o perf.data -- "$TREC_BUILD/samples/cpu_split" 1 >/dev/null 2>&1 && break
+	# perf 6.1 aborts at the end of a recording, in its build-id pass, when
+	# tests run in parallel: no build-ids (-B: the DSOs are named by path),
+	# no cache (-N), and five tries for its other aborts.
+	for _ in 1 2 3 4 5; do
+		perf record -q -N -B -F 999 -g -o perf.data -- "$TREC_BUILD/samples/cpu_split" 1 >/dev/null 2>&1 && break
 	done
 	perf script -i perf.data 2>/dev/null >perf.txt
 	run "$TREC" flamegraph --collapse-perf perf.txt

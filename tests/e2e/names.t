@@ -37,9 +37,9 @@ perf_record() {
 	local out=$1
 	shift
 	for _ in 1 2 3; do
-		# -N: no ~/.debug update (two perf processes updating it at once,
-		# tests running in parallel, make perf 6.1 abort)
-		perf record -q -N -F 999 -o "$out" -- "$@" >/dev/null 2>&1 && return 0
+		# -N -B: no ~/.debug update and no build-id pass (perf 6.1 aborts
+		# there when tests run in parallel); DSOs are named by path
+		perf record -q -N -B -F 999 -o "$out" -- "$@" >/dev/null 2>&1 && return 0
 	done
 	return 1
 }
