@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -97,4 +98,18 @@ int run_captured(const char *dir, int (*cmd)(int, char **), int argc, char **arg
 	*out = read_text_file(po);
 	*err = read_text_file(pe);
 	return rc;
+}
+
+int scratch_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) {
+		fprintf(stderr, "scratch: /proc/self/fd: %s\n", strerror(errno));
+		abort();
+	}
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }

@@ -23,5 +23,8 @@ char *read_text_file(const char *path);
  * them back; *out and *err get the texts (malloc'd). Returns its status. */
 int run_captured(const char *dir, int (*cmd)(int, char **), int argc, char **argv, char **out,
 		 char **err);
+/* How many file descriptors this process has open (tests check that they
+ * leave none behind). */
+int scratch_count_fds(void);
 
 #endif

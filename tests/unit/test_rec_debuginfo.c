@@ -42,16 +42,6 @@ static int have_tools;
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static int fds_at_start;
 
@@ -74,14 +64,14 @@ static int setup(void **state)
 	path_next = 0;
 	scratch_remove();
 	scratch_make("debuginfo");
-	fds_at_start = count_fds();
+	fds_at_start = scratch_count_fds();
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	int now = count_fds();
+	int now = scratch_count_fds();
 	if (now != fds_at_start) {
 		fprintf(stderr, "fd leak: %d open before the test, %d after\n", fds_at_start, now);
 		return -1;

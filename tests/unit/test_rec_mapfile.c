@@ -44,16 +44,6 @@
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static int fds_at_start;
 
@@ -63,7 +53,7 @@ static int setup_fds(void **state)
 	/* a fresh directory per test: one that fails leaves nothing to the next */
 	scratch_remove();
 	scratch_make("mapfile");
-	fds_at_start = count_fds();
+	fds_at_start = scratch_count_fds();
 	alarm(20); /* a blocking open would hang the test: fail instead */
 	return 0;
 }
@@ -72,7 +62,7 @@ static int check_fds(void **state)
 {
 	(void)state;
 	alarm(0);
-	int now = count_fds();
+	int now = scratch_count_fds();
 	if (now != fds_at_start) {
 		fprintf(stderr, "fd leak: %d open before the test, %d after\n", fds_at_start, now);
 		return -1;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scratch.h"
 #include "elftools.h"
 
 #include <dirent.h>
@@ -52,16 +53,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* Mappings of perf rings left in this process. */
 static int count_perf_maps(void)
@@ -81,13 +72,13 @@ static int fds_at_start;
 static int setup_fds(void **state)
 {
 	(void)state;
-	fds_at_start = count_fds();
+	fds_at_start = scratch_count_fds();
 	return 0;
 }
 static int check_fds(void **state)
 {
 	(void)state;
-	int now = count_fds();
+	int now = scratch_count_fds();
 	if (now != fds_at_start) {
 		print_error("fd leak: %d open before the test, %d after\n", fds_at_start, now);
 		return -1;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scratch.h"
 #include "elftools.h"
 
 #include <dirent.h>
@@ -43,26 +44,16 @@
 static char tmpdir[64];
 static int have_cc;
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static int fds_at_start;
 static int setup_fds(void **state)
 {
-	fds_at_start = count_fds();
+	fds_at_start = scratch_count_fds();
 	return 0;
 }
 static int check_fds(void **state)
 {
-	int now = count_fds();
+	int now = scratch_count_fds();
 	if (now != fds_at_start) {
 		print_error("fd leak: %d open before the test, %d after\n", fds_at_start, now);
 		return -1;
