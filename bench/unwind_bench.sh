@@ -50,7 +50,9 @@
 #   goal uses it. (CPU): the same with the workload's user+sys CPU time,
 #   steadier on a busy machine but blind to what runs in interrupts.
 # perf runs with its defaults (no -z, default buffer) but -N: it does not copy
-# the binaries into ~/.debug (trec keeps no such cache); its losses are shown.
+# the binaries into its build-id cache (trec keeps no such cache), a private
+# one (--buildid-dir: perf 6.1 aborts on some states of ~/.debug); its
+# losses are shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-${TREC_BUILD:-build}}
@@ -234,8 +236,8 @@ measure() {
 		awk '{print "wall=" $1; print "wl_cpu=" $2 + $3}' "$WL_TIMES" >>"$out"
 		return
 		;;
-	perf-fp) REC=(perf record -q -N -F "$HZ" -g -o "$base.data") ;;
-	perf-dwarf) REC=(perf record -q -N -F "$HZ" --call-graph dwarf -o "$base.data") ;;
+	perf-fp) REC=(perf --buildid-dir "$dir/perf-buildids" record -q -N -F "$HZ" -g -o "$base.data") ;;
+	perf-dwarf) REC=(perf --buildid-dir "$dir/perf-buildids" record -q -N -F "$HZ" --call-graph dwarf -o "$base.data") ;;
 	trec) REC=("$B/trec" record -q -F "$HZ" -o "$base.data") ;;
 	esac
 	# perf 6.1 aborts now and then here at the end of a recording ("stack
@@ -286,10 +288,10 @@ print(sum(t["count"] for t in d["event_types"] if t["name"] == "cpu-clock"), d["
 		fi
 		first=$(trec_first "$w" "$base.data")
 	else
-		samples=$(perf report -i "$base.data" --stats 2>/dev/null | awk '/SAMPLE events:/ {print $3; exit}')
-		lost=$(perf report -i "$base.data" --stats 2>/dev/null | awk '/LOST/ && /events:/ {l += $3} END {print l + 0}')
+		samples=$(perf --buildid-dir "$dir/perf-buildids" report -i "$base.data" --stats 2>/dev/null | awk '/SAMPLE events:/ {print $3; exit}')
+		lost=$(perf --buildid-dir "$dir/perf-buildids" report -i "$base.data" --stats 2>/dev/null | awk '/LOST/ && /events:/ {l += $3} END {print l + 0}')
 		t0=$(now)
-		"$B/bench/runstat" "$base.sstat" perf script --show-task-events -i "$base.data" >"$base.txt" 2>/dev/null
+		"$B/bench/runstat" "$base.sstat" perf --buildid-dir "$dir/perf-buildids" script --show-task-events -i "$base.data" >"$base.txt" 2>/dev/null
 		"$B/bench/runstat" "$base.cstat" "$B/trec" flamegraph --kernel --event cpu-clock --collapse-perf "$base.txt" \
 			>"$base.folded" 2>/dev/null
 		t1=$(now)

@@ -326,13 +326,15 @@ check "--from-perf takes the collapse options (--kernel) and the graph's (--colo
 	'[ $RC -eq 0 ] && grep -q "<title>schedule_\[k\] (1 samples[^>]*><rect[^>]*fill=\"rgb([0-9]*,[0-9]*,0)\"" <<<"$OUT"'
 
 if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
-	# perf 6.1 aborts at the end of a recording, in its build-id pass, when
-	# tests run in parallel: no build-ids (-B: the DSOs are named by path),
-	# no cache (-N), and five tries for its other aborts.
+	# perf 6.1's build-id code aborts on some states of ~/.debug, which
+	# parallel perf runs leave behind: a build-id directory of its own,
+	# and five tries for its other aborts.
+	mkdir -p perf-buildids
 	for _ in 1 2 3 4 5; do
-		perf record -q -N -B -F 999 -g -o perf.data -- "$TREC_BUILD/samples/cpu_split" 1 >/dev/null 2>&1 && break
+		perf --buildid-dir perf-buildids record -q -N -F 999 -g -o perf.data -- "$TREC_BUILD/samples/cpu_split" 1 \
+			>/dev/null 2>&1 && break
 	done
-	perf script -i perf.data 2>/dev/null >perf.txt
+	perf --buildid-dir perf-buildids script -i perf.data 2>/dev/null >perf.txt
 	run "$TREC" flamegraph --collapse-perf perf.txt
 	printf "%s\n" "$OUT" >perf.folded
 	run python3 - perf.folded <<'PY'
