@@ -4,9 +4,9 @@
  *
  * The report symbolizes stacks later, on another machine, by build-id, so
  * the recorder tags every executable mapping with the build-id of the file
- * that is actually mapped. The kernel usually hands us the build-id in
- * PERF_RECORD_MMAP2; when it does not (old kernel, note page not resident,
- * /proc snapshot), we read it from the file here.
+ * that is actually mapped. The kernel can hand it over in PERF_RECORD_MMAP2,
+ * but trec record does not ask (that breaks a concurrent perf record: see
+ * cmd_record.c): it is read from the file here, as for the /proc snapshot.
  *
  * Files are untrusted: a corrupt, truncated or hostile ELF yields
  * "unknown" (0), never a crash or an unbounded allocation. Results are

@@ -978,7 +978,12 @@ static int run_record(struct opts *o)
 	}
 	if (e)
 		goto fail_errno;
-	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = r.bic };
+	/* Build-ids are read from the files (the MMAP2 record's device and
+	 * inode prove which file), not asked of the kernel: while any event
+	 * has attr.build_id set, perf 6.1's `perf record` on the same host
+	 * aborts in its build-id code (seen on Linux 6.18). A recorder must not
+	 * break the other tools of a production host. */
+	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = r.bic, .no_kernel_build_ids = 1 };
 	e = sideband_open(&r.sb, &so, &err);
 	if (e)
 		goto fail_specs;

@@ -41,7 +41,8 @@ struct sideband_opts {
 	int exec_maps_only;     /* deliver only PROT_EXEC mappings (see sideband_map_wanted) */
 	/* Fields below may be absent in an older caller's struct (sz tells). */
 	struct buildid_cache *bic; /* shared build-id cache (not owned); NULL = a private one */
-	int no_kernel_build_ids;   /* open without attr.build_id, as on kernels < 5.12 (tests) */
+	int no_kernel_build_ids;   /* open without attr.build_id, as on kernels < 5.12: build-ids
+				    * are read from the files (trec record does this: see cmd_record.c) */
 };
 
 /* Records are only valid during the callback (strings point into a
