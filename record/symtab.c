@@ -159,8 +159,8 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symbuild
 }
 
 struct scns {
-	Elf_Scn *symtab, *dynsym, *debugdata;
-	GElf_Shdr symtab_sh, dynsym_sh, debugdata_sh;
+	Elf_Scn *symtab, *dynsym, *debugdata, *plt, *plt_sec, *rela_plt;
+	GElf_Shdr symtab_sh, dynsym_sh, debugdata_sh, plt_sh, plt_sec_sh, rela_plt_sh;
 };
 
 /* One pass over the section headers for the three sections we use. */
@@ -181,11 +181,24 @@ static void find_sections(Elf *e, struct scns *s)
 		} else if (sh.sh_type == SHT_DYNSYM && !s->dynsym) {
 			s->dynsym = scn;
 			s->dynsym_sh = sh;
-		} else if (sh.sh_type == SHT_PROGBITS && have_names && !s->debugdata) {
+		} else if ((sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_RELA) && have_names) {
 			const char *name = elf_strptr(e, shstrndx, sh.sh_name);
-			if (name && strcmp(name, ".gnu_debugdata") == 0) {
-				s->debugdata = scn;
-				s->debugdata_sh = sh;
+			struct {
+				const char *name;
+				Elf_Scn **scn;
+				GElf_Shdr *sh;
+				Elf64_Word type;
+			} want[] = {
+				{ ".gnu_debugdata", &s->debugdata, &s->debugdata_sh, SHT_PROGBITS },
+				{ ".plt", &s->plt, &s->plt_sh, SHT_PROGBITS },
+				{ ".plt.sec", &s->plt_sec, &s->plt_sec_sh, SHT_PROGBITS },
+				{ ".rela.plt", &s->rela_plt, &s->rela_plt_sh, SHT_RELA },
+			};
+			for (size_t k = 0; name && k < sizeof(want) / sizeof(want[0]); k++) {
+				if (!*want[k].scn && sh.sh_type == want[k].type && !strcmp(name, want[k].name)) {
+					*want[k].scn = scn;
+					*want[k].sh = sh;
+				}
 			}
 		}
 	}
@@ -203,6 +216,61 @@ static int read_main_tables(Elf *e, const struct scns *s, struct symbuild *sv, c
 	}
 	if (s->dynsym)
 		return read_table(e, s->dynsym, &s->dynsym_sh, sv, path, ".dynsym", err);
+	return 0;
+}
+
+/* ---- PLT stubs ------------------------------------------------------------------ */
+
+#define PLT_ENTRY 16        /* x86-64 PLT entries, lazy or IBT (.plt.sec) */
+#define MAX_PLT_RELOCS (1u << 20)
+#define R_X86_64_JUMP_SLOT_ 7
+
+/*
+ * "name@plt" for each PLT stub, as perf names them: .rela.plt's jump-slot
+ * relocations are in stub order; a stub is in .plt.sec when the binary
+ * has one (IBT), else in .plt after its 16-byte header. x86-64 only; a
+ * table that does not fit this layout adds nothing. Names are built in
+ * `names` (the caller frees it after symbuild_finish has copied them).
+ */
+static int read_plt_syms(Elf *e, const struct scns *s, struct symbuild *sv, struct tarena *names,
+			 const char *path, struct trec_err *err)
+{
+	GElf_Ehdr eh;
+	if (!s->rela_plt || !s->dynsym || (!s->plt && !s->plt_sec) || !gelf_getehdr(e, &eh) ||
+	    eh.e_machine != EM_X86_64 || elf_ndxscn(s->dynsym) != s->rela_plt_sh.sh_link)
+		return 0;
+	const GElf_Shdr *stubs = s->plt_sec ? &s->plt_sec_sh : &s->plt_sh;
+	uint64_t first = stubs->sh_addr + (s->plt_sec ? 0 : PLT_ENTRY);
+	size_t relsz = gelf_fsize(e, ELF_T_RELA, 1, EV_CURRENT);
+	Elf_Data *rd = elf_getdata(s->rela_plt, NULL), *sd = elf_getdata(s->dynsym, NULL);
+	if (!relsz || !rd || !sd || !rd->d_buf)
+		return 0;
+	size_t n = rd->d_size / relsz;
+	if (n > MAX_PLT_RELOCS || (uint64_t)n * PLT_ENTRY > stubs->sh_size)
+		return 0; /* not the layout we know */
+	for (size_t i = 0; i < n; i++) {
+		GElf_Rela r;
+		GElf_Sym sym;
+		if (!gelf_getrela(rd, (int)i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT_ ||
+		    !gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym))
+			continue;
+		const char *base = elf_strptr(e, s->dynsym_sh.sh_link, sym.st_name);
+		if (!base || !*base)
+			continue;
+		size_t bl = strnlen(base, SYMTAB_MAX_NAME - 5);
+		char *name = tarena_alloc(names, bl + 5);
+		if (!name)
+			return trec_errf(err, -ENOMEM, "%s: out of memory naming its PLT", path);
+		memcpy(name, base, bl);
+		memcpy(name + bl, "@plt", 5);
+		struct symbuild_sym p = { .addr = first + (uint64_t)i * PLT_ENTRY, .size = PLT_ENTRY, .name = name,
+					  .len = (uint32_t)(bl + 4), .global = 1 };
+		int rc = symbuild_push(sv, &p);
+		if (rc == -E2BIG)
+			return trec_errf(err, rc, "%s: more than %u function symbols", path, SYMTAB_MAX_SYMS);
+		if (rc)
+			return trec_errf(err, rc, "%s: out of memory reading its PLT", path);
+	}
 	return 0;
 }
 
@@ -558,9 +626,13 @@ static int read_elf(Elf *e, int fd, uint64_t fsize, const char *path, struct tar
 
 	if ((rc = check_header(e, fsize, path, err)) || (rc = read_layout(e, &l, path, err)))
 		return rc;
+	struct tarena plt_names;
+	tarena_init(&plt_names);
 	symbuild_init(&sv, SYMTAB_MAX_SYMS);
 	find_sections(e, &s);
 	rc = read_main_tables(e, &s, &sv, path, err);
+	if (!rc)
+		rc = read_plt_syms(e, &s, &sv, &plt_names, path, err);
 	if (!rc && s.debugdata)
 		rc = read_debugdata(&s, &dd, &sv, path, err);
 	struct symbuild_func *funcs = NULL;
@@ -572,6 +644,7 @@ static int read_elf(Elf *e, int fd, uint64_t fsize, const char *path, struct tar
 	/* names point into both Elf handles' data until the copy above */
 	debugdata_free(&dd);
 	symbuild_free(&sv);
+	tarena_free(&plt_names);
 	free(funcs);
 	if (!rc)
 		rc = demangle_table(out, a, path, err);

@@ -291,6 +291,23 @@ static const struct tu_nmsym *nm_find(const struct tu_nmsym *v, size_t n, const 
 	return NULL;
 }
 
+/* Whether objdump names a PLT stub `name` (e.g. "puts@plt") at addr, as
+ * perf does: nm does not list PLT stubs. */
+static int objdump_has_plt(const char *path, const char *name, uint64_t addr)
+{
+	char cmd[1024], want[600], line[1024];
+	snprintf(cmd, sizeof(cmd), "objdump -d -j .plt -j .plt.sec '%s' 2>/dev/null", path);
+	snprintf(want, sizeof(want), "%016" PRIx64 " <%s>:", addr, name);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	int found = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			found = 1;
+	pclose(f);
+	return found;
+}
+
 static void check_against_nm(const char *path, const struct trec_dso_syms *d)
 {
 	static struct tu_nmsym nm[8192];
@@ -300,6 +317,13 @@ static void check_against_nm(const char *path, const struct trec_dso_syms *d)
 	for (uint32_t i = 0; i < d->nsyms; i++) {
 		if (d->syms[i].flags & TREC_SYM_FDE)
 			continue;
+		size_t nl = strlen(d->syms[i].name);
+		if (nl > 4 && !strcmp(d->syms[i].name + nl - 4, "@plt")) {
+			if (!objdump_has_plt(path, d->syms[i].name, d->syms[i].addr))
+				fail_msg("%s: %s at %" PRIx64 " is not objdump's PLT stub", path, d->syms[i].name,
+					 d->syms[i].addr);
+			continue;
+		}
 		const struct tu_nmsym *s = nm_find(nm, n, d->syms[i].name);
 		if (!s)
 			fail_msg("%s: %s not listed by nm", path, d->syms[i].name);
