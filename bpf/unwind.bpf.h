@@ -123,7 +123,6 @@ struct uw_walk {
 	__u8 bp_ok;       /* bp holds the frame's real rbp */
 	__u8 exact;       /* pc is where the thread stopped, not a return address */
 	__u8 complete;    /* an outermost frame was reached by its table rule */
-	__u8 fallback;    /* some frame was walked by its frame pointer */
 	__u8 vma_calls;   /* bpf_find_vma calls made in this walk */
 	/* The innermost pending uretprobe of the thread: the return address
 	 * slot it hijacked (its stack pointer at the call), what was there,
@@ -296,6 +295,18 @@ static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 	return 0;
 }
 
+/* A VMA found by lookup as a process mapping: 1, or 0 when it has no table. */
+static __always_inline int uw_vma_to_map(const struct uw_vma *v, struct trec_uw_map *m)
+{
+	if (!v->table)
+		return 0;
+	m->start = v->start;
+	m->len = (__u32)(v->end - v->start);
+	m->sub = v->sub;
+	m->table = v->table;
+	return 1;
+}
+
 /*
  * The mapping holding pc for process tgid, whose mappings the loader has
  * not written yet (it just started, or just mapped a library): from this
@@ -312,15 +323,8 @@ __noinline int trec_uw_vma(struct trec_uw_map *m, __u64 pc, __u32 tgid, int may_
 		return 0;
 	for (int i = 0; i < UW_VMA_CACHE; i++) {
 		struct uw_vma *v = &f->vmas[i];
-		if (v->tgid == tgid && v->end && pc >= v->start && pc < v->end) {
-			if (!v->table)
-				return 0;
-			m->start = v->start;
-			m->len = (__u32)(v->end - v->start);
-			m->sub = v->sub;
-			m->table = v->table;
-			return 1;
-		}
+		if (v->tgid == tgid && v->end && pc >= v->start && pc < v->end)
+			return uw_vma_to_map(v, m) ? 1 : 0;
 	}
 	if (!may_call)
 		return 0;
@@ -331,13 +335,7 @@ __noinline int trec_uw_vma(struct trec_uw_map *m, __u64 pc, __u32 tgid, int may_
 	q.v.tgid = tgid;
 	__u32 slot = f->vma_next++ & (UW_VMA_CACHE - 1);
 	f->vmas[slot] = q.v;
-	if (!q.v.table)
-		return -1;
-	m->start = q.v.start;
-	m->len = (__u32)(q.v.end - q.v.start);
-	m->sub = q.v.sub;
-	m->table = q.v.table;
-	return 2;
+	return uw_vma_to_map(&q.v, m) ? 2 : -1;
 }
 
 /* The rule for w->pc, or 0 with *why saying why there is none. */
@@ -346,14 +344,13 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	/* A return address is one past its call: look up the call itself,
 	 * which may be the last instruction of a function (a noreturn call). */
 	__u64 pc = w->exact ? w->pc : w->pc - 1;
-	struct trec_uw_map mm;
-	const struct trec_uw_map *m = &mm;
-	if (!w->proc || !uw_find_map(f, w->proc, pc, &mm)) {
+	struct trec_uw_map m;
+	if (!w->proc || !uw_find_map(f, w->proc, pc, &m)) {
 		/* Only while the mappings are missing or fresh: JIT code in a
 		 * long-running process costs no lookup. */
 		int may_call = w->vma_calls < UW_VMA_CALLS &&
 			       (!w->proc || bpf_ktime_get_ns() - w->proc->written < UW_KICK_FRESH_NS);
-		int found = trec_uw_vma(&mm, pc, w->tgid, may_call);
+		int found = trec_uw_vma(&m, pc, w->tgid, may_call);
 		if (found == 2 || found == -1)
 			w->vma_calls++;
 		if (found <= 0) {
@@ -362,7 +359,7 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 		}
 		uw_count(TREC_UW_ST_FRAMES_VMA);
 	}
-	__u32 tid = m->table;
+	__u32 tid = m.table;
 	const struct trec_uw_table *t = bpf_map_lookup_elem(&uw_tables, &tid);
 	if (!t || !tid) {
 		*why = TREC_UW_FB_NO_TABLE;
@@ -381,7 +378,7 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 		*why = TREC_UW_FB_NO_TABLE;
 		return 0;
 	}
-	return uw_find_rule(t, pc - m->sub, why);
+	return uw_find_rule(t, pc - m.sub, why);
 }
 
 /* One frame by its frame pointer: [bp] is the caller's rbp, [bp + 8] the
@@ -520,7 +517,6 @@ static long uw_step(__u32 i, void *ctx)
 		    (why == TREC_UW_FB_NO_MAPPING && w->proc &&
 		     bpf_ktime_get_ns() - w->proc->written < UW_KICK_FRESH_NS))
 			uw_kick_recorder(f, w->tgid);
-		w->fallback = 1;
 		stop = uw_fp_step(w);
 	}
 	return stop;

@@ -522,12 +522,11 @@ static void proc_write(struct unwind *uw, struct proc *p)
 	}
 	/* The value is written whole: a reader sees the old or the new one. */
 	int r = bpf_map_update_elem(uw->procs_fd, &p->pid, &v, BPF_ANY);
-	pthread_mutex_lock(&uw->stats_mu);
-	if (r)
+	if (r) {
+		pthread_mutex_lock(&uw->stats_mu);
 		uw->st.procs_full++;
-	else
-		uw->st.procs_written++;
-	pthread_mutex_unlock(&uw->stats_mu);
+		pthread_mutex_unlock(&uw->stats_mu);
+	}
 }
 
 /* ---- tables (loader thread) ------------------------------------------------------- */
@@ -827,8 +826,6 @@ static void table_compile(struct unwind *uw, struct table *t)
 	uint64_t dt = now_ns() - t0;
 	pthread_mutex_lock(&uw->stats_mu);
 	uw->st.compile_ns += dt;
-	if (dt > uw->st.max_compile_ns)
-		uw->st.max_compile_ns = dt;
 	if (r) {
 		t->state = TREC_UW_TABLE_NONE;
 		uw->st.tables_failed++;

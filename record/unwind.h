@@ -97,12 +97,10 @@ struct unwind_stats {
 	uint64_t tables_failed;   /* binaries that could not be opened or read */
 	uint64_t rows;            /* rows loaded */
 	uint64_t rows_capacity;   /* rows the budget holds */
-	uint64_t procs_written;   /* process mapping updates written */
 	uint64_t procs_full;      /* updates refused: the process table was full */
 	uint64_t maps_dropped;    /* mappings not kept: a process had TREC_UW_MAX_MAPS already */
 	uint64_t queue_dropped;   /* messages dropped: the loader fell too far behind */
 	uint64_t compile_ns;      /* time spent compiling tables */
-	uint64_t max_compile_ns;  /* the slowest one */
 };
 
 void unwind_stats(struct unwind *uw, struct unwind_stats *st);
