@@ -36,6 +36,7 @@
 #include "hostmeta.h"
 #include "plan.h"
 #include "probes.h"
+#include "probe_path.h"
 #include "procfs.h"
 #include "record_cmds.h"
 #include "sideband.h"
@@ -636,17 +637,7 @@ static int command_path(const char *name, char *out, size_t len)
 		return 0;
 	}
 	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		size_t dl = strcspn(path, ":");
-		struct stat st;
-		if (dl && (size_t)snprintf(out, len, "%.*s/%s", (int)dl, path, name) < len && stat(out, &st) == 0 &&
-		    S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-			return 0;
-		path += dl + (path[dl] == ':');
-	}
-	return -ENOENT;
+	return probe_path_in_env(name, path && *path ? path : "/usr/local/bin:/usr/bin:/bin", out, len);
 }
 
 static void reap(struct run *r)

@@ -173,7 +173,7 @@ static int from_dirs(const char *name, const char *dirs, char *out, size_t outle
 }
 
 /* 4. $PATH: an executable file of exactly that name. */
-static int from_path_env(const char *name, const char *env, char *out, size_t outlen)
+int probe_path_in_env(const char *name, const char *env, char *out, size_t outlen)
 {
 	if (!env)
 		return -ENOENT;
@@ -220,7 +220,7 @@ int probe_path_resolve(const char *given, const struct probe_path_opts *o, char 
 	const char *dirs = o && o->lib_dirs ? o->lib_dirs : DEFAULT_LIB_DIRS;
 	if (!from_dirs(given, dirs, out, outlen))
 		return 0;
-	if (!from_path_env(given, o && o->path_env ? o->path_env : getenv("PATH"), out, outlen))
+	if (!probe_path_in_env(given, o && o->path_env ? o->path_env : getenv("PATH"), out, outlen))
 		return 0;
 	return trec_errf(err, -ENOENT,
 			 "'%s' is no library or program trec can find (looked in %sthe ld.so cache, the library "

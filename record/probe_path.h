@@ -33,6 +33,11 @@ struct probe_path_opts {
 	const char *path_env;  /* NULL: getenv("PATH") */
 };
 
+/* The first executable regular file called `name` in the ':'-separated
+ * directories of env (as execvp searches $PATH), made absolute into out:
+ * 0, -ENOENT, or another negative errno. */
+int probe_path_in_env(const char *name, const char *env, char *out, size_t outlen);
+
 /* 0 with the absolute path in out, or -ENOENT (err says where it looked)
  * or another negative errno. */
 int probe_path_resolve(const char *given, const struct probe_path_opts *o, char *out, size_t outlen,
