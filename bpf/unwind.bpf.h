@@ -179,12 +179,19 @@ static __always_inline void uw_count(__u32 what)
 		*v += 1;
 }
 
-/* The mapping of w->proc holding pc, copied into *out: 1, or 0 when none
+/*
+ * The mapping of process p holding pc, copied into *out: 1, or 0 when none
  * holds it. (A copy: the caller's mapping then lives on the stack whether
- * it came from here or from the VMA lookup, one path for the verifier.) */
-static __always_inline int uw_find_map(struct uw_frames *f, const struct trec_uw_proc *p, __u64 pc,
-				       struct trec_uw_map *out)
+ * it came from here or from the VMA lookup, one path for the verifier.)
+ * A global function, verified once on its own: inlined, its halvings
+ * multiplied the states of the frame step.
+ */
+__noinline int trec_uw_map(const struct trec_uw_proc *p, __u64 pc, struct trec_uw_map *out)
 {
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f || !p || !out)
+		return 0;
 	__u32 lo = 0, hi = p->n;
 	if (hi > TREC_UW_MAX_MAPS)
 		hi = TREC_UW_MAX_MAPS;
@@ -345,7 +352,7 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	 * which may be the last instruction of a function (a noreturn call). */
 	__u64 pc = w->exact ? w->pc : w->pc - 1;
 	struct trec_uw_map m;
-	if (!w->proc || !uw_find_map(f, w->proc, pc, &m)) {
+	if (!w->proc || !trec_uw_map(w->proc, pc, &m)) {
 		/* Only while the mappings are missing or fresh: JIT code in a
 		 * long-running process costs no lookup. */
 		int may_call = w->vma_calls < UW_VMA_CALLS &&
