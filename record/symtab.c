@@ -833,50 +833,111 @@ static int read_line(FILE *f, char *buf, size_t cap)
 	return -1;
 }
 
-/* Adds one parsed text symbol; module names come in runs, so comparing
- * with the previous one shares each name across its symbols. */
-static int add_ksym(struct kvec *kv, const struct kline *k, struct tarena *a, const char **last_mod)
-{
-	struct trec_ksym s = { .addr = k->addr, .type = k->type };
-	size_t nl = k->namelen < SYMTAB_MAX_NAME ? k->namelen : SYMTAB_MAX_NAME;
-	size_t ml = k->modlen < SYMTAB_MAX_NAME ? k->modlen : SYMTAB_MAX_NAME;
+/* Lines longer than this are not kallsyms lines: skipped. */
+#define KALLSYMS_MAX_LINE (SYMTAB_MAX_NAME * 2 + 64)
+/* The file is read in arena chunks of this size: names stay where they
+ * were read (NUL-terminated in place), so 120k symbols cost no copies. */
+#define KALLSYMS_CHUNK (1u << 20)
 
-	if (!(s.name = tarena_strndup(a, k->name, nl)))
-		return -ENOMEM;
-	if (!ml) {
-		s.module = "";
-	} else if (*last_mod && strlen(*last_mod) == ml && memcmp(*last_mod, k->mod, ml) == 0) {
+/* Adds the text symbol on line `k` (NUL-terminated in place). Module names
+ * come in runs, so comparing with the previous one shares each name across
+ * its symbols. */
+static int add_ksym(struct kvec *kv, struct kline *k, const char **last_mod)
+{
+	struct trec_ksym s = { .addr = k->addr, .type = k->type, .name = k->name, .module = "" };
+	((char *)k->name)[k->namelen < SYMTAB_MAX_NAME ? k->namelen : SYMTAB_MAX_NAME] = 0;
+	if (k->modlen) {
+		size_t ml = k->modlen < SYMTAB_MAX_NAME ? k->modlen : SYMTAB_MAX_NAME;
+		((char *)k->mod)[ml] = 0;
+		if (!*last_mod || strcmp(*last_mod, k->mod) != 0)
+			*last_mod = k->mod;
 		s.module = *last_mod;
-	} else {
-		if (!(s.module = tarena_strndup(a, k->mod, ml)))
-			return -ENOMEM;
-		*last_mod = s.module;
 	}
 	return kvec_push(kv, &s);
 }
 
-static int read_kallsyms_file(FILE *f, const char *path, struct tarena *a, struct kvec *kv,
-			      struct trec_err *err)
+/* One line, newline already cut. Counts text lines in *text. */
+static int kallsyms_line(char *line, size_t len, struct kvec *kv, const char **last_mod, size_t *text)
 {
-	char line[SYMTAB_MAX_NAME * 2 + 64];
-	const char *last_mod = NULL;
-	size_t text = 0;
-	int r, rc;
+	if (len && line[len - 1] == '\r')
+		line[--len] = 0;
+	struct kline k;
+	if (parse_kline(line, &k) || !is_text_type(k.type))
+		return 0;
+	++*text;
+	if (!k.addr)
+		return 0; /* hidden (kptr_restrict): judged by the caller */
+	return add_ksym(kv, &k, last_mod);
+}
 
-	while ((r = read_line(f, line, sizeof(line))) != 0) {
-		struct kline k;
-		if (r < 0 || parse_kline(line, &k) || !is_text_type(k.type))
-			continue;
-		text++;
-		if (!k.addr)
-			continue; /* hidden (kptr_restrict): judged below */
-		if ((rc = add_ksym(kv, &k, a, &last_mod)) == -E2BIG)
-			return trec_errf(err, rc, "%s: more than %u text symbols", path, SYMTAB_MAX_SYMS);
-		if (rc)
-			return trec_errf(err, rc, "%s: out of memory", path);
+/*
+ * Reads fd to the end in chunks from the arena and parses each whole line
+ * where it lies; a line cut by the end of a chunk moves to the start of the
+ * next. One big read per chunk: the kernel formats /proc/kallsyms as fast
+ * as it is asked, so small reads only add system calls.
+ */
+static int read_kallsyms_fd(int fd, const char *path, struct tarena *a, struct kvec *kv,
+			    struct trec_err *err)
+{
+	const char *last_mod = NULL;
+	size_t text = 0, carry = 0;
+	char *prev = NULL;
+	int skipping = 0; /* inside a line too long to be a symbol */
+
+	for (;;) {
+		char *buf = tarena_alloc(a, KALLSYMS_CHUNK + 1);
+		if (!buf)
+			return trec_errf(err, -ENOMEM, "%s: out of memory", path);
+		if (carry)
+			memcpy(buf, prev, carry);
+		size_t len = carry;
+		ssize_t got = 0;
+		while (len < KALLSYMS_CHUNK) {
+			got = read(fd, buf + len, KALLSYMS_CHUNK - len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			len += (size_t)got;
+		}
+		if (got < 0)
+			return trec_errf(err, -EIO, "%s: read error: %s", path, strerror(errno));
+		int eof = len < KALLSYMS_CHUNK;
+		buf[len] = 0;
+		char *line = buf, *end = buf + len;
+		for (;;) {
+			char *nl = memchr(line, '\n', (size_t)(end - line));
+			if (!nl)
+				break;
+			*nl = 0;
+			size_t ll = (size_t)(nl - line);
+			if (!skipping && ll < KALLSYMS_MAX_LINE) {
+				int rc = kallsyms_line(line, ll, kv, &last_mod, &text);
+				if (rc == -E2BIG)
+					return trec_errf(err, rc, "%s: more than %u text symbols", path,
+							 SYMTAB_MAX_SYMS);
+				if (rc)
+					return trec_errf(err, rc, "%s: out of memory", path);
+			}
+			skipping = 0;
+			line = nl + 1;
+		}
+		carry = (size_t)(end - line);
+		if (carry >= KALLSYMS_MAX_LINE) { /* the rest of an overlong line follows */
+			skipping = 1;
+			carry = 0;
+		}
+		if (eof) {
+			if (carry && !skipping) { /* a last line without a newline */
+				int rc = kallsyms_line(line, carry, kv, &last_mod, &text);
+				if (rc)
+					return trec_errf(err, rc, "%s: %s", path,
+							 rc == -E2BIG ? "too many text symbols" : "out of memory");
+			}
+			break;
+		}
+		prev = line;
 	}
-	if (ferror(f))
-		return trec_errf(err, -EIO, "%s: read error", path);
 	if (!text)
 		return trec_errf(err, -ENODATA, "%s: no text symbols", path);
 	if (!kv->n)
@@ -884,6 +945,33 @@ static int read_kallsyms_file(FILE *f, const char *path, struct tarena *a, struc
 				 "%s: kernel addresses are hidden (all shown as 0): run as root, "
 				 "or set kernel.kptr_restrict=0 (sysctl)", path);
 	return 0;
+}
+
+/*
+ * Puts v in cmp_ksym order. The kernel lists vmlinux in address order but
+ * for names that share an address, so an insertion sort finishes in one
+ * pass with a few moves; modules come as blocks out of order, and when the
+ * moves pass a budget the rest is left to qsort.
+ */
+static void sort_ksyms(struct trec_ksym *v, size_t n)
+{
+	size_t budget = 4 * n + 1024;
+	for (size_t i = 1; i < n; i++) {
+		if (v[i - 1].addr < v[i].addr)
+			continue;
+		struct trec_ksym x = v[i];
+		size_t j = i;
+		while (j > 0 && cmp_ksym(&v[j - 1], &x) > 0) {
+			if (!budget--) {
+				v[j] = x;
+				qsort(v, n, sizeof(*v), cmp_ksym);
+				return;
+			}
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
 }
 
 int symtab_read_kallsyms(const char *path, struct tarena *a, struct trec_ksym **out, size_t *n,
@@ -897,15 +985,15 @@ int symtab_read_kallsyms(const char *path, struct tarena *a, struct trec_ksym **
 		path = "/proc/kallsyms";
 	*out = NULL;
 	*n = 0;
-	FILE *f = fopen(path, "re");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		int e = -errno;
 		return trec_errf(err, e, "%s: %s", path, strerror(-e));
 	}
-	int rc = read_kallsyms_file(f, path, a, &kv, err);
-	fclose(f);
+	int rc = read_kallsyms_fd(fd, path, a, &kv, err);
+	close(fd);
 	if (!rc) {
-		qsort(kv.v, kv.n, sizeof(*kv.v), cmp_ksym);
+		sort_ksyms(kv.v, kv.n);
 		*out = tarena_alloc(a, kv.n * sizeof(**out));
 		if (!*out)
 			rc = trec_errf(err, -ENOMEM, "%s: out of memory for %zu symbols", path, kv.n);

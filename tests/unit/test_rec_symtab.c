@@ -1242,6 +1242,38 @@ static void test_kallsyms_file(void **state)
 	assert_int_equal(symtab_read_kallsyms(path, &a, &k, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(k[0].name, "after_long");
+
+	/* 40,000 symbols in falling address order (about 1.4 MB: lines cross
+	 * the reader's 1 MiB chunks), modules interleaved: every symbol comes
+	 * back once, in address order, named whole. */
+	const size_t many = 40000;
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < many; i++) {
+		size_t at = many - 1 - i;
+		if (i % 3 == 2)
+			fprintf(f, "%016llx t mod_sym_%zu\t[mod%zu]\n", 0xffffffffc0000000ull + at * 16, at, at % 7);
+		else
+			fprintf(f, "%016llx T vmlinux_sym_%zu\n", 0xffffffff81000000ull + at * 16, at);
+		if (i % 1000 == 0)
+			fprintf(f, "%016llx D data_%zu\n", 0xffffffff82000000ull + i, i);
+	}
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(symtab_read_kallsyms(path, &a, &k, &n, &err), 0);
+	assert_int_equal(n, many);
+	for (size_t i = 1; i < n; i++)
+		assert_true(k[i - 1].addr < k[i].addr);
+	char want_name[64];
+	for (size_t i = 0; i < n; i++) {
+		int mod = *k[i].module != 0;
+		size_t at = (size_t)((k[i].addr - (mod ? 0xffffffffc0000000ull : 0xffffffff81000000ull)) / 16);
+		snprintf(want_name, sizeof(want_name), mod ? "mod_sym_%zu" : "vmlinux_sym_%zu", at);
+		assert_string_equal(k[i].name, want_name);
+		if (mod) {
+			snprintf(want_name, sizeof(want_name), "mod%zu", at % 7);
+			assert_string_equal(k[i].module, want_name);
+		}
+	}
 	tarena_free(&a);
 }
 
