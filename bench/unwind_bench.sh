@@ -35,8 +35,12 @@
 # - BPF ns: trec only. With sysctl kernel.bpf_stats_enabled=1 (restored
 #   afterwards), run_time_ns / run_cnt summed over the recorder's perf_event
 #   programs, read from /proc/PID/fdinfo of the recorder (the counters
-#   bpftool prog show prints) every 0.2 s while it runs. run_cnt counts
-#   every sample on every CPU, the ones the target filter drops included.
+#   bpftool prog show prints) once, by the workload's wrapper shell right
+#   after the workload ends, while the recorder still holds its programs.
+#   (Polled while the workload ran, the reading itself -- a process every
+#   fraction of a second on a 2-core machine -- slowed the workload by a
+#   few percent, in trec's runs only.) run_cnt counts every sample on every
+#   CPU, the ones the target filter drops included.
 # - fold s: wall seconds from the trace to folded stacks: perf script
 #   (with --show-task-events, for the exec time below) plus the collapse,
 #   against trec report --folded (with --debug-dir /usr/lib/debug when it
@@ -76,9 +80,7 @@ DEBUG_ARGS=()
 
 dir=$(mktemp -d /tmp/trec-ubench.XXXXXX)
 stats_old=$(sysctl -n kernel.bpf_stats_enabled)
-poller=
 cleanup() {
-	[ -n "$poller" ] && kill "$poller" 2>/dev/null
 	sysctl -q -w kernel.bpf_stats_enabled="$stats_old" || true
 	rm -rf "$dir"
 }
@@ -119,7 +121,16 @@ wl_cmd() { # WORKLOAD: sets CMD
 }
 # The workload inside bash's `time`: wall, user and system seconds into $WL_TIMES.
 # shellcheck disable=SC2016
-WRAP='TIMEFORMAT="%R %U %S"; { time "$@" >/dev/null 2>&1; } 2>"$WL_TIMES"'
+# The workload runs on the last CPU, untraced and under every recorder
+# alike: a workload that migrates runs on cold caches, and on a 2-core
+# machine that noise was larger than the differences measured.
+export WL_CPU=$(($(nproc) - 1))
+# Then, when $WL_BPF is set, the BPF run time of the perf_event programs
+# (type 7) its parent -- the recorder -- holds: "run_time_ns run_cnt".
+WRAP='TIMEFORMAT="%R %U %S"; { time taskset -c "$WL_CPU" "$@" >/dev/null 2>&1; } 2>"$WL_TIMES"
+[ -z "${WL_BPF:-}" ] || awk '"'"'function flush() { if (p == 7) { t += rt; c += rc } p = rt = rc = 0 }
+	FNR == 1 { flush() } /^prog_type:/ { p = $2 } /^run_time_ns:/ { rt = $2 } /^run_cnt:/ { rc = $2 }
+	END { flush(); if (c) print t, c }'"'"' /proc/$PPID/fdinfo/* >"$WL_BPF" 2>/dev/null'
 
 # ---- the analysis of folded stacks and perf script text ---------------------------------------
 cat >"$dir/an.py" <<'PY'
@@ -204,26 +215,6 @@ stat_of() { sed -n "s/.*$2=\\([^ ]*\\).*/\\1/p" "$1"; }
 now() { date +%s.%N; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
 
-# Polls the BPF run time of the perf_event programs of the recorder under
-# runstat PID $1 into $2 ("run_time_ns run_cnt", the last reading).
-bpf_poll() {
-	local rs=$1 out=$2 rec="" f tns cnt pt rt rc
-	while kill -0 "$rs" 2>/dev/null; do
-		[ -n "$rec" ] || rec=$(cut -d' ' -f1 "/proc/$rs/task/$rs/children" 2>/dev/null || true)
-		if [ -n "$rec" ]; then
-			tns=0 cnt=0
-			for f in /proc/"$rec"/fdinfo/*; do
-				read -r pt rt rc < <(awk '/^prog_type:/ {p = $2} /^run_time_ns:/ {t = $2} /^run_cnt:/ {c = $2}
-					END {print p + 0, t + 0, c + 0}' "$f" 2>/dev/null || echo "0 0 0")
-				[ "$pt" = 7 ] || continue
-				tns=$((tns + rt)) cnt=$((cnt + rc))
-			done
-			[ "$cnt" -gt 0 ] && echo "$tns $cnt" >"$out"
-		fi
-		sleep 0.2
-	done
-}
-
 # One measurement: WORKLOAD TOOL RUN. Appends "key=value" lines to $dir/r.WORKLOAD.TOOL.
 measure() {
 	local w=$1 tool=$2 r=$3 base="$dir/$1.$2.$3" try st t0 t1
@@ -247,18 +238,11 @@ measure() {
 		rm -f "$base.data" "$base.bpf"
 		# set again each time: another process on the machine may have reset it
 		[ "$tool" = trec ] && sysctl -q -w kernel.bpf_stats_enabled=1
-		"$B/bench/runstat" "$base.stat" "${REC[@]}" -- bash -c "$WRAP" wl "${CMD[@]}" >"$base.log" 2>&1 &
-		local rs=$!
-		if [ "$tool" = trec ]; then
-			bpf_poll "$rs" "$base.bpf" &
-			poller=$!
-		fi
-		wait "$rs" || true
-		if [ -n "$poller" ]; then
-			wait "$poller" || true
-			poller=
-			[ "$(sysctl -n kernel.bpf_stats_enabled)" = 1 ] ||
-				echo "unwind_bench: kernel.bpf_stats_enabled was reset during the $w run by another process" >&2
+		WL_BPF=
+		[ "$tool" = trec ] && WL_BPF="$base.bpf"
+		WL_BPF=$WL_BPF "$B/bench/runstat" "$base.stat" "${REC[@]}" -- bash -c "$WRAP" wl "${CMD[@]}" >"$base.log" 2>&1 || true
+		if [ "$tool" = trec ] && [ "$(sysctl -n kernel.bpf_stats_enabled)" != 1 ]; then
+			echo "unwind_bench: kernel.bpf_stats_enabled was reset during the $w run by another process" >&2
 		fi
 		st=$(stat_of "$base.stat" status)
 		[ "$st" = 0 ] && [ -s "$base.data" ] && break
