@@ -5,8 +5,8 @@
  * sealed at ~1 MiB of rows as the writer does, each encoded and then
  * compressed with zstd (level 1 by default).
  *
- *   gcc -O2 -Iformat bench/bench_events.c format/events.c format/buf.c \
- *       format/errors.c -lzstd -o build/bench_events
+ *   gcc -O2 -Ilib -Iformat bench/bench_events.c format/events.c lib/buf.c \
+ *       lib/errors.c -lzstd -o build/bench_events
  *   build/bench_events [-n events] [-l level] [-b block_bytes] [-r reps] [-x]
  *
  * Times are the best of `reps` (3) runs per block, summed: the machine

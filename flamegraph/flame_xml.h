@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing SVG text into a struct tbuf (format/buf.h): numbers without
+ * Writing SVG text into a struct tbuf (lib/buf.h): numbers without
  * printf (fast, and the same bytes whatever the locale), and names made
  * safe for XML. Frame names come from the input unchecked, so every byte
  * that would break the document is replaced: & < > " become entities,

@@ -28,21 +28,22 @@ fi
 CLANG=${CLANG:-clang}
 out=build/fuzz
 mkdir -p "$out"
-# The fuzz targets call the analysis half: the format, the report's views
-# and commands, the flame graph renderer and the perf-script collapser
-# (everything but the flamegraph command). The report needs the generated
-# system call names (make builds them into build/gen).
-# fuzz_cfi's CFI compiler (record/cfi.c) needs nothing else from record/.
-format_srcs=(format/*.c report/*.c record/cfi.c)
-for f in flamegraph/*.c; do
-	case $f in flamegraph/cmd_flamegraph.c) ;; *) format_srcs+=("$f") ;; esac
+# The fuzz targets call the analysis half: lib/, the format, the report's
+# engines, the flame graph renderer and the perf-script collapser, and the
+# analysis commands of cli/ (not main or the recorder's commands). The
+# report needs the generated system call names (make builds them into
+# build/gen). fuzz_cfi's CFI compiler (record/cfi.c) needs nothing else
+# from record/.
+format_srcs=(lib/*.c format/*.c report/*.c flamegraph/*.c record/cfi.c)
+for f in cli/*.c; do
+	case $f in cli/main.c | cli/cmd_record.c | cli/cmd_list.c) ;; *) format_srcs+=("$f") ;; esac
 done
 make --no-print-directory -s build/gen/syscalls_x86_64.h
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: checksums are not enforced, so
 # mutated payloads reach the decoders instead of failing the CRC.
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Wno-macro-redefined -Iformat -Iflamegraph -Ireport -Ibuild/gen -Irecord -Ibpf)
+	-fno-sanitize-recover=undefined -Wno-macro-redefined -Ilib -Iformat -Iflamegraph -Ireport -Icli -Ibuild/gen -Irecord -Ibpf)
 
 failed=0
 for src in "${targets[@]}"; do
