@@ -215,56 +215,54 @@ static void parse_phdr(const struct elfread *e, const uint8_t *p, struct elfread
 	}
 }
 
-/* The table counts, extended numbering included, checked against the
- * limits, the entry sizes and the file. With skip, a bad table is
- * dropped (count 0) instead of failing. */
+/* Extended numbering: when e_shnum is 0 or e_phnum is PN_XNUM, section
+ * header 0 holds the real counts (sh_size, sh_info). */
+static int extended_counts(struct elfread *e, int skip, struct trec_err *err)
+{
+	uint8_t s0[64];
+	struct elfread_shdr z;
+	int rc = elfread_read(e, e->shoff, SHDR_SIZE[e->class64], s0, "section header 0", err);
+	if (rc) {
+		e->shnum = 0;
+		if (e->phnum_raw == PN_XNUM)
+			e->phnum = 0;
+		return skip ? 0 : rc;
+	}
+	parse_shdr(e, s0, &z);
+	if (e->phnum_raw == PN_XNUM)
+		e->phnum = z.info;
+	if (e->shnum_raw == 0) {
+		if (z.size > ELFREAD_MAX_SECTIONS) {
+			rc = trec_errf(err, -E2BIG, "%s: %" PRIu64 " sections (more than %u)", e->name, z.size,
+				       ELFREAD_MAX_SECTIONS);
+			if (!skip)
+				return rc;
+			z.size = 0;
+		}
+		e->shnum = (uint32_t)z.size;
+	}
+	return 0;
+}
+
+/* The table counts, checked against the limits, the entry sizes and the
+ * file. With skip, a bad table is dropped (count 0) instead of failing. */
 static int table_counts(struct elfread *e, int skip, struct trec_err *err)
 {
 	const unsigned shsz = SHDR_SIZE[e->class64], phsz = PHDR_SIZE[e->class64];
-	int shbad = 0, rc;
+	int rc;
 
 	if (skip)
 		err = NULL; /* a dropped table is not an error to report */
 	e->phnum = e->phnum_raw;
 	e->shnum = e->shnum_raw;
-	/* Extended numbering: section 0 holds the real counts. */
 	if (e->shoff) {
-		if (e->shentsize != shsz) {
-			rc = trec_errf(err, -ENOEXEC, "%s: section header size %u, not %u", e->name, e->shentsize,
-				       shsz);
-			if (!skip)
-				return rc;
-			shbad = 1;
-			e->shnum = 0;
-			if (e->phnum_raw == PN_XNUM)
-				e->phnum = 0;
-		}
-		if (!shbad && (e->shnum_raw == 0 || e->phnum_raw == PN_XNUM)) {
-			uint8_t s0[64];
-			struct elfread_shdr z;
-			if ((rc = elfread_read(e, e->shoff, shsz, s0, "section header 0", err))) {
-				if (!skip)
-					return rc;
-				shbad = 1;
-				e->shnum = 0;
-				if (e->phnum_raw == PN_XNUM)
-					e->phnum = 0;
-			} else {
-				parse_shdr(e, s0, &z);
-				if (e->phnum_raw == PN_XNUM)
-					e->phnum = z.info;
-				if (e->shnum_raw == 0) {
-					if (z.size > ELFREAD_MAX_SECTIONS) {
-						rc = trec_errf(err, -E2BIG, "%s: %" PRIu64 " sections (more than %u)",
-							       e->name, z.size, ELFREAD_MAX_SECTIONS);
-						if (!skip)
-							return rc;
-						z.size = 0;
-					}
-					e->shnum = (uint32_t)z.size;
-				}
-			}
-		}
+		/* Entries are read at their standard size whatever the header
+		 * says; only a strict load refuses another (libelf ignores it). */
+		if (e->shentsize != shsz && !skip)
+			return trec_errf(err, -ENOEXEC, "%s: section header size %u, not %u", e->name,
+					 e->shentsize, shsz);
+		if ((e->shnum_raw == 0 || e->phnum_raw == PN_XNUM) && (rc = extended_counts(e, skip, err)))
+			return rc;
 	} else {
 		e->shnum = 0;
 	}
@@ -275,12 +273,9 @@ static int table_counts(struct elfread *e, int skip, struct trec_err *err)
 			return rc;
 		e->phnum = 0;
 	}
-	if (e->phnum && e->phentsize != phsz) {
-		rc = trec_errf(err, -ENOEXEC, "%s: program header size %u, not %u", e->name, e->phentsize, phsz);
-		if (!skip)
-			return rc;
-		e->phnum = 0;
-	}
+	if (e->phnum && e->phentsize != phsz && !skip)
+		return trec_errf(err, -ENOEXEC, "%s: program header size %u, not %u", e->name, e->phentsize,
+				 phsz);
 	if (!elfread_fits(e, e->phoff, e->phnum, phsz)) {
 		rc = trec_errf(err, -ENOEXEC, "%s: program headers truncated or corrupt (%u at offset %" PRIu64 ")",
 			       e->name, e->phnum, e->phoff);

@@ -92,10 +92,12 @@ int elfread_open_fd(struct elfread *e, int fd, const char *name, struct trec_err
 int elfread_open_mem(struct elfread *e, const void *image, size_t len, const char *name,
 		     struct trec_err *err);
 
-/* A program or section header table that is corrupt, absurd or lies past
- * the end of the file reads as empty instead of failing the load, so what
- * the other table holds can still be read (a truncated file keeps its
- * PT_NOTE segments near the start). */
+/* Lenient load, as libelf reads: a program or section header table that
+ * is absurd or lies past the end of the file reads as empty instead of
+ * failing the load, so what the other table holds can still be read (a
+ * truncated file keeps its PT_NOTE segments near the start), and an entry
+ * size other than the standard one is ignored (entries are always read at
+ * the standard size). */
 #define ELFREAD_SKIP_BAD_TABLES 1u
 
 /*
