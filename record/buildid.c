@@ -2,20 +2,21 @@
 /*
  * NT_GNU_BUILD_ID from ELF files, with a (dev, ino, mtime, size) cache.
  *
- * Safety against hostile files comes from three choices:
+ * Safety against hostile files comes from two choices:
  *  - files are opened O_PATH first and checked to be regular before any
  *    real open: opening a device node can have effects (a watchdog arms
  *    itself on open), and a FIFO would block;
- *  - libelf runs in ELF_C_READ mode (pread on demand, no mmap), so a file
- *    truncated under us gives a read error rather than SIGBUS;
- *  - note blocks larger than NOTE_MAX are skipped, and notes are walked
- *    with gelf_getnote(), which checks every size against the block.
+ *  - the notes are read with the bounded reader lib/elfread.h (the one
+ *    the report uses): pread only, no mmap, so a file truncated under us
+ *    gives a read error rather than SIGBUS; every offset and size is
+ *    checked against the file, note blocks over ELFREAD_MAX_NOTE are
+ *    skipped. A header table that is corrupt or past the end of the file
+ *    is dropped rather than failing the file, as libelf did, so a
+ *    truncated file still gives the build-id of its PT_NOTE segment.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,91 +24,30 @@
 #include <unistd.h>
 
 #include "buildid.h"
+#include "elfread.h"
 #include "mapfile.h"
 
-#ifndef NT_GNU_BUILD_ID
-#define NT_GNU_BUILD_ID 3
-#endif
+_Static_assert(BUILDID_MAX == ELFREAD_MAX_BUILD_ID, "build-id limits differ");
 
-/* Build-id notes are tens of bytes and live in small note segments; a
- * megabyte of notes is already absurd. */
-#define NOTE_MAX (1u << 20)
-/* Bounds the section walk of a file claiming an absurd number of them. */
-#define MAX_SECTIONS 65536
 /* The cache is cleared when it reaches this many files; a recording that
  * touches more distinct binaries is rare and only costs re-parsing. */
 #define CACHE_MAX_ENTRIES 65536
 
-/* ---- note scanning ---------------------------------------------------- */
-
-static int scan_notes(Elf_Data *d, uint8_t id[BUILDID_MAX])
-{
-	GElf_Nhdr nh;
-	size_t off = 0, next, name_off, desc_off;
-
-	if (!d || !d->d_buf)
-		return 0;
-	while (off < d->d_size && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-		const char *name = (const char *)d->d_buf + name_off;
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
-		    nh.n_descsz >= 1 && nh.n_descsz <= BUILDID_MAX) {
-			memcpy(id, (const uint8_t *)d->d_buf + desc_off, nh.n_descsz);
-			return (int)nh.n_descsz;
-		}
-		off = next;
-	}
-	return 0;
-}
-
-/* PT_NOTE segments first: they are what the loader maps, they survive
- * `strip --strip-section-headers`, and they sit near the start of the file
- * (one small read). Then SHT_NOTE sections for files without them. */
-static int parse_elf(Elf *e, uint8_t id[BUILDID_MAX])
-{
-	size_t phnum = 0;
-	int n;
-
-	if (elf_getphdrnum(e, &phnum) == 0) {
-		for (size_t i = 0; i < phnum && i < 65536; i++) {
-			GElf_Phdr ph;
-			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE)
-				continue;
-			if (ph.p_filesz == 0 || ph.p_filesz > NOTE_MAX)
-				continue;
-			Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, (size_t)ph.p_filesz,
-							   ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
-			/* rawchunk data belongs to e and is freed by elf_end */
-			if ((n = scan_notes(d, id)) > 0)
-				return n;
-		}
-	}
-
-	Elf_Scn *scn = NULL;
-	for (size_t i = 0; i < MAX_SECTIONS && (scn = elf_nextscn(e, scn)) != NULL; i++) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		if (sh.sh_size == 0 || sh.sh_size > NOTE_MAX)
-			continue;
-		/* libelf picks ELF_T_NHDR or ELF_T_NHDR8 from sh_addralign */
-		if ((n = scan_notes(elf_getdata(scn, NULL), id)) > 0)
-			return n;
-	}
-	return 0;
-}
+/* ---- parsing -------------------------------------------------------------- */
 
 int buildid_read_fd(int fd, uint8_t id[BUILDID_MAX])
 {
+	struct elfread e;
+	int n = 0;
+
 	if (fd < 0 || !id)
 		return -EINVAL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOTSUP;
-	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e)
-		return 0;
-	int n = elf_kind(e) == ELF_K_ELF ? parse_elf(e, id) : 0;
-	elf_end(e);
-	return n;
+	/* Whatever is wrong with the file, it has no usable build-id: 0. */
+	if (elfread_open_fd(&e, fd, "build-id", NULL) == 0 &&
+	    elfread_load_headers(&e, ELFREAD_SKIP_BAD_TABLES, NULL) == 0)
+		n = elfread_build_id(&e, id, NULL);
+	elfread_close(&e);
+	return n > 0 ? n : 0;
 }
 
 /* ---- cache -------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Build-id of an ELF file: the NT_GNU_BUILD_ID note, read with libelf.
+ * Build-id of an ELF file: the NT_GNU_BUILD_ID note, read with the bounded
+ * ELF reader lib/elfread.h (libc only, shared with the report).
  *
  * The report symbolizes stacks later, on another machine, by build-id, so
  * the recorder tags every executable mapping with the build-id of the file
@@ -45,7 +46,7 @@ void buildid_cache_free(struct buildid_cache *c);
 void buildid_cache_stats(const struct buildid_cache *c, struct buildid_cache_stats *st);
 
 /* Parses an open ELF file (uncached). fd is not closed; its offset is not
- * used (libelf reads with pread). */
+ * used (the reader uses pread). */
 int buildid_read_fd(int fd, uint8_t id[BUILDID_MAX]);
 
 /* By path; c may be NULL (no caching). Only regular files are opened

@@ -4,9 +4,9 @@
  * --symfs DIR / --debug-dir DIR` reads the fuller tables a user has (a
  * debug file, an unstripped copy) for DSOs the trace has no or only a
  * thin table for. The analysis half links libc + libzstd only, so this is
- * a small reader of its own, not libelf: ELF64 little-endian only, plain
- * bounded reads (pread, or a memory image), every offset, size and count
- * from the file checked before use.
+ * not libelf but the bounded reader of lib/elfread.h (plain bounded reads,
+ * pread or a memory image, every offset, size and count from the file
+ * checked before use), taking ELF64 little-endian files only.
  *
  * It produces what the recorder's symtab_read_elf (record/symtab.c)
  * produces for the same file, apart from .gnu_debugdata (an xz stream:
@@ -45,10 +45,8 @@
 
 #define ELFSYMS_MAX_SYMS (4u << 20)        /* function symbols kept from one file */
 #define ELFSYMS_MAX_NAME 4096              /* longer names are cut (== TREC_MAX_NAME) */
-#define ELFSYMS_MAX_ENTRIES (16u << 20)    /* entries of one symbol table, before filtering */
-#define ELFSYMS_MAX_STRTAB (256u << 20)    /* bytes of one string table */
-#define ELFSYMS_MAX_SECTIONS (1u << 18)
-#define ELFSYMS_MAX_PHDRS 65536
+/* The reader's own limits (lib/elfread.h) also apply: symbol table
+ * entries, string table bytes, sections, program headers. */
 
 /* What else the file says, for a caller that has to place the table. */
 struct elfsyms_info {

@@ -62,30 +62,13 @@ static const char *tpath(const char *name)
 
 static void write_file(const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	if (len)
-		assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
+	assert_int_equal(tu_write_file(path, data, len), 0);
 }
 
 static void *slurp(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	uint8_t *p = malloc((size_t)st.st_size + 1);
+	void *p = tu_slurp(path, len);
 	assert_non_null(p);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
-		assert_true(n > 0);
-		got += (size_t)n;
-	}
-	p[got] = 0;
-	close(fd);
-	*len = got;
 	return p;
 }
 
@@ -148,78 +131,15 @@ static int read_ok(const char *path, struct tarena *a, struct trec_dso_syms *d, 
 /* p_vaddr - p_offset of the first executable PT_LOAD, as readelf shows it. */
 static uint64_t readelf_bias(const char *path)
 {
-	char cmd[600], line[512], type[32], fl[8];
-	uint64_t off, va, pa, fs, ms, bias = 0;
-	int found = 0;
-	snprintf(cmd, sizeof(cmd), "readelf -lW '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		char f1[4] = "", f2[4] = "", f3[4] = "";
-		int k = sscanf(line, " %31s %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %3s %3s %3s",
-			       type, &off, &va, &pa, &fs, &ms, f1, f2, f3);
-		if (k < 7 || strcmp(type, "LOAD") || found)
-			continue;
-		snprintf(fl, sizeof(fl), "%s%s%s", f1, f2, f3);
-		if (strchr(fl, 'E')) {
-			bias = va - off;
-			found = 1;
-		}
-	}
-	pclose(p);
+	int found;
+	uint64_t bias = tu_readelf_load_bias(path, &found);
 	assert_true(found);
 	return bias;
 }
 
 /* ---- test programs ----------------------------------------------------------------------- */
 
-/* A static function, a global, aliases (the shorter global wins; a global
- * over a local), an assembler function without .size. With an argument
- * it prints, for a few functions, an address inside it and the mapping
- * that holds it (what a stack and a mapping record say). */
-static const char prog_src[] =
-	"#include <stdio.h>\n"
-	"#include <stdint.h>\n"
-	"static int es_static_fn(int x) { return x * 3 + 1; }\n"
-	"int es_global_fn(int x) { return es_static_fn(x) + 2; }\n"
-	"int es_alias_with_a_long_name(int x) { return x ^ 0x55; }\n"
-	"int es_al(int x) __attribute__((alias(\"es_alias_with_a_long_name\")));\n"
-	"static int es_lc(int x) { return x - 7; }\n"
-	"int es_global_of_local(int x) __attribute__((alias(\"es_lc\")));\n"
-	"__asm__(\".text\\n.p2align 4\\n.globl es_nosize\\n.type es_nosize,@function\\n"
-	"es_nosize:\\n ret\\n.p2align 6\\n.globl es_after\\n.type es_after,@function\\n"
-	"es_after:\\n ret\\n.size es_after, 1\\n\");\n"
-	"void es_nosize(void); void es_after(void);\n"
-	"static void where(const char *name, const void *fn) {\n"
-	"  uintptr_t a = (uintptr_t)fn + 2;\n"
-	"  char line[4096]; FILE *f = fopen(\"/proc/self/maps\", \"r\");\n"
-	"  while (f && fgets(line, sizeof line, f)) {\n"
-	"    unsigned long s, e, off;\n"
-	"    if (sscanf(line, \"%lx-%lx %*s %lx\", &s, &e, &off) == 3 && a >= s && a < e)\n"
-	"      printf(\"%s %lx %lx %lx\\n\", name, (unsigned long)a, s, off);\n"
-	"  }\n"
-	"  if (f) fclose(f);\n"
-	"}\n"
-	"int main(int argc, char **argv) {\n"
-	"  if (argc > 1) {\n"
-	"    where(\"es_global_fn\", (const void *)es_global_fn);\n"
-	"    where(\"es_static_fn\", (const void *)es_static_fn);\n"
-	"    where(\"main\", (const void *)main);\n"
-	"    return 0;\n"
-	"  }\n"
-	"  es_nosize(); es_after();\n"
-	"  return es_global_fn(argc) + es_al(argc) + es_lc(argc) == 0;\n"
-	"}\n";
-
-/* Two libraries: an exported function that calls a static one. */
-static const char lib_src[] =
-	"static int es_lib_static(int x) { return x * 5 + 3; }\n"
-	"int es_lib_work(int x) { return es_lib_static(x) + 1; }\n"
-	"int es_lib_other(int x) { return x - 1; }\n";
-static const char lib2_src[] =
-	"static int es2_static(int x) { return x * 7 + 3; }\n"
-	"static int es2_static_b(int x) { return x * 9 + 2; }\n"
-	"int es2_work(int x) { return es2_static(x) + es2_static_b(x); }\n";
+/* The test programs: tu_prog_src, tu_lib_src, tu_lib2_src (tests/lib/elftools.h). */
 
 static int group_setup(void **state)
 {
@@ -230,9 +150,9 @@ static int group_setup(void **state)
 		     tu_have_tool("readelf");
 	if (!have_tools)
 		return 0;
-	write_file(tpath("prog.c"), prog_src, sizeof(prog_src) - 1);
-	write_file(tpath("lib.c"), lib_src, sizeof(lib_src) - 1);
-	write_file(tpath("lib2.c"), lib2_src, sizeof(lib2_src) - 1);
+	write_file(tpath("prog.c"), tu_prog_src, strlen(tu_prog_src));
+	write_file(tpath("lib.c"), tu_lib_src, strlen(tu_lib_src));
+	write_file(tpath("lib2.c"), tu_lib2_src, strlen(tu_lib2_src));
 	const char *cc = "cc -O1 -g -fno-inline";
 	if (tu_run("cd '%s' && %s -fPIE -pie -o pie prog.c && %s -fno-PIE -no-pie -o nopie prog.c && "
 		"%s -fPIC -shared -o libes.so lib.c && %s -fPIC -shared -o libes2.so lib2.c && "
@@ -310,16 +230,16 @@ static void test_vs_nm(void **state)
 		assert_true(in.nexec >= 1);
 		check_against_nm(bins[b], &d, 1);
 		check_build_id(bins[b], &d);
-		assert_non_null(by_name(&d, "es_static_fn"));
-		assert_non_null(by_name(&d, "es_global_fn"));
+		assert_non_null(by_name(&d, "trec_local_fn"));
+		assert_non_null(by_name(&d, "trec_global_fn"));
 		assert_non_null(by_name(&d, "main"));
 		/* aliases: the shorter global; a global over a local */
-		assert_non_null(by_name(&d, "es_al"));
-		assert_null(by_name(&d, "es_alias_with_a_long_name"));
-		assert_non_null(by_name(&d, "es_global_of_local"));
-		assert_null(by_name(&d, "es_lc"));
+		assert_non_null(by_name(&d, "trec_al"));
+		assert_null(by_name(&d, "trec_alias_long_target_name"));
+		assert_non_null(by_name(&d, "trec_global_alias_of_local"));
+		assert_null(by_name(&d, "trec_lc"));
 		/* no .size: up to the next symbol */
-		const struct trec_sym *ns = by_name(&d, "es_nosize"), *af = by_name(&d, "es_after");
+		const struct trec_sym *ns = by_name(&d, "trec_nosize"), *af = by_name(&d, "trec_after");
 		assert_non_null(ns);
 		assert_non_null(af);
 		assert_int_equal(ns->size, af->addr - ns->addr);
@@ -835,7 +755,7 @@ static void write_trace(const char *path, int variant)
 
 	const uint64_t ips[][1] = {
 		{ dso_ip(&lib, "es_lib_static") }, { dso_ip(&lib, "es_lib_work") }, { dso_ip(&lib2, "es2_static") },
-		{ dso_ip(&exe, "es_static_fn") },  { dso_ip(&esc, "es_lib_static") }, { dso_ip(&nb, "es2_static") },
+		{ dso_ip(&exe, "trec_local_fn") },  { dso_ip(&esc, "es_lib_static") }, { dso_ip(&nb, "es2_static") },
 	};
 	const int counts[] = { 5, 3, 4, 2, 1, 6 };
 	uint64_t ts = 100, payload = 1;
@@ -945,7 +865,7 @@ static void test_sym_without_dirs(void **state)
 	/* the trace's .dynsym table does not name the static function */
 	assert_string_not_equal(frame(s, &lib, "es_lib_static"), "es_lib_static");
 	assert_non_null(strstr(frame(s, &lib2, "es2_static"), "libes2.so+0x"));
-	assert_non_null(strstr(frame(s, &exe, "es_static_fn"), "exe+0x"));
+	assert_non_null(strstr(frame(s, &exe, "trec_local_fn"), "exe+0x"));
 	close_sym(s, r);
 }
 
@@ -963,7 +883,7 @@ static void test_sym_debug_dir_by_build_id(void **state)
 	assert_string_equal(frame(s, &lib2, "es2_static_b"), "es2_static_b");
 	assert_string_equal(frame(s, &lib2, "es2_work"), "es2_work");
 	/* nothing for the program there */
-	assert_non_null(strstr(frame(s, &exe, "es_static_fn"), "exe+0x"));
+	assert_non_null(strstr(frame(s, &exe, "trec_local_fn"), "exe+0x"));
 	assert_int_equal(st.used, 2);
 	assert_int_equal(st.found, 2);
 	assert_int_equal(st.mismatched, 0);
@@ -1015,8 +935,8 @@ static void test_sym_symfs(void **state)
 	struct symbolizer_ext_stats st;
 	/* the real non-PIE binary: its own bias (0x400000) */
 	struct symbolizer *s = open_sym(trace, &r, tpath("root"), NULL, &st);
-	assert_string_equal(frame(s, &exe, "es_static_fn"), "es_static_fn");
-	assert_string_equal(frame(s, &exe, "es_global_fn"), "es_global_fn");
+	assert_string_equal(frame(s, &exe, "trec_local_fn"), "trec_local_fn");
+	assert_string_equal(frame(s, &exe, "trec_global_fn"), "trec_global_fn");
 	assert_string_equal(frame(s, &exe, "main"), "main");
 	assert_int_equal(st.used, 1);
 	/* /../escape/libes.so is never joined: ROOT/../escape/libes.so exists */
@@ -1025,7 +945,7 @@ static void test_sym_symfs(void **state)
 
 	/* both at once */
 	s = open_sym(trace, &r, tpath("root"), tpath("dbg"), &st);
-	assert_string_equal(frame(s, &exe, "es_static_fn"), "es_static_fn");
+	assert_string_equal(frame(s, &exe, "trec_local_fn"), "trec_local_fn");
 	assert_string_equal(frame(s, &lib, "es_lib_static"), "es_lib_static");
 	assert_string_equal(frame(s, &lib2, "es2_static"), "es2_static");
 	assert_int_equal(st.used, 3);
@@ -1125,7 +1045,7 @@ static void test_report_options(void **state)
 	assert_non_null(strstr(out, "app;es_lib_static 5\n"));
 	assert_non_null(strstr(out, "app;es_lib_work 3\n"));
 	assert_non_null(strstr(out, "app;es2_static 4\n"));
-	assert_non_null(strstr(out, "app;es_static_fn 2\n"));
+	assert_non_null(strstr(out, "app;trec_local_fn 2\n"));
 	assert_string_equal(report_err, "");
 	free(out);
 

@@ -100,15 +100,8 @@ static char *tmp_file(const void *data, size_t len)
 
 static void *slurp(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	uint8_t *p = malloc((size_t)st.st_size);
+	void *p = tu_slurp(path, len);
 	assert_non_null(p);
-	assert_int_equal(read(fd, p, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
 	return p;
 }
 

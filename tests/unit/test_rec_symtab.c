@@ -72,24 +72,13 @@ static const char *tpath(const char *name)
 
 static void write_file(const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	if (len)
-		assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
+	assert_int_equal(tu_write_file(path, data, len), 0);
 }
 
 static void *slurp(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	uint8_t *p = malloc((size_t)st.st_size + 1);
+	void *p = tu_slurp(path, len);
 	assert_non_null(p);
-	assert_int_equal(read(fd, p, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
 	return p;
 }
 
@@ -161,95 +150,22 @@ static uint32_t count_fde(const struct trec_dso_syms *d)
 	return n;
 }
 
-/* The [start, end) of every FDE of a file, from readelf (binutils reads
- * .eh_frame on its own: a truth independent of record/cfi.c). */
-static size_t readelf_fdes(const char *path, uint64_t (*v)[2], size_t cap)
-{
-	char cmd[512], line[512];
-	size_t n = 0;
-	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames '%s' 2>/dev/null", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		const char *pc = strstr(line, " FDE ") ? strstr(line, "pc=") : NULL;
-		if (pc && n < cap && sscanf(pc, "pc=%" SCNx64 "..%" SCNx64, &v[n][0], &v[n][1]) == 2)
-			n++;
-	}
-	pclose(p);
-	return n;
-}
-
-/* sh_size of a section, from readelf. */
+/* sh_size of a section, from readelf (which must find it). */
 static uint64_t section_size(const char *path, const char *name)
 {
-	char cmd[512], line[512], nm[64];
-	uint64_t size = 0, addr, off, sz;
-	snprintf(cmd, sizeof(cmd), "readelf -SW '%s' 2>/dev/null | sed 's/^ *\\[ *[0-9]*\\]//'", path);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p))
-		if (sscanf(line, " %63s %*s %" SCNx64 " %" SCNx64 " %" SCNx64, nm, &addr, &off, &sz) == 4 &&
-		    strcmp(nm, name) == 0)
-			size = sz;
-	pclose(p);
+	uint64_t size = tu_readelf_section_size(path, name);
 	assert_true(size > 0);
 	return size;
 }
 
 /* ---- the test program ------------------------------------------------------------ */
 
-/* Known functions: a global, a static, aliases (global-vs-global: the
- * shorter wins; local-vs-global: the global wins), and an assembler
- * function without .size (its size is the distance to the next one).
- * With an argument, it prints, for a few functions, an address inside
- * the function and the mapping that holds it: what a stack and its
- * mapping record would say. */
-static const char prog_src[] =
-	"#include <stdio.h>\n"
-	"#include <stdlib.h>\n"
-	"#include <string.h>\n"
-	"#include <stdint.h>\n"
-	"#include <inttypes.h>\n"
-	"static int trec_local_fn(int x) { return x * 3 + 1; }\n"
-	"int trec_global_fn(int x) { return trec_local_fn(x) + 2; }\n"
-	"int trec_alias_long_target_name(int x) { return x ^ 0x55; }\n"
-	"int trec_al(int x) __attribute__((alias(\"trec_alias_long_target_name\")));\n"
-	"static int trec_lc(int x) { return x - 7; }\n"
-	"int trec_global_alias_of_local(int x) __attribute__((alias(\"trec_lc\")));\n"
-	"__asm__(\".text\\n.p2align 4\\n.globl trec_nosize\\n.type trec_nosize,@function\\n"
-	"trec_nosize:\\n ret\\n.p2align 6\\n.globl trec_after\\n.type trec_after,@function\\n"
-	"trec_after:\\n ret\\n.size trec_after, 1\\n\");\n"
-	"void trec_nosize(void); void trec_after(void);\n"
-	"static void report(const char *name, const void *fn) {\n"
-	"  uintptr_t a = (uintptr_t)fn + 2;\n"
-	"  char line[4096]; FILE *f = fopen(\"/proc/self/maps\", \"r\");\n"
-	"  while (f && fgets(line, sizeof line, f)) {\n"
-	"    unsigned long s, e, off;\n"
-	"    if (sscanf(line, \"%lx-%lx %*s %lx\", &s, &e, &off) == 3 && a >= s && a < e)\n"
-	"      printf(\"%s %lx %lx %lx\\n\", name, (unsigned long)a, s, off);\n"
-	"  }\n"
-	"  if (f) fclose(f);\n"
-	"}\n"
-	"int main(int argc, char **argv) {\n"
-	"  if (argc > 1) {\n"
-	"    report(\"trec_global_fn\", (const void *)trec_global_fn);\n"
-	"    report(\"trec_local_fn\", (const void *)trec_local_fn);\n"
-	"    report(\"main\", (const void *)main);\n"
-	"    if (!strcmp(argv[1], \"libc\")) report(\"printf\", (const void *)printf);\n"
-	"    return 0;\n"
-	"  }\n"
-	"  trec_nosize(); trec_after();\n"
-	"  return trec_global_fn(argc) + trec_al(argc) + trec_lc(argc) == 0;\n"
-	"}\n";
-
+/* The test program is tu_prog_src (tests/lib/elftools.h). */
 static int build_prog(const char *out, const char *extra)
 {
 	if (!have_cc)
 		return -1;
-	const char *src = tpath("prog.c");
-	if (access(src, R_OK) != 0)
-		write_file(src, prog_src, sizeof(prog_src) - 1);
-	return tu_run("cc -O1 -g -fno-inline %s -o '%s' '%s'", extra, out, src);
+	return tu_build_prog(tmpdir, out, extra);
 }
 
 #define NEED_CC()                                                                 \
@@ -421,7 +337,7 @@ static void test_elf_stripped(void **state)
 	 * is named or starts an unnamed entry: nothing falls into a
 	 * neighbour; and every FDE no symbol covers is an unnamed entry */
 	static uint64_t fde[1024][2];
-	size_t nfde = readelf_fdes(stripped, fde, 1024), checked = 0;
+	size_t nfde = tu_readelf_fdes(stripped, fde, 1024), checked = 0;
 	assert_true(nfde > 3);
 	for (size_t k = 0; k < nfde; k++) {
 		const struct trec_sym *s = lookup(&d, fde[k][0]);
