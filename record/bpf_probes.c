@@ -302,22 +302,13 @@ void probe_attach_close(struct probe_attach *pa)
 	free(pa);
 }
 
-/* libbpf's own account of a failed load, only when asked for (as bpf_tp.c):
- * the caller says what failed in trec's words. */
-static int debug_only_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level <= LIBBPF_WARN && getenv("TREC_BPF_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int probe_fentry_try(const char *func, int fexit)
 {
-	libbpf_print_fn_t old = libbpf_set_print(debug_only_print);
+	/* libbpf's account of a failed trial load goes where all its
+	 * messages go (bpf_log.h): shown only when debug output is asked for. */
 	struct fentry_bpf *s = fentry_bpf__open();
-	if (!s) {
-		int e = -errno;
-		libbpf_set_print(old);
-		return e;
-	}
+	if (!s)
+		return -errno;
 	struct bpf_program *p = fexit ? s->progs.trec_fexit : s->progs.trec_fentry;
 	bpf_program__set_autoload(p, true);
 	bpf_map__set_autocreate(s->maps.scratch, false);
@@ -328,6 +319,5 @@ int probe_fentry_try(const char *func, int fexit)
 	if (!r)
 		r = fentry_bpf__load(s);
 	fentry_bpf__destroy(s);
-	libbpf_set_print(old);
 	return r;
 }

@@ -229,21 +229,10 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	return r && used_raw ? -EAGAIN : r;
 }
 
-/* libbpf's own messages would interleave with ours; keep warnings only. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN || getenv("TREC_BPF_QUIET"))
-		return 0;
-	if (getenv("TREC_BPF_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
 int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		    const struct tp_spec *specs, size_t n, struct trec_err *err)
 {
 	*out = NULL;
-	libbpf_set_print(libbpf_print);
 	struct tp_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return trec_errf(err, -ENOMEM, "out of memory");

@@ -188,3 +188,12 @@ struct tp_spec *plan_specs(const struct plan *p)
 	}
 	return s;
 }
+
+void plan_types(const struct plan *p, int samples, int offcpu, size_t nprobes, struct plan_types *out)
+{
+	uint32_t next = (uint32_t)p->n + 1;
+	out->samples = samples ? next++ : 0;
+	out->offcpu = offcpu ? next++ : 0;
+	out->first_probe = next;
+	out->max = next - 1 + (uint32_t)nprobes;
+}

@@ -40,6 +40,20 @@ struct plan {
 	size_t last_first; /* first event the latest -e added (for --filter) */
 };
 
+/*
+ * The event type ids of a recording, in one place: 1..n are the
+ * tracepoints in the order they were named, then the CPU samples, the
+ * off-CPU records and the probes, each only when recorded. Everything
+ * that writes a schema or sizes a BPF map by type asks here.
+ */
+struct plan_types {
+	uint32_t samples;     /* CPU samples (-F, -e cpu-clock, -e cycles); 0: none */
+	uint32_t offcpu;      /* off-CPU records (-e offcpu); 0: none */
+	uint32_t first_probe; /* the first probe event's id (the next ones follow) */
+	uint32_t max;         /* the largest id in use */
+};
+void plan_types(const struct plan *p, int samples, int offcpu, size_t nprobes, struct plan_types *out);
+
 /* tracefs_root(), mounting tracefs first when it is missing and we are root. */
 int plan_tracefs_root(char *buf, size_t len, struct trec_err *err);
 int plan_init(struct plan *p, struct trec_err *err);

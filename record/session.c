@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The recording session (session.h). The run, in order: open the output
+ * (0600, never silently over an existing file), load BPF, start the
+ * side-band, take the /proc snapshot, attach, release the command, then
+ * loop: drain rings and side-band, account losses, check the stop
+ * conditions. At the end: detach, drain what is left, write the loss
+ * totals, close the file with its index.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf_log.h"
+#include "bpf_offcpu.h"
+#include "bpf_probes.h"
+#include "bpf_profile.h"
+#include "child.h"
+#include "consumer.h"
+#include "hostmeta.h"
+#include "procfs.h"
+#include "rotation.h"
+#include "session.h"
+#include "sideband.h"
+#include "writer.h"
+
+struct rec_session {
+	struct rec_opts o;
+	struct plan_types types;
+	struct trec_schema sample_schema; /* -F, -e cpu-clock, -e cycles */
+	struct trec_schema offcpu_schema; /* -e offcpu */
+	char sample_probe[96], offcpu_probe[96];
+	struct rec_type_stats *tstats;    /* by id - 1 */
+	size_t ntypes;
+	int filtering;                    /* only the targets (-p, the command) and their children */
+
+	struct trec_writer *w;
+	char path[4096];
+	struct rotation rot;
+	struct tp_spec *specs;
+	struct tp_capture *cap;
+	struct profile *prof;
+	struct offcpu *off;
+	struct probe_attach *pa;
+	struct consumer *con;
+	struct sideband *sb;
+	struct buildid_cache *bic;
+	struct dso_tracker *dsos;
+	struct dso_write_stats symstats;
+	struct unwind *uw;                 /* NULL: user stacks by frame pointers */
+	int snapshotting;                  /* write_preamble's /proc snapshot is running */
+	struct unwind_stats uw_written;    /* what earlier files were told (--switch-output) */
+	struct child child;
+	int has_child;
+	int command_failed;
+
+	uint64_t start_ns;
+	uint64_t secs_ns;         /* the recording's length, frozen at stop */
+	uint64_t pids_checked_ns; /* -p: when the targets were last looked for */
+	uint64_t sideband_lost_seen;
+	int stop;
+	const char *stop_reason;
+	int started, run_failed, stopped;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- options --------------------------------------------------------------- */
+
+/* As libbpf's OPTS_VALID: a caller built against a newer rec_opts may
+ * only have set fields this build knows; anything past them must be 0. */
+static int opts_valid(const struct rec_opts *o, struct trec_err *err)
+{
+	if (!o || o->sz < offsetof(struct rec_opts, probes))
+		return trec_errf(err, -EINVAL, "rec_session_new: no options (sz %zu)", o ? o->sz : 0);
+	const unsigned char *p = (const unsigned char *)o;
+	for (size_t i = sizeof(*o); i < o->sz; i++)
+		if (p[i])
+			return trec_errf(err, -EINVAL, "rec_session_new: option byte %zu is set, but this recorder "
+						       "knows only %zu bytes of options", i, sizeof(*o));
+	if (!o->plan)
+		return trec_errf(err, -EINVAL, "rec_session_new: no plan of events");
+	if (!o->output)
+		return trec_errf(err, -EINVAL, "rec_session_new: no output file");
+	return 0;
+}
+
+static void probe_warn(void *ctx, const char *msg)
+{
+	trec_print(TREC_WARN, "%s\n", msg);
+}
+
+static void types_init(struct rec_session *s)
+{
+	static const struct trec_field period = { "period", "u64", TREC_F_UINT, 0, 0, 8, 1 };
+	static const struct trec_field delta = { "delta_ns", "u64", TREC_F_UINT, 0, 0, 8, 1 };
+	const struct rec_opts *o = &s->o;
+	plan_types(o->plan, o->profile, o->offcpu, 0, &s->types);
+	if (o->profile) {
+		snprintf(s->sample_probe, sizeof(s->sample_probe), "perf_event:%s:F=%llu",
+			 o->clock == PROFILE_CYCLES ? "hardware:cycles" : "software:cpu-clock",
+			 (unsigned long long)o->freq);
+		s->sample_schema = (struct trec_schema){
+			.id = s->types.samples, .name = o->clock == PROFILE_CYCLES ? "cycles" : "cpu-clock",
+			.probe = s->sample_probe, .fixed_size = 8, .nfields = 1, .fields = &period,
+		};
+	}
+	if (o->offcpu) {
+		snprintf(s->offcpu_probe, sizeof(s->offcpu_probe), "tp_btf:sched_switch:offcpu:min_ns=%llu",
+			 (unsigned long long)o->offcpu_min_ns);
+		s->offcpu_schema = (struct trec_schema){
+			.id = s->types.offcpu, .name = "offcpu", .probe = s->offcpu_probe,
+			.fixed_size = 8, .nfields = 1, .fields = &delta,
+		};
+	}
+}
+
+/* The names and kinds of every type, for the statistics. */
+static int type_stats_init(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	s->ntypes = s->types.max;
+	s->tstats = calloc(s->ntypes ? s->ntypes : 1, sizeof(*s->tstats));
+	if (!s->tstats)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < o->plan->n; i++) {
+		const struct plan_event *pe = &o->plan->ev[i];
+		s->tstats[pe->schema.id - 1] = (struct rec_type_stats){ .name = pe->full, .id = pe->schema.id,
+								  .kind = REC_TYPE_TRACEPOINT };
+	}
+	const struct trec_schema *extra[2] = { o->profile ? &s->sample_schema : NULL,
+					       o->offcpu ? &s->offcpu_schema : NULL };
+	for (int i = 0; i < 2; i++)
+		if (extra[i])
+			s->tstats[extra[i]->id - 1] = (struct rec_type_stats){ .name = extra[i]->name, .id = extra[i]->id,
+									      .kind = REC_TYPE_SAMPLES };
+	for (size_t i = 0; o->probes && i < o->probes->n; i++) {
+		const struct trec_schema *ps = &o->probes->ev[i].schema;
+		s->tstats[ps->id - 1] = (struct rec_type_stats){ .name = ps->name, .id = ps->id, .kind = REC_TYPE_PROBE };
+	}
+	return 0;
+}
+
+int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struct trec_err *err)
+{
+	*out = NULL;
+	int e = opts_valid(opts, err);
+	if (e)
+		return e;
+	struct rec_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	memcpy(&s->o, opts, opts->sz < sizeof(s->o) ? opts->sz : sizeof(s->o));
+	s->o.sz = sizeof(s->o);
+	struct rec_opts *o = &s->o;
+	if (!o->level)
+		o->level = 1;
+	if (!o->ring_bytes)
+		o->ring_bytes = 8u << 20;
+	if (o->profile && !o->freq)
+		o->freq = 99; /* as the BCC tools: off the beat of 100 Hz timers */
+	s->child.go_fd = s->child.err_fd = -1;
+	s->filtering = o->npids || (o->cmd && !o->all); /* -a -- CMD: everything, while CMD runs */
+	rec_bpf_log_install();
+
+	types_init(s);
+	if (o->probes && o->probes->nspecs) {
+		struct probe_resolve_opts pro = {
+			.sz = sizeof(pro), .first_type = s->types.first_probe, .pids = o->pids, .npids = o->npids,
+			.tracefs = o->plan->root, .warn = probe_warn,
+		};
+		if ((e = probe_set_resolve(o->probes, &pro, err)))
+			goto fail;
+	}
+	plan_types(o->plan, o->profile, o->offcpu, o->probes ? o->probes->n : 0, &s->types);
+	if ((e = type_stats_init(s, err)))
+		goto fail;
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		e = trec_errf(err, -ENOTSUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs "
+					     "need CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 have it)");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	rec_session_free(s);
+	return e;
+}
+
+/* ---- what goes into each file ---------------------------------------------- */
+
+static int on_task(void *ctx, const struct trec_task *t)
+{
+	struct rec_session *s = ctx;
+	if (s->filtering && !tp_capture_is_target(s->cap, t->pid))
+		return 0;
+	unwind_on_task(s->uw, t);
+	int e = trec_writer_add_task(s->w, t);
+	return e == -EAGAIN ? 0 : e;
+}
+
+static int on_map(void *ctx, const struct trec_map *m)
+{
+	struct rec_session *s = ctx;
+	if (s->filtering && !tp_capture_is_target(s->cap, m->pid))
+		return 0;
+	if (s->dsos) {
+		int de = dso_tracker_map(s->dsos, m);
+		if (de)
+			return de;
+	}
+	/* The command, paused before its exec, still has our mappings: its
+	 * tables would only delay the ones of the program it is about to be. */
+	if (s->uw && !(s->snapshotting && s->has_child && m->pid == (uint32_t)s->child.pid)) {
+		/* The file as the tracker just opened it (the process may be
+		 * gone by the time the loader thread gets to it). */
+		int fd = s->dsos && unwind_wants_file(s->uw, m) ? dso_tracker_fd(s->dsos, m) : -1;
+		unwind_on_map(s->uw, m, fd);
+	}
+	int e = trec_writer_add_map(s->w, m);
+	return e == -EAGAIN ? 0 : e;
+}
+
+static int write_meta_str(struct trec_writer *w, const char *key, const char *val, size_t len, int bytes)
+{
+	struct trec_meta_kv kv = { .key = key, .type = bytes ? TREC_META_BYTES : TREC_META_STR,
+				   .v.str = { val, (uint32_t)len } };
+	return trec_writer_add_meta(w, &kv, 1);
+}
+
+/* Metadata and schemas: host, command line, target, tracepoint formats
+ * and filters, then every event type. */
+static int write_header_records(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	struct tarena a;
+	tarena_init(&a);
+	struct trec_meta_kv *kv = NULL;
+	size_t n = 0;
+	int e = hostmeta_collect(&a, o->cmdline_n, o->cmdline, s->start_ns, &kv, &n, err);
+	if (!e)
+		e = trec_writer_add_meta(s->w, kv, n);
+	tarena_free(&a);
+	const char *target = o->cmd && o->all ? "system-wide while a command ran"
+			     : o->cmd	      ? "command"
+			     : o->npids	      ? "pids"
+					      : "system-wide";
+	if (!e)
+		e = write_meta_str(s->w, "record.target", target, strlen(target), 0);
+	for (size_t i = 0; !e && i < o->plan->n; i++) {
+		const struct plan_event *pe = &o->plan->ev[i];
+		char key[600];
+		snprintf(key, sizeof(key), "tracefs.format.%s", pe->full);
+		/* Format texts can pass the 4 KiB string limit: keep them as bytes. */
+		e = write_meta_str(s->w, key, pe->fmt.text, pe->fmt.text_len, pe->fmt.text_len >= 4096);
+		if (!e && pe->has_filter) {
+			snprintf(key, sizeof(key), "record.filter.%s", pe->full);
+			e = write_meta_str(s->w, key, pe->filter_text, strlen(pe->filter_text), 0);
+		}
+	}
+	for (size_t i = 0; !e && i < o->plan->n; i++)
+		e = trec_writer_add_schema(s->w, &o->plan->ev[i].schema);
+	if (!e && o->profile)
+		e = trec_writer_add_schema(s->w, &s->sample_schema);
+	if (!e && o->offcpu)
+		e = trec_writer_add_schema(s->w, &s->offcpu_schema);
+	for (size_t i = 0; !e && o->probes && i < o->probes->n; i++)
+		e = trec_writer_add_schema(s->w, &o->probes->ev[i].schema);
+	return e;
+}
+
+/* Metadata, schemas and the /proc snapshot: what makes a file (also each
+ * file of --switch-output) readable on its own. */
+static int write_preamble(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	int e = write_header_records(s, err);
+	if (e)
+		return err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", s->path, strerror(-e));
+
+	/* The snapshot covers the initial targets (-p, or the paused command);
+	 * later descendants come from the side-band. */
+	pid_t *pids = NULL;
+	size_t npids = 0;
+	if (s->filtering) {
+		pids = calloc(o->npids + 1, sizeof(*pids));
+		if (!pids)
+			return trec_errf(err, -ENOMEM, "out of memory");
+		if (o->npids)
+			memcpy(pids, o->pids, o->npids * sizeof(*pids));
+		npids = o->npids;
+		if (s->has_child && s->child.pid)
+			pids[npids++] = s->child.pid;
+	}
+	struct procfs_opts po = { .sz = sizeof(po), .ts = mono_ns(), .pids = pids, .npids = npids,
+				  .exec_maps_only = 1, .bic = s->bic };
+	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
+	struct trec_err pe = { 0 };
+	s->snapshotting = 1;
+	e = procfs_snapshot(&po, &cb, NULL, &pe);
+	s->snapshotting = 0;
+	free(pids);
+	/* A target that exits before the snapshot is not an error: its
+	 * history comes from the side-band. */
+	if (e && e != -ESRCH)
+		return trec_errf(err, e, "/proc snapshot: %s", pe.msg);
+	return 0;
+}
+
+static int open_output(struct rec_session *s, const char *path, struct trec_err *err)
+{
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = s->o.level, .nonblocking = 1 };
+	int e = trec_writer_open(&s->w, path, s->o.force, &wo, err);
+	if (e)
+		return e;
+	rotation_opened(&s->rot, mono_ns());
+	return 0;
+}
+
+/* Loss records for the side-band too: holes in process history are losses. */
+static int flush_losses(struct rec_session *s)
+{
+	uint64_t now = mono_ns();
+	int e = consumer_flush_losses(s->con, now);
+	uint64_t sl = sideband_lost(s->sb);
+	if (!e && sl > s->sideband_lost_seen) {
+		struct trec_loss l = { .ts = now, .reason = TREC_LOSS_OTHER, .count = sl - s->sideband_lost_seen };
+		e = trec_writer_add_loss(s->w, &l);
+		if (!e)
+			s->sideband_lost_seen = sl;
+	}
+	return e;
+}
+
+/* How this file's user stacks were walked: the unwinder's counters since
+ * the previous file, as "unwind.*" metadata (trec info shows them). */
+static int write_unwind_stats(struct rec_session *s)
+{
+	if (!s->uw)
+		return 0;
+	struct unwind_stats now, d;
+	unwind_stats(s->uw, &now);
+	d = now;
+	const struct unwind_stats *w = &s->uw_written;
+	for (size_t i = 0; i < sizeof(d.kernel) / sizeof(d.kernel[0]); i++)
+		d.kernel[i] -= w->kernel[i];
+	d.procs_full -= w->procs_full;
+	d.maps_dropped -= w->maps_dropped;
+	d.queue_dropped -= w->queue_dropped;
+	struct tarena a;
+	tarena_init(&a);
+	struct trec_meta_kv *kv;
+	size_t n;
+	int e = unwind_stats_meta(&d, &a, &kv, &n);
+	if (!e)
+		e = trec_writer_add_meta(s->w, kv, n);
+	tarena_free(&a);
+	if (!e)
+		s->uw_written = now;
+	return e;
+}
+
+/* Symbol tables of what this file's stacks use (kernel and DSOs). */
+static int write_symbols(struct rec_session *s, struct trec_err *err)
+{
+	int ue = write_unwind_stats(s);
+	if (ue)
+		return trec_errf(err, ue, "writing the unwinder's counters: %s", strerror(-ue));
+	if (!s->dsos)
+		return 0;
+	struct dso_write_stats st;
+	int e = dso_tracker_write(s->dsos, s->w, &st, err);
+	s->symstats.dsos += st.dsos;
+	s->symstats.dsos_failed += st.dsos_failed;
+	s->symstats.syms += st.syms;
+	s->symstats.ksyms += st.ksyms;
+	s->symstats.perfmaps += st.perfmaps;
+	s->symstats.debugfiles += st.debugfiles;
+	s->symstats.ksyms_failed |= st.ksyms_failed;
+	dso_tracker_reset_used(s->dsos);
+	return e;
+}
+
+static int close_output(struct rec_session *s, struct trec_err *err)
+{
+	if (!s->w)
+		return 0; /* a rotation that could not open the next file */
+	int e = trec_writer_close(s->w, err);
+	s->w = NULL;
+	rotation_closed(&s->rot, s->path);
+	return e;
+}
+
+/* --switch-output: the rest of this file, then the next one. */
+static int switch_output(struct rec_session *s, struct trec_err *err)
+{
+	/* Drain first: what the rings hold belongs to the file being closed. */
+	int e = consumer_drain(s->con);
+	if (e >= 0)
+		e = flush_losses(s);
+	struct trec_writer *old = s->w;
+	char oldpath[4096];
+	snprintf(oldpath, sizeof(oldpath), "%s", s->path);
+	char next[4200];
+	rotation_next_name(&s->rot, next, sizeof(next));
+	if (e < 0)
+		return trec_errf(err, e, "writing %s: %s", s->path,
+				 trec_writer_error(old) ? trec_writer_error(old) : strerror(-e));
+	e = write_symbols(s, err);
+	if (!e)
+		e = rotation_join(&s->rot, err); /* the file before: at most one closing at a time */
+	if (e)
+		return e;
+	/* The next file takes the events from here on; the old one closes on
+	 * its own thread meanwhile. */
+	s->w = NULL;
+	e = open_output(s, next, err);
+	if (!e)
+		e = write_preamble(s, err);
+	if (!e)
+		consumer_set_writer(s->con, s->w);
+	struct trec_err ce = { 0 };
+	int cr = rotation_close_behind(&s->rot, old, oldpath, &ce);
+	if (cr && !e) {
+		*err = ce;
+		e = cr;
+	}
+	if (!e && s->o.on_file_done)
+		s->o.on_file_done(s->o.cb_ctx, oldpath);
+	return e;
+}
+
+/* ---- start ------------------------------------------------------------------- */
+
+static void signals_mask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGHUP);
+}
+
+/* The BPF programs, in the order they share maps: the tracepoint capture
+ * owns the rings, loss counters and target set; the probes use them. */
+static int load_programs(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	int e;
+	s->specs = plan_specs(o->plan);
+	if (!s->specs)
+		return trec_errf(err, -ENOMEM, "%s", strerror(ENOMEM));
+	if ((o->profile || o->stacks || o->offcpu) && !o->fp_only) {
+		struct unwind_opts uo = { .sz = sizeof(uo), .budget = o->unwind_mem };
+		struct trec_err ue = { 0 };
+		if (unwind_new(&s->uw, &uo, &ue) < 0) {
+			if (ue.code == -EINVAL) {
+				*err = ue;
+				return ue.code;
+			}
+			/* Stacks still come, by frame pointers: say so, go on. */
+			trec_print(TREC_WARN, "%s; user stacks will be walked by frame pointers only\n", ue.msg);
+		}
+	}
+	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = s->filtering,
+				      .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw };
+	e = tp_capture_open(&s->cap, &co, s->specs, o->plan->n, err);
+	if (e)
+		return e;
+	if (o->probes && o->probes->n) {
+		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = s->filtering, .with_stacks = o->stacks };
+		e = probe_attach_open(&s->pa, s->cap, o->probes, &pao, err);
+	}
+	return e;
+}
+
+/* The command, paused, and the -p processes: targets before anything runs. */
+static int add_targets(struct rec_session *s, const sigset_t *blocked, const sigset_t *old, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	int e;
+	if (o->cmd) {
+		sigprocmask(SIG_SETMASK, old, NULL); /* the child inherits a clean mask */
+		e = child_spawn(&s->child, o->cmd, o->as_user, err);
+		sigprocmask(SIG_BLOCK, blocked, NULL);
+		if (e)
+			return e;
+		s->has_child = 1;
+	}
+	for (size_t i = 0; i <= o->npids; i++) {
+		pid_t t = i < o->npids ? o->pids[i] : s->child.pid;
+		if (t > 0 && (e = tp_capture_add_target(s->cap, (uint32_t)t)) < 0)
+			return trec_errf(err, e, "adding target %d: %s", (int)t, strerror(-e));
+	}
+	return 0;
+}
+
+/* Build-ids, symbols and the side-band, then the consumer. */
+static int start_sideband(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	int e = buildid_cache_new(&s->bic);
+	if (!e && (o->profile || o->stacks || o->offcpu)) {
+		struct dso_tracker_opts dto = { .sz = sizeof(dto), .debug_dirs = (const char **)o->debug_dirs,
+						.ndebug_dirs = o->ndebug_dirs, .symfs = o->symfs };
+		e = dso_tracker_new_opts(&s->dsos, &dto);
+	}
+	if (e)
+		return trec_errf(err, e, "%s", strerror(-e));
+	/* Build-ids are read from the files (the MMAP2 record's device and
+	 * inode prove which file), not asked of the kernel: while any event
+	 * has attr.build_id set, perf 6.1's `perf record` on the same host
+	 * aborts in its build-id code (seen on Linux 6.18). A recorder must not
+	 * break the other tools of a production host. */
+	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = s->bic, .no_kernel_build_ids = 1 };
+	e = sideband_open(&s->sb, &so, err);
+	if (e)
+		return e;
+	e = consumer_new(&s->con, s->cap, s->w, s->types.max);
+	if (e)
+		return trec_errf(err, e, "setting up the ring buffer consumer: %s", strerror(-e));
+	consumer_set_dsos(s->con, s->dsos);
+	/* Before the snapshot: its mappings are the first the loader sees. */
+	if (s->uw) {
+		struct tp_shared_fds sh;
+		tp_capture_shared(s->cap, &sh);
+		if ((e = unwind_start(s->uw, s->filtering ? sh.targets : -1, err)))
+			return e;
+	}
+	/* The side-band runs from before the snapshot: a process that starts
+	 * while /proc is read or the programs load is in one or the other
+	 * (in both is fine: a mapping reported twice is one). */
+	sideband_enable(s->sb);
+	return 0;
+}
+
+static int attach_programs(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	int e = tp_capture_attach(s->cap, err);
+	if (e)
+		return e;
+	if (o->profile) {
+		struct profile_opts po = { .sz = sizeof(po), .freq = o->freq, .clock = o->clock,
+					   .type = s->types.samples, .filter_pids = s->filtering };
+		if ((e = profile_open(&s->prof, s->cap, &po, err)))
+			return e;
+	}
+	if (o->offcpu) {
+		struct offcpu_opts oo = { .sz = sizeof(oo), .type = s->types.offcpu,
+					  .min_ns = o->offcpu_min_ns, .filter_pids = s->filtering };
+		if ((e = offcpu_open(&s->off, s->cap, &oo, err)))
+			return e;
+	}
+	return s->pa ? probe_attach_start(s->pa, err) : 0;
+}
+
+int rec_session_start(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	if (s->started)
+		return trec_errf(err, -EALREADY, "the recording was started already");
+	s->started = 1;
+	s->start_ns = mono_ns();
+	/* Block the signals the loop reads from its signalfd; the command
+	 * gets the default dispositions back before exec. */
+	sigset_t mask, old;
+	signals_mask(&mask);
+	/* An inherited SIG_IGN (background jobs of a script) would discard
+	 * these before the signalfd sees them: `kill -INT` must still stop us. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct rotation_opts ro = { .sz = sizeof(ro), .base = o->output, .switch_size = o->switch_size,
+				    .switch_ns = o->switch_ns, .max_size = o->max_size };
+	rotation_init(&s->rot, &ro);
+	char first[4200];
+	rotation_next_name(&s->rot, first, sizeof(first));
+	int e = open_output(s, first, err);
+	if (!e)
+		e = load_programs(s, err);
+	if (!e)
+		e = add_targets(s, &mask, &old, err);
+	if (!e)
+		e = start_sideband(s, err);
+	if (!e)
+		e = write_preamble(s, err);
+	if (!e)
+		e = attach_programs(s, err);
+	if (e)
+		goto fail;
+	s->start_ns = mono_ns();
+	if (o->cmd && s->uw) {
+		/* The command's tables before it runs: a program that does all its
+		 * work in its first millisecond still has whole stacks. */
+		char prog[4096];
+		if (child_command_path(o->cmd[0], prog, sizeof(prog)) == 0) {
+			unwind_preload(s->uw, prog);
+			unwind_sync(s->uw);
+		}
+	}
+	if (o->cmd && (e = child_release(&s->child, err))) {
+		s->command_failed = 1;
+		goto fail;
+	}
+	return 0;
+fail:
+	child_abort(&s->child);
+	if (s->w) {
+		/* Nothing was recorded: do not leave an empty trace behind. */
+		trec_writer_abandon(s->w);
+		s->w = NULL;
+		unlink(s->path);
+	}
+	s->stopped = 1; /* nothing to stop */
+	return e;
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+/* Whether a process is gone: no such pid, or a zombie waiting for its
+ * parent (it runs nothing more). */
+static int process_gone(pid_t pid)
+{
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "pid (comm) S ...": the state follows the last ')' (comm may hold any). */
+	const char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+static void check_limits(struct rec_session *s)
+{
+	const struct rec_opts *o = &s->o;
+	uint64_t now = mono_ns();
+	if (o->npids && now - s->pids_checked_ns >= 100000000ull) {
+		/* -p: like perf, stop once every named process has exited
+		 * (looked at every 100 ms: it reads /proc). */
+		s->pids_checked_ns = now;
+		size_t alive = 0;
+		for (size_t i = 0; i < o->npids; i++)
+			alive += !process_gone(o->pids[i]);
+		if (!alive) {
+			s->stop = 1;
+			s->stop_reason = o->npids == 1 ? "the process exited" : "the processes exited";
+		}
+	}
+	if (o->duration_ns && now - s->start_ns >= o->duration_ns) {
+		s->stop = 1;
+		s->stop_reason = "duration reached";
+	}
+	if (rotation_limit_reached(&s->rot, s->w)) {
+		s->stop = 1;
+		s->stop_reason = "--max-size reached";
+	}
+}
+
+static void reap(struct rec_session *s)
+{
+	if (!s->has_child || !s->child.pid || s->child.done)
+		return;
+	if (child_reap(&s->child)) {
+		s->stop = 1;
+		s->stop_reason = "command exited";
+	}
+}
+
+enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND };
+
+static int loop(struct rec_session *s, struct trec_err *err)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	sigset_t mask;
+	signals_mask(&mask);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (ep < 0 || sfd < 0 || tfd < 0) {
+		int e = -errno;
+		if (ep >= 0)
+			close(ep);
+		if (sfd >= 0)
+			close(sfd);
+		if (tfd >= 0)
+			close(tfd);
+		return trec_errf(err, e, "setting up the event loop: %s", strerror(-e));
+	}
+	/* 20 ms: the longest a record waits in a ring when producers do not
+	 * wake us (they do, past TREC_WAKEUP_BYTES). */
+	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+	timerfd_settime(tfd, 0, &its, NULL);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	ev.data.u32 = EV_RING;
+	for (uint32_t i = 0; i < consumer_nrings(s->con); i++)
+		epoll_ctl(ep, EPOLL_CTL_ADD, consumer_ring_fd(s->con, i), &ev);
+	ev.events = EPOLLIN;
+	ev.data.u32 = EV_SIGNAL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.u32 = EV_TIMER;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	const int *sbfds;
+	size_t nsb;
+	sideband_fds(s->sb, &sbfds, &nsb);
+	ev.data.u32 = EV_SIDEBAND;
+	for (size_t i = 0; i < nsb; i++)
+		epoll_ctl(ep, EPOLL_CTL_ADD, sbfds[i], &ev);
+	/* The unwinder's wake-up calls: the side-band drain below answers them. */
+	ev.data.u32 = EV_UNWIND;
+	if (unwind_kick_fd(s->uw) >= 0)
+		epoll_ctl(ep, EPOLL_CTL_ADD, unwind_kick_fd(s->uw), &ev);
+
+	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
+	uint64_t last_loss = mono_ns(), last_prog = 0;
+	int e = 0;
+	while (!s->stop) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(ep, evs, 16, 100);
+		if (n < 0 && errno != EINTR) {
+			e = trec_errf(err, -errno, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == EV_SIGNAL) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					if (si.ssi_signo == SIGCHLD)
+						reap(s);
+					else {
+						s->stop = 1;
+						s->stop_reason = si.ssi_signo == SIGINT ? "interrupted" : "terminated";
+					}
+				}
+			} else if (evs[i].data.u32 == EV_TIMER) {
+				uint64_t ticks;
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					ticks = 0;
+			} else if (evs[i].data.u32 == EV_UNWIND) {
+				unwind_kick_consume(s->uw);
+			}
+		}
+		e = consumer_drain(s->con);
+		if (e < 0)
+			break;
+		e = sideband_drain(s->sb, &cb);
+		if (e < 0)
+			break;
+		e = 0;
+		reap(s);
+		uint64_t now = mono_ns();
+		if (now - last_loss >= 1000000000ull) {
+			e = flush_losses(s);
+			/* Hand what a second gathered to the file: a recorder killed
+			 * now loses at most that second. */
+			if (!e)
+				e = trec_writer_seal(s->w);
+			if (e)
+				break;
+			last_loss = now;
+		}
+		if (now - last_prog >= 500000000ull) {
+			if (s->o.on_progress) {
+				struct rec_stats st;
+				rec_session_stats(s, &st);
+				s->o.on_progress(s->o.cb_ctx, &st);
+			}
+			last_prog = now;
+		}
+		check_limits(s);
+		if (!s->stop && rotation_due(&s->rot, s->w, mono_ns())) {
+			e = switch_output(s, err);
+			if (e)
+				break;
+		}
+	}
+	if (e < 0 && !err->code) {
+		const char *we = s->w ? trec_writer_error(s->w) : NULL;
+		trec_errf(err, e, "%s", we ? we : strerror(-e));
+	}
+	close(ep);
+	close(sfd);
+	close(tfd);
+	return e < 0 ? e : 0;
+}
+
+int rec_session_run(struct rec_session *s, struct trec_err *err)
+{
+	if (!s->started || s->stopped)
+		return trec_errf(err, -EINVAL, "the recording is not running");
+	int e = loop(s, err);
+	if (e)
+		s->run_failed = 1;
+	return e;
+}
+
+/* ---- stop -------------------------------------------------------------------- */
+
+int rec_session_stop(struct rec_session *s, struct trec_err *err)
+{
+	if (!s->started || s->stopped)
+		return 0;
+	s->stopped = 1;
+	/* Stop the probes first, then take everything they left behind. */
+	tp_capture_detach(s->cap);
+	profile_detach(s->prof);
+	offcpu_detach(s->off);
+	probe_attach_detach(s->pa);
+	sideband_disable(s->sb);
+	int e = 0;
+	int e2 = consumer_drain(s->con);
+	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
+	if (e2 >= 0)
+		e2 = sideband_drain(s->sb, &cb);
+	if (e2 >= 0)
+		e2 = flush_losses(s);
+	if (e2 < 0) {
+		e = e2;
+		const char *we = trec_writer_error(s->w);
+		trec_errf(err, e, "%s", we ? we : strerror(-e));
+	}
+	if (!e && !s->run_failed)
+		e = write_symbols(s, err);
+	s->secs_ns = mono_ns() - s->start_ns;
+	struct trec_err cerr = { 0 };
+	int ce = rotation_join(&s->rot, &cerr);
+	if (!e && ce) {
+		e = ce;
+		*err = cerr;
+	}
+	ce = close_output(s, &cerr);
+	if (!e && ce) {
+		e = ce;
+		*err = cerr;
+	}
+	/* We stopped first (Ctrl-C, --duration): end the command too. */
+	child_terminate(&s->child);
+	return e;
+}
+
+/* ---- statistics and the end -------------------------------------------------- */
+
+void rec_session_stats(struct rec_session *s, struct rec_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->secs = (double)(s->stopped ? s->secs_ns : mono_ns() - s->start_ns) / 1e9;
+	st->path = s->path;
+	st->files = s->rot.files;
+	st->bytes = rotation_bytes(&s->rot, s->w);
+	if (s->w) {
+		struct trec_writer_stats ws;
+		trec_writer_stats(s->w, &ws);
+		st->file_events = ws.events_written;
+		st->file_bytes = ws.file_bytes;
+	}
+	if (s->con) {
+		struct consumer_stats cs;
+		consumer_stats(s->con, &cs);
+		st->events = cs.events;
+		st->raw_bytes = cs.bytes;
+		st->lost_ring = cs.lost_ring;
+		st->lost_writer = cs.lost_writer;
+		st->lost_stacks = cs.lost_stacks;
+		for (size_t i = 0; i < s->ntypes; i++) {
+			s->tstats[i].events = consumer_type_events(s->con, s->tstats[i].id);
+			s->tstats[i].lost = consumer_type_lost(s->con, s->tstats[i].id);
+		}
+	}
+	st->types = s->tstats;
+	st->ntypes = s->ntypes;
+	st->symbols = s->dsos != NULL;
+	st->sym = s->symstats;
+	st->unwinding = s->uw != NULL;
+	if (s->uw)
+		unwind_stats(s->uw, &st->unwind);
+	st->sideband_lost = s->sb ? sideband_lost(s->sb) : 0;
+	st->targets_full = s->cap ? tp_capture_targets_full(s->cap) : 0;
+	st->stop_reason = s->stop_reason;
+	st->has_command = s->has_child && s->child.pid;
+	st->command_status = s->child.status;
+}
+
+const char *rec_session_path(const struct rec_session *s)
+{
+	return s->path;
+}
+
+bool rec_session_command_failed(const struct rec_session *s)
+{
+	return s->command_failed;
+}
+
+void rec_session_free(struct rec_session *s)
+{
+	if (!s)
+		return;
+	if (s->started && !s->stopped) {
+		/* Freed without stop: no complete file is promised. */
+		child_terminate(&s->child);
+		if (s->w)
+			trec_writer_abandon(s->w);
+		s->w = NULL;
+	}
+	rotation_join(&s->rot, NULL); /* a rotated file still closing (after an error) */
+	child_close(&s->child);
+	consumer_free(s->con);
+	profile_close(s->prof);
+	offcpu_close(s->off);
+	probe_attach_close(s->pa);
+	sideband_close(s->sb);
+	tp_capture_close(s->cap);
+	buildid_cache_free(s->bic);
+	dso_tracker_free(s->dsos);
+	unwind_free(s->uw);
+	free(s->specs);
+	free(s->tstats);
+	free(s);
+}
