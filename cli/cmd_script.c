@@ -13,11 +13,12 @@
 #include "comm_table.h"
 #include "commands.h"
 #include "event_fmt.h"
-#include "evfilter.h"
+#include "filter_args.h"
 #include "fmtpool.h"
 #include "json.h"
 #include "outbuf.h"
 #include "reader.h"
+#include "source.h"
 
 static const struct cli_cmd script_cmd = {
 	.name = "script",
@@ -273,8 +274,11 @@ int cmd_script(int argc, char **argv)
 	}
 
 	struct trec_iter_opts io = { .sz = sizeof(io) };
-	if (evfilter_bind(&window, &so.time, r, &script_cmd, so.input))
+	int read_error = 0;
+	if ((rc = evfilter_bind(&window, &so.time, r, so.input, &read_error, &err)) < 0) {
+		cli_source_error(&script_cmd, so.input, read_error ? SOURCE_AT_READ : SOURCE_AT_NONE, rc, &err);
 		goto out;
+	}
 	evfilter_iter_opts(&window, &io);
 	/* The iterator skips what starts too early; the loop below stops at
 	 * the first event past the end (time order). */

@@ -887,9 +887,11 @@ int report_fold_trace(const char *path, const struct fold_opts *fo, fold_emit_fn
 	struct evfilter f = { 0 };
 	struct stackprof *p = NULL;
 	rc = 0;
-	if (fo->event && evfilter_parse(&eo, &fold_cmd, EVF_OPT_EVENT, fo->event))
+	int read_error = 0;
+	if (fo->event && evfilter_add_list(&eo.events, &eo.nevents, fo->event) < 0)
 		rc = trec_errf(err, -EINVAL, "%s: bad event name '%s'", path, fo->event);
-	if (!rc && evfilter_bind(&f, &eo, r, &fold_cmd, path))
+	eo.any = fo->event != NULL;
+	if (!rc && evfilter_bind(&f, &eo, r, path, &read_error, err) < 0)
 		rc = trec_errf(err, -EINVAL, "%s: cannot select events", path);
 	if (!rc) {
 		struct stackprof_opts po = {
