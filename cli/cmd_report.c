@@ -376,11 +376,12 @@ static void draw_progress(void *ctx, const struct rfile *f, uint64_t events, int
 	}
 }
 
-/* Reads the source once into the sinks. 0 or CLI_EXIT_ERROR after a message. */
-static int run_pass(struct source *src, const struct pass_sink *sinks, size_t n)
+/* Reads the source once into the sinks; `total` events expected, 0 when
+ * unknown (the progress line). 0 or CLI_EXIT_ERROR after a message. */
+static int run_pass(struct source *src, const struct pass_sink *sinks, size_t n, uint64_t total)
 {
 	struct cli_progress prog;
-	cli_progress_init(&prog, &report_cmd, "events", 0);
+	cli_progress_init(&prog, &report_cmd, "events", total);
 	struct pass_opts po = { .sz = sizeof(po), .progress = draw_progress, .progress_ctx = &prog };
 	struct trec_err err = { 0 };
 	int rc = pass_run(src, sinks, n, &po, &err);
@@ -440,7 +441,7 @@ static int view_summary(struct report_opts *o, struct source *src, struct out *o
 	struct pass_sink sinks[2] = { summary_sink(s) };
 	if (rt)
 		sinks[1] = rate_sink(rt);
-	int rc = run_pass(src, sinks, rt ? 2 : 1);
+	int rc = run_pass(src, sinks, rt ? 2 : 1, 0);
 	struct table t;
 	table_init(&t);
 	if (!rc) {
@@ -538,7 +539,7 @@ static int view_latency(struct report_opts *o, struct source *src, struct out *o
 		sinks[nsinks++] = rate_sink(rt);
 	if (!lrc)
 		sinks[nsinks++] = latency_sink(l);
-	int rc = nsinks ? run_pass(src, sinks, nsinks) : 0;
+	int rc = nsinks ? run_pass(src, sinks, nsinks, 0) : 0;
 	if (!rc && rt)
 		rc = draw_rate_plot(o, src, rt);
 	rate_free(rt);
@@ -667,7 +668,7 @@ static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stack
 		cli_err(&report_cmd, "--flamegraph: %s", trec_errmsg(&err, rc));
 		return CLI_EXIT_ERROR;
 	}
-	rc = stackprof_fold(p, flame_add_cb, fg);
+	rc = stackprof_fold(p, flame_add_cb, fg, &err);
 	FILE *out = NULL;
 	int to_stdout = !strcmp(o->flame_out, "-");
 	if (rc >= 0) {
@@ -692,16 +693,37 @@ static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stack
 	return 0;
 }
 
-static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
+static void warn_cb(void *ctx, const char *msg)
 {
+	(void)ctx;
+	cli_warn(&report_cmd, "%s", msg);
+}
+
+static int view_profile(struct report_opts *o, struct source *src, struct out *out)
+{
+	struct rfile *f = &src->files[0];
 	struct stackprof_opts po = {
-		.sz = sizeof(po), .cmd = &report_cmd, .input = f->path, .filter = &f->f, .offcpu = o->offcpu,
-		.with_pid = o->show_pid, .with_tid = o->show_tid, .no_kernel = o->no_kernel, .no_user = o->no_user,
-		.json = o->json, .limit = o->limit, .symfs = o->symfs, .debug_dir = o->debug_dir,
-		.no_demangle = o->no_demangle,
+		.sz = sizeof(po), .offcpu = o->offcpu, .with_pid = o->show_pid, .with_tid = o->show_tid,
+		.no_kernel = o->no_kernel, .no_user = o->no_user, .json = o->json, .limit = o->limit,
+		.symfs = o->symfs, .debug_dir = o->debug_dir, .no_demangle = o->no_demangle, .warn = warn_cb,
 	};
 	struct stackprof *p;
-	int rc = stackprof_open(&p, f->r, &po);
+	struct trec_err err = { 0 };
+	int read_error = 0;
+	int rc = stackprof_new(&p, f, &po, &read_error, &err);
+	if (rc == -EINVAL)
+		rc = cli_usage_error(&report_cmd, "%s", err.msg);
+	else if (rc < 0)
+		rc = cli_source_error(&report_cmd, f->path, read_error ? SOURCE_AT_READ : SOURCE_AT_NONE, rc, &err);
+	if (!rc) {
+		/* The whole trace is expected: the line shows a percentage. */
+		uint64_t total = 0;
+		const struct trec_totals *tot;
+		if (trec_reader_info(f->r)->has_index && trec_reader_totals(f->r, &tot, NULL) == 0)
+			total = tot->events;
+		struct pass_sink sink = stackprof_sink(p);
+		rc = run_pass(src, &sink, 1, total);
+	}
 	if (!rc && !stackprof_stacks(p))
 		cli_warn(&report_cmd, "%s has no %s events with stacks", f->path,
 			 o->filter.nevents ? "selected" : o->offcpu ? "offcpu" : "selected");
@@ -709,13 +731,15 @@ static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 		if (o->mode == M_FLAME) {
 			rc = write_flamegraph(o, f, p);
 		} else if (o->mode == M_FOLDED) {
-			int e = stackprof_fold(p, outbuf_folded_line, &out->ob);
+			int e = stackprof_fold(p, outbuf_folded_line, &out->ob, &err);
 			if (e == -ENOMEM) {
+				cli_err(&report_cmd, "%s", err.msg);
 				cli_err(&report_cmd, "out of memory folding stacks");
 				rc = CLI_EXIT_ERROR;
 			}
-		} else {
-			rc = stackprof_print_top(p, &out->ob);
+		} else if ((rc = stackprof_print_top(p, &out->ob, &err)) < 0) {
+			cli_err(&report_cmd, "%s", trec_errmsg(&err, rc));
+			rc = CLI_EXIT_ERROR;
 		}
 	}
 	if (!rc)
@@ -779,7 +803,7 @@ int cmd_report(int argc, char **argv)
 		case M_TOP:
 		case M_FOLDED:
 		case M_FLAME:
-			rc = view_profile(&o, &files[0], &out);
+			rc = view_profile(&o, &src, &out);
 			break;
 		}
 	}
