@@ -573,10 +573,10 @@ oom:
 static int lat_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
 {
 	struct latency *l = ctx;
+	if (ev->type >= f->ntypes || !l->ti[ev->type].role)
+		return 0;
 	const struct tinfo *t = &l->ti[ev->type];
 	struct namer *nm = l->nm;
-	if (!t->role)
-		return 0;
 	uint64_t k1, k2;
 	if (t->role == R_VALUE) {
 		int64_t v;

@@ -23,14 +23,16 @@ static void progress(const struct file_pass *p, uint64_t n, int done)
 static int feed(struct file_pass *p, const struct trec_event *ev, struct trec_err *err)
 {
 	struct rfile *f = p->f;
-	if (ev->type >= f->ntypes || !evfilter_keep(&f->f, ev, &f->ct))
+	if (!evfilter_keep(&f->f, ev, &f->ct))
 		return 0;
+	int stop = 0;
 	for (size_t k = 0; k < p->n; k++) {
 		int rc = p->sinks[k]->event(p->sinks[k]->ctx, f, ev, err);
 		if (rc < 0)
 			return rc;
+		stop |= rc == PASS_STOP;
 	}
-	return 0;
+	return stop ? PASS_STOP : 0;
 }
 
 /* The events of one file, to the sinks that take part. */
@@ -49,7 +51,7 @@ static int read_file(struct source *s, struct file_pass *p, int ordered, const u
 	if (ordered) {
 		while ((r = trec_event_iter_next(it, &ev, &rerr)) == 1) {
 			progress(p, ++n, 0);
-			if ((rc = feed(p, &ev, err)) < 0)
+			if ((rc = feed(p, &ev, err)) != 0)
 				break;
 		}
 	} else {
@@ -58,18 +60,18 @@ static int read_file(struct source *s, struct file_pass *p, int ordered, const u
 		while ((r = trec_event_iter_next_block(it, &b, &rerr)) == 1) {
 			n += b->n;
 			progress(p, n, 0);
-			for (uint32_t i = 0; i < b->n && rc >= 0; i++) {
+			for (uint32_t i = 0; i < b->n && !rc; i++) {
 				trec_evblock_get(b, i, &ev);
 				rc = feed(p, &ev, err);
 			}
-			if (rc < 0)
+			if (rc)
 				break;
 		}
 	}
 	progress(p, n, 1);
 	trec_event_iter_free(it);
-	if (rc < 0)
-		return rc;
+	if (rc != 0)
+		return rc; /* an error, or PASS_STOP */
 	if (r < 0) {
 		if (err)
 			*err = rerr;
@@ -101,7 +103,9 @@ int pass_run(struct source *s, const struct pass_sink *sinks, size_t nsinks, con
 				ordered |= o1;
 			}
 		}
-		if (rc >= 0 && p.n) {
+		if (rc > 0)
+			rc = 0;
+		if (!rc && p.n) {
 			/* The payloads no sink reads are not decoded. */
 			for (uint32_t t = 0; t < nt; t++)
 				need[t] = !need[t];
@@ -117,6 +121,8 @@ int pass_run(struct source *s, const struct pass_sink *sinks, size_t nsinks, con
 		}
 		if (rc < 0)
 			return rc;
+		if (rc == PASS_STOP)
+			break;
 	}
 	return 0;
 }

@@ -3,14 +3,17 @@
  * One pass over a source's events, feeding any number of sinks: each
  * block is read and decoded once whatever the views built from it (the
  * summary and its rate plot, latency and its rate plot...). The pass
- * applies the event filter; sinks see only the events it keeps.
+ * applies the event filter; sinks see only the events it keeps (events
+ * of a type without a schema too: ev->type may be >= f->ntypes).
  *
  * A sink is three callbacks and a context:
  *   begin  before each file: 1 to take part in it, 0 to sit it out, or
  *          -errno; sets need[type] for the types whose payloads it reads
  *          (the others are not decoded) and *ordered when it needs the
  *          events in time order (else they come in file order, cheaper)
- *   event  one kept event of the file; 0 or -errno stops the pass
+ *   event  one kept event of the file; 0, PASS_STOP to end the pass there
+ *          (every sink's: a limit was reached, the output failed), or
+ *          -errno, which ends it with that error
  *   end    after the file (also when the pass stopped early: per-file
  *          state is freed here); 0 or -errno
  * Progress (events read so far in this file) goes to a callback the
@@ -24,6 +27,8 @@
 
 #include "errors.h"
 #include "source.h"
+
+#define PASS_STOP 1
 
 struct pass_sink {
 	void *ctx;

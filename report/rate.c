@@ -75,9 +75,8 @@ static int rate_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, s
 static int rate_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
 {
 	struct rate *r = ctx;
-	(void)f;
 	(void)err;
-	if (ev->ts < r->first || ev->ts > r->last)
+	if (ev->type >= f->ntypes || ev->ts < r->first || ev->ts > r->last)
 		return 0;
 	uint64_t b = (ev->ts - r->first) / r->bin;
 	r->bins[(size_t)r->series[ev->type] * RATE_BINS + (b < RATE_BINS ? b : RATE_BINS - 1)]++;

@@ -210,7 +210,7 @@ oom:
 static int sum_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
 {
 	struct summary *s = ctx;
-	if (!f->by_id[ev->type])
+	if (ev->type >= f->ntypes || !f->by_id[ev->type])
 		return 0;
 	const struct tinfo *t = &s->ti[ev->type];
 	struct gkey k = { .host = s->multi ? s->host : 0 };
