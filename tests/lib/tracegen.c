@@ -51,6 +51,34 @@ uint32_t tg_stack(struct trec_writer *w, const uint64_t *ips, uint16_t nkernel, 
 	return id;
 }
 
+void tg_map(struct trec_writer *w, uint32_t pid, uint64_t ts, uint64_t start, uint64_t len, uint64_t pgoff,
+	    uint8_t bidv, const char *path)
+{
+	struct trec_map m = { .ts = ts, .pid = pid, .prot = 5, .flags = 2, .start = start, .len = len,
+			      .pgoff = pgoff, .path = path };
+	if (bidv) {
+		memset(m.build_id, bidv, 20);
+		m.build_id_len = 20;
+	}
+	check(trec_writer_add_map(w, &m), "map");
+}
+
+void tg_syms(struct trec_writer *w, uint8_t bidv, const char *path, uint64_t bias, const struct trec_sym *syms,
+	     uint32_t n)
+{
+	struct trec_dso_syms d = { .path = path, .load_bias = bias, .nsyms = n, .syms = syms };
+	if (bidv) {
+		memset(d.build_id, bidv, 20);
+		d.build_id_len = 20;
+	}
+	check(trec_writer_add_dso_syms(w, &d), "symbols");
+}
+
+void tg_ksyms(struct trec_writer *w, const struct trec_ksym *k, size_t n)
+{
+	check(trec_writer_add_ksyms(w, k, n), "kernel symbols");
+}
+
 void tg_event(struct trec_writer *w, uint64_t ts, uint32_t cpu, uint32_t pid, uint32_t tid, uint32_t type,
 	      uint32_t stack, const void *payload, uint32_t size)
 {

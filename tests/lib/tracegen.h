@@ -24,6 +24,13 @@ void tg_meta(struct trec_writer *w, const char *key, const char *value);
 void tg_task(struct trec_writer *w, uint32_t kind, uint64_t ts, uint32_t pid, uint32_t tid, const char *comm);
 /* A stack (leaf first: nkernel kernel frames, then user frames); its id. */
 uint32_t tg_stack(struct trec_writer *w, const uint64_t *ips, uint16_t nkernel, uint16_t nuser);
+/* A mapping of `path` in pid at ts; build id 20 bytes of bidv (0: none). */
+void tg_map(struct trec_writer *w, uint32_t pid, uint64_t ts, uint64_t start, uint64_t len, uint64_t pgoff,
+	    uint8_t bidv, const char *path);
+/* The symbol table of `path` (build id as tg_map's), its load bias. */
+void tg_syms(struct trec_writer *w, uint8_t bidv, const char *path, uint64_t bias, const struct trec_sym *syms,
+	     uint32_t n);
+void tg_ksyms(struct trec_writer *w, const struct trec_ksym *k, size_t n);
 /* One event; payload of `size` bytes (NULL: zeros). */
 void tg_event(struct trec_writer *w, uint64_t ts, uint32_t cpu, uint32_t pid, uint32_t tid, uint32_t type,
 	      uint32_t stack, const void *payload, uint32_t size);
