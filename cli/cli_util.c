@@ -8,6 +8,7 @@
 
 #include "cli_util.h"
 #include "reader.h"
+#include "source.h"
 
 /* Helpers that borrow a command's name for their messages (fold.h) have
  * no synopsis of their own: no usage line then, only the pointer to --help. */
@@ -208,6 +209,26 @@ void cli_file_error(const struct cli_cmd *c, const char *path, enum cli_phase ph
 	if (advice)
 		fprintf(stderr, " (%s)", advice);
 	fputc('\n', stderr);
+}
+
+int cli_source_error(const struct cli_cmd *c, const char *path, int at, int code, const struct trec_err *err)
+{
+	if (at == SOURCE_AT_NONE || !path)
+		cli_err(c, "%s", trec_errmsg(err, code));
+	else
+		cli_file_error(c, path, at == SOURCE_AT_OPEN ? CLI_AT_OPEN : CLI_AT_READ, code, trec_errmsg(err, code));
+	return CLI_EXIT_ERROR;
+}
+
+void cli_truncation_warnings(const struct cli_cmd *c, const struct source *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rfile *f = &s->files[i];
+		const struct trec_file_info *fi = f->r ? trec_reader_info(f->r) : NULL;
+		if (fi && fi->truncated)
+			cli_warn(c, "%s is truncated at offset %llu (%s): reading its complete blocks", f->path,
+				 (unsigned long long)fi->truncated_at, fi->truncation ? fi->truncation : "no footer index");
+	}
 }
 
 int cli_open_trace(const struct cli_cmd *c, const char *path, int ignore_corrupt,

@@ -72,6 +72,17 @@ void cli_file_error(const struct cli_cmd *c, const char *path, enum cli_phase ph
 		    const char *msg);
 
 /*
+ * The errors of report/source.h and report/pass.h: with advice when they
+ * name a file and a phase (at: enum source_at), else the message alone.
+ * Returns CLI_EXIT_ERROR.
+ */
+struct trec_err;
+struct source;
+int cli_source_error(const struct cli_cmd *c, const char *path, int at, int code, const struct trec_err *err);
+/* "FILE is truncated at offset N": one warning per truncated input. */
+void cli_truncation_warnings(const struct cli_cmd *c, const struct source *s);
+
+/*
  * Opens a trace for reading, reporting failure with cli_file_error.
  * Returns 0 or CLI_EXIT_ERROR.
  */

@@ -87,6 +87,13 @@ static const struct cli_cmd fg_cmd = {
 		"  -h, --help            show this help\n",
 };
 
+/* Warnings from folding a trace, in this command's name. */
+static void warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_warn(&fg_cmd, "%s", msg);
+}
+
 struct fg_args {
 	struct flame_opts fo;
 	struct flame_input_opts in;
@@ -499,6 +506,7 @@ int cmd_flamegraph(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	a.in.warn = warn_cb;
 	int npos = argc - optind;
 	const char *in = a.collapse_perf ? a.collapse_perf : a.from_perf;
 	/* Said before anything is read: a bare `trec flamegraph` at a prompt

@@ -20,14 +20,16 @@
 
 #include "cli_util.h"
 #include "commands.h"
-#include "evfilter.h"
+#include "filter_args.h"
 #include "flamegraph.h"
 #include "json.h"
 #include "latency.h"
 #include "outbuf.h"
+#include "pass.h"
 #include "plot.h"
+#include "rate.h"
+#include "source.h"
 #include "stackprof.h"
-#include "rfile.h"
 #include "summary.h"
 #include "table.h"
 
@@ -82,8 +84,6 @@ static const struct cli_cmd report_cmd = {
 #define MAX_INPUTS 256
 #define TEXT_WIDTH 80
 #define TEXT_TYPE_COLS 8
-#define RATE_BINS 200
-#define RATE_SERIES 8
 
 enum mode { M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED, M_FLAME };
 
@@ -272,9 +272,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_CSV:
 			o->csv = 1;
 			break;
-		case OPT_PLOT:
-			if ((rc = plot_check_name(&report_cmd, optarg)))
-				return rc;
+		case OPT_PLOT: {
+			struct trec_err err = { 0 };
+			if (plot_check_name(optarg, &err))
+				return cli_usage_error(&report_cmd, "%s", err.msg);
+		}
 			o->plot = optarg;
 			break;
 		case OPT_PLOT_RATE:
@@ -360,22 +362,95 @@ static void headers_json(struct out *out, struct rfile *files, size_t n)
 	json_arr_end(&out->j);
 }
 
+/* ---- the pass and the plots ----------------------------------------------------------------- */
+
+static void draw_progress(void *ctx, const struct rfile *f, uint64_t events, int done)
+{
+	struct cli_progress *p = ctx;
+	(void)f;
+	if (done) {
+		cli_progress_done(p);
+		cli_progress_init(p, &report_cmd, "events", 0); /* the next file's line */
+	} else {
+		cli_progress_update(p, events);
+	}
+}
+
+/* Reads the source once into the sinks; `total` events expected, 0 when
+ * unknown (the progress line). 0 or CLI_EXIT_ERROR after a message. */
+static int run_pass(struct source *src, const struct pass_sink *sinks, size_t n, uint64_t total)
+{
+	struct cli_progress prog;
+	cli_progress_init(&prog, &report_cmd, "events", total);
+	struct pass_opts po = { .sz = sizeof(po), .progress = draw_progress, .progress_ctx = &prog };
+	struct trec_err err = { 0 };
+	int rc = pass_run(src, sinks, n, &po, &err);
+	cli_progress_done(&prog);
+	return rc < 0 ? cli_source_error(&report_cmd, src->err_path, src->err_at, rc, &err) : 0;
+}
+
+/* A plot's outcome: drawn, or only its data and script written (a
+ * warning), or an error. */
+static int plot_done(int rc, const struct trec_err *err)
+{
+	if (rc == PLOT_NOT_RENDERED) {
+		cli_warn(&report_cmd, "%s", err->msg);
+		return 0;
+	}
+	if (rc < 0) {
+		cli_err(&report_cmd, "%s", trec_errmsg(err, rc));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+/* The event rate over time, per type (the busiest RATE_SERIES), for --plot-rate. */
+static int draw_rate_plot(struct report_opts *o, struct source *src, const struct rate *rt)
+{
+	struct rate_series s[RATE_SERIES + 1];
+	uint32_t k;
+	uint64_t bin;
+	if (rate_series(rt, s, &k, &bin) < 0) {
+		cli_err(&report_cmd, "--plot-rate: no events span any time");
+		return CLI_EXIT_ERROR;
+	}
+	char title[512];
+	snprintf(title, sizeof(title), "events per second: %s%s", src->files[0].host,
+		 src->n > 1 ? " and others" : "");
+	struct trec_err err = { 0 };
+	return plot_done(plot_rate(&err, o->plot, s, k, RATE_BINS, bin, title), &err);
+}
+
 /* ---- views ----------------------------------------------------------------------------------- */
 
-static int view_summary(struct report_opts *o, struct rfile *files, size_t n, struct out *out)
+static int view_summary(struct report_opts *o, struct source *src, struct out *out)
 {
+	struct rfile *files = src->files;
+	size_t n = src->n;
 	struct summary *s;
-	if (summary_new(&s, o->by < 0 ? BY_PID : (enum group_by)o->by, n > 1)) {
+	struct rate *rt = NULL;
+	struct trec_err err = { 0 };
+	if (summary_new(&s, o->by < 0 ? BY_PID : (enum group_by)o->by, n > 1) ||
+	    (o->plot && rate_new(&rt, src, &err))) {
+		summary_free(s);
+		rate_free(rt);
 		cli_err(&report_cmd, "out of memory");
 		return CLI_EXIT_ERROR;
 	}
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = summary_add_file(s, &files[i], &report_cmd);
+	/* The summary and its rate plot from one reading of the traces. */
+	struct pass_sink sinks[2] = { summary_sink(s) };
+	if (rt)
+		sinks[1] = rate_sink(rt);
+	int rc = run_pass(src, sinks, rt ? 2 : 1, 0);
 	struct table t;
 	table_init(&t);
-	if (!rc)
-		rc = summary_table(s, &t, o->sort, o->json || o->csv ? UINT32_MAX : TEXT_TYPE_COLS, &report_cmd);
+	if (!rc) {
+		int e = summary_table(s, &t, o->sort, o->json || o->csv ? UINT32_MAX : TEXT_TYPE_COLS, &err);
+		if (e == -EINVAL)
+			rc = cli_usage_error(&report_cmd, "%s", err.msg);
+		else if (e < 0)
+			cli_err(&report_cmd, "%s", trec_errmsg(&err, e)), rc = CLI_EXIT_ERROR;
+	}
 	if (!rc) {
 		if (o->json) {
 			json_obj_begin(&out->j);
@@ -394,8 +469,11 @@ static int view_summary(struct report_opts *o, struct rfile *files, size_t n, st
 			table_print_text(&t, &out->ob, TEXT_WIDTH);
 		}
 	}
+	if (!rc && rt)
+		rc = draw_rate_plot(o, src, rt);
 	table_free(&t);
 	summary_free(s);
+	rate_free(rt);
 	return rc;
 }
 
@@ -429,8 +507,10 @@ static void csv_row_prefix(const struct table *t, size_t row, size_t name_col, s
 	}
 }
 
-static int view_latency(struct report_opts *o, struct rfile *files, size_t n, struct out *out)
+static int view_latency(struct report_opts *o, struct source *src, struct out *out)
 {
+	struct rfile *files = src->files;
+	size_t n = src->n;
 	struct latency_opts lo = {
 		.spec = o->latency, .field_spec = o->hist, .by = o->by, .linear_step = o->linear,
 		.unit_ns = o->hist ? 1 : o->unit_ns, .unit = o->hist ? "value" : o->unit, .multi_host = n > 1,
@@ -442,9 +522,31 @@ static int view_latency(struct report_opts *o, struct rfile *files, size_t n, st
 		lo.unit = colon ? colon + 1 : "value";
 	}
 	struct latency *l;
-	int rc = latency_new(&l, &lo, &report_cmd);
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = latency_add_file(l, &files[i], &report_cmd);
+	struct rate *rt = NULL;
+	struct trec_err err = { 0 }, lerr = { 0 };
+	int lrc = latency_new(&l, &lo, &lerr);
+	if (o->plot && o->plot_rate && rate_new(&rt, src, &err)) {
+		rate_free(rt);
+		latency_free(l);
+		cli_err(&report_cmd, "out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	/* The rate plot and the pairs from one reading of the traces; the plot
+	 * comes first, as it did when it was read on its own. */
+	struct pass_sink sinks[2];
+	size_t nsinks = 0;
+	if (rt)
+		sinks[nsinks++] = rate_sink(rt);
+	if (!lrc)
+		sinks[nsinks++] = latency_sink(l);
+	int rc = nsinks ? run_pass(src, sinks, nsinks, 0) : 0;
+	if (!rc && rt)
+		rc = draw_rate_plot(o, src, rt);
+	rate_free(rt);
+	if (!rc && lrc == -EINVAL)
+		rc = cli_usage_error(&report_cmd, "%s", lerr.msg);
+	else if (!rc && lrc < 0)
+		cli_err(&report_cmd, "%s", trec_errmsg(&lerr, lrc)), rc = CLI_EXIT_ERROR;
 	if (!rc && !latency_found(l)) {
 		cli_err(&report_cmd, "%s %s: %s lack%s the events it needs%s", what, spec,
 			n > 1 ? "the traces" : files[0].path, n > 1 ? "" : "s",
@@ -529,97 +631,10 @@ static int view_latency(struct report_opts *o, struct rfile *files, size_t n, st
 	}
 	if (!rc && o->plot && !o->plot_rate && t.nrows) {
 		latency_row_label(l, &t, 0, label, sizeof(label));
-		rc = plot_hist(&report_cmd, o->plot, latency_row_hist(l, &t, 0), label, lo.unit);
+		rc = plot_done(plot_hist(&err, o->plot, latency_row_hist(l, &t, 0), label, lo.unit), &err);
 	}
 	table_free(&t);
 	latency_free(l);
-	return rc;
-}
-
-/* The event rate over time, per type (the busiest RATE_SERIES), for --plot-rate. */
-static int view_rate_plot(struct report_opts *o, struct rfile *files, size_t n)
-{
-	uint64_t first = UINT64_MAX, last = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct trec_totals *tot;
-		if (trec_reader_totals(files[i].r, &tot, NULL) == 0 && tot->events) {
-			uint64_t a = tot->first_ts > files[i].f.start_ts ? tot->first_ts : files[i].f.start_ts;
-			uint64_t b = tot->last_ts < files[i].f.end_ts ? tot->last_ts : files[i].f.end_ts;
-			if (a < first)
-				first = a;
-			if (b > last)
-				last = b;
-		}
-	}
-	if (first >= last) {
-		cli_err(&report_cmd, "--plot-rate: no events span any time");
-		return CLI_EXIT_ERROR;
-	}
-	uint64_t bin = (last - first) / RATE_BINS + 1;
-	/* Series by type name, across files. */
-	const char *names[RATE_SERIES + 1];
-	uint64_t *bins = calloc((size_t)(RATE_SERIES + 1) * RATE_BINS, sizeof(*bins));
-	uint32_t ns = 0;
-	if (!bins) {
-		cli_err(&report_cmd, "out of memory");
-		return CLI_EXIT_ERROR;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct rfile *f = &files[i];
-		int *series = calloc(f->ntypes ? f->ntypes : 1, sizeof(*series));
-		uint8_t *skip = malloc(f->ntypes ? f->ntypes : 1);
-		if (skip)
-			memset(skip, 1, f->ntypes ? f->ntypes : 1); /* rates read no payload */
-		struct trec_event_iter *it;
-		if (!series || !skip || rfile_iter(f, 1, skip, &it, &report_cmd)) {
-			free(series);
-			free(skip);
-			rc = CLI_EXIT_ERROR;
-			break;
-		}
-		for (uint32_t t = 0; t < f->ntypes; t++) {
-			if (!f->by_id[t])
-				continue;
-			uint32_t k;
-			for (k = 0; k < ns && strcmp(names[k], f->by_id[t]->name); k++)
-				;
-			if (k == ns && ns < RATE_SERIES)
-				names[ns++] = f->by_id[t]->name;
-			series[t] = k < RATE_SERIES ? (int)k : RATE_SERIES; /* the rest: "other" */
-		}
-		struct trec_event ev;
-		struct trec_err err = { 0 };
-		int r;
-		while ((r = trec_event_iter_next(it, &ev, &err)) == 1) {
-			if (ev.type >= f->ntypes || !evfilter_keep(&f->f, &ev, &f->ct) || ev.ts < first || ev.ts > last)
-				continue;
-			uint64_t b = (ev.ts - first) / bin;
-			bins[(size_t)series[ev.type] * RATE_BINS + (b < RATE_BINS ? b : RATE_BINS - 1)]++;
-		}
-		trec_event_iter_free(it);
-		free(series);
-		free(skip);
-		if (r < 0) {
-			cli_file_error(&report_cmd, f->path, CLI_AT_READ, r, trec_errmsg(&err, r));
-			rc = CLI_EXIT_ERROR;
-		}
-	}
-	if (!rc) {
-		struct rate_series s[RATE_SERIES + 1];
-		uint32_t k = 0;
-		for (uint32_t i = 0; i < ns; i++)
-			s[k++] = (struct rate_series){ .name = names[i], .bins = bins + (size_t)i * RATE_BINS };
-		int other = 0;
-		for (uint32_t b = 0; b < RATE_BINS; b++)
-			other |= bins[(size_t)RATE_SERIES * RATE_BINS + b] != 0;
-		if (other)
-			s[k++] = (struct rate_series){ .name = "other", .bins = bins + (size_t)RATE_SERIES * RATE_BINS };
-		char title[512];
-		snprintf(title, sizeof(title), "events per second: %s%s", files[0].host, n > 1 ? " and others" : "");
-		rc = plot_rate(&report_cmd, o->plot, s, k, RATE_BINS, bin, title);
-	}
-	free(bins);
 	return rc;
 }
 
@@ -653,7 +668,7 @@ static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stack
 		cli_err(&report_cmd, "--flamegraph: %s", trec_errmsg(&err, rc));
 		return CLI_EXIT_ERROR;
 	}
-	rc = stackprof_fold(p, flame_add_cb, fg);
+	rc = stackprof_fold(p, flame_add_cb, fg, &err);
 	FILE *out = NULL;
 	int to_stdout = !strcmp(o->flame_out, "-");
 	if (rc >= 0) {
@@ -678,16 +693,37 @@ static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stack
 	return 0;
 }
 
-static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
+static void warn_cb(void *ctx, const char *msg)
 {
+	(void)ctx;
+	cli_warn(&report_cmd, "%s", msg);
+}
+
+static int view_profile(struct report_opts *o, struct source *src, struct out *out)
+{
+	struct rfile *f = &src->files[0];
 	struct stackprof_opts po = {
-		.sz = sizeof(po), .cmd = &report_cmd, .input = f->path, .filter = &f->f, .offcpu = o->offcpu,
-		.with_pid = o->show_pid, .with_tid = o->show_tid, .no_kernel = o->no_kernel, .no_user = o->no_user,
-		.json = o->json, .limit = o->limit, .symfs = o->symfs, .debug_dir = o->debug_dir,
-		.no_demangle = o->no_demangle,
+		.sz = sizeof(po), .offcpu = o->offcpu, .with_pid = o->show_pid, .with_tid = o->show_tid,
+		.no_kernel = o->no_kernel, .no_user = o->no_user, .json = o->json, .limit = o->limit,
+		.symfs = o->symfs, .debug_dir = o->debug_dir, .no_demangle = o->no_demangle, .warn = warn_cb,
 	};
 	struct stackprof *p;
-	int rc = stackprof_open(&p, f->r, &po);
+	struct trec_err err = { 0 };
+	int read_error = 0;
+	int rc = stackprof_new(&p, f, &po, &read_error, &err);
+	if (rc == -EINVAL)
+		rc = cli_usage_error(&report_cmd, "%s", err.msg);
+	else if (rc < 0)
+		rc = cli_source_error(&report_cmd, f->path, read_error ? SOURCE_AT_READ : SOURCE_AT_NONE, rc, &err);
+	if (!rc) {
+		/* The whole trace is expected: the line shows a percentage. */
+		uint64_t total = 0;
+		const struct trec_totals *tot;
+		if (trec_reader_info(f->r)->has_index && trec_reader_totals(f->r, &tot, NULL) == 0)
+			total = tot->events;
+		struct pass_sink sink = stackprof_sink(p);
+		rc = run_pass(src, &sink, 1, total);
+	}
 	if (!rc && !stackprof_stacks(p))
 		cli_warn(&report_cmd, "%s has no %s events with stacks", f->path,
 			 o->filter.nevents ? "selected" : o->offcpu ? "offcpu" : "selected");
@@ -695,13 +731,15 @@ static int view_profile(struct report_opts *o, struct rfile *f, struct out *out)
 		if (o->mode == M_FLAME) {
 			rc = write_flamegraph(o, f, p);
 		} else if (o->mode == M_FOLDED) {
-			int e = stackprof_fold(p, outbuf_folded_line, &out->ob);
+			int e = stackprof_fold(p, outbuf_folded_line, &out->ob, &err);
 			if (e == -ENOMEM) {
+				cli_err(&report_cmd, "%s", err.msg);
 				cli_err(&report_cmd, "out of memory folding stacks");
 				rc = CLI_EXIT_ERROR;
 			}
-		} else {
-			rc = stackprof_print_top(p, &out->ob);
+		} else if ((rc = stackprof_print_top(p, &out->ob, &err)) < 0) {
+			cli_err(&report_cmd, "%s", trec_errmsg(&err, rc));
+			rc = CLI_EXIT_ERROR;
 		}
 	}
 	if (!rc)
@@ -719,20 +757,22 @@ int cmd_report(int argc, char **argv)
 		evfilter_opts_free(&o.filter);
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
-	struct rfile *files = calloc(o.ninputs, sizeof(*files));
 	struct out out;
 	memset(&out, 0, sizeof(out));
-	if (!files || outbuf_init(&out.ob, stdout, 0) < 0) {
-		free(files);
+	if (outbuf_init(&out.ob, stdout, 0) < 0) {
 		evfilter_opts_free(&o.filter);
 		cli_err(&report_cmd, "out of memory");
 		return CLI_EXIT_ERROR;
 	}
 	json_init(&out.j, &out.ob, 1);
-	size_t opened = 0;
-	for (; opened < o.ninputs && !rc; opened++)
-		rc = rfile_open(&files[opened], o.inputs[opened], (uint32_t)opened, &o.filter, o.ignore_corrupt,
-				&report_cmd);
+	struct source src;
+	struct source_opts so = { .sz = sizeof(so), .filter = &o.filter, .ignore_corrupt = o.ignore_corrupt };
+	struct trec_err err = { 0 };
+	rc = source_open(&src, o.inputs, o.ninputs, &so, &err);
+	cli_truncation_warnings(&report_cmd, &src);
+	if (rc < 0)
+		rc = cli_source_error(&report_cmd, src.err_path, src.err_at, rc, &err);
+	struct rfile *files = src.files;
 	if (!rc && o.filter.nevents) {
 		uint32_t k = 0;
 		for (size_t i = 0; i < o.ninputs; i++)
@@ -754,21 +794,16 @@ int cmd_report(int argc, char **argv)
 	if (!rc) {
 		switch (o.mode) {
 		case M_SUMMARY:
-			rc = view_summary(&o, files, o.ninputs, &out);
-			if (!rc && o.plot)
-				rc = view_rate_plot(&o, files, o.ninputs);
+			rc = view_summary(&o, &src, &out);
 			break;
 		case M_HIST:
 		case M_LATENCY:
-			if (o.plot && o.plot_rate)
-				rc = view_rate_plot(&o, files, o.ninputs);
-			if (!rc)
-				rc = view_latency(&o, files, o.ninputs, &out);
+			rc = view_latency(&o, &src, &out);
 			break;
 		case M_TOP:
 		case M_FOLDED:
 		case M_FLAME:
-			rc = view_profile(&o, &files[0], &out);
+			rc = view_profile(&o, &src, &out);
 			break;
 		}
 	}
@@ -779,13 +814,11 @@ int cmd_report(int argc, char **argv)
 			cli_err(&report_cmd, "writing output: %s", strerror(out.ob.err));
 		rc = CLI_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < opened; i++) {
-		if (!rc && files[i].r)
+	for (size_t i = 0; i < src.n && !rc; i++)
+		if (files[i].r)
 			cli_reader_warnings(&report_cmd, files[i].r);
-		rfile_close(&files[i]);
-	}
+	source_close(&src);
 	outbuf_free(&out.ob);
-	free(files);
 	evfilter_opts_free(&o.filter);
 	return rc;
 }

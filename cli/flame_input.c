@@ -38,7 +38,8 @@ static int add_trace(struct flame *f, const char *path, enum folded_mode mode,
 	struct fold_opts fo = {
 		.sz = sizeof(fo), .event = o->event, .offcpu = o->offcpu, .no_kernel = o->no_kernel,
 		.with_pid = o->with_pid, .with_tid = o->with_tid, .symfs = o->symfs,
-		.debug_dir = o->debug_dir, .no_demangle = o->no_demangle, .cmd_name = "flamegraph",
+		.debug_dir = o->debug_dir, .no_demangle = o->no_demangle, .warn = o->warn,
+		.warn_ctx = o->warn_ctx,
 	};
 	struct trace_sink s = { .f = f, .mode = mode, .strip_hex = o->strip_hex };
 	tbuf_init(&s.scratch);

@@ -21,6 +21,8 @@ struct flame_input_opts {
 	int offcpu, no_kernel, with_pid, with_tid;
 	const char *symfs, *debug_dir;
 	int no_demangle; /* raw (mangled) names */
+	void (*warn)(void *ctx, const char *msg); /* what --symfs/--debug-dir found */
+	void *warn_ctx;
 	/* both kinds */
 	int strip_hex; /* "0x<hex>" in stacks becomes "0x..." */
 };

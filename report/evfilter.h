@@ -5,8 +5,8 @@
  * or take a comma-separated list; different options combine with AND,
  * values of one option with OR.
  *
- * Two steps: evfilter_parse() collects the command line into a struct
- * evfilter_opts (no trace needed); evfilter_bind() resolves it against one
+ * Two steps: cli/ collects the command line into a struct evfilter_opts
+ * (cli/filter_args.h: no trace needed); evfilter_bind() resolves it against one
  * trace (event names to type ids, --time to the trace's clock) into a
  * struct evfilter, whose evfilter_keep() is the per-event test. The time
  * window also goes to the reader (evfilter_iter_opts), which then reads
@@ -18,39 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli_util.h"
 #include "comm_table.h"
 #include "events.h"
+#include "errors.h"
 #include "reader.h"
-
-/* getopt_long ids of the filter options; commands add EVFILTER_LONGOPTS to
- * their table and pass these ids (with optarg) to evfilter_parse. */
-enum {
-	EVF_OPT_PID = 0x1000,
-	EVF_OPT_TID,
-	EVF_OPT_COMM,
-	EVF_OPT_CPU,
-	EVF_OPT_EVENT,
-	EVF_OPT_TIME,
-};
-#define EVFILTER_LONGOPTS                                                                          \
-	{ "pid", required_argument, NULL, EVF_OPT_PID }, { "tid", required_argument, NULL, EVF_OPT_TID }, \
-		{ "comm", required_argument, NULL, EVF_OPT_COMM },                                       \
-		{ "cpu", required_argument, NULL, EVF_OPT_CPU },                                         \
-		{ "event", required_argument, NULL, EVF_OPT_EVENT },                                     \
-		{ "time", required_argument, NULL, EVF_OPT_TIME }
-
-/* The option lines for --help. */
-#define EVFILTER_HELP                                                                              \
-	"      --pid PID[,PID]   only these processes (thread groups)\n"                          \
-	"      --tid TID[,TID]   only these threads\n"                                            \
-	"      --comm GLOB[,..]  only threads whose name matches (fnmatch: 'java*', 'kworker/?')\n" \
-	"      --cpu CPU[,CPU]   only events recorded on these CPUs (ranges: 0-3)\n"              \
-	"      --event GLOB[,..] only these event types ('syscalls:sys_enter_*')\n"               \
-	"      --time START,END  only events in the window: seconds after the first event\n"      \
-	"                        (1.5,3 or 2, or ,0.5), or wall-clock times\n"                     \
-	"                        (HH:MM:SS[.frac] on the trace's first day, or\n"                  \
-	"                        YYYY-MM-DDTHH:MM:SS[.frac]; local time, TZ applies)\n"
 
 #define EVF_MAX_VALUES 4096
 #define EVF_MAX_CPUS 8192
@@ -72,9 +43,10 @@ struct evfilter_opts {
 	int any;                /* some filter was given */
 };
 
-/* Takes one option (EVF_OPT_*). 0, or prints a usage error and returns
- * CLI_EXIT_USAGE. */
-int evfilter_parse(struct evfilter_opts *o, const struct cli_cmd *cmd, int opt, const char *arg);
+/* Appends a copy of each item of the list `arg` ("a,b,c"). 0, or -EINVAL
+ * (an empty item), -ENAMETOOLONG (over 255 bytes), -E2BIG (over
+ * EVF_MAX_VALUES items) or -ENOMEM. */
+int evfilter_add_list(char ***list, size_t *n, const char *arg);
 void evfilter_opts_free(struct evfilter_opts *o);
 
 struct evfilter {
@@ -86,12 +58,13 @@ struct evfilter {
 	int by_task;       /* pid/tid/comm/cpu tests to run */
 };
 
-/* Resolves the options for one trace. 0, or prints a message (naming
- * `path`) and returns a CLI exit code. An --event that matches nothing in
+/* Resolves the options for one trace. 0, or -errno with a message naming
+ * `path` in err (-EIO etc. from reading the trace set *read_error, for
+ * the caller's advice). An --event that matches nothing in
  * this trace is not an error here (several files may differ); the caller
  * may check evfilter_types_matched. */
 int evfilter_bind(struct evfilter *f, const struct evfilter_opts *o, struct trec_reader *r,
-		  const struct cli_cmd *cmd, const char *path);
+		  const char *path, int *read_error, struct trec_err *err);
 void evfilter_free(struct evfilter *f);
 /* Event types the filter lets through (every type when no --event). */
 uint32_t evfilter_types_matched(const struct evfilter *f, struct trec_reader *r);

@@ -20,7 +20,9 @@ struct fold_opts {
 	int with_pid, with_tid;
 	const char *symfs, *debug_dir;
 	int no_demangle;      /* raw (mangled) names */
-	const char *cmd_name; /* names the caller in messages ("flamegraph"); NULL: "fold" */
+	/* Warnings (what --symfs/--debug-dir found): one sentence per call; NULL: not told. */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
 };
 
 /* Called once per distinct stack, "comm;root;...;leaf" (no count, not

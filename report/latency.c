@@ -61,22 +61,25 @@ struct latency {
 	struct pnode *node;
 	uint32_t nnodes, ncap, free_head; /* free list through next */
 	uint64_t unmatched_start, unmatched_end, deep;
+	/* The file being read: its types' roles, names, host id + 1. */
+	struct tinfo *ti;
+	struct namer *nm;
+	uint32_t host;
+	int nest; /* each end closes the latest start of its key */
 };
 
-static int lat_usage(const struct cli_cmd *cmd, const char *spec)
+static int lat_usage(struct trec_err *err, const char *spec)
 {
-	return cli_usage_error(cmd, "--latency %s: expected syscalls, runq, block, u:PATH:FUNC, or "
-				    "'START,END[,key=FIELD]' (two event names)", spec);
+	return trec_errf(err, -EINVAL, "--latency %s: expected syscalls, runq, block, u:PATH:FUNC, or "
+				       "'START,END[,key=FIELD]' (two event names)", spec);
 }
 
-int latency_new(struct latency **out, const struct latency_opts *o, const struct cli_cmd *cmd)
+int latency_new(struct latency **out, const struct latency_opts *o, struct trec_err *err)
 {
 	struct latency *l = calloc(1, sizeof(*l));
 	*out = l;
-	if (!l) {
-		cli_err(cmd, "out of memory");
-		return CLI_EXIT_ERROR;
-	}
+	if (!l)
+		return trec_errf(err, -ENOMEM, "out of memory");
 	l->o = *o;
 	ktab_init(&l->names);
 	ktab_init(&l->rows);
@@ -85,8 +88,8 @@ int latency_new(struct latency **out, const struct latency_opts *o, const struct
 		const char *colon = strrchr(o->field_spec, ':');
 		size_t la = colon ? (size_t)(colon - o->field_spec) : 0;
 		if (!colon || !la || !colon[1] || la >= sizeof(l->a) || strlen(colon + 1) >= sizeof(l->field))
-			return cli_usage_error(cmd, "--hist %s: expected EVENT:FIELD (e.g. syscalls:sys_exit_read:ret)",
-					       o->field_spec);
+			return trec_errf(err, -EINVAL, "--hist %s: expected EVENT:FIELD (e.g. syscalls:sys_exit_read:ret)",
+					 o->field_spec);
 		l->kind = LK_FIELD;
 		memcpy(l->a, o->field_spec, la);
 		snprintf(l->field, sizeof(l->field), "%s", colon + 1);
@@ -104,7 +107,7 @@ int latency_new(struct latency **out, const struct latency_opts *o, const struct
 		const char *rest = strchr(s, ':') + 1, *colon = strrchr(rest, ':');
 		if (!colon || colon == rest || !colon[1] || (size_t)(colon - rest) >= sizeof(l->a) ||
 		    strlen(colon + 1) >= sizeof(l->b))
-			return cli_usage_error(cmd, "--latency %s: expected u:PATH:FUNC (e.g. u:libc:malloc)", s);
+			return trec_errf(err, -EINVAL, "--latency %s: expected u:PATH:FUNC (e.g. u:libc:malloc)", s);
 		l->kind = LK_UPROBE;
 		memcpy(l->a, rest, (size_t)(colon - rest));
 		snprintf(l->b, sizeof(l->b), "%s", colon + 1);
@@ -113,17 +116,17 @@ int latency_new(struct latency **out, const struct latency_opts *o, const struct
 		const char *c1 = strchr(s, ','), *c2 = strchr(c1 + 1, ',');
 		size_t la = (size_t)(c1 - s), lb = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
 		if (!la || !lb || la >= sizeof(l->a) || lb >= sizeof(l->b))
-			return lat_usage(cmd, s);
+			return lat_usage(err, s);
 		memcpy(l->a, s, la);
 		memcpy(l->b, c1 + 1, lb);
 		if (c2) {
 			if (strncmp(c2 + 1, "key=", 4) || !c2[5] || strlen(c2 + 5) >= sizeof(l->field))
-				return cli_usage_error(cmd, "--latency %s: the third part should be key=FIELD", s);
+				return trec_errf(err, -EINVAL, "--latency %s: the third part should be key=FIELD", s);
 			if (strcmp(c2 + 5, "tid"))
 				snprintf(l->field, sizeof(l->field), "%s", c2 + 5);
 		}
 	} else {
-		return lat_usage(cmd, s);
+		return lat_usage(err, s);
 	}
 	return 0;
 }
@@ -140,6 +143,8 @@ void latency_free(struct latency *l)
 	free(l->node);
 	ktab_free(&l->names);
 	ktab_free(&l->rows);
+	free(l->ti);
+	free(l->nm);
 	free(l);
 }
 
@@ -506,136 +511,140 @@ static int add_value(struct latency *l, const struct pnode *s, uint32_t host, ui
 	return 0;
 }
 
-int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *cmd)
+/* ---- the pass: one file's events paired ------------------------------------------------------ */
+
+static void file_state_free(struct latency *l)
 {
-	struct namer *nm = calloc(1, sizeof(*nm));
-	struct tinfo *ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*ti));
-	uint32_t host = 0;
-	if (!ti || !nm)
+	free(l->ti);
+	free(l->nm);
+	l->ti = NULL;
+	l->nm = NULL;
+}
+
+static int lat_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err)
+{
+	struct latency *l = ctx;
+	file_state_free(l);
+	l->nm = calloc(1, sizeof(*l->nm));
+	l->ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*l->ti));
+	l->host = 0;
+	if (!l->ti || !l->nm)
 		goto oom;
-	nm->machine = rfile_meta_str(f, "machine");
+	l->nm->machine = rfile_meta_str(f, "machine");
 	if (l->o.multi_host) {
 		uint32_t hid;
 		if (name_id(l, f->host, strlen(f->host), &hid))
 			goto oom;
-		host = hid + 1;
+		l->host = hid + 1;
 	}
 	int have_start = 0, have_end = 0;
 	for (uint32_t t = 0; t < f->ntypes; t++) {
 		if (!f->by_id[t] || !evfilter_type_ok(&f->f, t))
 			continue;
-		if (classify(l, f->by_id[t], &ti[t]))
+		if (classify(l, f->by_id[t], &l->ti[t]))
 			goto oom;
-		have_start |= ti[t].role == R_START;
-		have_end |= ti[t].role == R_END;
+		have_start |= l->ti[t].role == R_START;
+		have_end |= l->ti[t].role == R_END;
 	}
 	int have_value = 0;
 	for (uint32_t t = 0; t < f->ntypes; t++)
-		have_value |= ti[t].role == R_VALUE;
+		have_value |= l->ti[t].role == R_VALUE;
 	if (have_value)
 		have_start = have_end = 1;
 	if (!have_start || !have_end) {
-		free(ti);
-		free(nm);
+		file_state_free(l);
 		return 0; /* nothing to pair here; the caller says so when no file had any */
 	}
 	l->found = 1;
-	int nest = l->kind == LK_UPROBE || (l->kind == LK_PAIR && !l->field[0]);
-
+	l->nest = l->kind == LK_UPROBE || (l->kind == LK_PAIR && !l->field[0]);
 	/* Payloads of events that play no part are not decoded. */
-	uint8_t *skip = calloc(f->ntypes ? f->ntypes : 1, 1);
-	for (uint32_t t = 0; skip && t < f->ntypes; t++)
-		skip[t] = !ti[t].role || (ti[t].role != R_VALUE && !ti[t].id && !ti[t].k1 && !ti[t].k2 && !ti[t].comm);
-	struct trec_event_iter *it;
+	for (uint32_t t = 0; t < f->ntypes; t++) {
+		const struct tinfo *ti = &l->ti[t];
+		need[t] |= ti->role && (ti->role == R_VALUE || ti->id || ti->k1 || ti->k2 || ti->comm);
+	}
 	/* Values need no order; pairs do. */
-	if (!skip || rfile_iter(f, l->kind == LK_FIELD, skip, &it, cmd)) {
-		free(skip);
-		free(ti);
-		free(nm);
-		return CLI_EXIT_ERROR;
-	}
-	struct trec_event ev;
-	struct trec_err err = { 0 };
-	int rc;
-	uint64_t seen = 0;
-	struct cli_progress prog;
-	cli_progress_init(&prog, cmd, "events", 0);
-	while ((rc = trec_event_iter_next(it, &ev, &err)) == 1) {
-		cli_progress_update(&prog, ++seen);
-		if (ev.type >= f->ntypes || !ti[ev.type].role || !evfilter_keep(&f->f, &ev, &f->ct))
-			continue;
-		const struct tinfo *t = &ti[ev.type];
-		uint64_t k1, k2;
-		if (t->role == R_VALUE) {
-			int64_t v;
-			if (trec_field_get_i64(t->k1, ev.data, ev.size, 0, f->swap, &v) < 0)
-				continue;
-			struct pnode n;
-			if (event_node(l, nm, f, &ev, t->name, &n) || add_value(l, &n, host, ev.cpu, v))
-				goto oom_it;
-			continue;
-		}
-		if (get_key(t, &ev, f->swap, &k1, &k2))
-			continue;
-		uint32_t name = t->name;
-		if (t->id) {
-			int64_t nr;
-			if (trec_field_get_i64(t->id, ev.data, ev.size, 0, f->swap, &nr) < 0 ||
-			    syscall_name_id(l, nm, nr, &name))
-				continue;
-		}
-		if (t->role == R_START) {
-			struct pnode n;
-			if (event_node(l, nm, f, &ev, name, &n) || push(l, k1, k2, &n, nest))
-				goto oom_it;
-			continue;
-		}
-		struct pnode s;
-		if (!pop(l, k1, k2, &s)) {
-			l->unmatched_end++;
-			continue;
-		}
-		if (s.name != name && l->kind == LK_SYSCALLS) {
-			/* An exit of another call: the enter we hold lost its exit. */
-			l->unmatched_start++;
-			l->unmatched_end++;
-			continue;
-		}
-		if (l->kind == LK_RUNQ) {
-			/* Grouped by the thread that waited. */
-			s.pid = s.tid = (uint32_t)k1;
-			s.comm = 0;
-			const char *c;
-			uint32_t clen, cid;
-			if (t->comm && trec_field_get_str(t->comm, ev.data, ev.size, f->swap, &c, &clen) == 0 && clen) {
-				if (name_id(l, c, clen, &cid))
-					goto oom_it;
-				s.comm = cid + 1;
-			}
-		}
-		if (add_value(l, &s, host, ev.cpu, (int64_t)((ev.ts - s.ts) / l->o.unit_ns)))
-			goto oom_it;
-	}
-	cli_progress_done(&prog);
-	trec_event_iter_free(it);
-	free(skip);
-	free(ti);
-	free(nm);
-	pending_reset(l);
-	if (rc < 0) {
-		cli_file_error(cmd, f->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
-	return 0;
-oom_it:
-	cli_progress_done(&prog);
-	trec_event_iter_free(it);
-	free(skip);
+	*ordered = l->kind != LK_FIELD;
+	return 1;
 oom:
-	free(ti);
-	free(nm);
-	cli_err(cmd, "out of memory pairing events of %s", f->path);
-	return CLI_EXIT_ERROR;
+	file_state_free(l);
+	return trec_errf(err, -ENOMEM, "out of memory pairing events of %s", f->path);
+}
+
+static int lat_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+{
+	struct latency *l = ctx;
+	if (ev->type >= f->ntypes || !l->ti[ev->type].role)
+		return 0;
+	const struct tinfo *t = &l->ti[ev->type];
+	struct namer *nm = l->nm;
+	uint64_t k1, k2;
+	if (t->role == R_VALUE) {
+		int64_t v;
+		if (trec_field_get_i64(t->k1, ev->data, ev->size, 0, f->swap, &v) < 0)
+			return 0;
+		struct pnode n;
+		if (event_node(l, nm, f, ev, t->name, &n) || add_value(l, &n, l->host, ev->cpu, v))
+			goto oom;
+		return 0;
+	}
+	if (get_key(t, ev, f->swap, &k1, &k2))
+		return 0;
+	uint32_t name = t->name;
+	if (t->id) {
+		int64_t nr;
+		if (trec_field_get_i64(t->id, ev->data, ev->size, 0, f->swap, &nr) < 0 ||
+		    syscall_name_id(l, nm, nr, &name))
+			return 0;
+	}
+	if (t->role == R_START) {
+		struct pnode n;
+		if (event_node(l, nm, f, ev, name, &n) || push(l, k1, k2, &n, l->nest))
+			goto oom;
+		return 0;
+	}
+	struct pnode s;
+	if (!pop(l, k1, k2, &s)) {
+		l->unmatched_end++;
+		return 0;
+	}
+	if (s.name != name && l->kind == LK_SYSCALLS) {
+		/* An exit of another call: the enter we hold lost its exit. */
+		l->unmatched_start++;
+		l->unmatched_end++;
+		return 0;
+	}
+	if (l->kind == LK_RUNQ) {
+		/* Grouped by the thread that waited. */
+		s.pid = s.tid = (uint32_t)k1;
+		s.comm = 0;
+		const char *c;
+		uint32_t clen, cid;
+		if (t->comm && trec_field_get_str(t->comm, ev->data, ev->size, f->swap, &c, &clen) == 0 && clen) {
+			if (name_id(l, c, clen, &cid))
+				goto oom;
+			s.comm = cid + 1;
+		}
+	}
+	if (add_value(l, &s, l->host, ev->cpu, (int64_t)((ev->ts - s.ts) / l->o.unit_ns)))
+		goto oom;
+	return 0;
+oom:
+	return trec_errf(err, -ENOMEM, "out of memory pairing events of %s", f->path);
+}
+
+static int lat_end(void *ctx, struct rfile *f, struct trec_err *err)
+{
+	struct latency *l = ctx;
+	(void)f;
+	(void)err;
+	file_state_free(l);
+	pending_reset(l);
+	return 0;
+}
+
+struct pass_sink latency_sink(struct latency *l)
+{
+	return (struct pass_sink){ .ctx = l, .begin = lat_begin, .event = lat_event, .end = lat_end };
 }
 
 int latency_found(const struct latency *l)

@@ -22,7 +22,9 @@
 #include <stdint.h>
 
 #include "hist.h"
-#include "rfile.h"
+#include "errors.h"
+#include "pass.h"
+#include "source.h"
 #include "summary.h" /* enum group_by */
 #include "table.h"
 
@@ -38,10 +40,12 @@ struct latency_opts {
 
 struct latency;
 
-/* Checks the spec's syntax. 0, or a CLI exit code after a usage message. */
-int latency_new(struct latency **out, const struct latency_opts *o, const struct cli_cmd *cmd);
-/* Pairs one file's events (in time order). */
-int latency_add_file(struct latency *l, struct rfile *f, const struct cli_cmd *cmd);
+/* Checks the spec's syntax. 0, -ENOMEM, or -EINVAL with what is wrong
+ * with the spec (a usage error). *out is set either way (free it). */
+int latency_new(struct latency **out, const struct latency_opts *o, struct trec_err *err);
+/* The latency as a sink of a pass (pass.h): it pairs the files' events
+ * (asking for time order, but for --hist values). */
+struct pass_sink latency_sink(struct latency *l);
 /* The result rows (group, name, count, mean, p50, p90, p99, max, total). */
 int latency_table(struct latency *l, struct table *t);
 /* Histogram of row `row` of the table (in the table's order), or NULL. */

@@ -16,14 +16,21 @@ static const char *ext_of(const char *out)
 	return dot ? dot + 1 : "";
 }
 
-int plot_check_name(const struct cli_cmd *cmd, const char *out)
+int plot_check_name(const char *out, struct trec_err *err)
 {
 	const char *e = ext_of(out);
 	if (strcmp(e, "svg") && strcmp(e, "png"))
-		return cli_usage_error(cmd, "--plot %s: the name should end in .svg or .png", out);
+		return trec_errf(err, -EINVAL, "--plot %s: the name should end in .svg or .png", out);
 	if (strlen(out) > 4000)
-		return cli_usage_error(cmd, "--plot: the name is too long");
+		return trec_errf(err, -ENAMETOOLONG, "--plot: the name is too long");
 	return 0;
+}
+
+/* "cannot write PATH" with errno's reason. */
+static int write_failed(struct trec_err *err, const char *path)
+{
+	int e = errno ? errno : EIO;
+	return trec_errf(err, -e, "--plot: cannot write %s: %s", path, strerror(e));
 }
 
 /* A string in a gnuplot script: single quotes, with '' for a quote. */
@@ -39,14 +46,12 @@ static void gp_str(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-static int write_script(const struct cli_cmd *cmd, const char *gp, const char *out, const char *dat,
+static int write_script(struct trec_err *err, const char *gp, const char *out, const char *dat,
 			void (*body)(FILE *, const char *dat, const void *ctx), const void *ctx, const char *title)
 {
 	FILE *f = fopen(gp, "w");
-	if (!f) {
-		cli_err(cmd, "--plot: cannot write %s: %s", gp, strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
+	if (!f)
+		return write_failed(err, gp);
 	fputs("# written by trec report --plot; render with: gnuplot THIS_FILE\n", f);
 	if (!strcmp(ext_of(out), "svg"))
 		fputs("set terminal svg size 900,500 dynamic background rgb 'white'\n", f);
@@ -58,49 +63,40 @@ static int write_script(const struct cli_cmd *cmd, const char *gp, const char *o
 	gp_str(f, title);
 	fputs("\nset grid ytics\nset key outside right\n", f);
 	body(f, dat, ctx);
-	if (fclose(f)) {
-		cli_err(cmd, "--plot: cannot write %s: %s", gp, strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
+	if (fclose(f))
+		return write_failed(err, gp);
 	return 0;
 }
 
 /* Runs gnuplot on the script; a missing gnuplot leaves the files and says so. */
-static int run_gnuplot(const struct cli_cmd *cmd, const char *gp, const char *dat, const char *out)
+static int run_gnuplot(struct trec_err *err, const char *gp, const char *dat)
 {
 	char *argv[] = { (char *)"gnuplot", (char *)gp, NULL };
 	pid_t pid;
 	int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
 	if (rc == ENOENT) {
-		cli_warn(cmd, "gnuplot is not installed (apt-get install gnuplot-nox): wrote %s and %s; "
-			      "render them elsewhere with 'gnuplot %s'",
-			 dat, gp, gp);
-		return 0;
+		trec_errf(err, -ENOENT, "gnuplot is not installed (apt-get install gnuplot-nox): wrote %s and %s; "
+					"render them elsewhere with 'gnuplot %s'",
+			  dat, gp, gp);
+		return PLOT_NOT_RENDERED;
 	}
-	if (rc) {
-		cli_err(cmd, "--plot: cannot run gnuplot: %s (the data is in %s, the script in %s)", strerror(rc),
-			dat, gp);
-		return CLI_EXIT_ERROR;
-	}
+	if (rc)
+		return trec_errf(err, -rc, "--plot: cannot run gnuplot: %s (the data is in %s, the script in %s)",
+				 strerror(rc), dat, gp);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			cli_err(cmd, "--plot: waiting for gnuplot: %s", strerror(errno));
-			return CLI_EXIT_ERROR;
-		}
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		cli_err(cmd, "--plot: gnuplot failed on %s (its message is above); the data is in %s", gp, dat);
-		return CLI_EXIT_ERROR;
-	}
+		if (errno != EINTR)
+			return trec_errf(err, -errno, "--plot: waiting for gnuplot: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return trec_errf(err, -ECHILD, "--plot: gnuplot failed on %s (its message is above); the data is in %s",
+				 gp, dat);
 	return 0;
 }
 
-static int names(const struct cli_cmd *cmd, const char *out, char *dat, char *gp, size_t len)
+static int names(struct trec_err *err, const char *out, char *dat, char *gp, size_t len)
 {
-	if ((size_t)snprintf(dat, len, "%s.dat", out) >= len || (size_t)snprintf(gp, len, "%s.gp", out) >= len) {
-		cli_err(cmd, "--plot: name too long");
-		return CLI_EXIT_USAGE;
-	}
+	if ((size_t)snprintf(dat, len, "%s.dat", out) >= len || (size_t)snprintf(gp, len, "%s.gp", out) >= len)
+		return trec_errf(err, -ENAMETOOLONG, "--plot: name too long");
 	return 0;
 }
 
@@ -120,16 +116,15 @@ static void hist_body(FILE *f, const char *dat, const void *ctx)
 	fputs(" using 2:xtic(1) title 'count' linecolor rgb '#d9603b'\n", f);
 }
 
-int plot_hist(const struct cli_cmd *cmd, const char *out, const struct hist *h, const char *title, const char *unit)
+int plot_hist(struct trec_err *err, const char *out, const struct hist *h, const char *title, const char *unit)
 {
 	char dat[4200], gp[4200];
-	if (names(cmd, out, dat, gp, sizeof(dat)))
-		return CLI_EXIT_ERROR;
+	int rc = names(err, out, dat, gp, sizeof(dat));
+	if (rc)
+		return rc;
 	FILE *f = fopen(dat, "w");
-	if (!f) {
-		cli_err(cmd, "--plot: cannot write %s: %s", dat, strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
+	if (!f)
+		return write_failed(err, dat);
 	fprintf(f, "# bucket (%s) count\n", unit);
 	size_t cap = hist_nbuckets(h);
 	struct hist_bucket *b = malloc(cap * sizeof(*b));
@@ -138,14 +133,12 @@ int plot_hist(const struct cli_cmd *cmd, const char *out, const struct hist *h, 
 		fprintf(f, "\"%lld-%lld\" %llu\n", (long long)b[i].lo, (long long)b[i].hi,
 			(unsigned long long)b[i].count);
 	free(b);
-	if (fclose(f)) {
-		cli_err(cmd, "--plot: cannot write %s: %s", dat, strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
+	if (fclose(f))
+		return write_failed(err, dat);
 	struct hist_ctx hc = { .unit = unit };
-	if (write_script(cmd, gp, out, dat, hist_body, &hc, title))
-		return CLI_EXIT_ERROR;
-	return run_gnuplot(cmd, gp, dat, out);
+	if ((rc = write_script(err, gp, out, dat, hist_body, &hc, title)))
+		return rc;
+	return run_gnuplot(err, gp, dat);
 }
 
 struct rate_ctx {
@@ -167,17 +160,16 @@ static void rate_body(FILE *f, const char *dat, const void *ctx)
 	fputc('\n', f);
 }
 
-int plot_rate(const struct cli_cmd *cmd, const char *out, const struct rate_series *s, uint32_t nseries,
+int plot_rate(struct trec_err *err, const char *out, const struct rate_series *s, uint32_t nseries,
 	      uint32_t nbins, uint64_t bin_ns, const char *title)
 {
 	char dat[4200], gp[4200];
-	if (names(cmd, out, dat, gp, sizeof(dat)))
-		return CLI_EXIT_ERROR;
+	int rc = names(err, out, dat, gp, sizeof(dat));
+	if (rc)
+		return rc;
 	FILE *f = fopen(dat, "w");
-	if (!f) {
-		cli_err(cmd, "--plot: cannot write %s: %s", dat, strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
+	if (!f)
+		return write_failed(err, dat);
 	fputs("# seconds", f);
 	for (uint32_t i = 0; i < nseries; i++)
 		fprintf(f, " %s", s[i].name);
@@ -189,12 +181,10 @@ int plot_rate(const struct cli_cmd *cmd, const char *out, const struct rate_seri
 			fprintf(f, " %.1f", (double)s[i].bins[b] / secs);
 		fputc('\n', f);
 	}
-	if (fclose(f)) {
-		cli_err(cmd, "--plot: cannot write %s: %s", dat, strerror(errno));
-		return CLI_EXIT_ERROR;
-	}
-	struct rate_ctx rc = { .nseries = nseries, .s = s };
-	if (write_script(cmd, gp, out, dat, rate_body, &rc, title))
-		return CLI_EXIT_ERROR;
-	return run_gnuplot(cmd, gp, dat, out);
+	if (fclose(f))
+		return write_failed(err, dat);
+	struct rate_ctx rctx = { .nseries = nseries, .s = s };
+	if ((rc = write_script(err, gp, out, dat, rate_body, &rctx, title)))
+		return rc;
+	return run_gnuplot(err, gp, dat);
 }

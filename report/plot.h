@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "cli_util.h"
+#include "errors.h"
 #include "hist.h"
 
 /* Per-bin counts of the event rate plot: nseries series of nbins bins. */
@@ -19,13 +19,17 @@ struct rate_series {
 	const uint64_t *bins;
 };
 
-/* Checks the output name (ends in .svg or .png). 0 or CLI_EXIT_USAGE. */
-int plot_check_name(const struct cli_cmd *cmd, const char *out);
-/* A histogram as bars. 0, or CLI_EXIT_ERROR after a message. */
-int plot_hist(const struct cli_cmd *cmd, const char *out, const struct hist *h, const char *title,
+/* Checks the output name (ends in .svg or .png). 0 or -EINVAL/-ENAMETOOLONG
+ * (a usage error). */
+int plot_check_name(const char *out, struct trec_err *err);
+/* What the plots return when the data and script were written but there
+ * is no gnuplot to render them: err says so (a warning, not an error). */
+#define PLOT_NOT_RENDERED 1
+/* A histogram as bars. 0, PLOT_NOT_RENDERED, or -errno. */
+int plot_hist(struct trec_err *err, const char *out, const struct hist *h, const char *title,
 	      const char *unit);
 /* Event rate over time: bins of bin_ns from t0 (seconds on the x axis). */
-int plot_rate(const struct cli_cmd *cmd, const char *out, const struct rate_series *s, uint32_t nseries,
+int plot_rate(struct trec_err *err, const char *out, const struct rate_series *s, uint32_t nseries,
 	      uint32_t nbins, uint64_t bin_ns, const char *title);
 
 #endif

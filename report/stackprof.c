@@ -14,13 +14,15 @@
  * Memory grows with distinct stacks per thread, never with events.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-#include "cli_util.h"
 #include "comm_table.h"
 #include "evfilter.h"
+#include "source.h"
 #include "fold.h"
 #include "json.h"
 #include "ktab.h"
@@ -128,9 +130,9 @@ struct frames {
 
 struct stackprof {
 	struct stackprof_opts o;
+	struct rfile *file; /* its reader, comm table, filter and path */
 	struct trec_reader *r;
 	struct symbolizer *sym;
-	struct comm_table ct;
 	int swap;
 	/* selection, by type id */
 	uint32_t ntypes;
@@ -142,7 +144,22 @@ struct stackprof {
 	struct agg_tab agg;
 	struct frames fr;
 	struct outbuf *out; /* the printing views' output */
+	struct trec_err *err; /* the current call's */
+	int read_error;       /* the error came from reading the trace */
 };
+
+/* A warning through the caller's callback (none: dropped). */
+__attribute__((format(printf, 2, 3))) static void warn(struct stackprof *rp, const char *fmt, ...)
+{
+	if (!rp->o.warn)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rp->o.warn(rp->o.warn_ctx, msg);
+}
 
 /* A frame's text, with bytes that would break a line shown as '?'. */
 static void put_clean(struct tbuf *b, const char *s)
@@ -222,12 +239,9 @@ static int select_types(struct stackprof *rp)
 {
 	const struct trec_schema **s;
 	size_t n;
-	struct trec_err err = { 0 };
-	int rc = trec_reader_schemas(rp->r, &s, &n, &err);
-	if (rc < 0) {
-		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
+	int rc = trec_reader_schemas(rp->r, &s, &n, rp->err);
+	if (rc < 0)
+		return rp->read_error = 1, rc;
 	uint32_t max = 0;
 	for (size_t i = 0; i < n; i++)
 		if (s[i]->id > max)
@@ -236,15 +250,13 @@ static int select_types(struct stackprof *rp)
 	rp->sel = calloc(rp->ntypes, 1);
 	rp->wfield = calloc(rp->ntypes, sizeof(*rp->wfield));
 	rp->type_events = calloc(rp->ntypes, sizeof(*rp->type_events));
-	if (!rp->sel || !rp->wfield || !rp->type_events) {
-		cli_err(rp->o.cmd, "out of memory for %zu event types", n);
-		return CLI_EXIT_ERROR;
-	}
+	if (!rp->sel || !rp->wfield || !rp->type_events)
+		return trec_errf(rp->err, -ENOMEM, "out of memory for %zu event types", n);
 
 	/* --event picks the types; else off-CPU events, else CPU samples when
 	 * there are any, else every type (events without stacks drop out). */
-	const struct evfilter *f = rp->o.filter;
-	int by_filter = f && f->type_ok;
+	const struct evfilter *f = &rp->file->f;
+	int by_filter = f->type_ok != NULL;
 	const char *want = rp->o.offcpu ? OFFCPU_EVENT : DEFAULT_EVENT;
 	int all = !by_filter && !rp->o.offcpu;
 	for (size_t i = 0; i < n && all; i++)
@@ -264,9 +276,8 @@ static int select_types(struct stackprof *rp)
 		for (size_t i = 0; i < n && len < sizeof(names) - 1; i++)
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
 						s[i]->name);
-		cli_usage_error(rp->o.cmd, "%s has no event type %s%s%s%s", rp->o.input,
-				by_filter ? "matching --event" : want, n ? " (it has: " : "", names, n ? ")" : "");
-		return CLI_EXIT_USAGE;
+		return trec_errf(rp->err, -EINVAL, "%s has no event type %s%s%s%s", rp->file->path,
+				 by_filter ? "matching --event" : want, n ? " (it has: " : "", names, n ? ")" : "");
 	}
 	if (!rp->o.offcpu)
 		return 0;
@@ -274,78 +285,65 @@ static int select_types(struct stackprof *rp)
 		if (!rp->sel[s[i]->id])
 			continue;
 		const struct trec_field *wf = trec_schema_field(s[i], OFFCPU_FIELD);
-		if (!wf || (wf->kind != TREC_F_INT && wf->kind != TREC_F_UINT && wf->kind != TREC_F_HEX)) {
-			cli_usage_error(rp->o.cmd, "--offcpu: event type '%s' has no integer field "
-						     OFFCPU_FIELD " to weigh its stacks by", s[i]->name);
-			return CLI_EXIT_USAGE;
-		}
+		if (!wf || (wf->kind != TREC_F_INT && wf->kind != TREC_F_UINT && wf->kind != TREC_F_HEX))
+			return trec_errf(rp->err, -EINVAL, "--offcpu: event type '%s' has no integer field "
+						       OFFCPU_FIELD " to weigh its stacks by", s[i]->name);
 		rp->wfield[s[i]->id] = wf;
 	}
 	return 0;
 }
 
-/* ---- pass 1: events into aggregates ---------------------------------------------------- */
+/* ---- pass 1: events into aggregates (a sink of the pass) --------------------------------- */
 
-static int aggregate(struct stackprof *rp)
+static int sp_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err)
 {
-	struct trec_iter_opts io = { .sz = sizeof(io), .unordered = 1 }; /* sums need no order */
-	if (rp->o.filter)
-		evfilter_iter_opts(rp->o.filter, &io);
-	struct trec_event_iter *it;
-	struct trec_err err = { 0 };
-	int rc = trec_event_iter_new(rp->r, &io, &it);
-	if (rc < 0) {
-		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(NULL, rc));
-		return CLI_EXIT_ERROR;
-	}
-	uint64_t total = 0, seen = 0;
-	const struct trec_totals *tot;
-	if (trec_reader_info(rp->r)->has_index && trec_reader_totals(rp->r, &tot, NULL) == 0)
-		total = tot->events;
-	struct cli_progress prog;
-	cli_progress_init(&prog, rp->o.cmd, "events", total);
+	struct stackprof *rp = ctx;
+	(void)ordered; /* sums need no order */
+	(void)err;
+	if (f != rp->file)
+		return 0; /* a profile is of one trace */
+	for (uint32_t t = 0; t < rp->ntypes && t < f->ntypes; t++)
+		need[t] |= rp->wfield[t] != NULL; /* --offcpu reads delta_ns */
+	return 1;
+}
 
-	int with_tid = rp->o.with_tid;
-	struct trec_event ev;
-	while ((rc = trec_event_iter_next(it, &ev, &err)) == 1) {
-		cli_progress_update(&prog, ++seen);
-		if (!ev.stack_id || ev.type >= rp->ntypes || !rp->sel[ev.type])
-			continue;
-		if (rp->o.filter && !evfilter_keep(rp->o.filter, &ev, &rp->ct))
-			continue;
-		uint64_t w = 1;
-		if (rp->wfield[ev.type] &&
-		    trec_field_get_u64(rp->wfield[ev.type], ev.data, ev.size, 0, rp->swap, &w) < 0) {
-			rp->unreadable++;
-			continue;
-		}
-		struct agg_key k;
-		memset(&k, 0, sizeof(k)); /* padding-free, but keys are hashed as bytes */
-		k.comm = comm_table_lookup(&rp->ct, ev.pid, ev.tid, ev.ts);
-		k.pid = ev.pid;
-		k.tid = with_tid || !k.comm ? ev.tid : 0;
-		k.stack_id = ev.stack_id;
-		k.gen = symbolizer_generation(rp->sym, ev.pid, ev.ts);
-		struct agg *a = agg_get(&rp->agg, &k, ev.ts);
-		if (!a) {
-			rc = -ENOMEM;
-			break;
-		}
-		a->weight += w;
-		a->events++;
-		rp->type_events[ev.type]++;
+static int sp_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+{
+	struct stackprof *rp = ctx;
+	if (!ev->stack_id || ev->type >= rp->ntypes || !rp->sel[ev->type])
+		return 0;
+	uint64_t w = 1;
+	if (rp->wfield[ev->type] && trec_field_get_u64(rp->wfield[ev->type], ev->data, ev->size, 0, rp->swap, &w) < 0) {
+		rp->unreadable++;
+		return 0;
 	}
-	cli_progress_done(&prog);
-	trec_event_iter_free(it);
-	if (rc == -ENOMEM && !err.code) {
-		cli_err(rp->o.cmd, "out of memory after %u distinct stacks", rp->agg.n);
-		return CLI_EXIT_ERROR;
-	}
-	if (rc < 0) {
-		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
+	struct agg_key k;
+	memset(&k, 0, sizeof(k)); /* padding-free, but keys are hashed as bytes */
+	k.comm = comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
+	k.pid = ev->pid;
+	k.tid = rp->o.with_tid || !k.comm ? ev->tid : 0;
+	k.stack_id = ev->stack_id;
+	k.gen = symbolizer_generation(rp->sym, ev->pid, ev->ts);
+	struct agg *a = agg_get(&rp->agg, &k, ev->ts);
+	if (!a)
+		return trec_errf(err, -ENOMEM, "out of memory after %u distinct stacks", rp->agg.n);
+	a->weight += w;
+	a->events++;
+	rp->type_events[ev->type]++;
 	return 0;
+}
+
+static int sp_end(void *ctx, struct rfile *f, struct trec_err *err)
+{
+	(void)ctx;
+	(void)f;
+	(void)err;
+	return 0;
+}
+
+struct pass_sink stackprof_sink(struct stackprof *rp)
+{
+	return (struct pass_sink){ .ctx = rp, .begin = sp_begin, .event = sp_event, .end = sp_end };
 }
 
 /* ---- --folded ------------------------------------------------------------------------------ */
@@ -356,8 +354,9 @@ static int cmp_line(const void *a, const void *b, void *ctx)
 	return strcmp(t->e[*(const uint32_t *)a].key, t->e[*(const uint32_t *)b].key);
 }
 
-int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx)
+int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx, struct trec_err *err)
 {
+	rp->err = err;
 	struct ktab lines;
 	struct tbuf line;
 	uint32_t *order = NULL;
@@ -410,7 +409,7 @@ int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx)
 	}
 	goto out;
 oom:
-	cli_err(rp->o.cmd, "out of memory folding %u distinct stacks", rp->agg.n);
+	trec_errf(rp->err, -ENOMEM, "out of memory folding %u distinct stacks", rp->agg.n);
 out:
 	free(order);
 	tbuf_free(&line);
@@ -505,8 +504,7 @@ static int top_collect(struct stackprof *rp, struct topview *tv)
 	return 0;
 oom:
 	tbuf_free(&key);
-	cli_err(rp->o.cmd, "out of memory summarizing %u distinct stacks", rp->agg.n);
-	return CLI_EXIT_ERROR;
+	return trec_errf(rp->err, -ENOMEM, "out of memory summarizing %u distinct stacks", rp->agg.n);
 }
 
 struct sort_ctx {
@@ -640,13 +638,14 @@ static int print_top(struct stackprof *rp)
 {
 	struct topview tv = { 0 };
 	uint32_t *gorder = NULL, *cells = NULL, *start = NULL, *rows = NULL;
-	int ret = CLI_EXIT_ERROR;
+	int ret = -ENOMEM;
 	ktab_init(&tv.comms);
 	ktab_init(&tv.groups);
 	ktab_init(&tv.funcs);
 	ktab_init(&tv.cells);
-	if (top_collect(rp, &tv))
+	if ((ret = top_collect(rp, &tv)) < 0)
 		goto out;
+	ret = -ENOMEM;
 
 	/* Cells bucketed by group (a counting sort), groups by weight. */
 	uint32_t ng = tv.groups.n, nc = tv.cells.n;
@@ -655,7 +654,7 @@ static int print_top(struct stackprof *rp)
 	cells = malloc((nc + 1) * sizeof(*cells));
 	rows = malloc((nc + 1) * sizeof(*rows));
 	if (!gorder || !start || !cells || !rows) {
-		cli_err(rp->o.cmd, "out of memory sorting %u functions", nc);
+		trec_errf(rp->err, -ENOMEM, "out of memory sorting %u functions", nc);
 		goto out;
 	}
 	for (uint32_t i = 0; i < ng; i++)
@@ -682,7 +681,7 @@ static int print_top(struct stackprof *rp)
 	json_init(&j, rp->out, 1);
 	if (rp->o.json) {
 		json_obj_begin(&j);
-		json_kv_str(&j, "file", rp->o.input);
+		json_kv_str(&j, "file", rp->file->path);
 		json_key(&j, "events");
 		json_arr_begin(&j);
 		for (uint32_t t = 0; t < rp->ntypes; t++) {
@@ -764,55 +763,38 @@ static void ext_notes(struct stackprof *rp)
 			    : rp->o.symfs                  ? "--symfs"
 							   : "--debug-dir";
 	if (st.mismatched)
-		cli_warn(rp->o.cmd, "%u file%s under %s ignored: not the build the trace recorded (%s)",
+		warn(rp, "%u file%s under %s ignored: not the build the trace recorded (%s)",
 			 st.mismatched, st.mismatched == 1 ? "" : "s", where,
 			 st.mismatch_msg ? st.mismatch_msg : "build-id differs");
 	if (st.unreadable)
-		cli_warn(rp->o.cmd, "%u file%s under %s ignored: not readable as ELF (%s)", st.unreadable,
+		warn(rp, "%u file%s under %s ignored: not readable as ELF (%s)", st.unreadable,
 			 st.unreadable == 1 ? "" : "s", where, st.unreadable_msg ? st.unreadable_msg : "?");
 	if (st.no_bias)
-		cli_warn(rp->o.cmd, "%u debug file%s under %s not used: where the code was loaded is unknown "
+		warn(rp, "%u debug file%s under %s not used: where the code was loaded is unknown "
 				      "(no table for it in the trace, no executable mapping that holds it, no copy "
 				      "of the binary under --symfs) (%s)",
 			 st.no_bias, st.no_bias == 1 ? "" : "s", where, st.no_bias_path ? st.no_bias_path : "?");
 	if (st.dsos && !st.found)
-		cli_warn(rp->o.cmd, "%s: no symbol file found for any of the %u mapped files", where, st.dsos);
+		warn(rp, "%s: no symbol file found for any of the %u mapped files", where, st.dsos);
 }
 
 static int setup(struct stackprof *rp)
 {
-	struct trec_err err = { 0 };
 	rp->swap = trec_reader_swap(rp->r);
 	int rc = select_types(rp);
 	if (rc)
 		return rc;
-
-	const struct trec_task *tasks;
-	size_t ntasks;
-	rc = trec_reader_tasks(rp->r, &tasks, &ntasks, &err);
-	if (rc < 0) {
-		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
-	if (comm_table_build(&rp->ct, tasks, ntasks) < 0) {
-		cli_err(rp->o.cmd, "out of memory for %zu task records of %s", ntasks, rp->o.input);
-		return CLI_EXIT_ERROR;
-	}
 	/* Loaded up front: an unreadable stacks block is an error naming it,
 	 * not every stack shown as [unknown] as if the file lacked it. */
 	size_t nstacks;
-	rc = trec_reader_stacks(rp->r, &nstacks, &err);
-	if (rc < 0) {
-		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
+	rc = trec_reader_stacks(rp->r, &nstacks, rp->err);
+	if (rc < 0)
+		return rp->read_error = 1, rc;
 	struct symbolizer_opts so = { .sz = sizeof(so), .symfs = rp->o.symfs, .debug_dir = rp->o.debug_dir,
 				      .no_demangle = rp->o.no_demangle };
-	rc = symbolizer_new(rp->r, &so, &rp->sym, &err);
-	if (rc < 0) {
-		cli_file_error(rp->o.cmd, rp->o.input, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
+	rc = symbolizer_new(rp->r, &so, &rp->sym, rp->err);
+	if (rc < 0)
+		return rp->read_error = 1, rc;
 	if (rp->o.symfs || rp->o.debug_dir)
 		ext_notes(rp);
 	return 0;
@@ -826,28 +808,29 @@ void stackprof_free(struct stackprof *rp)
 	tbuf_free(&rp->fr.text);
 	free(rp->agg.slot);
 	symbolizer_free(rp->sym);
-	comm_table_free(&rp->ct);
 	free(rp->sel);
 	free(rp->wfield);
 	free(rp->type_events);
 	free(rp);
 }
 
-int stackprof_open(struct stackprof **out, struct trec_reader *r, const struct stackprof_opts *o)
+int stackprof_new(struct stackprof **out, struct rfile *f, const struct stackprof_opts *o, int *read_error,
+		 struct trec_err *err)
 {
 	struct stackprof *rp = calloc(1, sizeof(*rp));
 	*out = rp;
-	if (!rp) {
-		cli_err(o->cmd, "out of memory");
-		return CLI_EXIT_ERROR;
-	}
+	if (!rp)
+		return trec_errf(err, -ENOMEM, "out of memory");
 	rp->o = *o;
 	if (!rp->o.limit)
 		rp->o.limit = 20;
-	rp->r = r;
+	rp->file = f;
+	rp->r = f->r;
+	rp->err = err;
 	tbuf_init(&rp->fr.text);
 	int rc = setup(rp);
-	return rc ? rc : aggregate(rp);
+	*read_error = rp->read_error;
+	return rc;
 }
 
 uint32_t stackprof_stacks(const struct stackprof *rp)
@@ -855,19 +838,20 @@ uint32_t stackprof_stacks(const struct stackprof *rp)
 	return rp->agg.n;
 }
 
-int stackprof_print_top(struct stackprof *rp, struct outbuf *out)
+int stackprof_print_top(struct stackprof *rp, struct outbuf *out, struct trec_err *err)
 {
 	rp->out = out;
+	rp->err = err;
 	return print_top(rp);
 }
 
 void stackprof_warnings(struct stackprof *rp)
 {
 	if (rp->missing_stacks)
-		cli_warn(rp->o.cmd, "%llu events refer to stacks missing from %s; shown as [unknown]",
-			 (unsigned long long)rp->missing_stacks, rp->o.input);
+		warn(rp, "%llu events refer to stacks missing from %s; shown as [unknown]",
+			 (unsigned long long)rp->missing_stacks, rp->file->path);
 	if (rp->unreadable)
-		cli_warn(rp->o.cmd, "%llu events are too short for their " OFFCPU_FIELD " field; left out",
+		warn(rp, "%llu events are too short for their " OFFCPU_FIELD " field; left out",
 			 (unsigned long long)rp->unreadable);
 }
 
@@ -876,35 +860,35 @@ void stackprof_warnings(struct stackprof *rp)
 int report_fold_trace(const char *path, const struct fold_opts *fo, fold_emit_fn emit, void *ctx,
 		      struct trec_err *err)
 {
-	/* Messages name the command the user ran, not this helper. */
-	const struct cli_cmd fold_cmd = { .name = fo->cmd_name ? fo->cmd_name : "fold" };
-	struct trec_reader *r;
-	struct trec_reader_opts ro = { .sz = sizeof(ro) };
-	int rc = trec_reader_open(&r, path, &ro, err);
-	if (rc < 0)
-		return rc;
 	struct evfilter_opts eo = { 0 };
-	struct evfilter f = { 0 };
+	if (fo->event) {
+		if (evfilter_add_list(&eo.events, &eo.nevents, fo->event) < 0) {
+			evfilter_opts_free(&eo);
+			return trec_errf(err, -EINVAL, "%s: bad event name '%s'", path, fo->event);
+		}
+		eo.any = 1;
+	}
+	struct source src;
+	struct source_opts so = { .sz = sizeof(so), .filter = &eo };
 	struct stackprof *p = NULL;
-	rc = 0;
-	if (fo->event && evfilter_parse(&eo, &fold_cmd, EVF_OPT_EVENT, fo->event))
-		rc = trec_errf(err, -EINVAL, "%s: bad event name '%s'", path, fo->event);
-	if (!rc && evfilter_bind(&f, &eo, r, &fold_cmd, path))
-		rc = trec_errf(err, -EINVAL, "%s: cannot select events", path);
+	int rc = source_open(&src, &path, 1, &so, err);
 	if (!rc) {
 		struct stackprof_opts po = {
-			.sz = sizeof(po), .cmd = &fold_cmd, .input = path, .filter = &f, .offcpu = fo->offcpu,
-			.with_pid = fo->with_pid, .with_tid = fo->with_tid, .no_kernel = fo->no_kernel,
-			.symfs = fo->symfs, .debug_dir = fo->debug_dir, .no_demangle = fo->no_demangle,
+			.sz = sizeof(po), .offcpu = fo->offcpu, .with_pid = fo->with_pid, .with_tid = fo->with_tid,
+			.no_kernel = fo->no_kernel, .symfs = fo->symfs, .debug_dir = fo->debug_dir,
+			.no_demangle = fo->no_demangle, .warn = fo->warn, .warn_ctx = fo->warn_ctx,
 		};
-		if (stackprof_open(&p, r, &po))
-			rc = trec_errf(err, -EINVAL, "%s: cannot fold its stacks (see the message above)", path);
-		else
-			rc = stackprof_fold(p, emit, ctx);
+		int read_error;
+		rc = stackprof_new(&p, &src.files[0], &po, &read_error, err);
 	}
+	if (!rc) {
+		struct pass_sink sink = stackprof_sink(p);
+		rc = pass_run(&src, &sink, 1, NULL, err);
+	}
+	if (!rc)
+		rc = stackprof_fold(p, emit, ctx, err);
 	stackprof_free(p);
-	evfilter_free(&f);
+	source_close(&src);
 	evfilter_opts_free(&eo);
-	trec_reader_close(r);
 	return rc;
 }

@@ -11,17 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli_util.h"
 #include "evfilter.h"
 #include "fold.h"
 #include "outbuf.h"
+#include "pass.h"
 #include "reader.h"
+#include "source.h"
 
 struct stackprof_opts {
 	size_t sz;
-	const struct cli_cmd *cmd; /* names messages */
-	const char *input;         /* path, for messages */
-	const struct evfilter *filter; /* bound to the reader; NULL = everything */
 	int offcpu;                /* weigh by delta_ns (ns; folded and top show us) */
 	int with_pid, with_tid;    /* folded: comm-PID, comm-PID/TID */
 	int no_kernel, no_user;
@@ -29,20 +27,31 @@ struct stackprof_opts {
 	uint64_t limit;            /* top view: rows per list */
 	const char *symfs, *debug_dir;
 	int no_demangle;           /* raw (mangled) names, as the binary spells them */
+	/* What could not be shown, one sentence per call (NULL: not told). */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
 };
 
 struct stackprof;
 
-/* Reads the trace's stacked events into aggregates. 0, or a CLI exit code
- * after printing why. *out is set either way (free it). */
-int stackprof_open(struct stackprof **out, struct trec_reader *r, const struct stackprof_opts *o);
+/* The profile of f (its filter's --event, else the default events):
+ * selects its types and loads its stacks and symbols; the events come
+ * through stackprof_sink in a pass. 0 or -errno: -EINVAL when the trace
+ * lacks the events (a usage error), *read_error set when reading the
+ * trace failed. *out is set either way (free it). */
+int stackprof_new(struct stackprof **out, struct rfile *f, const struct stackprof_opts *o, int *read_error,
+		  struct trec_err *err);
+/* The aggregation as a sink of a pass (pass.h): the events of its file. */
+struct pass_sink stackprof_sink(struct stackprof *p);
 /* Distinct stacks aggregated (0: nothing to show). */
 uint32_t stackprof_stacks(const struct stackprof *p);
-/* Folded lines in byte order of their text; emit's nonzero return stops. */
-int stackprof_fold(struct stackprof *p, fold_emit_fn emit, void *ctx);
-/* The top-functions view (text or JSON per opts). 0 or a CLI exit code. */
-int stackprof_print_top(struct stackprof *p, struct outbuf *out);
-/* Warnings about what could not be shown (missing stacks, short events). */
+/* Folded lines in byte order of their text; emit's nonzero return stops
+ * (and is returned). -ENOMEM with err. */
+int stackprof_fold(struct stackprof *p, fold_emit_fn emit, void *ctx, struct trec_err *err);
+/* The top-functions view (text or JSON per opts). 0 or -ENOMEM. */
+int stackprof_print_top(struct stackprof *p, struct outbuf *out, struct trec_err *err);
+/* Warnings about what could not be shown (missing stacks, short events),
+ * through opts.warn. */
 void stackprof_warnings(struct stackprof *p);
 void stackprof_free(struct stackprof *p);
 

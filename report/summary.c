@@ -61,6 +61,9 @@ struct summary {
 	struct gkey last_k;
 	uint32_t last_gid;
 	int have_last;
+	/* The file being read: what its type ids mean, its host's id. */
+	struct tinfo *ti;
+	uint32_t host;
 };
 
 int summary_new(struct summary **out, enum group_by by, int multi_host)
@@ -89,6 +92,7 @@ void summary_free(struct summary *s)
 	free(s->cnt);
 	free(s->g);
 	free(s->type_total);
+	free(s->ti);
 	free(s);
 }
 
@@ -172,106 +176,97 @@ static int type_total_grow(struct summary *s, uint32_t id)
 	return 0;
 }
 
-int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *cmd)
+/* ---- the pass: one file's events into the groups --------------------------------------------- */
+
+static int sum_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err)
 {
-	uint32_t host;
-	struct tinfo *ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*ti));
-	if (!ti || ktab_get(&s->hosts, f->host, (uint32_t)strlen(f->host), &host) < 0)
+	struct summary *s = ctx;
+	(void)ordered; /* sums need no order */
+	free(s->ti);
+	s->ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*s->ti));
+	if (!s->ti || ktab_get(&s->hosts, f->host, (uint32_t)strlen(f->host), &s->host) < 0)
 		goto oom;
 	for (uint32_t t = 0; t < f->ntypes; t++) {
 		const struct trec_schema *sc = f->by_id[t];
+		struct tinfo *ti = &s->ti[t];
 		if (!sc)
 			continue;
-		if (ktab_get(&s->types, sc->name, (uint32_t)strlen(sc->name), &ti[t].name) < 0 ||
-		    type_total_grow(s, ti[t].name) || cnt_grow(s, s->types.n))
+		if (ktab_get(&s->types, sc->name, (uint32_t)strlen(sc->name), &ti->name) < 0 ||
+		    type_total_grow(s, ti->name) || cnt_grow(s, s->types.n))
 			goto oom;
-		ti[t].sample = !strcmp(sc->name, SAMPLE_EVENTS_1) || !strcmp(sc->name, SAMPLE_EVENTS_2);
-		ti[t].syscall = !strcmp(sc->name, "raw_syscalls:sys_enter") ||
+		ti->sample = !strcmp(sc->name, SAMPLE_EVENTS_1) || !strcmp(sc->name, SAMPLE_EVENTS_2);
+		ti->syscall = !strcmp(sc->name, "raw_syscalls:sys_enter") ||
 				!strncmp(sc->name, "syscalls:sys_enter_", 19);
 		if (!strcmp(sc->name, OFFCPU_EVENT))
-			ti[t].offcpu = trec_schema_field(sc, "delta_ns");
+			ti->offcpu = trec_schema_field(sc, "delta_ns");
+		/* Only off-CPU events' payloads are read (delta_ns). */
+		need[t] |= ti->offcpu != NULL;
 	}
+	return 1;
+oom:
+	return trec_errf(err, -ENOMEM, "out of memory summarizing %s", f->path);
+}
 
-	/* Only off-CPU events' payloads are read (delta_ns). */
-	uint8_t *skip = calloc(f->ntypes ? f->ntypes : 1, 1);
-	for (uint32_t t = 0; skip && t < f->ntypes; t++)
-		skip[t] = !ti[t].offcpu;
-	struct trec_event_iter *it;
-	if (!skip || rfile_iter(f, 1, skip, &it, cmd)) {
-		free(skip);
-		free(ti);
-		return CLI_EXIT_ERROR;
+static int sum_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+{
+	struct summary *s = ctx;
+	if (ev->type >= f->ntypes || !f->by_id[ev->type])
+		return 0;
+	const struct tinfo *t = &s->ti[ev->type];
+	struct gkey k = { .host = s->multi ? s->host : 0 };
+	const char *comm = NULL;
+	switch (s->by) {
+	case BY_PID:
+		k.a = ev->pid;
+		break;
+	case BY_TID:
+		k.a = ev->tid;
+		k.b = ev->pid;
+		break;
+	case BY_COMM:
+		comm = comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
+		if (name_id(s, comm ? comm : "[unknown]", &k.a))
+			goto oom;
+		k.host = 0; /* a name means the same program on every host */
+		break;
+	case BY_CPU:
+		k.a = ev->cpu;
+		break;
+	case BY_EVENT:
+		k.a = t->name;
+		k.host = 0;
+		break;
 	}
-	struct trec_event ev;
-	struct trec_err err = { 0 };
-	int rc;
-	uint64_t n = 0;
-	struct cli_progress prog;
-	cli_progress_init(&prog, cmd, "events", 0);
-	const struct trec_evblock *b;
-	/* Whole blocks: the work per event is a loop over arrays. */
-	while ((rc = trec_event_iter_next_block(it, &b, &err)) == 1) {
-		n += b->n;
-		cli_progress_update(&prog, n);
-		for (uint32_t i = 0; i < b->n; i++) {
-			trec_evblock_get(b, i, &ev);
-			if (ev.type >= f->ntypes || !f->by_id[ev.type] || !evfilter_keep(&f->f, &ev, &f->ct))
-				continue;
-			const struct tinfo *t = &ti[ev.type];
-			struct gkey k = { .host = s->multi ? host : 0 };
-			const char *comm = NULL;
-			switch (s->by) {
-			case BY_PID:
-				k.a = ev.pid;
-				break;
-			case BY_TID:
-				k.a = ev.tid;
-				k.b = ev.pid;
-				break;
-			case BY_COMM:
-				comm = comm_table_lookup(&f->ct, ev.pid, ev.tid, ev.ts);
-				if (name_id(s, comm ? comm : "[unknown]", &k.a))
-					goto oom_it;
-				k.host = 0; /* a name means the same program on every host */
-				break;
-			case BY_CPU:
-				k.a = ev.cpu;
-				break;
-			case BY_EVENT:
-				k.a = t->name;
-				k.host = 0;
-				break;
-			}
-			int64_t gid = group(s, &k);
-			if (gid < 0)
-				goto oom_it;
-			struct gstat *g = &s->g[gid];
-			if (s->by == BY_PID || s->by == BY_TID) {
-				g->pid = ev.pid;
-				if (ev.ts >= g->last_ts) {
-					g->last_ts = ev.ts;
-					g->last_tid = s->by == BY_PID ? ev.pid : ev.tid;
-					g->file = f->index + 1;
-				}
-			}
-			g->events++;
-			g->samples += t->sample;
-			g->syscalls += t->syscall;
-			uint64_t d;
-			if (t->offcpu && trec_field_get_u64(t->offcpu, ev.data, ev.size, 0, f->swap, &d) == 0)
-				g->offcpu_ns += d;
-			s->type_total[t->name]++;
-			s->cnt[(size_t)gid * s->stride + t->name]++;
+	int64_t gid = group(s, &k);
+	if (gid < 0)
+		goto oom;
+	struct gstat *g = &s->g[gid];
+	if (s->by == BY_PID || s->by == BY_TID) {
+		g->pid = ev->pid;
+		if (ev->ts >= g->last_ts) {
+			g->last_ts = ev->ts;
+			g->last_tid = s->by == BY_PID ? ev->pid : ev->tid;
+			g->file = f->index + 1;
 		}
 	}
-	cli_progress_done(&prog);
-	trec_event_iter_free(it);
-	free(skip);
-	free(ti);
-	if (rc < 0) {
-		cli_file_error(cmd, f->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
-		return CLI_EXIT_ERROR;
-	}
+	g->events++;
+	g->samples += t->sample;
+	g->syscalls += t->syscall;
+	uint64_t d;
+	if (t->offcpu && trec_field_get_u64(t->offcpu, ev->data, ev->size, 0, f->swap, &d) == 0)
+		g->offcpu_ns += d;
+	s->type_total[t->name]++;
+	s->cnt[(size_t)gid * s->stride + t->name]++;
+	return 0;
+oom:
+	return trec_errf(err, -ENOMEM, "out of memory summarizing %s", f->path);
+}
+
+static int sum_end(void *ctx, struct rfile *f, struct trec_err *err)
+{
+	struct summary *s = ctx;
+	free(s->ti);
+	s->ti = NULL;
 	/* Processes and threads are named by their comm at their last event:
 	 * what they exec'd into, as perf shows them. */
 	for (uint32_t gi = 0; gi < s->groups.n && (s->by == BY_PID || s->by == BY_TID); gi++) {
@@ -284,19 +279,16 @@ int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *c
 		uint32_t cid;
 		if (comm) {
 			if (name_id(s, comm, &cid))
-				goto oom;
+				return trec_errf(err, -ENOMEM, "out of memory summarizing %s", f->path);
 			g->comm = cid + 1;
 		}
 	}
 	return 0;
-oom_it:
-	cli_progress_done(&prog);
-	trec_event_iter_free(it);
-	free(skip);
-oom:
-	free(ti);
-	cli_err(cmd, "out of memory summarizing %s", f->path);
-	return CLI_EXIT_ERROR;
+}
+
+struct pass_sink summary_sink(struct summary *s)
+{
+	return (struct pass_sink){ .ctx = s, .begin = sum_begin, .event = sum_event, .end = sum_end };
 }
 
 static int cmp_type_total(const void *a, const void *b, void *p)
@@ -309,13 +301,13 @@ static int cmp_type_total(const void *a, const void *b, void *p)
 }
 
 int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t max_type_cols,
-		  const struct cli_cmd *cmd)
+		  struct trec_err *err)
 {
 	/* Type columns: every type name with events, busiest first. */
 	uint32_t *types = malloc((s->types.n + 1) * sizeof(*types));
 	uint32_t ntypes = 0;
 	if (!types)
-		return cli_err(cmd, "out of memory"), CLI_EXIT_ERROR;
+		return trec_errf(err, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < s->types.n && i < s->ttcap; i++)
 		if (s->type_total[i])
 			types[ntypes++] = i;
@@ -361,7 +353,7 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 	int *colof = calloc(s->types.n + 1, sizeof(*colof));
 	if (!colof) {
 		free(types);
-		return cli_err(cmd, "out of memory"), CLI_EXIT_ERROR;
+		return trec_errf(err, -ENOMEM, "out of memory");
 	}
 	for (uint32_t i = 0; i < ntcols; i++)
 		colof[types[i]] = first_type + (int)i + 1;
@@ -395,7 +387,7 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 	free(colof);
 	free(types);
 	if (t->oom)
-		return cli_err(cmd, "out of memory building the table"), CLI_EXIT_ERROR;
+		return trec_errf(err, -ENOMEM, "out of memory building the table");
 
 	int scol = c_events;
 	if (sort) {
@@ -410,7 +402,7 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 			for (size_t c = 0; c < t->ncols && len < sizeof(names) - 1; c++)
 				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", c ? ", " : "",
 							t->col[c].name);
-			return cli_usage_error(cmd, "--sort %s: no such column (columns: %s)", sort, names);
+			return trec_errf(err, -EINVAL, "--sort %s: no such column (columns: %s)", sort, names);
 		}
 	}
 	/* The sort column, then the group's own key for a stable order. */

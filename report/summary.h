@@ -10,7 +10,8 @@
 
 #include "json.h"
 #include "outbuf.h"
-#include "rfile.h"
+#include "pass.h"
+#include "source.h"
 #include "table.h"
 
 enum group_by { BY_PID, BY_TID, BY_COMM, BY_CPU, BY_EVENT };
@@ -21,14 +22,15 @@ extern const char *const group_by_names[];
 
 struct summary;
 
+/* 0 or -ENOMEM. */
 int summary_new(struct summary **out, enum group_by by, int multi_host);
-/* Adds one file's filtered events. 0 or a CLI exit code. */
-int summary_add_file(struct summary *s, struct rfile *f, const struct cli_cmd *cmd);
+/* The summary as a sink of a pass (pass.h): it adds the files' events. */
+struct pass_sink summary_sink(struct summary *s);
 /* Builds the group table, with at most max_type_cols columns of events per
- * type (busiest first); `sort` names a column (NULL: events). 0, or
- * CLI_EXIT_USAGE naming the columns when `sort` is not one. */
+ * type (busiest first); `sort` names a column (NULL: events). 0, -ENOMEM,
+ * or -EINVAL naming the columns when `sort` is not one. */
 int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t max_type_cols,
-		  const struct cli_cmd *cmd);
+		  struct trec_err *err);
 /* The per-trace header, as text or into an open JSON object ("traces"). */
 void summary_header_text(struct rfile *f, struct outbuf *o);
 void summary_header_json(struct rfile *f, struct json *j);

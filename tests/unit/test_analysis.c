@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evfilter.h"
+#include "filter_args.h"
 #include "hist.h"
 #include "table.h"
 

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One pass over a source's events, feeding any number of sinks: each
+ * block is read and decoded once whatever the views built from it (the
+ * summary and its rate plot, latency and its rate plot...). The pass
+ * applies the event filter; sinks see only the events it keeps (events
+ * of a type without a schema too: ev->type may be >= f->ntypes).
+ *
+ * A sink is three callbacks and a context:
+ *   begin  before each file: 1 to take part in it, 0 to sit it out, or
+ *          -errno; sets need[type] for the types whose payloads it reads
+ *          (the others are not decoded) and *ordered when it needs the
+ *          events in time order (else they come in file order, cheaper)
+ *   event  one kept event of the file; 0, PASS_STOP to end the pass there
+ *          (every sink's: a limit was reached, the output failed), or
+ *          -errno, which ends it with that error
+ *   end    after the file (also when the pass stopped early: per-file
+ *          state is freed here); 0 or -errno
+ * Progress (events read so far in this file) goes to a callback the
+ * caller provides, so the caller draws it (cli/ on a terminal).
+ */
+#ifndef TREC_REPORT_PASS_H
+#define TREC_REPORT_PASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "source.h"
+
+#define PASS_STOP 1
+
+struct pass_sink {
+	void *ctx;
+	int (*begin)(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err);
+	int (*event)(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err);
+	int (*end)(void *ctx, struct rfile *f, struct trec_err *err);
+};
+
+struct pass_opts {
+	size_t sz;
+	/* events read in file f so far; done: the file's last call */
+	void (*progress)(void *ctx, const struct rfile *f, uint64_t events, int done);
+	void *progress_ctx;
+};
+
+/* Reads every file of s once, in order, into the sinks. 0 or -errno with
+ * err (and s->err_path/err_at set when reading a file failed). */
+int pass_run(struct source *s, const struct pass_sink *sinks, size_t nsinks, const struct pass_opts *o,
+	     struct trec_err *err);
+
+#endif

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm_table.h"
+#include "event_fmt.h"
+#include "fmtpool.h"
+#include "json.h"
+#include "script.h"
+#include "source.h"
+
+/* comm for text: as is, but anything unprintable (prctl allows any byte)
+ * shown as '?' so it cannot break the line. */
+static void put_comm_text(struct outbuf *o, const char *comm, uint32_t tid)
+{
+	if (comm) {
+		/* comm is at most 15 bytes (TASK_COMM_LEN): one reservation for
+		 * the name and its padding to 16 columns. */
+		size_t len = strnlen(comm, 64);
+		char *d = outbuf_room(o, len > 16 ? len : 16);
+		size_t i = 0;
+		for (; i < len; i++) {
+			unsigned char ch = (unsigned char)comm[i];
+			d[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+		}
+		for (; i < 16; i++)
+			d[i] = ' ';
+		o->len += i;
+		return;
+	}
+	/* perf's spelling for a thread whose name is unknown. */
+	char tmp[16];
+	int k = snprintf(tmp, sizeof(tmp), ":%u", tid);
+	outbuf_put(o, tmp, (size_t)k);
+	for (size_t n = (size_t)k; n < 16; n++)
+		outbuf_putc(o, ' ');
+}
+
+static void put_event_name(struct outbuf *o, const struct trec_schema *s, uint32_t type)
+{
+	if (s) {
+		outbuf_puts(o, s->name);
+	} else {
+		outbuf_put(o, "type:", 5);
+		outbuf_u64(o, type);
+	}
+}
+
+static void print_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s,
+		       const char *comm, int swap)
+{
+	outbuf_u64_pad(o, ev->ts / 1000000000u, 5);
+	outbuf_putc(o, '.');
+	outbuf_u64_zpad(o, ev->ts % 1000000000u / 1000u, 6);
+	outbuf_put(o, " [", 2);
+	outbuf_u64_zpad(o, ev->cpu, 3);
+	outbuf_put(o, "] ", 2);
+	outbuf_u64_pad(o, ev->pid, 7);
+	outbuf_putc(o, '/');
+	outbuf_u64(o, ev->tid);
+	outbuf_putc(o, ' ');
+	put_comm_text(o, comm, ev->tid);
+	outbuf_putc(o, ' ');
+	put_event_name(o, s, ev->type);
+	outbuf_putc(o, ':');
+	evfmt_text(o, s, ev, swap);
+	outbuf_putc(o, '\n');
+}
+
+static void print_json(struct json *j, const struct trec_event *ev, const struct trec_schema *s,
+		       const char *comm, int swap)
+{
+	json_obj_begin(j);
+	json_kv_u64(j, "time_ns", ev->ts);
+	json_kv_u64(j, "cpu", ev->cpu);
+	json_kv_u64(j, "pid", ev->pid);
+	json_kv_u64(j, "tid", ev->tid);
+	json_key(j, "comm");
+	json_str(j, comm); /* null when unknown */
+	json_key(j, "event");
+	if (s) {
+		json_str(j, s->name);
+	} else {
+		char name[24];
+		snprintf(name, sizeof(name), "type:%u", ev->type);
+		json_str(j, name);
+	}
+	if (!s)
+		json_kv_u64(j, "size", ev->size);
+	json_key(j, "fields");
+	evfmt_json(j, s, ev, swap);
+	if (ev->stack_id)
+		json_kv_u64(j, "stack_id", ev->stack_id);
+	json_obj_end(j);
+	json_newline(j);
+}
+
+
+/* The formatters run on the pool's threads (fmtpool.h). */
+struct fmt_ctx {
+	int swap;
+};
+
+static void pool_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s, const char *comm,
+		      const void *ctx)
+{
+	print_text(o, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
+}
+
+static void pool_json(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s, const char *comm,
+		      const void *ctx)
+{
+	struct json j;
+	json_init(&j, o, 0);
+	print_json(&j, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
+}
+
+struct script {
+	struct script_opts o;
+	struct fmt_ctx fc;
+	struct fmtpool *pool;
+	struct json j;
+	struct comm_cache cc;
+	uint64_t printed;
+};
+
+int script_new(struct script **out, const struct script_opts *o, struct trec_err *err)
+{
+	struct script *s = calloc(1, sizeof(*s));
+	*out = s;
+	if (!s)
+		return trec_errf(err, -ENOMEM, "out of memory");
+	s->o = *o;
+	json_init(&s->j, o->out, 0);
+	return 0;
+}
+
+void script_free(struct script *s)
+{
+	if (!s)
+		return;
+	fmtpool_free(s->pool);
+	free(s);
+}
+
+uint64_t script_printed(const struct script *s)
+{
+	return s->printed;
+}
+
+static int script_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err)
+{
+	struct script *s = ctx;
+	(void)err;
+	memset(need, 1, f->ntypes ? f->ntypes : 1); /* every field is printed */
+	*ordered = 1;
+	memset(&s->cc, 0, sizeof(s->cc));
+	s->fc.swap = f->swap;
+	if (!s->pool && s->o.threads > 1 &&
+	    fmtpool_new(&s->pool, s->o.threads, s->o.json ? pool_json : pool_text, &s->fc, s->o.out) < 0) {
+		fmtpool_free(s->pool);
+		s->pool = NULL; /* no threads or no memory for them: format here */
+	}
+	return 1;
+}
+
+static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+{
+	struct script *s = ctx;
+	const struct trec_schema *sc = rfile_schema(f, ev->type);
+	const char *comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts);
+	if (s->pool) {
+		int e = fmtpool_add(s->pool, ev, sc, comm);
+		if (e == -ENOMEM)
+			return trec_errf(err, -ENOMEM, "out of memory formatting events");
+		if (e)
+			return PASS_STOP; /* the output failed: out->err says why */
+	} else if (s->o.json) {
+		print_json(&s->j, ev, sc, comm, f->swap);
+	} else {
+		print_text(s->o.out, ev, sc, comm, f->swap);
+	}
+	s->printed++;
+	return s->o.out->err || (s->o.limit && s->printed >= s->o.limit) ? PASS_STOP : 0;
+}
+
+static int script_end(void *ctx, struct rfile *f, struct trec_err *err)
+{
+	(void)ctx;
+	(void)f;
+	(void)err;
+	return 0;
+}
+
+struct pass_sink script_sink(struct script *s)
+{
+	return (struct pass_sink){ .ctx = s, .begin = script_begin, .event = script_event, .end = script_end };
+}
+
+int script_finish(struct script *s, struct trec_err *err)
+{
+	if (s->pool && fmtpool_finish(s->pool) == -ENOMEM && !s->o.out->err)
+		return trec_errf(err, -ENOMEM, "out of memory formatting events");
+	return 0;
+}
