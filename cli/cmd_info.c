@@ -15,6 +15,7 @@
 #include "json.h"
 #include "outbuf.h"
 #include "reader.h"
+#include "trace_opts.h"
 
 static const struct cli_cmd info_cmd = {
 	.name = "info",
@@ -50,37 +51,26 @@ struct info {
 
 static int parse_args(int argc, char **argv, const char **input, int *json, int *ignore)
 {
-	enum { OPT_JSON = 256, OPT_IGNORE };
-	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *opt_i = NULL;
+	static const struct option longopts[] = { CLI_TRACE_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct cli_trace_opts t = { 0 };
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			opt_i = optarg;
+		switch (cli_trace_opt(&t, &info_cmd, c, optarg)) {
+		case CLI_OPT_TAKEN:
 			break;
-		case OPT_JSON:
-			*json = 1;
-			break;
-		case OPT_IGNORE:
-			*ignore = 1;
-			break;
-		case 'h':
-			cli_help(&info_cmd);
+		case CLI_OPT_HELP_SHOWN:
 			return -1;
-		default:
+		case CLI_OPT_BAD:
+			return CLI_EXIT_USAGE;
+		case CLI_OPT_NOT_MINE:
 			return cli_bad_option(&info_cmd);
 		}
 	}
-	return cli_input_path(&info_cmd, opt_i, argc, argv, optind, input);
+	*json = t.json;
+	*ignore = t.ignore_corrupt;
+	return cli_trace_input(&t, &info_cmd, argc, argv, optind, input);
 }
 
 static int gather(struct info *in)

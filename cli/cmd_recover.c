@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "errors.h"
 #include "recover.h"
+#include "trace_opts.h"
 
 static const struct cli_cmd recover_cmd = {
 	.name = "recover",
@@ -25,27 +26,31 @@ static const struct cli_cmd recover_cmd = {
 
 int cmd_recover(int argc, char **argv)
 {
+	/* Only -i and --help of the shared options: --json and
+	 * --ignore-corrupt mean nothing to a repair. */
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *opt_i = NULL, *path;
+	struct cli_trace_opts t = { 0 };
+	const char *opt_i, *path;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			opt_i = optarg;
+		switch (cli_trace_opt(&t, &recover_cmd, c, optarg)) {
+		case CLI_OPT_TAKEN:
 			break;
-		case 'h':
-			cli_help(&recover_cmd);
+		case CLI_OPT_HELP_SHOWN:
 			return CLI_EXIT_OK;
-		default:
+		case CLI_OPT_BAD:
+			return CLI_EXIT_USAGE;
+		case CLI_OPT_NOT_MINE:
 			return cli_bad_option(&recover_cmd);
 		}
 	}
+	opt_i = t.ninputs ? t.inputs[t.ninputs - 1] : NULL;
 	/* No default file: this command rewrites what it is given. */
 	if (!opt_i && optind >= argc)
 		return cli_usage_error(&recover_cmd, "name the trace file to repair");

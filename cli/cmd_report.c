@@ -32,6 +32,7 @@
 #include "stackprof.h"
 #include "summary.h"
 #include "table.h"
+#include "trace_opts.h"
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
@@ -81,7 +82,7 @@ static const struct cli_cmd report_cmd = {
 		   "  -h, --help            show this help\n",
 };
 
-#define MAX_INPUTS 256
+#define MAX_INPUTS CLI_MAX_INPUTS
 #define TEXT_WIDTH 80
 #define TEXT_TYPE_COLS 8
 
@@ -151,11 +152,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	enum {
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
 		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS,
-		OPT_DEBUG_DIR, OPT_JSON, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_IGNORE, OPT_FLAME,
+		OPT_DEBUG_DIR, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_FLAME,
 		OPT_DEMANGLE, OPT_NO_DEMANGLE,
 	};
 	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, 'i' },
+		CLI_TRACE_LONGOPTS,
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "hist", required_argument, NULL, OPT_HIST },
@@ -175,27 +176,30 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
 		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
-		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "plot-rate", no_argument, NULL, OPT_PLOT_RATE },
-		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
 		EVFILTER_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_trace_opts t = { 0 };
 	int c, rc;
 	o->by = -1;
 	o->unit_ns = 1000;
 	o->unit = "usecs";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (o->ninputs == MAX_INPUTS)
-				return cli_usage_error(&report_cmd, "more than %d input files", MAX_INPUTS);
-			o->inputs[o->ninputs++] = optarg;
+		switch (cli_trace_opt(&t, &report_cmd, c, optarg)) {
+		case CLI_OPT_TAKEN:
+			continue;
+		case CLI_OPT_HELP_SHOWN:
+			return -1;
+		case CLI_OPT_BAD:
+			return CLI_EXIT_USAGE;
+		case CLI_OPT_NOT_MINE:
 			break;
+		}
+		switch (c) {
 		case OPT_BY:
 			if ((o->by = group_by_parse(optarg)) < 0)
 				return cli_usage_error(&report_cmd, "--by %s: expected pid, tid, comm, cpu or event", optarg);
@@ -266,9 +270,6 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_NO_DEMANGLE:
 			o->no_demangle = c == OPT_NO_DEMANGLE; /* the last one given wins, as in perf */
 			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
 		case OPT_CSV:
 			o->csv = 1;
 			break;
@@ -282,9 +283,6 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_PLOT_RATE:
 			o->plot_rate = 1;
 			break;
-		case OPT_IGNORE:
-			o->ignore_corrupt = 1;
-			break;
 		case EVF_OPT_PID:
 		case EVF_OPT_TID:
 		case EVF_OPT_COMM:
@@ -294,13 +292,14 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			if ((rc = evfilter_parse(&o->filter, &report_cmd, c, optarg)))
 				return rc;
 			break;
-		case 'h':
-			cli_help(&report_cmd);
-			return -1;
 		default:
 			return cli_bad_option(&report_cmd);
 		}
 	}
+	memcpy(o->inputs, t.inputs, t.ninputs * sizeof(t.inputs[0]));
+	o->ninputs = t.ninputs;
+	o->json = t.json;
+	o->ignore_corrupt = t.ignore_corrupt;
 	for (; optind < argc; optind++) {
 		if (o->ninputs == MAX_INPUTS)
 			return cli_usage_error(&report_cmd, "more than %d input files", MAX_INPUTS);

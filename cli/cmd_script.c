@@ -17,6 +17,7 @@
 #include "reader.h"
 #include "script.h"
 #include "source.h"
+#include "trace_opts.h"
 
 static const struct cli_cmd script_cmd = {
 	.name = "script",
@@ -44,32 +45,30 @@ struct script_args {
 
 static int parse_args(int argc, char **argv, struct script_args *o)
 {
-	enum { OPT_JSON = 256, OPT_IGNORE, OPT_TIME, OPT_LIMIT };
+	enum { OPT_TIME = 256, OPT_LIMIT };
 	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
+		CLI_TRACE_LONGOPTS,
 		{ "time", required_argument, NULL, OPT_TIME },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *opt_i = NULL;
+	struct cli_trace_opts t = { 0 };
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+		switch (cli_trace_opt(&t, &script_cmd, c, optarg)) {
+		case CLI_OPT_TAKEN:
+			continue;
+		case CLI_OPT_HELP_SHOWN:
+			return -1;
+		case CLI_OPT_BAD:
+			return CLI_EXIT_USAGE;
+		case CLI_OPT_NOT_MINE:
+			break;
+		}
 		switch (c) {
-		case 'i':
-			opt_i = optarg;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_IGNORE:
-			o->ignore_corrupt = 1;
-			break;
 		case OPT_TIME:
 			if (evfilter_parse(&o->time, &script_cmd, EVF_OPT_TIME, optarg))
 				return CLI_EXIT_USAGE;
@@ -78,14 +77,13 @@ static int parse_args(int argc, char **argv, struct script_args *o)
 			if (cli_parse_u64(&script_cmd, "--limit", optarg, 1, UINT64_MAX, &o->limit))
 				return CLI_EXIT_USAGE;
 			break;
-		case 'h':
-			cli_help(&script_cmd);
-			return -1;
 		default:
 			return cli_bad_option(&script_cmd);
 		}
 	}
-	return cli_input_path(&script_cmd, opt_i, argc, argv, optind, &o->input);
+	o->json = t.json;
+	o->ignore_corrupt = t.ignore_corrupt;
+	return cli_trace_input(&t, &script_cmd, argc, argv, optind, &o->input);
 }
 
 static void draw_progress(void *ctx, const struct rfile *f, uint64_t events, int done)

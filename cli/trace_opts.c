@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#include "trace_opts.h"
+
+enum cli_opt_result cli_trace_opt(struct cli_trace_opts *o, const struct cli_cmd *cmd, int c,
+				  const char *arg)
+{
+	switch (c) {
+	case 'i':
+		if (o->ninputs == CLI_MAX_INPUTS) {
+			cli_usage_error(cmd, "more than %d input files", CLI_MAX_INPUTS);
+			return CLI_OPT_BAD;
+		}
+		o->inputs[o->ninputs++] = arg;
+		return CLI_OPT_TAKEN;
+	case CLI_OPT_JSON:
+		o->json = 1;
+		return CLI_OPT_TAKEN;
+	case CLI_OPT_IGNORE_CORRUPT:
+		o->ignore_corrupt = 1;
+		return CLI_OPT_TAKEN;
+	case 'h':
+		cli_help(cmd);
+		return CLI_OPT_HELP_SHOWN;
+	default:
+		return CLI_OPT_NOT_MINE;
+	}
+}
+
+int cli_trace_input(const struct cli_trace_opts *o, const struct cli_cmd *cmd, int argc, char **argv,
+		    int first, const char **path)
+{
+	return cli_input_path(cmd, o->ninputs ? o->inputs[o->ninputs - 1] : NULL, argc, argv, first, path);
+}
