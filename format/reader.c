@@ -20,6 +20,7 @@
 
 #include "block.h"
 #include "buf.h"
+#include "opts.h"
 #include "reader.h"
 
 #define MAX_OPEN_CURSORS 1024 /* blocks decoded at once in a time-ordered merge */
@@ -447,8 +448,12 @@ int trec_reader_open(struct trec_reader **out, const char *path, const struct tr
 	}
 	r->fd = fd;
 	r->path = strdup(path);
-	if (opts)
-		memcpy(&r->o, opts, opts->sz && opts->sz < sizeof(r->o) ? opts->sz : sizeof(r->o));
+	if (opts_copy(&r->o, sizeof(r->o), opts, opts ? opts->sz : 0)) {
+		free(r->path);
+		free(r);
+		close(fd);
+		return trec_errf(err, -EINVAL, "%s: reader options this build does not know are set", path);
+	}
 	r->info.file_bytes = (uint64_t)st.st_size;
 	tbuf_init(&r->warnings);
 	tbuf_init(&r->io);
@@ -858,8 +863,10 @@ int trec_event_iter_new(struct trec_reader *r, const struct trec_iter_opts *opts
 	if (!it)
 		return -ENOMEM;
 	it->r = r;
-	if (opts)
-		memcpy(&it->o, opts, opts->sz && opts->sz < sizeof(it->o) ? opts->sz : sizeof(it->o));
+	if (opts_copy(&it->o, sizeof(it->o), opts, opts ? opts->sz : 0)) {
+		free(it);
+		return -EINVAL;
+	}
 	uint64_t lo = it->o.start_ts, hi = it->o.end_ts ? it->o.end_ts : UINT64_MAX;
 	it->order = calloc(r->info.nblocks ? r->info.nblocks : 1, sizeof(*it->order));
 	it->heap = calloc(MAX_OPEN_CURSORS, sizeof(*it->heap));

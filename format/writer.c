@@ -24,6 +24,7 @@
 
 #include "block.h"
 #include "buf.h"
+#include "opts.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -412,9 +413,12 @@ int trec_writer_fdopen(struct trec_writer **out, int fd, const char *name,
 	}
 	w->fd = fd;
 	w->path = strdup(name ? name : "(trace)");
-	if (opts)
-		memcpy(&w->o, opts, opts->sz && opts->sz < sizeof(w->o) ? opts->sz : sizeof(w->o));
-	w->o.sz = sizeof(w->o);
+	if (opts_copy(&w->o, sizeof(w->o), opts, opts ? opts->sz : 0)) {
+		free(w->path);
+		free(w);
+		close(fd);
+		return trec_errf(err, -EINVAL, "%s: writer options this build does not know are set", name);
+	}
 	if (!w->o.level)
 		w->o.level = TREC_DEFAULT_LEVEL;
 	if (w->o.level < ZSTD_minCLevel() || w->o.level > ZSTD_maxCLevel()) {

@@ -12,9 +12,10 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_tp.h"
-#include "unwind.h"
+#include "opts.h"
 #include "schema.h"
 #include "tracepoint.skel.h" /* struct tracepoint_bpf */
+#include "unwind.h"
 
 struct tp_capture {
 	struct tracepoint_bpf *skel;
@@ -240,7 +241,7 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	c->nspecs = n;
 	if (o && o->max_type)
 		c->max_type = o->max_type;
-	if (o && o->sz >= offsetof(struct tp_capture_opts, unwind) + sizeof(o->unwind))
+	if (OPTS_HAS(o, unwind))
 		c->unwind = o->unwind;
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].type > c->max_type)

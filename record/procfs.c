@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "procfs.h"
 
 #define MAX_LINE 8192 /* a maps line: ~75 bytes of fields + a path <= PATH_MAX */
@@ -99,8 +100,7 @@ static int status_field(const char *status, const char *key, long *v)
 
 static const char *root_of(const struct procfs_opts *o)
 {
-	return o && o->sz >= offsetof(struct procfs_opts, proc_root) + sizeof(o->proc_root) &&
-			       o->proc_root ? o->proc_root : "/proc";
+	return OPTS_HAS(o, proc_root) && o->proc_root ? o->proc_root : "/proc";
 }
 
 /* ---- bounded line reader ------------------------------------------------ */
@@ -391,7 +391,7 @@ int procfs_snapshot(const struct procfs_opts *o, const struct sideband_cb *cb,
 	s->root = root_of(o);
 	s->lr.fd = -1;
 	s->exec_only = 1;
-#define HAS(f) (o && o->sz >= offsetof(struct procfs_opts, f) + sizeof(o->f))
+#define HAS(f) OPTS_HAS(o, f)
 	if (HAS(ts) && o->ts) {
 		s->ts = o->ts;
 	} else {

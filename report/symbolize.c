@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "elfsyms.h"
+#include "opts.h"
 #include "reader.h"
 #include "symbolize.h"
 
@@ -897,10 +898,10 @@ static int make_ksyms(struct symbolizer *s, const struct trec_ksym *k, size_t n)
 int symbolizer_new(struct trec_reader *r, const struct symbolizer_opts *o, struct symbolizer **out,
 		   struct trec_err *err)
 {
-	struct symbolizer_opts opts = { 0 };
-	if (o)
-		memcpy(&opts, o, o->sz && o->sz < sizeof(opts) ? o->sz : sizeof(opts));
+	struct symbolizer_opts opts;
 	*out = NULL;
+	if (opts_copy(&opts, sizeof(opts), o, o ? o->sz : 0))
+		return trec_errf(err, -EINVAL, "symbolizer: options this build does not know are set");
 
 	const struct trec_map *maps;
 	const struct trec_task *tasks;
