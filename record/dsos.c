@@ -15,6 +15,7 @@
 #include "debuginfo.h"
 #include "dsos.h"
 #include "mapfile.h"
+#include "ksyms.h"
 #include "symtab.h"
 
 /* Opens tried per DSO while no fd is kept: a file no route can find must
@@ -671,7 +672,7 @@ static int write_kernel(struct dso_tracker *t, struct trec_writer *w, struct dso
 		r = symtab_read_kallsyms("/proc/kallsyms", &a, &all, &n, err);
 	}
 	if (!r)
-		r = symtab_kernel_subset(all, n, ips, t->nkips, &a, &sub, &nsub);
+		r = ksyms_kernel_subset(all, n, ips, t->nkips, &a, &sub, &nsub);
 	if (!r && nsub)
 		r = trec_writer_add_ksyms(w, sub, nsub);
 	if (!r)
