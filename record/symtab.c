@@ -23,6 +23,7 @@
 #include <libiberty/demangle.h>
 #include <lzma.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 
 #include "buildid.h"
 #include "cfi.h"
+#include "hashmap.h"
 #include "ksyms.h"
 #include "symtab.h"
 #include "symtab_build.h"
@@ -783,19 +785,28 @@ struct sc_entry {
 	const char *msg; /* of the failure, in the arena */
 };
 
-struct sc_slot {
-	struct sc_key key;
-	struct sc_entry *entry; /* NULL: empty slot */
-};
-
 struct symtab_cache {
 	struct tarena arena; /* tables, entries, messages */
-	struct sc_slot *tab;
-	size_t cap, n; /* cap: power of two */
+	struct hashmap map; /* struct sc_key * (in the arena) -> struct sc_entry * */
 	uint64_t lookups, hits, parses, failures;
 	size_t tables;
 	char errmsg[512];
 };
+
+static size_t key_hash(long key, void *ctx)
+{
+	const struct sc_key *k = (const struct sc_key *)key;
+	uint64_t h = 0xcbf29ce484222325ull ^ k->kind; /* FNV-1a */
+	for (size_t i = 0; i < k->len; i++)
+		h = (h ^ k->b[i]) * 0x100000001b3ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static bool key_eq(long ka, long kb, void *ctx)
+{
+	const struct sc_key *a = (const struct sc_key *)ka, *b = (const struct sc_key *)kb;
+	return a->kind == b->kind && a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
+}
 
 int symtab_cache_new(struct symtab_cache **out)
 {
@@ -803,11 +814,7 @@ int symtab_cache_new(struct symtab_cache **out)
 	if (!c)
 		return -ENOMEM;
 	tarena_init(&c->arena);
-	c->cap = 64;
-	if (!(c->tab = calloc(c->cap, sizeof(*c->tab)))) {
-		free(c);
-		return -ENOMEM;
-	}
+	hashmap_init(&c->map, key_hash, key_eq, NULL);
 	*out = c;
 	return 0;
 }
@@ -817,7 +824,7 @@ void symtab_cache_free(struct symtab_cache *c)
 	if (!c)
 		return;
 	tarena_free(&c->arena);
-	free(c->tab);
+	hashmap_clear(&c->map);
 	free(c);
 }
 
@@ -839,52 +846,20 @@ const char *symtab_cache_errmsg(const struct symtab_cache *c)
 	return c && c->errmsg[0] ? c->errmsg : "no error";
 }
 
-static uint64_t key_hash(const struct sc_key *k)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ k->kind; /* FNV-1a */
-	for (size_t i = 0; i < k->len; i++)
-		h = (h ^ k->b[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
-}
-
-static int key_eq(const struct sc_key *a, const struct sc_key *b)
-{
-	return a->kind == b->kind && a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
-}
-
-static struct sc_slot *slot_for(struct sc_slot *tab, size_t cap, const struct sc_key *k)
-{
-	size_t i = (size_t)key_hash(k) & (cap - 1);
-	while (tab[i].entry && !key_eq(&tab[i].key, k))
-		i = (i + 1) & (cap - 1);
-	return &tab[i];
-}
-
 static struct sc_entry *cache_find(const struct symtab_cache *c, const struct sc_key *k)
 {
-	return slot_for(c->tab, c->cap, k)->entry;
+	long e;
+	return hashmap_find(&c->map, (long)k, &e) ? (struct sc_entry *)e : NULL;
 }
 
 /* A failed insert only costs a re-parse later. */
 static void cache_put(struct symtab_cache *c, const struct sc_key *k, struct sc_entry *e)
 {
-	if ((c->n + 1) * 10 > c->cap * 7) { /* keep the load under 70% */
-		size_t ncap = c->cap * 2;
-		struct sc_slot *nt = calloc(ncap, sizeof(*nt));
-		if (!nt)
-			return;
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->tab[i].entry)
-				*slot_for(nt, ncap, &c->tab[i].key) = c->tab[i];
-		free(c->tab);
-		c->tab = nt;
-		c->cap = ncap;
-	}
-	struct sc_slot *s = slot_for(c->tab, c->cap, k);
-	if (!s->entry)
-		c->n++;
-	s->key = *k;
-	s->entry = e;
+	struct sc_key *copy = tarena_alloc(&c->arena, sizeof(*copy));
+	if (!copy)
+		return;
+	*copy = *k;
+	hashmap_set(&c->map, (long)copy, (long)e, NULL, NULL);
 }
 
 /* The file's identity now: a replaced or rewritten file is a new key. */
