@@ -23,6 +23,13 @@ void hashmap_clear(struct hashmap *m)
 	m->size = 0;
 }
 
+void hashmap_reset(struct hashmap *m)
+{
+	if (m->slots)
+		memset(m->slots, 0, m->cap * sizeof(*m->slots));
+	m->size = 0;
+}
+
 void hashmap_set_max(struct hashmap *m, size_t max_entries)
 {
 	m->max_entries = max_entries;

@@ -45,6 +45,9 @@ void hashmap_init(struct hashmap *m, hashmap_hash_fn hash_fn, hashmap_equal_fn e
 /* Frees the slots (not what keys or values point to); the map is empty
  * and usable again. */
 void hashmap_clear(struct hashmap *m);
+/* Empties the map but keeps its slots, for a map refilled as often as
+ * it is emptied. */
+void hashmap_reset(struct hashmap *m);
 /* Caps the pairs held (0: no cap). */
 void hashmap_set_max(struct hashmap *m, size_t max_entries);
 /* Makes room for n pairs without growing again. 0, -ENOMEM or -E2BIG. */

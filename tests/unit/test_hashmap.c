@@ -43,6 +43,10 @@ static void test_basic(void **state)
 	assert_true(hashmap_find(&m, 2, &v));
 	assert_int_equal(v, 20);
 	assert_int_equal(hashmap_size(&m), 1);
+	hashmap_reset(&m);
+	assert_int_equal(hashmap_size(&m), 0);
+	assert_false(hashmap_find(&m, 2, NULL));
+	assert_int_equal(hashmap_add(&m, 2, 21), 0);
 	hashmap_clear(&m);
 	assert_int_equal(hashmap_size(&m), 0);
 	assert_int_equal(hashmap_add(&m, 3, 30), 0);
