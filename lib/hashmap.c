@@ -112,15 +112,19 @@ static int make_room(struct hashmap *m)
 	return regrow(m, m->cap ? m->cap * 2 : HASHMAP_MIN_CAP);
 }
 
-int hashmap_set(struct hashmap *m, long key, long value, long *old_key, long *old_value)
+/* Adds key (hash h, low bit set), or replaces its pair when `replace`
+ * (else -EEXIST). One probe unless the slots regrow. */
+static int put(struct hashmap *m, long key, size_t h, long value, bool replace, long *old_key,
+	       long *old_value)
 {
-	size_t h = slot_hash(m, key);
 	bool found = false;
 	size_t i = 0;
 	if (m->cap)
 		i = probe(m, key, h, &found);
 	if (found) {
 		struct hashmap_slot *s = &m->slots[i];
+		if (!replace)
+			return -EEXIST;
 		if (old_key)
 			*old_key = s->key;
 		if (old_value)
@@ -129,31 +133,46 @@ int hashmap_set(struct hashmap *m, long key, long value, long *old_key, long *ol
 		s->value = value;
 		return 1;
 	}
+	size_t cap = m->cap;
 	int rc = make_room(m);
 	if (rc)
 		return rc;
-	i = probe(m, key, h, &found);
+	if (m->cap != cap)
+		i = probe(m, key, h, &found);
 	m->slots[i] = (struct hashmap_slot){ .hash = h, .key = key, .value = value };
 	m->size++;
 	return 0;
 }
 
-int hashmap_add(struct hashmap *m, long key, long value)
+int hashmap_set(struct hashmap *m, long key, long value, long *old_key, long *old_value)
 {
-	if (hashmap_find(m, key, NULL))
-		return -EEXIST;
-	return hashmap_set(m, key, value, NULL, NULL);
+	return put(m, key, slot_hash(m, key), value, true, old_key, old_value);
 }
 
-bool hashmap_find(const struct hashmap *m, long key, long *value)
+bool hashmap_find_hashed(const struct hashmap *m, long key, size_t hash, long *value)
 {
 	bool found;
 	if (!m->size)
 		return false;
-	size_t i = probe(m, key, slot_hash(m, key), &found);
+	size_t i = probe(m, key, hash | 1, &found);
 	if (found && value)
 		*value = m->slots[i].value;
 	return found;
+}
+
+bool hashmap_find(const struct hashmap *m, long key, long *value)
+{
+	return m->size && hashmap_find_hashed(m, key, m->hash_fn(key, m->ctx), value);
+}
+
+int hashmap_add_hashed(struct hashmap *m, long key, size_t hash, long value)
+{
+	return put(m, key, hash | 1, value, false, NULL, NULL);
+}
+
+int hashmap_add(struct hashmap *m, long key, long value)
+{
+	return hashmap_add_hashed(m, key, m->hash_fn(key, m->ctx), value);
 }
 
 bool hashmap_delete(struct hashmap *m, long key, long *old_key, long *old_value)

@@ -64,6 +64,10 @@ int hashmap_add(struct hashmap *m, long key, long value);
 int hashmap_set(struct hashmap *m, long key, long value, long *old_key, long *old_value);
 /* true and *value (when non-NULL) if key is present. */
 bool hashmap_find(const struct hashmap *m, long key, long *value);
+/* The same with the key's hash given (what hash_fn returns for it), for a
+ * caller that keeps its keys' hashes: it saves the callback on a hot path. */
+bool hashmap_find_hashed(const struct hashmap *m, long key, size_t hash, long *value);
+int hashmap_add_hashed(struct hashmap *m, long key, size_t hash, long value);
 /* Removes key; true and the pair removed (to the non-NULL outputs) if it
  * was present. */
 bool hashmap_delete(struct hashmap *m, long key, long *old_key, long *old_value);
