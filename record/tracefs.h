@@ -7,11 +7,11 @@
  *  - tracefs_list() lists tracepoints as sorted "group:name" strings,
  *    optionally filtered by a glob; tracefs_suggest() finds the closest
  *    names to a mistyped one.
- *  - tracefs_format_parse() turns the text of events/GROUP/NAME/format
- *    into a struct tp_format: the tracepoint id, the raw text (kept for
- *    the trace's metadata) and a struct trec_schema describing the record
- *    the kernel hands to a tracepoint BPF program. tracefs_format_load()
- *    reads and parses the file.
+ *  - tracefs_format_load() reads events/GROUP/NAME/format and parses it
+ *    with tracefs_format_parse() (tp_format.h, tp_format.c) into a struct
+ *    tp_format: the tracepoint id, the raw text (kept for the trace's
+ *    metadata) and a struct trec_schema describing the record the kernel
+ *    hands to a tracepoint BPF program.
  *
  * Conventions as in format/: functions return 0 (or a count) or a negative
  * errno and, given a struct trec_err, a sentence naming what failed and
