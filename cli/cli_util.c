@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include "parse.h"
 #include "reader.h"
 #include "source.h"
 
@@ -71,76 +72,49 @@ void cli_warn(const struct cli_cmd *c, const char *fmt, ...)
 int cli_parse_u64(const struct cli_cmd *c, const char *opt, const char *arg, uint64_t min,
 		  uint64_t max, uint64_t *out)
 {
-	const char *p = arg;
 	uint64_t v = 0;
 
-	/* By hand rather than strtoull: that accepts "-1" (as 2^64-1),
-	 * leading spaces and "0x", none of which a count should be. */
-	if (!*p) {
+	switch (parse_u64(arg, min, max, &v)) {
+	case 0:
+		*out = v;
+		return 0;
+	case -ENODATA:
 		cli_usage_error(c, "%s: empty value; give a number", opt);
 		return -1;
-	}
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9') {
-			cli_usage_error(c, "%s: '%s' is not a number", opt, arg);
-			return -1;
-		}
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10) {
-			cli_usage_error(c, "%s: '%s' is too large (at most %llu)", opt, arg,
-					(unsigned long long)max);
-			return -1;
-		}
-		v = v * 10 + d;
-	}
-	if (v < min && max == UINT64_MAX) {
-		cli_usage_error(c, "%s: %llu is too small (at least %llu)", opt, (unsigned long long)v,
-				(unsigned long long)min);
+	case -EOVERFLOW:
+		cli_usage_error(c, "%s: '%s' is too large (at most %llu)", opt, arg, (unsigned long long)max);
+		return -1;
+	case -ERANGE:
+		if (v < min && max == UINT64_MAX)
+			cli_usage_error(c, "%s: %llu is too small (at least %llu)", opt, (unsigned long long)v,
+					(unsigned long long)min);
+		else
+			cli_usage_error(c, "%s: %llu is out of range (%llu to %llu)", opt, (unsigned long long)v,
+					(unsigned long long)min, (unsigned long long)max);
+		return -1;
+	default:
+		cli_usage_error(c, "%s: '%s' is not a number", opt, arg);
 		return -1;
 	}
-	if (v < min || v > max) {
-		cli_usage_error(c, "%s: %llu is out of range (%llu to %llu)", opt,
-				(unsigned long long)v, (unsigned long long)min,
-				(unsigned long long)max);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
+
+/* The largest number of seconds the option has always taken:
+ * 18446744069.999999999 s (584 years; 2^64 ns is 18446744073.7 s). */
+#define CLI_SECONDS_MAX_NS 18446744069999999999ull
 
 int cli_parse_seconds_ns(const struct cli_cmd *c, const char *opt, const char *arg,
 			 uint64_t *out)
 {
-	const char *p = arg;
-	uint64_t sec = 0, frac = 0;
-	unsigned ndec = 0;
-	int digits = 0;
-
-	for (; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (sec > (UINT64_MAX / 1000000000u - 9) / 10)
-			goto too_big;
-		sec = sec * 10 + (uint64_t)(*p - '0');
+	int rc = parse_seconds_ns(arg, CLI_SECONDS_MAX_NS, out);
+	if (rc == -ERANGE) {
+		cli_usage_error(c, "%s: '%s' seconds is too large", opt, arg);
+		return -1;
 	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
-			/* Digits past nanoseconds are below the clock's resolution. */
-			if (ndec < 9) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				ndec++;
-			}
-		}
-	}
-	if (*p || !digits) {
+	if (rc) {
 		cli_usage_error(c, "%s: '%s' is not a number of seconds (e.g. 1.5)", opt, arg);
 		return -1;
 	}
-	for (; ndec < 9; ndec++)
-		frac *= 10;
-	*out = sec * 1000000000u + frac;
 	return 0;
-too_big:
-	cli_usage_error(c, "%s: '%s' seconds is too large", opt, arg);
-	return -1;
 }
 
 int cli_input_path(const struct cli_cmd *c, const char *opt_i, int argc, char **argv, int first,

@@ -1,86 +1,71 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fg_hash.h"
 #include "fg_strtab.h"
 
-#define STRTAB_INIT_SLOTS 1024u
+/* The map's keys are entry indices; PROBE_KEY stands for t->probe. */
+#define PROBE_KEY (-1L)
+
+static inline const struct fg_strent *ent_of(const struct fg_strtab *t, long k)
+{
+	return k == PROBE_KEY ? &t->probe : &t->ents[k];
+}
+
+static size_t ent_hash(long k, void *ctx)
+{
+	return (size_t)ent_of(ctx, k)->hash;
+}
+
+static bool ent_equal(long stored, long k, void *ctx)
+{
+	const struct fg_strent *a = ent_of(ctx, stored), *b = ent_of(ctx, k);
+	return a->len == b->len && !memcmp(a->key, b->key, a->len);
+}
 
 int fg_strtab_init(struct fg_strtab *t)
 {
 	memset(t, 0, sizeof(*t));
 	tarena_init(&t->arena);
-	t->slots = calloc(STRTAB_INIT_SLOTS, sizeof(*t->slots));
-	if (!t->slots)
-		return -ENOMEM;
-	t->mask = STRTAB_INIT_SLOTS - 1;
-	return 0;
+	hashmap_init(&t->map, ent_hash, ent_equal, t);
+	return hashmap_reserve(&t->map, 512);
 }
 
 void fg_strtab_free(struct fg_strtab *t)
 {
 	tarena_free(&t->arena);
 	free(t->ents);
-	free(t->slots);
+	hashmap_clear(&t->map);
 	memset(t, 0, sizeof(*t));
 }
 
-static void slots_fill(uint32_t *slots, size_t mask, const struct fg_strent *ents, size_t n)
+static long lookup(struct fg_strtab *t, const char *key, size_t len, uint64_t h)
 {
-	for (size_t k = 0; k < n; k++) {
-		size_t i = ents[k].hash & mask;
-		while (slots[i])
-			i = (i + 1) & mask;
-		slots[i] = (uint32_t)(k + 1);
-	}
+	long i;
+	t->probe = (struct fg_strent){ .key = key, .len = len, .hash = h };
+	return hashmap_find_hashed(&t->map, PROBE_KEY, (size_t)h, &i) ? i : -1;
 }
 
-static int rehash(struct fg_strtab *t, size_t size)
+/* Files entry k, whose key is not in the map yet. */
+static int set_new(struct fg_strtab *t, size_t k)
 {
-	uint32_t *slots = calloc(size, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	slots_fill(slots, size - 1, t->ents, t->n);
-	free(t->slots);
-	t->slots = slots;
-	t->mask = size - 1;
-	return 0;
-}
-
-static size_t lookup(const struct fg_strtab *t, const char *key, size_t len, uint64_t h,
-		     int *found)
-{
-	size_t i = h & t->mask;
-	for (;;) {
-		uint32_t v = t->slots[i];
-		if (!v) {
-			*found = 0;
-			return i;
-		}
-		const struct fg_strent *e = &t->ents[v - 1];
-		if (e->hash == h && e->len == len && !memcmp(e->key, key, len)) {
-			*found = 1;
-			return v - 1;
-		}
-		i = (i + 1) & t->mask;
-	}
+	return hashmap_add_hashed(&t->map, (long)k, (size_t)t->ents[k].hash, (long)k);
 }
 
 uint64_t *fg_strtab_find(const struct fg_strtab *t, const char *key, size_t len)
 {
-	int found;
-	size_t at = lookup(t, key, len, fg_hash_bytes(key, len), &found);
-	return found ? &t->ents[at].value : NULL;
+	long at = lookup((struct fg_strtab *)t, key, len, fg_hash_bytes(key, len));
+	return at >= 0 ? &t->ents[at].value : NULL;
 }
 
 uint64_t *fg_strtab_upsert(struct fg_strtab *t, const char *key, size_t len, int *added)
 {
 	uint64_t h = fg_hash_bytes(key, len);
-	int found;
-	size_t at = lookup(t, key, len, h, &found);
-	if (found) {
+	long at = lookup(t, key, len, h);
+	if (at >= 0) {
 		*added = 0;
 		return &t->ents[at].value;
 	}
@@ -97,15 +82,11 @@ uint64_t *fg_strtab_upsert(struct fg_strtab *t, const char *key, size_t len, int
 	char *copy = tarena_strndup(&t->arena, key, len);
 	if (!copy)
 		return NULL;
-	size_t k = t->n++;
+	size_t k = t->n;
 	t->ents[k] = (struct fg_strent){ .key = copy, .len = len, .hash = h };
-	t->slots[at] = (uint32_t)(k + 1);
-	if (t->n * 2 > t->mask + 1 && rehash(t, (t->mask + 1) * 2)) {
-		/* Still a valid table, just fuller than planned. */
-		t->n--;
-		t->slots[at] = 0;
+	if (set_new(t, k))
 		return NULL;
-	}
+	t->n++;
 	*added = 1;
 	return &t->ents[k].value;
 }
@@ -124,7 +105,9 @@ int fg_strtab_sort(struct fg_strtab *t)
 {
 	if (t->n > 1)
 		qsort(t->ents, t->n, sizeof(*t->ents), cmp_ent);
-	memset(t->slots, 0, (t->mask + 1) * sizeof(*t->slots));
-	slots_fill(t->slots, t->mask, t->ents, t->n);
+	hashmap_reset(&t->map);
+	for (size_t k = 0; k < t->n; k++)
+		if (set_new(t, k))
+			return -ENOMEM;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hashmap.h"
 
 struct fg_strent {
 	const char *key; /* NUL-terminated copy */
@@ -25,8 +26,8 @@ struct fg_strtab {
 	struct tarena arena;
 	struct fg_strent *ents;
 	size_t n, cap;
-	uint32_t *slots; /* entry index + 1, 0 = empty */
-	size_t mask;
+	struct hashmap map;     /* entry index -> itself, hashed by its key */
+	struct fg_strent probe; /* the key being looked up */
 };
 
 int fg_strtab_init(struct fg_strtab *t);

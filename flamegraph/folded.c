@@ -6,6 +6,7 @@
 #include "fg_lines.h"
 #include "flamegraph.h"
 #include "folded.h"
+#include "parse.h"
 
 static int blank(char c)
 {
@@ -26,15 +27,10 @@ static int trailing_count(const char *s, size_t end, size_t *start, uint64_t *ou
 		j--;
 	if (j == end || j == 0 || !blank(s[j - 1]))
 		return -EINVAL;
-	uint64_t v = 0;
-	for (size_t i = j; i < end; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
+	int rc = parse_u64_span(s + j, end - j, out);
+	if (rc)
+		return rc == -EOVERFLOW ? -ERANGE : rc;
 	*start = j;
-	*out = v;
 	return 0;
 }
 

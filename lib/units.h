@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Sizes ("64M", "1.5G", "4096") and durations ("10s", "250ms", "2m",
- * "1.5" = seconds) from the command line, exactly and with overflow checks. */
+ * "1.5" = seconds) from the command line, exactly and with overflow checks:
+ * the recorder's names for parse_size_bytes and parse_duration_ns
+ * (lib/parse.h, which has the rules). */
 #ifndef TREC_UNITS_H
 #define TREC_UNITS_H
 

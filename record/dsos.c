@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 
 #include "debuginfo.h"
 #include "dsos.h"
+#include "hashmap.h"
 #include "mapfile.h"
+#include "ksyms.h"
 #include "symtab.h"
 
 /* Opens tried per DSO while no fd is kept: a file no route can find must
@@ -71,11 +74,20 @@ struct root {
 	int fd;
 };
 
+/* A DSO's key, as the index hashes and compares it. */
+struct dso_probe {
+	uint8_t key;
+	const uint8_t *bid;
+	size_t bid_len;
+	uint64_t dev, ino;
+	const char *path;
+};
+
 struct dso_tracker {
 	struct dso *dsos;
 	uint32_t ndsos, dsos_cap;
-	uint32_t *index;    /* open addressing on dso index + 1; 0 = empty */
-	uint32_t index_cap;
+	struct hashmap index; /* DSO number -> itself, hashed and compared by its key */
+	struct dso_probe probe; /* the key of a lookup (PROBE_KEY) */
 	struct proc *procs; /* open addressing on pid; pid 0 = empty */
 	uint32_t procs_cap, nprocs;
 	struct root roots[DSO_TRACKER_MAX_ROOTS];
@@ -83,8 +95,7 @@ struct dso_tracker {
 	uint32_t nfds, max_fds; /* kept fds (files and roots) and their cap */
 	uint32_t open_failed;
 	uint32_t by_route[MAPFILE_NROUTES];
-	uint64_t *kips;     /* open addressing set of kernel addresses; 0 = empty */
-	uint64_t kips_cap, nkips;
+	struct hashmap kips; /* set of the kernel addresses in new stacks */
 	struct pending { uint32_t pid; uint64_t ip; } *pend; /* user frames of new stacks */
 	size_t npend, pend_cap;
 	/* options, copied */
@@ -94,6 +105,9 @@ struct dso_tracker {
 	size_t ndebug_dirs;
 	int default_debug_dirs;
 };
+
+static size_t index_hash(long k, void *ctx);
+static bool index_equal(long stored, long k, void *ctx);
 
 /* ---- set-up ------------------------------------------------------------------- */
 
@@ -152,6 +166,8 @@ int dso_tracker_new_opts(struct dso_tracker **out, const struct dso_tracker_opts
 	struct dso_tracker *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	hashmap_init(&t->index, index_hash, index_equal, t);
+	hashmap_init(&t->kips, hashmap_int_hash, hashmap_int_equal, NULL);
 	int r = copy_opts(t, o);
 	if (r) {
 		dso_tracker_free(t);
@@ -185,9 +201,9 @@ void dso_tracker_free(struct dso_tracker *t)
 	free(t->symfs);
 	free(t->proc);
 	free(t->dsos);
-	free(t->index);
+	hashmap_clear(&t->index);
 	free(t->procs);
-	free(t->kips);
+	hashmap_clear(&t->kips);
 	free(t->pend);
 	free(t);
 }
@@ -325,11 +341,6 @@ static uint32_t key_hash(uint8_t key, const uint8_t *bid, size_t bid_len, uint64
 	return hash32(h);
 }
 
-static uint32_t dso_hash(const struct dso *d)
-{
-	return key_hash(d->key, d->build_id, d->build_id_len, d->dev, d->ino, d->path);
-}
-
 static int key_equal(const struct dso *d, uint8_t key, const uint8_t *bid, size_t bid_len, uint64_t dev,
 		     uint64_t ino, const char *path)
 {
@@ -342,45 +353,44 @@ static int key_equal(const struct dso *d, uint8_t key, const uint8_t *bid, size_
 	return !strcmp(d->path, path);
 }
 
-static int index_grow(struct dso_tracker *t)
+/* The index's keys are DSO numbers; PROBE_KEY stands for t->probe, the
+ * key a lookup asks for. */
+#define PROBE_KEY (-1L)
+
+static struct dso_probe probe_of(const struct dso_tracker *t, long k)
 {
-	uint32_t cap = t->index_cap ? t->index_cap * 2 : 256;
-	uint32_t *n = calloc(cap, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < t->ndsos; i++) {
-		uint32_t j = dso_hash(&t->dsos[i]) & (cap - 1);
-		while (n[j])
-			j = (j + 1) & (cap - 1);
-		n[j] = i + 1;
-	}
-	free(t->index);
-	t->index = n;
-	t->index_cap = cap;
-	return 0;
+	if (k == PROBE_KEY)
+		return t->probe;
+	const struct dso *d = &t->dsos[k];
+	return (struct dso_probe){ d->key, d->build_id, d->build_id_len, d->dev, d->ino, d->path };
+}
+
+static size_t index_hash(long k, void *ctx)
+{
+	struct dso_probe p = probe_of(ctx, k);
+	return key_hash(p.key, p.bid, p.bid_len, p.dev, p.ino, p.path);
+}
+
+static bool index_equal(long stored, long k, void *ctx)
+{
+	const struct dso_tracker *t = ctx;
+	struct dso_probe p = probe_of(t, k);
+	return key_equal(&t->dsos[stored], p.key, p.bid, p.bid_len, p.dev, p.ino, p.path);
 }
 
 /* The DSO with this key, or -1. */
-static int64_t dso_lookup(const struct dso_tracker *t, uint8_t key, const uint8_t *bid, size_t bid_len,
-			  uint64_t dev, uint64_t ino, const char *path)
+static int64_t dso_lookup(struct dso_tracker *t, uint8_t key, const uint8_t *bid, size_t bid_len, uint64_t dev,
+			  uint64_t ino, const char *path)
 {
-	if (!t->index_cap)
-		return -1;
-	uint32_t m = t->index_cap - 1;
-	for (uint32_t j = key_hash(key, bid, bid_len, dev, ino, path) & m; t->index[j]; j = (j + 1) & m) {
-		const struct dso *d = &t->dsos[t->index[j] - 1];
-		if (key_equal(d, key, bid, bid_len, dev, ino, path))
-			return (int64_t)t->index[j] - 1;
-	}
-	return -1;
+	long i;
+	t->probe = (struct dso_probe){ key, bid, bid_len, dev, ino, path };
+	return hashmap_find(&t->index, PROBE_KEY, &i) ? (int64_t)i : -1;
 }
 
 /* A new DSO with this key, filed in the index; *idx is its index. */
 static int dso_add(struct dso_tracker *t, const struct trec_map *m, uint8_t key, uint64_t dev,
 		   uint64_t ino, uint32_t *idx)
 {
-	if ((t->ndsos + 1) * 2 > t->index_cap && index_grow(t))
-		return -ENOMEM;
 	if (t->ndsos == t->dsos_cap) {
 		uint32_t cap = t->dsos_cap ? t->dsos_cap * 2 : 64;
 		struct dso *n = realloc(t->dsos, cap * sizeof(*n));
@@ -400,10 +410,10 @@ static int dso_add(struct dso_tracker *t, const struct trec_map *m, uint8_t key,
 		return -ENOMEM;
 	d->build_id_len = m->build_id_len > TREC_MAX_BUILD_ID ? TREC_MAX_BUILD_ID : m->build_id_len;
 	memcpy(d->build_id, m->build_id, d->build_id_len);
-	uint32_t j = dso_hash(d) & (t->index_cap - 1);
-	while (t->index[j])
-		j = (j + 1) & (t->index_cap - 1);
-	t->index[j] = t->ndsos + 1;
+	if (hashmap_add(&t->index, (long)t->ndsos, (long)t->ndsos)) {
+		free(d->path);
+		return -ENOMEM;
+	}
 	*idx = t->ndsos++;
 	return 0;
 }
@@ -572,30 +582,7 @@ static int kip_add(struct dso_tracker *t, uint64_t ip)
 {
 	if (!ip)
 		return 0;
-	if ((t->nkips + 1) * 2 > t->kips_cap) {
-		uint64_t cap = t->kips_cap ? t->kips_cap * 2 : 1024;
-		uint64_t *n = calloc(cap, sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		for (uint64_t i = 0; i < t->kips_cap; i++) {
-			if (!t->kips[i])
-				continue;
-			uint64_t j = hash32(t->kips[i]) & (cap - 1);
-			while (n[j])
-				j = (j + 1) & (cap - 1);
-			n[j] = t->kips[i];
-		}
-		free(t->kips);
-		t->kips = n;
-		t->kips_cap = cap;
-	}
-	uint64_t j = hash32(ip) & (t->kips_cap - 1);
-	for (; t->kips[j]; j = (j + 1) & (t->kips_cap - 1))
-		if (t->kips[j] == ip)
-			return 0;
-	t->kips[j] = ip;
-	t->nkips++;
-	return 0;
+	return hashmap_set(&t->kips, (long)ip, 0, NULL, NULL) < 0 ? -ENOMEM : 0;
 }
 
 int dso_tracker_stack(struct dso_tracker *t, uint32_t pid, const uint64_t *ips, uint16_t nkernel,
@@ -654,24 +641,25 @@ static int cmp_u64(const void *a, const void *b)
 static int write_kernel(struct dso_tracker *t, struct trec_writer *w, struct dso_write_stats *st,
 			struct trec_err *err)
 {
-	if (!t->nkips)
+	size_t nkips = hashmap_size(&t->kips);
+	if (!nkips)
 		return 0;
 	struct tarena a;
 	tarena_init(&a);
 	struct trec_ksym *all = NULL, *sub = NULL;
 	size_t n = 0, nsub = 0;
-	uint64_t *ips = malloc(t->nkips * sizeof(*ips));
+	uint64_t *ips = malloc(nkips * sizeof(*ips));
 	int r = ips ? 0 : -ENOMEM;
 	if (!r) {
 		size_t k = 0;
-		for (uint64_t i = 0; i < t->kips_cap; i++)
-			if (t->kips[i])
-				ips[k++] = t->kips[i];
+		long ip, unused;
+		hashmap_for_each(&t->kips, pos, ip, unused)
+			ips[k++] = (uint64_t)ip;
 		qsort(ips, k, sizeof(*ips), cmp_u64);
 		r = symtab_read_kallsyms("/proc/kallsyms", &a, &all, &n, err);
 	}
 	if (!r)
-		r = symtab_kernel_subset(all, n, ips, t->nkips, &a, &sub, &nsub);
+		r = ksyms_kernel_subset(all, n, ips, nkips, &a, &sub, &nsub);
 	if (!r && nsub)
 		r = trec_writer_add_ksyms(w, sub, nsub);
 	if (!r)
@@ -768,9 +756,7 @@ void dso_tracker_reset_used(struct dso_tracker *t)
 		t->dsos[i].used = 0;
 	for (uint32_t i = 0; i < t->procs_cap; i++)
 		t->procs[i].unmapped_ips = 0;
-	if (t->kips)
-		memset(t->kips, 0, t->kips_cap * sizeof(*t->kips));
-	t->nkips = 0;
+	hashmap_reset(&t->kips);
 	t->npend = 0;
 }
 

@@ -82,20 +82,10 @@ int symtab_read_elf(const char *path, int fd, struct tarena *a, struct trec_dso_
  * address the preferred name comes first (global, then shorter). Addresses
  * shown as 0 (kptr_restrict, or not root) are an error (-EPERM) that says
  * to run as root or set kernel.kptr_restrict=0. *out is in the arena.
+ * path NULL means /proc/kallsyms. The parsing is ksyms_parse_kallsyms's.
  */
 int symtab_read_kallsyms(const char *path, struct tarena *a, struct trec_ksym **out, size_t *n,
 			 struct trec_err *err);
-
-/*
- * The symbols of `all` (sorted, as symtab_read_kallsyms returns them) that
- * cover the kernel addresses ips[0..nips): for each address the symbols
- * at the greatest address <= ip (all its aliases), and the next symbol
- * after them, which bounds the covering one's extent for a reader (kallsyms
- * has no sizes). Deduplicated and sorted; addresses below the first symbol
- * are skipped. Names are copied into the arena. 0 or -ENOMEM/-EINVAL.
- */
-int symtab_kernel_subset(const struct trec_ksym *all, size_t n, const uint64_t *ips, size_t nips,
-			 struct tarena *a, struct trec_ksym **out, size_t *nout);
 
 /*
  * /tmp/perf-PID.map, written by JITs (one "START SIZE name" per line, hex

@@ -14,6 +14,9 @@
  * out of order across rings: each mapping keeps its timestamp, and an exec
  * removes only the mappings older than itself, a fork copies only the
  * parent's mappings older than itself.
+ *
+ * The loader's mirror of each process's mappings and the statistics are in
+ * unwind_state.c; the types both files share in unwind_int.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +42,7 @@
 #include "ldcache.h"
 #include "mapfile.h"
 #include "unwind.h"
+#include "unwind_int.h"
 #include "unwind_abi.h"
 #include "unwind_hooks.skel.h"
 
@@ -62,71 +66,6 @@ struct msg {
 	uint8_t bid[TREC_MAX_BUILD_ID];
 	char path[]; /* MSG_MAP, MSG_PRELOAD */
 };
-
-/* A table, keyed by what identifies a file's contents. */
-enum key_kind { KEY_BUILD_ID = 1, KEY_FILE = 2, KEY_VDSO = 3 };
-struct tkey {
-	uint8_t kind, len;
-	uint8_t id[TREC_MAX_BUILD_ID];
-};
-
-struct table {
-	struct tkey key;
-	uint32_t id;    /* index in uw_tables */
-	uint32_t state; /* TREC_UW_TABLE_* */
-	int fd;         /* open until compiled */
-	char *name;     /* for messages */
-};
-
-struct pmap {
-	uint64_t start, len, pgoff, ts;
-	uint32_t table;
-};
-
-struct proc {
-	uint32_t pid;
-	uint32_t n, cap;
-	struct pmap *maps; /* sorted by start, not overlapping */
-	uint32_t gen;
-	int dirty;
-};
-
-struct unwind {
-	int rows_fd, tables_fd, procs_fd, stats_fd, kick_fd, inodes_fd;
-	struct ring_buffer *kick; /* the unwinder's wake-up calls (uw_kick) */
-	struct trec_uw_row *rows; /* the rows map, mmapped */
-	size_t rows_map_len;
-	uint32_t rows_cap, rows_used;
-	uint32_t max_procs;
-	struct unwind_hooks_bpf *hooks;
-
-	pthread_t th;
-	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t wake, synced;
-	struct msg *head, *tail;
-	size_t queued;
-	int stop;
-	uint64_t sync_asked, sync_done;
-	void *handed; /* main thread: tsearch tree of build-ids whose file was handed over */
-
-	/* loader thread only */
-	void *procs;  /* tsearch tree of struct proc * by pid */
-	void *tables; /* tsearch tree of struct table * by key */
-	struct table **pending;
-	size_t npending, pending_cap;
-	uint32_t next_table; /* ids from 1 */
-
-	pthread_mutex_t stats_mu;
-	struct unwind_stats st;
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- maps ------------------------------------------------------------------ */
 
@@ -427,108 +366,6 @@ void unwind_sync(struct unwind *uw)
 	pthread_mutex_unlock(&uw->mu);
 }
 
-/* ---- processes (loader thread) --------------------------------------------------- */
-
-static int cmp_proc(const void *a, const void *b)
-{
-	uint32_t x = ((const struct proc *)a)->pid, y = ((const struct proc *)b)->pid;
-	return (x > y) - (x < y);
-}
-
-static struct proc *proc_get(struct unwind *uw, uint32_t pid, int create)
-{
-	struct proc k = { .pid = pid };
-	void *f = tfind(&k, &uw->procs, cmp_proc);
-	if (f)
-		return *(struct proc **)f;
-	if (!create)
-		return NULL;
-	struct proc *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	p->pid = pid;
-	if (!tsearch(p, &uw->procs, cmp_proc)) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-static void proc_drop(struct unwind *uw, struct proc *p)
-{
-	tdelete(p, &uw->procs, cmp_proc);
-	free(p->maps);
-	free(p);
-}
-
-/* Inserts a mapping, replacing whatever it overlaps (a new mmap over an
- * old range replaces it). */
-static int proc_add_map(struct unwind *uw, struct proc *p, const struct pmap *m)
-{
-	uint64_t end = m->start + m->len;
-	uint32_t w = 0;
-	for (uint32_t i = 0; i < p->n; i++) {
-		const struct pmap *o = &p->maps[i];
-		if (o->start < end && m->start < o->start + o->len) {
-			if (o->ts > m->ts)
-				return 0; /* a newer mapping is already there (rings out of order) */
-			continue;
-		}
-		p->maps[w++] = *o;
-	}
-	p->n = w;
-	if (p->n >= TREC_UW_MAX_MAPS) {
-		pthread_mutex_lock(&uw->stats_mu);
-		uw->st.maps_dropped++;
-		pthread_mutex_unlock(&uw->stats_mu);
-		return 0;
-	}
-	if (p->n == p->cap) {
-		uint32_t cap = p->cap ? p->cap * 2 : 16;
-		struct pmap *n = realloc(p->maps, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		p->maps = n;
-		p->cap = cap;
-	}
-	uint32_t at = p->n;
-	while (at > 0 && p->maps[at - 1].start > m->start) {
-		p->maps[at] = p->maps[at - 1];
-		at--;
-	}
-	p->maps[at] = *m;
-	p->n++;
-	p->dirty = 1;
-	return 0;
-}
-
-static void proc_write(struct unwind *uw, struct proc *p)
-{
-	p->dirty = 0;
-	if (!p->n) {
-		bpf_map_delete_elem(uw->procs_fd, &p->pid);
-		return;
-	}
-	struct trec_uw_proc v;
-	memset(&v, 0, sizeof(v));
-	v.n = p->n;
-	v.gen = ++p->gen;
-	v.written = now_ns();
-	for (uint32_t i = 0; i < p->n; i++) {
-		v.maps[i].start = p->maps[i].start;
-		v.maps[i].sub = p->maps[i].start - p->maps[i].pgoff;
-		v.maps[i].len = p->maps[i].len > UINT32_MAX ? UINT32_MAX : (uint32_t)p->maps[i].len;
-		v.maps[i].table = p->maps[i].table;
-	}
-	/* The value is written whole: a reader sees the old or the new one. */
-	int r = bpf_map_update_elem(uw->procs_fd, &p->pid, &v, BPF_ANY);
-	if (r) {
-		pthread_mutex_lock(&uw->stats_mu);
-		uw->st.procs_full++;
-		pthread_mutex_unlock(&uw->stats_mu);
-	}
-}
-
 /* ---- tables (loader thread) ------------------------------------------------------- */
 
 static int cmp_table(const void *a, const void *b)
@@ -795,7 +632,7 @@ static void convert_segment(const struct cfi_table *ct, const struct seg *s, str
 
 static void table_compile(struct unwind *uw, struct table *t)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = uw_now_ns();
 	struct cfi_table ct;
 	struct trec_err err = { 0 };
 	struct cfi_opts co = { .sz = sizeof(co), .want_rows = 1, .max_rows = MAX_TABLE_ROWS };
@@ -823,7 +660,7 @@ static void table_compile(struct unwind *uw, struct table *t)
 		}
 	}
 	cfi_table_free(&ct);
-	uint64_t dt = now_ns() - t0;
+	uint64_t dt = uw_now_ns() - t0;
 	pthread_mutex_lock(&uw->stats_mu);
 	uw->st.compile_ns += dt;
 	if (r) {
@@ -850,31 +687,31 @@ static void table_compile(struct unwind *uw, struct table *t)
 
 static void apply_map(struct unwind *uw, struct msg *m)
 {
-	struct proc *p = proc_get(uw, m->pid, 1);
+	struct proc *p = uw_proc_get(uw, m->pid, 1);
 	if (!p)
 		return;
 	struct pmap pm = { .start = m->start, .len = m->len, .pgoff = m->pgoff, .ts = m->ts,
 			   .table = table_for(uw, m) };
-	proc_add_map(uw, p, &pm);
+	uw_proc_add_map(uw, p, &pm);
 }
 
 static void apply_fork(struct unwind *uw, const struct msg *m)
 {
-	struct proc *parent = proc_get(uw, m->ppid, 0);
-	struct proc *child = proc_get(uw, m->pid, 1);
+	struct proc *parent = uw_proc_get(uw, m->ppid, 0);
+	struct proc *child = uw_proc_get(uw, m->pid, 1);
 	if (!child)
 		return;
 	if (!parent)
 		return;
 	for (uint32_t i = 0; i < parent->n; i++)
 		if (parent->maps[i].ts <= m->ts)
-			proc_add_map(uw, child, &parent->maps[i]);
+			uw_proc_add_map(uw, child, &parent->maps[i]);
 	child->dirty = 1;
 }
 
 static void apply_exec(struct unwind *uw, const struct msg *m)
 {
-	struct proc *p = proc_get(uw, m->pid, 0);
+	struct proc *p = uw_proc_get(uw, m->pid, 0);
 	if (!p)
 		return;
 	uint32_t w = 0;
@@ -887,11 +724,11 @@ static void apply_exec(struct unwind *uw, const struct msg *m)
 
 static void apply_exit(struct unwind *uw, const struct msg *m)
 {
-	struct proc *p = proc_get(uw, m->pid, 0);
+	struct proc *p = uw_proc_get(uw, m->pid, 0);
 	if (!p)
 		return;
 	bpf_map_delete_elem(uw->procs_fd, &p->pid);
-	proc_drop(uw, p);
+	uw_proc_drop(uw, p);
 }
 
 /* ---- preloading a program and its libraries (loader thread) ----------------------- */
@@ -1007,7 +844,7 @@ static void write_dirty(const void *node, VISIT which, int depth)
 		return;
 	struct proc *p = *(struct proc *const *)node;
 	if (p->dirty)
-		proc_write(walk_uw, p);
+		uw_proc_write(walk_uw, p);
 }
 
 static void apply_batch(struct unwind *uw, struct msg *list)
@@ -1104,90 +941,7 @@ int unwind_start(struct unwind *uw, int targets_fd, struct trec_err *err)
 	return 0;
 }
 
-/* ---- statistics ------------------------------------------------------------- */
-
-void unwind_stats(struct unwind *uw, struct unwind_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (!uw)
-		return;
-	pthread_mutex_lock(&uw->stats_mu);
-	*st = uw->st;
-	pthread_mutex_unlock(&uw->stats_mu);
-	memset(st->kernel, 0, sizeof(st->kernel));
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0 || uw->stats_fd < 0)
-		return;
-	uint64_t *v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return;
-	for (uint32_t k = 0; k < TREC_UW_ST_COUNT && k < 24; k++) {
-		if (bpf_map_lookup_elem(uw->stats_fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			st->kernel[k] += v[c];
-	}
-	free(v);
-}
-
-static const char *const kernel_keys[TREC_UW_ST_COUNT] = {
-	[TREC_UW_ST_STACKS] = "unwind.stacks",
-	[TREC_UW_ST_COMPLETE] = "unwind.stacks_complete",
-	[TREC_UW_ST_FP_ONLY] = "unwind.stacks_fp_only",
-	[TREC_UW_ST_FRAMES] = "unwind.frames",
-	[TREC_UW_ST_FRAMES_TABLE] = "unwind.frames_by_table",
-	[TREC_UW_FB_NO_PROC] = "unwind.fallback.process_not_loaded",
-	[TREC_UW_FB_NO_MAPPING] = "unwind.fallback.no_file_mapping",
-	[TREC_UW_FB_PENDING] = "unwind.fallback.table_not_loaded_yet",
-	[TREC_UW_FB_BUDGET] = "unwind.fallback.table_over_budget",
-	[TREC_UW_FB_NO_TABLE] = "unwind.fallback.no_unwind_info",
-	[TREC_UW_FB_NO_RULE] = "unwind.fallback.no_rule",
-	[TREC_UW_FB_UNSUPPORTED] = "unwind.fallback.unsupported_rule",
-	[TREC_UW_END_DEPTH] = "unwind.end.depth_limit",
-	[TREC_UW_END_READ] = "unwind.end.unreadable_stack",
-	[TREC_UW_END_FP] = "unwind.end.frame_chain_broken",
-	[TREC_UW_ST_FRAMES_VMA] = "unwind.frames_found_by_vma",
-};
-
-int unwind_stats_meta(const struct unwind_stats *st, struct tarena *a, struct trec_meta_kv **kv, size_t *n)
-{
-	const struct {
-		const char *key;
-		uint64_t v;
-	} loader[] = {
-		{ "unwind.tables", st->tables },
-		{ "unwind.tables_without_info", st->tables_none },
-		{ "unwind.tables_over_budget", st->tables_budget },
-		{ "unwind.tables_unreadable", st->tables_failed },
-		{ "unwind.rows", st->rows },
-		{ "unwind.rows_capacity", st->rows_capacity },
-		{ "unwind.process_table_full", st->procs_full },
-		{ "unwind.mappings_dropped", st->maps_dropped },
-		{ "unwind.loader_queue_dropped", st->queue_dropped },
-		{ "unwind.compile_ns", st->compile_ns },
-	};
-	size_t nl = sizeof(loader) / sizeof(loader[0]);
-	struct trec_meta_kv *out = tarena_alloc(a, (TREC_UW_ST_COUNT + nl) * sizeof(*out));
-	if (!out)
-		return -ENOMEM;
-	size_t k = 0;
-	for (uint32_t i = 0; i < TREC_UW_ST_COUNT; i++)
-		out[k++] = (struct trec_meta_kv){ .key = kernel_keys[i], .type = TREC_META_U64, .v.u64 = st->kernel[i] };
-	for (size_t i = 0; i < nl; i++)
-		out[k++] = (struct trec_meta_kv){ .key = loader[i].key, .type = TREC_META_U64, .v.u64 = loader[i].v };
-	*kv = out;
-	*n = k;
-	return 0;
-}
-
 /* ---- teardown ---------------------------------------------------------------- */
-
-static void free_proc_node(void *node)
-{
-	struct proc *p = node;
-	free(p->maps);
-	free(p);
-}
 
 static void free_table_node(void *node)
 {
@@ -1219,7 +973,7 @@ void unwind_free(struct unwind *uw)
 		uw->head = n;
 	}
 	tdestroy(uw->handed, free);
-	tdestroy(uw->procs, free_proc_node);
+	uw_procs_free(uw);
 	tdestroy(uw->tables, free_table_node);
 	free(uw->pending);
 	if (uw->rows != MAP_FAILED)

@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "buildid.h"
 #include "records.h"
+#include "ksyms.h"
 #include "symtab.h"
 #include "symtab_build.h"
 
@@ -1057,7 +1058,7 @@ static void test_kallsyms_proc(void **state)
 	assert_true(strchr("tTwW", sch->type) != NULL);
 
 	uint64_t ips[] = { op->addr + 8, sch->addr + 4, sch->addr + 1, sch->addr, 1 /* below all */ };
-	assert_int_equal(symtab_kernel_subset(k, n, ips, 5, &a, &sub, &nsub), 0);
+	assert_int_equal(ksyms_kernel_subset(k, n, ips, 5, &a, &sub, &nsub), 0);
 	print_message("subset for 4 ips: %zu symbols\n", nsub);
 	assert_true(nsub >= 4 && nsub <= 8);
 	for (size_t i = 1; i < nsub; i++)
@@ -1121,7 +1122,7 @@ static void test_kallsyms_file(void **state)
 
 	/* an ip inside the alias group: all three names and the next symbol */
 	uint64_t ips[] = { 0xffffffff81002010ull, 0xffffffffc0002004ull, 0xffffffff81002020ull };
-	assert_int_equal(symtab_kernel_subset(k, n, ips, 3, &a, &sub, &nsub), 0);
+	assert_int_equal(ksyms_kernel_subset(k, n, ips, 3, &a, &sub, &nsub), 0);
 	const char *wsub[] = { "glob_alias", "glob_alias_longer", "local_fn", "weak_fn", "other_fn" };
 	assert_int_equal(nsub, 5);
 	for (size_t i = 0; i < nsub; i++)
@@ -1129,10 +1130,10 @@ static void test_kallsyms_file(void **state)
 	assert_string_equal(sub[4].module, "othermod");
 	assert_ptr_not_equal(sub[0].name, k[2].name); /* copied into the arena */
 	/* nothing to cover */
-	assert_int_equal(symtab_kernel_subset(k, n, NULL, 0, &a, &sub, &nsub), 0);
+	assert_int_equal(ksyms_kernel_subset(k, n, NULL, 0, &a, &sub, &nsub), 0);
 	assert_int_equal(nsub, 0);
 	uint64_t low = 5;
-	assert_int_equal(symtab_kernel_subset(k, n, &low, 1, &a, &sub, &nsub), 0);
+	assert_int_equal(ksyms_kernel_subset(k, n, &low, 1, &a, &sub, &nsub), 0);
 	assert_int_equal(nsub, 0);
 
 	/* hidden addresses (kptr_restrict): a clear error */
