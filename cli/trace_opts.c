@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include "filter_args.h"
 #include "trace_opts.h"
+
+/* cli_trace_opt sees every option first: its codes must be no other's. */
+_Static_assert((int)CLI_OPT_JSON > (int)EVF_OPT_TIME, "the shared options' getopt codes overlap the filters'");
 
 enum cli_opt_result cli_trace_opt(struct cli_trace_opts *o, const struct cli_cmd *cmd, int c,
 				  const char *arg)

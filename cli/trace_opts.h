@@ -17,7 +17,7 @@
 #define CLI_MAX_INPUTS 256
 
 /* getopt codes of the shared long options (above any command's own). */
-enum { CLI_OPT_JSON = 0x1000, CLI_OPT_IGNORE_CORRUPT };
+enum { CLI_OPT_JSON = 0x2000, CLI_OPT_IGNORE_CORRUPT };
 
 #define CLI_TRACE_LONGOPTS                                                                                     \
 	{ "input", required_argument, NULL, 'i' }, { "json", no_argument, NULL, CLI_OPT_JSON },                \
