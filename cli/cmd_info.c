@@ -57,16 +57,11 @@ static int parse_args(int argc, char **argv, const char **input, int *json, int 
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (cli_trace_opt(&t, &info_cmd, c, optarg)) {
-		case CLI_OPT_TAKEN:
-			break;
-		case CLI_OPT_HELP_SHOWN:
-			return -1;
-		case CLI_OPT_BAD:
-			return CLI_EXIT_USAGE;
-		case CLI_OPT_NOT_MINE:
+		enum cli_opt_result r = cli_trace_opt(&t, &info_cmd, c, optarg);
+		if (r == CLI_OPT_NOT_MINE)
 			return cli_bad_option(&info_cmd);
-		}
+		if (r != CLI_OPT_TAKEN)
+			return r == CLI_OPT_HELP_SHOWN ? -1 : CLI_EXIT_USAGE;
 	}
 	*json = t.json;
 	*ignore = t.ignore_corrupt;

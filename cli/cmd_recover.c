@@ -39,16 +39,11 @@ int cmd_recover(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (cli_trace_opt(&t, &recover_cmd, c, optarg)) {
-		case CLI_OPT_TAKEN:
-			break;
-		case CLI_OPT_HELP_SHOWN:
-			return CLI_EXIT_OK;
-		case CLI_OPT_BAD:
-			return CLI_EXIT_USAGE;
-		case CLI_OPT_NOT_MINE:
+		enum cli_opt_result r = cli_trace_opt(&t, &recover_cmd, c, optarg);
+		if (r == CLI_OPT_NOT_MINE)
 			return cli_bad_option(&recover_cmd);
-		}
+		if (r != CLI_OPT_TAKEN)
+			return r == CLI_OPT_HELP_SHOWN ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	opt_i = t.ninputs ? t.inputs[t.ninputs - 1] : NULL;
 	/* No default file: this command rewrites what it is given. */

@@ -189,16 +189,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	o->unit = "usecs";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
-		switch (cli_trace_opt(&t, &report_cmd, c, optarg)) {
-		case CLI_OPT_TAKEN:
+		enum cli_opt_result r = cli_trace_opt(&t, &report_cmd, c, optarg);
+		if (r == CLI_OPT_TAKEN)
 			continue;
-		case CLI_OPT_HELP_SHOWN:
-			return -1;
-		case CLI_OPT_BAD:
-			return CLI_EXIT_USAGE;
-		case CLI_OPT_NOT_MINE:
-			break;
-		}
+		if (r != CLI_OPT_NOT_MINE)
+			return r == CLI_OPT_HELP_SHOWN ? -1 : CLI_EXIT_USAGE;
 		switch (c) {
 		case OPT_BY:
 			if ((o->by = group_by_parse(optarg)) < 0)

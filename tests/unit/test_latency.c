@@ -19,6 +19,7 @@
 #include "scratch.h"
 #include "source.h"
 #include "table.h"
+#include "tabcheck.h"
 #include "tracegen.h"
 #include "writer.h"
 
@@ -90,25 +91,6 @@ static int teardown(void **state)
 	return scratch_remove();
 }
 
-static int col(const struct table *t, const char *name)
-{
-	for (size_t c = 0; c < t->ncols; c++)
-		if (!strcmp(t->col[c].name, name))
-			return (int)c;
-	fail_msg("no column %s", name);
-	return -1;
-}
-
-static uint64_t u(const struct table *t, size_t r, const char *name)
-{
-	return t->cells[r * t->ncols + (size_t)col(t, name)].u;
-}
-
-static const char *str(const struct table *t, size_t r, const char *name)
-{
-	return t->cells[r * t->ncols + (size_t)col(t, name)].s;
-}
-
 /* Checks a histogram's buckets: n triples lo, hi, count. */
 static void buckets(const struct hist *h, size_t n, const int64_t *want)
 {
@@ -157,16 +139,16 @@ static void test_syscalls(void **state)
 	run(&r, &o);
 	/* No "machine" in the trace: calls are named by number. Biggest total first. */
 	assert_int_equal(r.t.nrows, 2);
-	assert_string_equal(str(&r.t, 0, "name"), "syscall_1");
-	assert_int_equal(u(&r.t, 0, "count"), 1);
-	assert_int_equal(u(&r.t, 0, "max"), 100);
-	assert_int_equal(u(&r.t, 0, "total"), 100);
+	assert_string_equal(tab_str(&r.t, 0, "name"), "syscall_1");
+	assert_int_equal(tab_u64(&r.t, 0, "count"), 1);
+	assert_int_equal(tab_u64(&r.t, 0, "max"), 100);
+	assert_int_equal(tab_u64(&r.t, 0, "total"), 100);
 	buckets(latency_row_hist(r.l, &r.t, 0), 1, (const int64_t[]){ 64, 127, 1 });
-	assert_string_equal(str(&r.t, 1, "name"), "syscall_0");
-	assert_int_equal(u(&r.t, 1, "count"), 2);
-	assert_int_equal(u(&r.t, 1, "max"), 5);
-	assert_int_equal(u(&r.t, 1, "total"), 8);
-	assert_true(r.t.cells[1 * r.t.ncols + (size_t)col(&r.t, "mean")].f == 4.0);
+	assert_string_equal(tab_str(&r.t, 1, "name"), "syscall_0");
+	assert_int_equal(tab_u64(&r.t, 1, "count"), 2);
+	assert_int_equal(tab_u64(&r.t, 1, "max"), 5);
+	assert_int_equal(tab_u64(&r.t, 1, "total"), 8);
+	assert_true(r.t.cells[1 * r.t.ncols + (size_t)tab_col(&r.t, "mean")].f == 4.0);
 	buckets(latency_row_hist(r.l, &r.t, 1), 2, (const int64_t[]){ 2, 3, 1, 4, 7, 1 });
 	uint64_t us, ue, deep;
 	latency_unmatched(r.l, &us, &ue, &deep);
@@ -182,8 +164,8 @@ static void test_syscalls(void **state)
 	o.by = BY_PID;
 	run(&r, &o);
 	assert_int_equal(r.t.nrows, 2);
-	assert_int_equal(u(&r.t, 0, "pid"), 100);
-	assert_string_equal(str(&r.t, 0, "comm"), "app");
+	assert_int_equal(tab_u64(&r.t, 0, "pid"), 100);
+	assert_string_equal(tab_str(&r.t, 0, "comm"), "app");
 	latency_row_label(r.l, &r.t, 1, label, sizeof(label));
 	assert_string_equal(label, "app pid 100: syscall_0");
 	done(&r);
@@ -198,10 +180,10 @@ static void test_pairs(void **state)
 	struct run r;
 	run(&r, &o);
 	assert_int_equal(r.t.nrows, 1);
-	assert_string_equal(str(&r.t, 0, "name"), "app:start -> app:end");
-	assert_int_equal(u(&r.t, 0, "count"), 4);
-	assert_int_equal(u(&r.t, 0, "total"), 20 + 100 + 20 + 45);
-	assert_int_equal(u(&r.t, 0, "max"), 100);
+	assert_string_equal(tab_str(&r.t, 0, "name"), "app:start -> app:end");
+	assert_int_equal(tab_u64(&r.t, 0, "count"), 4);
+	assert_int_equal(tab_u64(&r.t, 0, "total"), 20 + 100 + 20 + 45);
+	assert_int_equal(tab_u64(&r.t, 0, "max"), 100);
 	buckets(latency_row_hist(r.l, &r.t, 0), 3,
 		(const int64_t[]){ 16, 31, 2, 32, 63, 1, 64, 127, 1 });
 	done(&r);
@@ -212,8 +194,8 @@ static void test_pairs(void **state)
 	o.spec = "app:start,app:end,key=req";
 	run(&r, &o);
 	assert_int_equal(r.t.nrows, 1);
-	assert_int_equal(u(&r.t, 0, "count"), 3);
-	assert_int_equal(u(&r.t, 0, "total"), 20 + 50 + 15);
+	assert_int_equal(tab_u64(&r.t, 0, "count"), 3);
+	assert_int_equal(tab_u64(&r.t, 0, "total"), 20 + 50 + 15);
 	uint64_t us, ue, deep;
 	latency_unmatched(r.l, &us, &ue, &deep);
 	assert_int_equal(us, 1);
@@ -236,12 +218,12 @@ static void test_field_values(void **state)
 	run(&r, &o);
 	/* tid 200: 7, 7, 2; tid 201: 1 */
 	assert_int_equal(r.t.nrows, 2);
-	assert_int_equal(u(&r.t, 0, "tid"), 200);
-	assert_int_equal(u(&r.t, 0, "count"), 3);
-	assert_int_equal(u(&r.t, 0, "total"), 16);
+	assert_int_equal(tab_u64(&r.t, 0, "tid"), 200);
+	assert_int_equal(tab_u64(&r.t, 0, "count"), 3);
+	assert_int_equal(tab_u64(&r.t, 0, "total"), 16);
 	buckets(latency_row_hist(r.l, &r.t, 0), 2, (const int64_t[]){ 2, 3, 1, 4, 7, 2 });
-	assert_int_equal(u(&r.t, 1, "tid"), 201);
-	assert_int_equal(u(&r.t, 1, "total"), 1);
+	assert_int_equal(tab_u64(&r.t, 1, "tid"), 201);
+	assert_int_equal(tab_u64(&r.t, 1, "total"), 1);
 	done(&r);
 }
 

@@ -18,6 +18,7 @@
 #include "source.h"
 #include "summary.h"
 #include "table.h"
+#include "tabcheck.h"
 #include "tracegen.h"
 #include "writer.h"
 
@@ -92,28 +93,9 @@ static int teardown(void **state)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static int col(const struct table *t, const char *name)
-{
-	for (size_t c = 0; c < t->ncols; c++)
-		if (!strcmp(t->col[c].name, name))
-			return (int)c;
-	fail_msg("no column %s", name);
-	return -1;
-}
-
-static uint64_t u(const struct table *t, size_t r, const char *name)
-{
-	return t->cells[r * t->ncols + (size_t)col(t, name)].u;
-}
-
-static const char *str(const struct table *t, size_t r, const char *name)
-{
-	return t->cells[r * t->ncols + (size_t)col(t, name)].s;
-}
-
 static double f64(const struct table *t, size_t r, const char *name)
 {
-	return t->cells[r * t->ncols + (size_t)col(t, name)].f;
+	return t->cells[r * t->ncols + (size_t)tab_col(t, name)].f;
 }
 
 /* The summary of `n` traces grouped by `by`, into t. */
@@ -144,28 +126,28 @@ static void test_by_pid(void **state)
 	summarize(&p, 1, BY_PID, NULL, &t);
 	assert_int_equal(t.nrows, 3);
 	/* Busiest first; named by the comm at their last event. */
-	assert_int_equal(u(&t, 0, "pid"), 100);
-	assert_string_equal(str(&t, 0, "comm"), "app");
-	assert_int_equal(u(&t, 0, "events"), 11);
-	assert_int_equal(u(&t, 0, "samples"), 4);
-	assert_int_equal(u(&t, 0, "syscalls"), 5);
+	assert_int_equal(tab_u64(&t, 0, "pid"), 100);
+	assert_string_equal(tab_str(&t, 0, "comm"), "app");
+	assert_int_equal(tab_u64(&t, 0, "events"), 11);
+	assert_int_equal(tab_u64(&t, 0, "samples"), 4);
+	assert_int_equal(tab_u64(&t, 0, "syscalls"), 5);
 	assert_true(f64(&t, 0, "offcpu_ms") == 1.5);
-	assert_int_equal(u(&t, 0, "cpu-clock"), 4);
-	assert_int_equal(u(&t, 0, "raw_syscalls:sys_enter"), 5);
-	assert_int_equal(u(&t, 0, "offcpu"), 2);
-	assert_int_equal(u(&t, 0, "sched:sched_switch"), 0);
-	assert_int_equal(u(&t, 1, "pid"), 200);
-	assert_string_equal(str(&t, 1, "comm"), "db");
-	assert_int_equal(u(&t, 1, "events"), 4);
-	assert_int_equal(u(&t, 1, "samples"), 3);
-	assert_int_equal(u(&t, 1, "syscalls"), 1);
+	assert_int_equal(tab_u64(&t, 0, "cpu-clock"), 4);
+	assert_int_equal(tab_u64(&t, 0, "raw_syscalls:sys_enter"), 5);
+	assert_int_equal(tab_u64(&t, 0, "offcpu"), 2);
+	assert_int_equal(tab_u64(&t, 0, "sched:sched_switch"), 0);
+	assert_int_equal(tab_u64(&t, 1, "pid"), 200);
+	assert_string_equal(tab_str(&t, 1, "comm"), "db");
+	assert_int_equal(tab_u64(&t, 1, "events"), 4);
+	assert_int_equal(tab_u64(&t, 1, "samples"), 3);
+	assert_int_equal(tab_u64(&t, 1, "syscalls"), 1);
 	assert_true(f64(&t, 1, "offcpu_ms") == 0);
-	assert_int_equal(u(&t, 2, "pid"), 300);
-	assert_string_equal(str(&t, 2, "comm"), "new"); /* after the rename */
-	assert_int_equal(u(&t, 2, "events"), 3);
-	assert_int_equal(u(&t, 2, "sched:sched_switch"), 1);
+	assert_int_equal(tab_u64(&t, 2, "pid"), 300);
+	assert_string_equal(tab_str(&t, 2, "comm"), "new"); /* after the rename */
+	assert_int_equal(tab_u64(&t, 2, "events"), 3);
+	assert_int_equal(tab_u64(&t, 2, "sched:sched_switch"), 1);
 	/* Type columns: busiest type first. */
-	int c = col(&t, "syscalls");
+	int c = tab_col(&t, "syscalls");
 	assert_string_equal(t.col[c + 1].name, "cpu-clock");
 	assert_string_equal(t.col[c + 2].name, "raw_syscalls:sys_enter");
 	assert_string_equal(t.col[c + 3].name, "offcpu");
@@ -184,44 +166,44 @@ static void test_by_tid_comm_cpu_event(void **state)
 	static const uint64_t tids[] = { 100, 101, 200, 300 }, events[] = { 6, 5, 4, 3 };
 	static const char *const comms[] = { "app", "app-worker", "db", "new" };
 	for (size_t r = 0; r < 4; r++) {
-		assert_int_equal(u(&t, r, "tid"), tids[r]);
-		assert_int_equal(u(&t, r, "events"), events[r]);
-		assert_string_equal(str(&t, r, "comm"), comms[r]);
+		assert_int_equal(tab_u64(&t, r, "tid"), tids[r]);
+		assert_int_equal(tab_u64(&t, r, "events"), events[r]);
+		assert_string_equal(tab_str(&t, r, "comm"), comms[r]);
 	}
-	assert_int_equal(u(&t, 1, "pid"), 100);
+	assert_int_equal(tab_u64(&t, 1, "pid"), 100);
 	table_free(&t);
 
 	summarize(&p, 1, BY_COMM, NULL, &t);
 	/* By the comm at each event: pid 300's sample before the rename is "old". */
 	assert_int_equal(t.nrows, 5);
-	assert_string_equal(str(&t, 0, "comm"), "app");
-	assert_int_equal(u(&t, 0, "events"), 6);
-	assert_string_equal(str(&t, 1, "comm"), "app-worker");
-	assert_string_equal(str(&t, 2, "comm"), "db");
-	assert_string_equal(str(&t, 3, "comm"), "new");
-	assert_int_equal(u(&t, 3, "events"), 2);
-	assert_string_equal(str(&t, 4, "comm"), "old");
-	assert_int_equal(u(&t, 4, "events"), 1);
+	assert_string_equal(tab_str(&t, 0, "comm"), "app");
+	assert_int_equal(tab_u64(&t, 0, "events"), 6);
+	assert_string_equal(tab_str(&t, 1, "comm"), "app-worker");
+	assert_string_equal(tab_str(&t, 2, "comm"), "db");
+	assert_string_equal(tab_str(&t, 3, "comm"), "new");
+	assert_int_equal(tab_u64(&t, 3, "events"), 2);
+	assert_string_equal(tab_str(&t, 4, "comm"), "old");
+	assert_int_equal(tab_u64(&t, 4, "events"), 1);
 	table_free(&t);
 
 	summarize(&p, 1, BY_CPU, NULL, &t);
 	assert_int_equal(t.nrows, 2);
-	assert_int_equal(u(&t, 0, "cpu"), 0);
-	assert_int_equal(u(&t, 0, "events"), 14);
-	assert_int_equal(u(&t, 1, "cpu"), 1);
-	assert_int_equal(u(&t, 1, "events"), 4);
+	assert_int_equal(tab_u64(&t, 0, "cpu"), 0);
+	assert_int_equal(tab_u64(&t, 0, "events"), 14);
+	assert_int_equal(tab_u64(&t, 1, "cpu"), 1);
+	assert_int_equal(tab_u64(&t, 1, "events"), 4);
 	table_free(&t);
 
 	summarize(&p, 1, BY_EVENT, NULL, &t);
 	assert_int_equal(t.nrows, 4);
-	assert_string_equal(str(&t, 0, "event"), "cpu-clock");
-	assert_int_equal(u(&t, 0, "events"), 9);
-	assert_int_equal(u(&t, 0, "samples"), 9);
-	assert_string_equal(str(&t, 1, "event"), "raw_syscalls:sys_enter");
-	assert_int_equal(u(&t, 1, "syscalls"), 6);
-	assert_string_equal(str(&t, 2, "event"), "offcpu");
+	assert_string_equal(tab_str(&t, 0, "event"), "cpu-clock");
+	assert_int_equal(tab_u64(&t, 0, "events"), 9);
+	assert_int_equal(tab_u64(&t, 0, "samples"), 9);
+	assert_string_equal(tab_str(&t, 1, "event"), "raw_syscalls:sys_enter");
+	assert_int_equal(tab_u64(&t, 1, "syscalls"), 6);
+	assert_string_equal(tab_str(&t, 2, "event"), "offcpu");
 	assert_true(f64(&t, 2, "offcpu_ms") == 1.5);
-	assert_string_equal(str(&t, 3, "event"), "sched:sched_switch");
+	assert_string_equal(tab_str(&t, 3, "event"), "sched:sched_switch");
 	table_free(&t);
 }
 
@@ -234,32 +216,32 @@ static void test_filters(void **state)
 	struct evfilter_opts fo = { .pids = &pid, .npids = 1, .any = 1 };
 	summarize(&p, 1, BY_PID, &fo, &t);
 	assert_int_equal(t.nrows, 1);
-	assert_int_equal(u(&t, 0, "pid"), 200);
-	assert_int_equal(u(&t, 0, "events"), 4);
+	assert_int_equal(tab_u64(&t, 0, "pid"), 200);
+	assert_int_equal(tab_u64(&t, 0, "events"), 4);
 	table_free(&t);
 
 	char *globs[] = { (char *)"app*" };
 	struct evfilter_opts fc = { .comms = globs, .ncomms = 1, .any = 1 };
 	summarize(&p, 1, BY_TID, &fc, &t);
 	assert_int_equal(t.nrows, 2);
-	assert_int_equal(u(&t, 0, "events") + u(&t, 1, "events"), 11);
+	assert_int_equal(tab_u64(&t, 0, "events") + tab_u64(&t, 1, "events"), 11);
 	table_free(&t);
 
 	/* --time 0.00000002,0.0000001 (relative to the first event at 10 ns): 30..110 */
 	struct evfilter_opts ft = { .start = { .set = 1, .ns = 20 }, .end = { .set = 1, .ns = 100 }, .any = 1 };
 	summarize(&p, 1, BY_PID, &ft, &t);
 	assert_int_equal(t.nrows, 2);
-	assert_int_equal(u(&t, 0, "pid"), 200);
-	assert_int_equal(u(&t, 0, "events"), 4);
-	assert_int_equal(u(&t, 1, "pid"), 300);
-	assert_int_equal(u(&t, 1, "events"), 1);
+	assert_int_equal(tab_u64(&t, 0, "pid"), 200);
+	assert_int_equal(tab_u64(&t, 0, "events"), 4);
+	assert_int_equal(tab_u64(&t, 1, "pid"), 300);
+	assert_int_equal(tab_u64(&t, 1, "events"), 1);
 	table_free(&t);
 
 	char *evs[] = { (char *)"raw_*" };
 	struct evfilter_opts fe = { .events = evs, .nevents = 1, .any = 1 };
 	summarize(&p, 1, BY_EVENT, &fe, &t);
 	assert_int_equal(t.nrows, 1);
-	assert_int_equal(u(&t, 0, "events"), 6);
+	assert_int_equal(tab_u64(&t, 0, "events"), 6);
 	table_free(&t);
 }
 
@@ -271,17 +253,17 @@ static void test_fleet(void **state)
 	summarize(p, 2, BY_PID, NULL, &t);
 	/* Same pids on two hosts: two rows each, the host naming them. */
 	assert_int_equal(t.nrows, 6);
-	assert_int_equal(u(&t, 0, "pid"), 100);
-	assert_string_equal(str(&t, 0, "host"), "alpha");
-	assert_int_equal(u(&t, 1, "pid"), 100);
-	assert_string_equal(str(&t, 1, "host"), "beta");
-	assert_int_equal(u(&t, 1, "events"), 11);
+	assert_int_equal(tab_u64(&t, 0, "pid"), 100);
+	assert_string_equal(tab_str(&t, 0, "host"), "alpha");
+	assert_int_equal(tab_u64(&t, 1, "pid"), 100);
+	assert_string_equal(tab_str(&t, 1, "host"), "beta");
+	assert_int_equal(tab_u64(&t, 1, "events"), 11);
 	table_free(&t);
 
 	/* A comm means the same program on every host: one row. */
 	summarize(p, 2, BY_COMM, NULL, &t);
 	assert_int_equal(t.nrows, 5);
-	assert_int_equal(u(&t, 0, "events"), 12);
+	assert_int_equal(tab_u64(&t, 0, "events"), 12);
 	table_free(&t);
 }
 
