@@ -34,7 +34,9 @@ static const struct cli_cmd convert_cmd = {
 		   "               Pyroscope, Parca, speedscope; several -i: one profile, a host label\n"
 		   "  perf-script  the text `perf script` prints for samples with callchains:\n"
 		   "               FlameGraph's stackcollapse-perf.pl, speedscope, Firefox Profiler, hotspot\n"
-		   /* perfetto: added with its converter */
+		   "  perfetto     Perfetto's protobuf trace (ui.perfetto.dev): thread tracks, CPU samples\n"
+		   "               with callstacks, sched_switch as thread states, syscall and\n"
+		   "               uprobe->uretprobe slices, other events and losses as instants\n"
 		   "Several -i files are read as one (a fleet: every sample keeps its host).",
 	.options = "      --to FORMAT       the output format (above)\n"
 		   "  -o, --output FILE     where to write it ('-': stdout); written whole or not at all\n"

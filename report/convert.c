@@ -17,7 +17,7 @@
 static const struct converter_ops *const table[] = {
 	&convert_pprof,
 	&convert_perf_script,
-	/* &convert_perfetto, */
+	&convert_perfetto,
 };
 
 const struct converter_ops *const *converters(size_t *n)

@@ -91,7 +91,7 @@ struct converter_ops {
 
 extern const struct converter_ops convert_pprof;
 extern const struct converter_ops convert_perf_script;
-/* extern const struct converter_ops convert_perfetto;   (report/conv_perfetto.c) */
+extern const struct converter_ops convert_perfetto;
 
 /* The table, in the order --help lists them; n set to its length. */
 const struct converter_ops *const *converters(size_t *n);

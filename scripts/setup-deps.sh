@@ -21,6 +21,7 @@ PACKAGES=(
 	python3             # JSON checks in end-to-end tests
 	libc6-dbg           # libc's debug symbols: record-time debug files (__libc_start_call_main) and their test
 	nodejs              # JIT frames end to end (node --perf-basic-prof) in tests/e2e/unwind.t
+	protobuf-compiler   # protoc --decode / --decode_raw read the Perfetto export (tests/e2e/convert_perfetto.t)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
