@@ -120,6 +120,17 @@ struct tinfo {
 	const struct trec_field *id; /* raw_syscalls: the number */
 };
 
+/* A system call entered and not yet left, per thread. */
+struct pending {
+	struct trec_event ev; /* ev.data points to buf */
+	uint8_t *buf;
+	uint32_t cap;
+	int64_t nr;           /* raw_syscalls: the number; else -1 */
+	const char *name;     /* syscalls:sys_enter_NAME: NAME */
+	uint32_t host;
+	int used;
+};
+
 struct sw_fields {
 	const struct trec_field *prev_comm, *prev_pid, *prev_prio, *prev_state, *next_comm, *next_pid,
 		*next_prio;
@@ -134,6 +145,9 @@ struct perfetto {
 	struct ktab tracks;          /* (host, kind, id) -> v[0] uuid */
 	struct ktab chans;           /* pair channel names */
 	struct ktab open;            /* (host, tid, chan) -> v[0] open slices */
+	struct ktab pend_idx;        /* (host, tid) -> index in pend */
+	struct pending *pend;
+	uint32_t npend, pcap;
 	struct ktab strs, maps, frames, stacks, stack_by_ev; /* interning */
 	struct perfetto_stats st;
 	/* the file being read */
@@ -240,6 +254,26 @@ static int cpu_track(struct perfetto *p, uint32_t cpu, uint64_t ts, uint64_t *uu
 	return pkt_end(p, err);
 }
 
+static int process_desc(struct perfetto *p, uint32_t pid, const char *comm, uint64_t ts, struct trec_err *err)
+{
+	pkt_begin(p, ts);
+	pbw_begin(&p->w, F_PKT_TRACK_DESCRIPTOR);
+	pbw_uint(&p->w, F_TD_UUID, track_uuid(p->host, TK_PROCESS, pid));
+	pbw_begin(&p->w, F_TD_PROCESS);
+	pbw_int(&p->w, F_PD_PID, pid);
+	if (comm)
+		pbw_string(&p->w, F_PD_NAME, clean(p, comm, 64));
+	pbw_end(&p->w);
+	pbw_end(&p->w);
+	return pkt_end(p, err);
+}
+
+/*
+ * The thread's track (and its process's, first). Names change (exec,
+ * prctl): when a thread's comm differs from the one its descriptor gave,
+ * the descriptor is written again (the process's too for its main
+ * thread), and Perfetto shows the latest.
+ */
 static int thread_track(struct perfetto *p, uint32_t pid, uint32_t tid, uint64_t ts, uint64_t *uuid,
 			struct trec_err *err)
 {
@@ -247,24 +281,12 @@ static int thread_track(struct perfetto *p, uint32_t pid, uint32_t tid, uint64_t
 	uint64_t puuid = track_uuid(p->host, TK_PROCESS, pid);
 	*uuid = track_uuid(p->host, TK_THREAD, tid);
 	if (track_new(p, TK_PROCESS, pid, &rc)) {
-		const char *comm = comm_table_lookup(&p->f->ct, pid, pid, ts);
-		pkt_begin(p, ts);
-		pbw_begin(&p->w, F_PKT_TRACK_DESCRIPTOR);
-		pbw_uint(&p->w, F_TD_UUID, puuid);
-		pbw_begin(&p->w, F_TD_PROCESS);
-		pbw_int(&p->w, F_PD_PID, pid);
-		if (comm)
-			pbw_string(&p->w, F_PD_NAME, clean(p, comm, 64));
-		pbw_end(&p->w);
-		pbw_end(&p->w);
 		p->st.processes++;
-		if ((rc = pkt_end(p, err)) < 0)
+		if ((rc = process_desc(p, pid, comm_table_lookup(&p->f->ct, pid, pid, ts), ts, err)) < 0)
 			return rc;
 	} else if (rc < 0) {
 		return trec_errf(err, rc, "out of memory");
 	}
-	/* A thread's name changes (exec, prctl): its descriptor is written
-	 * again with the new name, which Perfetto then shows. */
 	struct kent *e;
 	int fresh = track_get(p, TK_THREAD, tid, &e, &rc);
 	if (rc < 0)
@@ -272,7 +294,10 @@ static int thread_track(struct perfetto *p, uint32_t pid, uint32_t tid, uint64_t
 	const char *comm = comm_table_lookup_cached(&p->f->ct, &p->cc, pid, tid, ts);
 	if (!fresh && (!comm || (uintptr_t)comm == e->v[0]))
 		return 0;
+	int renamed = !fresh && e->v[0];
 	e->v[0] = (uintptr_t)comm;
+	if (renamed && tid == pid && (rc = process_desc(p, pid, comm, ts, err)) < 0)
+		return rc;
 	pkt_begin(p, ts);
 	pbw_begin(&p->w, F_PKT_TRACK_DESCRIPTOR);
 	pbw_uint(&p->w, F_TD_UUID, *uuid);
@@ -456,30 +481,139 @@ static int open_count(struct perfetto *p, uint32_t tid, uint32_t chan, uint64_t 
 	return 0;
 }
 
-static int on_start(struct perfetto *p, const struct tinfo *t, const struct trec_event *ev, struct trec_err *err)
+/* The name of a system call slice. */
+static const char *sys_name(struct perfetto *p, const struct pending *q, char *buf, size_t len)
+{
+	if (q->name)
+		return q->name;
+	const char *name = syscall_name(p->machine, q->nr);
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall_%lld", (long long)q->nr);
+	return buf;
+}
+
+static int pending_of(struct perfetto *p, uint32_t tid, struct pending **q, struct trec_err *err)
+{
+	uint32_t key[2] = { p->host, tid }, eid;
+	int rc = ktab_get(&p->pend_idx, key, sizeof(key), &eid);
+	if (rc < 0)
+		return trec_errf(err, rc, "out of memory");
+	if (rc == 1) {
+		if (p->npend == p->pcap) {
+			uint32_t cap = p->pcap ? p->pcap * 2 : 64;
+			struct pending *n = realloc(p->pend, cap * sizeof(*n));
+			if (!n)
+				return trec_errf(err, -ENOMEM, "out of memory");
+			p->pend = n;
+			p->pcap = cap;
+		}
+		memset(&p->pend[p->npend], 0, sizeof(*p->pend));
+		p->pend_idx.e[eid].v[0] = p->npend++;
+	}
+	*q = &p->pend[p->pend_idx.e[eid].v[0]];
+	return 0;
+}
+
+/*
+ * System calls do not nest: an enter is held until the exit of the same
+ * call on its thread, and the slice is written then (BEGIN at the enter's
+ * time with its fields, END with the exit's): Perfetto sorts packets by
+ * time. As `trec report --latency syscalls` pairs them: an exit of another
+ * call (the enter lost its exit, or a call that returns elsewhere, like
+ * the uretprobe trampoline's) drops both; an enter that follows an enter
+ * drops the first. Calls still open when the trace ends (exit_group, a
+ * sleep) are slices without an end, which Perfetto shows as not ended.
+ */
+static int sys_start(struct perfetto *p, const struct tinfo *t, const struct trec_event *ev, struct trec_err *err)
+{
+	struct pending *q;
+	int rc = pending_of(p, ev->tid, &q, err);
+	if (rc < 0)
+		return rc;
+	if (q->used)
+		p->st.unmatched_starts++;
+	if (ev->size > q->cap) {
+		uint8_t *b = realloc(q->buf, ev->size);
+		if (!b)
+			return trec_errf(err, -ENOMEM, "out of memory");
+		q->buf = b;
+		q->cap = ev->size;
+	}
+	if (ev->size)
+		memcpy(q->buf, ev->data, ev->size);
+	q->ev = *ev;
+	q->ev.data = q->buf;
+	q->nr = -1;
+	q->name = t->name;
+	q->host = p->host;
+	if (t->id)
+		trec_field_get_i64(t->id, ev->data, ev->size, 0, p->f->swap, &q->nr);
+	q->used = 1;
+	return 0;
+}
+
+static int sys_end(struct perfetto *p, const struct tinfo *t, const struct trec_event *ev, struct trec_err *err)
+{
+	struct pending *q;
+	int rc = pending_of(p, ev->tid, &q, err);
+	if (rc < 0)
+		return rc;
+	if (!q->used) {
+		p->st.unmatched_ends++;
+		return 0;
+	}
+	q->used = 0;
+	int64_t nr = -1;
+	if (t->id)
+		trec_field_get_i64(t->id, ev->data, ev->size, 0, p->f->swap, &nr);
+	if (t->id ? nr != q->nr : !q->name || !t->name || strcmp(q->name, t->name)) {
+		p->st.unmatched_starts++;
+		p->st.unmatched_ends++;
+		return 0;
+	}
+	char buf[64];
+	if ((rc = emit_track_event(p, &q->ev, TE_SLICE_BEGIN, sys_name(p, q, buf, sizeof(buf)), 0, err)) < 0)
+		return rc;
+	p->st.slices++;
+	p->st.slice_ends++;
+	return emit_track_event(p, ev, TE_SLICE_END, NULL, 0, err);
+}
+
+/* The calls of this file still open: slices without an end. */
+static int sys_flush(struct perfetto *p, struct trec_err *err)
 {
 	char buf[64];
-	const char *name = t->name;
-	if (t->id) {
-		int64_t nr = -1;
-		trec_field_get_i64(t->id, ev->data, ev->size, 0, p->f->swap, &nr);
-		name = syscall_name(p->machine, nr);
-		if (!name) {
-			snprintf(buf, sizeof(buf), "syscall_%lld", (long long)nr);
-			name = buf;
-		}
+	for (uint32_t i = 0; i < p->npend; i++) {
+		struct pending *q = &p->pend[i];
+		if (!q->used || q->host != p->host)
+			continue;
+		q->used = 0;
+		int rc = emit_track_event(p, &q->ev, TE_SLICE_BEGIN, sys_name(p, q, buf, sizeof(buf)), 0, err);
+		if (rc < 0)
+			return rc;
+		p->st.slices++;
 	}
+	return 0;
+}
+
+static int on_start(struct perfetto *p, const struct tinfo *t, const struct trec_event *ev, struct trec_err *err)
+{
+	if (t->chan == 0)
+		return sys_start(p, t, ev, err);
 	uint64_t *cnt = NULL;
 	int rc = open_count(p, ev->tid, t->chan, &cnt, err);
 	if (rc < 0)
 		return rc;
 	(*cnt)++;
 	p->st.slices++;
-	return emit_track_event(p, ev, TE_SLICE_BEGIN, name, t->chan, err);
+	return emit_track_event(p, ev, TE_SLICE_BEGIN, t->name, t->chan, err);
 }
 
 static int on_end(struct perfetto *p, const struct tinfo *t, const struct trec_event *ev, struct trec_err *err)
 {
+	if (t->chan == 0)
+		return sys_end(p, t, ev, err);
 	uint64_t *cnt = NULL;
 	int rc = open_count(p, ev->tid, t->chan, &cnt, err);
 	if (rc < 0)
@@ -847,7 +981,7 @@ static int classify(struct perfetto *p, const struct trec_schema *s, struct tinf
 		t->role = R_SWITCH;
 	} else if (!strcmp(n, "raw_syscalls:sys_enter") || !strcmp(n, "raw_syscalls:sys_exit")) {
 		t->role = !strcmp(n + 13, "sys_enter") ? R_START : R_END;
-		if (t->role == R_START && !(t->id = trec_schema_field(s, "id")))
+		if (!(t->id = trec_schema_field(s, "id")))
 			t->role = R_INSTANT;
 		return t->role == R_INSTANT ? 0 : chan_id(p, "syscalls", &t->chan);
 	} else if (!strncmp(n, "syscalls:sys_enter_", 19) || !strncmp(n, "syscalls:sys_exit_", 18)) {
@@ -950,6 +1084,8 @@ static int pf_end(void *ctx, struct rfile *f, struct trec_err *err)
 	struct perfetto *p = ctx;
 	(void)f;
 	int rc = flush_losses(p, UINT64_MAX, err);
+	if (rc == 0)
+		rc = sys_flush(p, err);
 	symbolizer_free(p->sym);
 	p->sym = NULL;
 	return rc;
@@ -976,6 +1112,7 @@ int perfetto_new(struct perfetto **out, FILE *f, const struct perfetto_opts *opt
 	ktab_init(&p->tracks);
 	ktab_init(&p->chans);
 	ktab_init(&p->open);
+	ktab_init(&p->pend_idx);
 	ktab_init(&p->strs);
 	ktab_init(&p->maps);
 	ktab_init(&p->frames);
@@ -1018,6 +1155,10 @@ void perfetto_free(struct perfetto *p)
 	ktab_free(&p->tracks);
 	ktab_free(&p->chans);
 	ktab_free(&p->open);
+	ktab_free(&p->pend_idx);
+	for (uint32_t i = 0; i < p->npend; i++)
+		free(p->pend[i].buf);
+	free(p->pend);
 	ktab_free(&p->strs);
 	ktab_free(&p->maps);
 	ktab_free(&p->frames);

@@ -52,6 +52,7 @@ struct perfetto_stats {
 	uint64_t callstacks;   /* distinct interned callstacks */
 	uint64_t slices;       /* slices begun */
 	uint64_t slice_ends;   /* slices ended: complete pairs */
+	uint64_t unmatched_starts; /* system calls whose exit is not theirs, or lost: dropped */
 	uint64_t unmatched_ends; /* ends without a start (the trace began in between): dropped */
 	uint64_t switches;     /* sched_switch as ftrace events */
 	uint64_t instants;     /* other events */
