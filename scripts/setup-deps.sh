@@ -39,6 +39,21 @@ install_speedscope() {
 		"speedscope@$SPEEDSCOPE_VERSION"
 }
 
+# DuckDB's engine as its Node.js package (the binary ships inside the npm
+# package; Debian has no duckdb): tests/e2e/json_export.t runs the SQL of
+# docs/JSON.md with it.
+DUCKDB_DIR=${TREC_DUCKDB_DIR:-/opt/trec-duckdb}
+DUCKDB_VERSION=1.5.6-r.1
+
+install_duckdb() {
+	[ -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ] && return 0
+	command -v npm >/dev/null 2>&1 || return 0
+	echo "setup-deps: installing @duckdb/node-api@$DUCKDB_VERSION into $DUCKDB_DIR" >&2
+	"${SUDO[@]}" mkdir -p "$DUCKDB_DIR"
+	"${SUDO[@]}" npm install --silent --no-audit --no-fund --prefix "$DUCKDB_DIR" \
+		"@duckdb/node-api@$DUCKDB_VERSION"
+}
+
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "setup-deps: this is not a Debian-based system; install the equivalents of:" >&2
 	echo "  ${PACKAGES[*]}" >&2
@@ -55,6 +70,7 @@ SUDO=()
 if [ ${#missing[@]} -eq 0 ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
 	install_speedscope
+	install_duckdb
 	exit 0
 fi
 
@@ -73,3 +89,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 install_speedscope
+install_duckdb
