@@ -25,7 +25,7 @@ fi
 
 P=$TREC_BUILD/samples/probed
 CS=$TREC_BUILD/samples/cpu_split
-[ -x "$P" ] && [ -x "$CS" ] || skip_all "samples not built ($P, $CS)"
+{ [ -x "$P" ] && [ -x "$CS" ]; } || skip_all "samples not built ($P, $CS)"
 PROTO_DIR=$E2E_ROOT/docs/perfetto
 COUNT=$E2E_ROOT/tests/e2e/data/perfetto_count.py
 
