@@ -17,6 +17,7 @@
 #include "outbuf.h"
 #include "pbwrite.h"
 #include "perfetto.h"
+#include "pf_stacks.h"
 #include "reader.h"
 #include "symbolize.h"
 #include "syscall_names.h"
@@ -89,25 +90,7 @@
 #define F_PS_CPU_MODE 5
 #define MODE_KERNEL 1
 #define MODE_USER 2
-/* InternedData and its entries (InternedString, Mapping, Frame, Callstack) */
-#define F_ID_FUNCTION_NAMES 5
-#define F_ID_FRAMES 6
-#define F_ID_CALLSTACKS 7
-#define F_ID_MAPPING_PATHS 17
-#define F_ID_MAPPINGS 19
-#define F_IS_IID 1
-#define F_IS_STR 2
-#define F_MAP_IID 1
-#define F_MAP_PATHS 7
-#define F_FR_IID 1
-#define F_FR_NAME 2
-#define F_FR_MAPPING 3
-#define F_FR_REL_PC 4
-#define F_CSK_IID 1
-#define F_CSK_FRAMES 2
-
 #define SEQ_ID 1
-#define MAX_FRAMES 1024
 #define MAX_CHANS 200
 
 enum role { R_INSTANT, R_SAMPLE, R_SWITCH, R_START, R_END };
@@ -148,7 +131,7 @@ struct perfetto {
 	struct ktab pend_idx;        /* (host, tid) -> index in pend */
 	struct pending *pend;
 	uint32_t npend, pcap;
-	struct ktab strs, maps, frames, stacks, stack_by_ev; /* interning */
+	struct pf_stacks stacks;     /* interned callstacks */
 	struct perfetto_stats st;
 	/* the file being read */
 	uint32_t host;
@@ -162,7 +145,6 @@ struct perfetto {
 	struct trec_loss *loss;
 	size_t nloss, iloss;
 	struct comm_cache cc;
-	uint64_t *fid;               /* frame ids of one stack */
 };
 
 /* ---- packets ---------------------------------------------------------------- */
@@ -672,141 +654,6 @@ static int on_switch(struct perfetto *p, const struct trec_event *ev, struct tre
 	return pkt_end(p, err);
 }
 
-/* ---- samples with interned callstacks ------------------------------------------- */
-
-/* An interned string of one index (function names or mapping paths): its
- * iid, and its InternedString entry appended to p->intern when new. */
-static int intern_str(struct perfetto *p, uint32_t field, const char *s, uint64_t *iid)
-{
-	char key[600];
-	int n = snprintf(key, sizeof(key), "%u:%s", field, s);
-	uint32_t eid;
-	int rc = ktab_get(&p->strs, key, (uint32_t)(n < (int)sizeof(key) ? n : (int)sizeof(key) - 1), &eid);
-	if (rc < 0)
-		return rc;
-	*iid = (uint64_t)eid + 1;
-	if (rc == 1) {
-		struct pbw w;
-		pbw_init(&w, &p->intern);
-		pbw_begin(&w, field);
-		pbw_uint(&w, F_IS_IID, *iid);
-		pbw_string(&w, F_IS_STR, s);
-		pbw_end(&w);
-		if ((rc = pbw_error(&w)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int intern_mapping(struct perfetto *p, const char *dso, uint64_t *iid)
-{
-	uint32_t eid;
-	int rc = ktab_get(&p->maps, dso, (uint32_t)strlen(dso), &eid);
-	if (rc < 0)
-		return rc;
-	*iid = (uint64_t)eid + 1;
-	if (rc == 1) {
-		uint64_t path;
-		if ((rc = intern_str(p, F_ID_MAPPING_PATHS, dso, &path)) < 0)
-			return rc;
-		struct pbw w;
-		pbw_init(&w, &p->intern);
-		pbw_begin(&w, F_ID_MAPPINGS);
-		pbw_uint(&w, F_MAP_IID, *iid);
-		pbw_uint(&w, F_MAP_PATHS, path);
-		pbw_end(&w);
-		if ((rc = pbw_error(&w)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* A frame per (function text, mapping): frames are merged per function,
- * as trec's folded stacks are. rel_pc: the file offset for a frame no
- * symbol names (its text already says it), else 0. */
-static int intern_frame(struct perfetto *p, const struct sym_result *r, uint64_t *iid)
-{
-	char text[512];
-	sym_format(r, text, sizeof(text));
-	const char *dso = r->dso ? r->dso : "[unknown]";
-	uint64_t name, map;
-	int rc = intern_str(p, F_ID_FUNCTION_NAMES, clean(p, text, sizeof(text)), &name);
-	if (rc < 0 || (rc = intern_mapping(p, clean(p, dso, 256), &map)) < 0)
-		return rc;
-	uint64_t key[2] = { name, map };
-	uint32_t eid;
-	if ((rc = ktab_get(&p->frames, key, sizeof(key), &eid)) < 0)
-		return rc;
-	*iid = (uint64_t)eid + 1;
-	if (rc == 1) {
-		struct pbw w;
-		pbw_init(&w, &p->intern);
-		pbw_begin(&w, F_ID_FRAMES);
-		pbw_uint(&w, F_FR_IID, *iid);
-		pbw_uint(&w, F_FR_NAME, name);
-		pbw_uint(&w, F_FR_MAPPING, map);
-		pbw_uint(&w, F_FR_REL_PC, r->found || !r->dso ? 0 : r->offset);
-		pbw_end(&w);
-		if ((rc = pbw_error(&w)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* The callstack of an event: symbolized once per (pid, address-space
- * generation, stack id), interned once per distinct frame list. 0 when the
- * event has no stack. */
-static int sample_callstack(struct perfetto *p, const struct trec_event *ev, uint64_t *iid, int *kernel)
-{
-	*iid = 0;
-	*kernel = 0;
-	const struct trec_stack *st = ev->stack_id ? trec_reader_stack(p->f->r, ev->stack_id) : NULL;
-	if (!st || !p->sym)
-		return 0;
-	*kernel = st->nkernel > 0 && !p->o.conv.no_kernel;
-	uint32_t key[4] = { p->host, ev->pid, symbolizer_generation(p->sym, ev->pid, ev->ts), ev->stack_id }, eid;
-	int rc = ktab_get(&p->stack_by_ev, key, sizeof(key), &eid);
-	if (rc < 0)
-		return rc;
-	if (rc == 0) {
-		*iid = p->stack_by_ev.e[eid].v[0];
-		return 0;
-	}
-	size_t n = (size_t)st->nkernel + st->nuser, k = 0;
-	if (n > MAX_FRAMES)
-		n = MAX_FRAMES;
-	/* Root first (Perfetto's "bottom frame first"): trec's are leaf first. */
-	for (size_t i = n; i-- > 0;) {
-		int kern = i < st->nkernel;
-		if (!st->ips[i] || (kern && p->o.conv.no_kernel) || (!kern && p->o.conv.no_user))
-			continue;
-		struct sym_result r;
-		symbolize(p->sym, ev->pid, ev->ts, st->ips[i], kern, &r);
-		if ((rc = intern_frame(p, &r, &p->fid[k])) < 0)
-			return rc;
-		k++;
-	}
-	uint32_t sid;
-	if ((rc = ktab_get(&p->stacks, p->fid, (uint32_t)(k * sizeof(uint64_t)), &sid)) < 0)
-		return rc;
-	*iid = (uint64_t)sid + 1;
-	p->stack_by_ev.e[eid].v[0] = *iid;
-	if (rc == 1) {
-		struct pbw w;
-		pbw_init(&w, &p->intern);
-		pbw_begin(&w, F_ID_CALLSTACKS);
-		pbw_uint(&w, F_CSK_IID, *iid);
-		/* proto2 repeated uint64 without [packed]: one tag per id */
-		for (size_t i = 0; i < k; i++)
-			pbw_uint(&w, F_CSK_FRAMES, p->fid[i]);
-		pbw_end(&w);
-		if ((rc = pbw_error(&w)) < 0)
-			return rc;
-		p->st.callstacks++;
-	}
-	return 0;
-}
-
 static int on_sample(struct perfetto *p, const struct trec_event *ev, struct trec_err *err)
 {
 	uint64_t uuid, cs;
@@ -814,7 +661,7 @@ static int on_sample(struct perfetto *p, const struct trec_event *ev, struct tre
 	if (ev->tid && (rc = thread_track(p, ev->pid, ev->tid, ev->ts, &uuid, err)) < 0)
 		return rc;
 	tbuf_reset(&p->intern);
-	if ((rc = sample_callstack(p, ev, &cs, &kernel)) < 0)
+	if ((rc = pf_stacks_get(&p->stacks, &p->intern, p->sym, p->f->r, p->host, ev, &cs, &kernel)) < 0)
 		return trec_errf(err, rc, "perfetto: interning a callstack: out of memory");
 	pkt_begin(p, ev->ts);
 	pbw_uint(&p->w, F_PKT_SEQ_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
@@ -1113,13 +960,8 @@ int perfetto_new(struct perfetto **out, FILE *f, const struct perfetto_opts *opt
 	ktab_init(&p->chans);
 	ktab_init(&p->open);
 	ktab_init(&p->pend_idx);
-	ktab_init(&p->strs);
-	ktab_init(&p->maps);
-	ktab_init(&p->frames);
-	ktab_init(&p->stacks);
-	ktab_init(&p->stack_by_ev);
 	uint32_t sys;
-	if (!(p->fid = malloc(MAX_FRAMES * sizeof(*p->fid))) || chan_id(p, "syscalls", &sys) < 0)
+	if (pf_stacks_init(&p->stacks, opts->conv.no_kernel, opts->conv.no_user) < 0 || chan_id(p, "syscalls", &sys) < 0)
 		return trec_errf(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < opts->npairs; i++) {
 		const char *s = opts->pairs[i], *c = strchr(s, ',');
@@ -1143,6 +985,7 @@ int perfetto_finish(struct perfetto *p, struct trec_err *err)
 void perfetto_stats(const struct perfetto *p, struct perfetto_stats *st)
 {
 	*st = p->st;
+	st->callstacks = p->stacks.ncallstacks;
 }
 
 void perfetto_free(struct perfetto *p)
@@ -1159,15 +1002,10 @@ void perfetto_free(struct perfetto *p)
 	for (uint32_t i = 0; i < p->npend; i++)
 		free(p->pend[i].buf);
 	free(p->pend);
-	ktab_free(&p->strs);
-	ktab_free(&p->maps);
-	ktab_free(&p->frames);
-	ktab_free(&p->stacks);
-	ktab_free(&p->stack_by_ev);
+	pf_stacks_free(&p->stacks);
 	outbuf_free(&p->ob);
 	symbolizer_free(p->sym);
 	free(p->ti);
 	free(p->loss);
-	free(p->fid);
 	free(p);
 }
