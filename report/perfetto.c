@@ -139,7 +139,6 @@ struct perfetto {
 	struct tinfo *ti;
 	uint32_t nti;
 	struct sw_fields sw;
-	const struct trec_schema *sw_schema;
 	struct symbolizer *sym;
 	const char *machine;
 	struct trec_loss *loss;
