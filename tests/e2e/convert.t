@@ -44,7 +44,8 @@ SS_WHY="speedscope or chromium missing: scripts/setup-deps.sh installs them"
 # file:// page cannot fetch a #profileURL). The sandwich view's table is
 # in the DOM: "self% total% name" rows.
 speedscope() { # PROFILE OUT
-	local js=$TAP_TMP/$(basename "$1").js
+	local js
+	js=$TAP_TMP/$(basename "$1").js
 	printf 'speedscope.loadFileFromBase64("%s", "%s")\n' "$(basename "$1")" "$(base64 -w0 "$1")" >"$js"
 	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
 		--user-data-dir="$TAP_TMP/chrome" --window-size=1200,3000 --virtual-time-budget=8000 \
@@ -140,16 +141,24 @@ check "perf-script header: comm pid/tid [cpu] secs.usecs: period event:" \
 	'head -1 full.txt | grep -Eq "^[^ ].* +[0-9]+/[0-9]+ +\[[0-9]{3}\] +[0-9]+\.[0-9]{6}: +[0-9]+ cpu-clock: $" &&
 	 sed -n 2p full.txt | grep -Pq "^\t +[0-9a-f]+ .+ \(.+\)$"'
 
+# Off-CPU in perf-script: the period is the off-CPU time in ns (perf's offcpu-time).
+"$TREC" convert --to perf-script -i "$CORPUS/offcpu.data" -o off.txt
+want=$("$TREC" script --json -i "$CORPUS/offcpu.data" | python3 -c '
+import json, sys
+print(sum(json.loads(l)["fields"]["delta_ns"] for l in sys.stdin if "\"stack_id\"" in l))')
+got=$(awk '/^[^\t].* offcpu: $/ { s += $(NF - 1) } END { printf "%d", s }' off.txt)
+check "perf-script, off-CPU: periods sum to the trace's delta_ns ($want)" '[ "$got" = "$want" ]'
+
 # ---- a recorded program with a known split ------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
-	[ "${CI:-}" = true ] && { not_ok "recording needs root, and CI runs as root"; plan $TAP_N; exit 1; }
-	plan $TAP_N
+	[ "${CI:-}" = true ] && { not_ok "recording needs root, and CI runs as root"; plan "$TAP_N"; exit 1; }
+	plan "$TAP_N"
 	echo "# SKIP the recorded-program tests need root (BPF, perf events)"
 	exit 0
 fi
 if [ ! -x "$SAMPLES/nofp_cxx" ]; then
-	[ "${CI:-}" = true ] && { not_ok "$SAMPLES/nofp_cxx is missing (make samples)"; plan $TAP_N; exit 1; }
-	plan $TAP_N
+	[ "${CI:-}" = true ] && { not_ok "$SAMPLES/nofp_cxx is missing (make samples)"; plan "$TAP_N"; exit 1; }
+	plan "$TAP_N"
 	echo "# SKIP $SAMPLES/nofp_cxx is missing: make samples"
 	exit 0
 fi
@@ -206,4 +215,4 @@ else
 	missing "speedscope: pprof" "$SS_WHY"
 	missing "speedscope: perf-script" "$SS_WHY"
 fi
-plan $TAP_N
+plan "$TAP_N"
