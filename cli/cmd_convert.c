@@ -252,15 +252,29 @@ static int output_close(struct output *w, int ok)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+/* The progress line. With -o FILE the output is not on the terminal, so
+ * the line may show even when stdout is that terminal. */
+struct progress {
+	struct cli_progress p;
+	int to_file;
+};
+
+static void progress_init(struct progress *pr, uint64_t total)
+{
+	cli_progress_init(&pr->p, &convert_cmd, "events", total);
+	if (pr->to_file)
+		pr->p.on = isatty(STDERR_FILENO);
+}
+
 static void draw_progress(void *ctx, const struct rfile *f, uint64_t events, int done)
 {
-	struct cli_progress *p = ctx;
+	struct progress *pr = ctx;
 	(void)f;
 	if (done) {
-		cli_progress_done(p);
-		cli_progress_init(p, &convert_cmd, "events", 0); /* the next file's line */
+		cli_progress_done(&pr->p);
+		progress_init(pr, 0); /* the next file's line */
 	} else {
-		cli_progress_update(p, events);
+		cli_progress_update(&pr->p, events);
 	}
 }
 
@@ -312,12 +326,12 @@ static int convert(struct convert_args *a, struct source *src, struct output *w)
 	if (src->n == 1 && !a->filter.any && trec_reader_info(f0->r)->has_index &&
 	    trec_reader_totals(f0->r, &tot, NULL) == 0)
 		total = tot->events;
-	struct cli_progress prog;
-	cli_progress_init(&prog, &convert_cmd, "events", total);
+	struct progress prog = { .to_file = w->f != stdout };
+	progress_init(&prog, total);
 	struct pass_opts po = { .sz = sizeof(po), .progress = draw_progress, .progress_ctx = &prog };
 	struct pass_sink sink = ops->sink(st);
 	rc = pass_run(src, &sink, 1, &po, &err);
-	cli_progress_done(&prog);
+	cli_progress_done(&prog.p);
 	if (rc < 0) {
 		rc = cli_source_error(&convert_cmd, src->err_path, src->err_at, rc, &err);
 	} else if ((rc = ops->finish(st, src, w->f, &err)) < 0) {
