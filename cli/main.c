@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "recover", cmd_recover, "repair a cut trace in place: drop the partial tail, add an index" },
 	{ "report", cmd_report, "summaries, histograms, latency and profiles of one or more traces" },
 	{ "flamegraph", cmd_flamegraph, "interactive SVG flame graphs from folded stacks, traces or perf script" },
+	{ "convert", cmd_convert, "traces into pprof, perf script text and other formats tools read" },
 #ifndef TREC_ANALYSIS_ONLY
 	/* The recorder's commands; the analysis-only build answers for them
 	 * below instead. */

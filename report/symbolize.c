@@ -45,6 +45,7 @@ struct umap {
 	int anon;
 	const struct trec_dso_syms *syms; /* its symbol table, or NULL */
 	const char *name;    /* basename of the path, or "[anon]" */
+	const struct trec_map *rec; /* the reader's record: path, build-id */
 };
 
 struct epoch {
@@ -748,6 +749,7 @@ static int make_maps(struct symbolizer *s, const struct trec_map *m, size_t nm, 
 		u->seq = (uint32_t)i;
 		u->epoch = epoch_at(s, p, m[i].ts);
 		u->anon = is_anon_path(m[i].path);
+		u->rec = &m[i];
 		u->name = u->anon ? ANON_DSO : base_name(m[i].path);
 		if (!u->anon)
 			u->syms = table_for_map(ix, &m[i]);
@@ -1103,6 +1105,7 @@ static int symbolize_kernel(const struct symbolizer *s, uint64_t ip, struct sym_
 		return -ENOENT;
 	const struct kent *k = &s->ksyms[lo - 1];
 	res->name = k->name;
+	res->raw_name = k->name;
 	res->dso = k->dso;
 	res->offset = ip - k->addr;
 	res->found = 1;
@@ -1122,6 +1125,7 @@ int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int 
 	if (!p)
 		return -ENOENT;
 	const struct umap *m = find_map(s, epoch_at(s, p, ts), ip, ts, 0);
+	res->map = m ? m->rec : NULL;
 	if (m && !m->anon) {
 		uint64_t off = ip - m->start + m->pgoff;
 		res->dso = m->name;
@@ -1134,6 +1138,7 @@ int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int 
 				res->fde = 1;
 			} else if (sym) {
 				res->name = display_name(s, sym);
+				res->raw_name = sym->name;
 				res->offset = addr - sym->addr;
 				res->found = 1;
 			}
@@ -1146,6 +1151,7 @@ int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int 
 		const struct trec_sym *sym = find_sym(p->jit, ip, 0);
 		if (sym && !(sym->flags & TREC_SYM_FDE)) {
 			res->name = display_name(s, sym);
+			res->raw_name = sym->name;
 			res->dso = p->jit_name;
 			res->offset = ip - sym->addr;
 			res->found = 1;

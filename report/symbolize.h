@@ -34,6 +34,7 @@
 #include "errors.h"
 
 struct trec_reader;
+struct trec_map;
 struct symbolizer;
 
 struct symbolizer_opts {
@@ -91,6 +92,9 @@ struct sym_result {
 	int found;         /* a symbol names the address */
 	int fde;           /* no symbol, but inside an FDE function: see offset */
 	int kernel;        /* looked up as a kernel address */
+	const char *raw_name;        /* user symbols: the name as the binary spells it */
+	const struct trec_map *map;  /* the user mapping that covers ip (its path,
+				      * build-id, start, pgoff), or NULL */
 };
 
 /*
