@@ -4,7 +4,8 @@
 # `perf record -F 999 -a -g` and by `trec record -F 999 -a -g`, then the
 # time and memory to fold the stacks: `perf script` against
 # `trec report --folded`. Prints workload slowdown, recorder CPU, bytes per
-# sample, lost samples, and the folding ratios.
+# sample, lost samples, and the folding ratios; then trec convert (pprof,
+# perf-script) speed and output size beside perf script on perf's file.
 #
 #   PROFILE_SECONDS=S (default 10)
 set -euo pipefail
@@ -83,3 +84,14 @@ printf "%-34s %8s s %10s KB peak\n" "perf script" "$pt" "$(stat_of pscript maxrs
 printf "%-34s %8s s %10s KB peak\n" "trec report --folded" "$tt" "$(stat_of tfold maxrss_kb)"
 awk -v p="$pt" -v t="$tt" -v ps="$perf_samples" -v ts="$trec_samples" 'BEGIN {
 	printf "per sample: trec report --folded is %.1fx faster than perf script\n", (p / ps) / (t / ts) }'
+
+echo
+echo "## converting (trec convert) beside perf script on perf's file"
+perf script -i "$dir/perf.data" >"$dir/perf.txt" 2>/dev/null || true
+printf "%-34s %8s s %12s bytes %14s\n" "perf script" "$pt" "$(stat -c %s "$dir/perf.txt")" \
+	"$(awk -v t="$pt" -v n="$perf_samples" 'BEGIN {printf "%.0f samples/s", n / t}')"
+for to in pprof perf-script; do
+	t=$(timed "conv-$to" "$B/trec" convert --to "$to" -i "$dir/trec.data" -o "$dir/out.$to")
+	printf "%-34s %8s s %12s bytes %14s\n" "trec convert --to $to" "$t" "$(stat -c %s "$dir/out.$to")" \
+		"$(awk -v t="$t" -v n="$trec_samples" 'BEGIN {printf "%.0f events/s", n / t}')"
+done
