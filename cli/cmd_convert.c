@@ -24,6 +24,7 @@
 #include "source.h"
 
 #define MAX_INPUTS 64
+#define MAX_PAIRS 64
 
 static const struct cli_cmd convert_cmd = {
 	.name = "convert",
@@ -44,6 +45,9 @@ static const struct cli_cmd convert_cmd = {
 		   "      --no-kernel, --no-user  leave out those frames\n"
 		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
 		   "      --no-demangle     C++ and Rust names as the binary spells them\n"
+		   "      --pair A,B        --to perfetto: also draw A->B (event names or globs) as\n"
+		   "                        slices on each thread, as trec report --latency A,B pairs\n"
+		   "                        them (repeat for more; syscalls and uprobes are built in)\n"
 		   EVFILTER_HELP
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "  -h, --help            show this help\n",
@@ -58,6 +62,8 @@ struct convert_args {
 	const char *symfs, *debug_dir;
 	int ignore_corrupt;
 	struct evfilter_opts filter;
+	const char *pairs[MAX_PAIRS];
+	size_t npairs;
 };
 
 static int check_dir(const char *opt, const char *dir)
@@ -85,7 +91,7 @@ static int unknown_format(const char *name)
 static int parse_args(int argc, char **argv, struct convert_args *o)
 {
 	enum { OPT_TO = 256, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS, OPT_DEBUG_DIR, OPT_DEMANGLE,
-	       OPT_NO_DEMANGLE, OPT_IGNORE };
+	       OPT_NO_DEMANGLE, OPT_IGNORE, OPT_PAIR };
 	static const struct option longopts[] = {
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "output", required_argument, NULL, 'o' },
@@ -97,6 +103,7 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
 		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
+		{ "pair", required_argument, NULL, OPT_PAIR },
 		EVFILTER_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -138,6 +145,17 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 		case OPT_IGNORE:
 			o->ignore_corrupt = 1;
 			break;
+		case OPT_PAIR: {
+			const char *comma = strchr(optarg, ',');
+			if (!comma || comma == optarg || !comma[1] || strchr(comma + 1, ','))
+				return cli_usage_error(&convert_cmd, "--pair %s: expected START,END (two event names or "
+								     "globs, e.g. 'sched:sched_wakeup,sched:sched_switch')",
+						       optarg);
+			if (o->npairs == MAX_PAIRS)
+				return cli_usage_error(&convert_cmd, "more than %d --pair", MAX_PAIRS);
+			o->pairs[o->npairs++] = optarg;
+			break;
+		}
 		case EVF_OPT_PID:
 		case EVF_OPT_TID:
 		case EVF_OPT_COMM:
@@ -165,6 +183,9 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 		return cli_usage_error(&convert_cmd, "which format? --to pprof, --to perf-script, ...");
 	if (!o->output)
 		return cli_usage_error(&convert_cmd, "where to? -o FILE (or -o - for stdout)");
+	if (o->npairs && strcmp(o->ops->name, "perfetto"))
+		return cli_usage_error(&convert_cmd, "--pair draws slices: it is for --to perfetto, not --to %s",
+				       o->ops->name);
 	if (o->no_kernel && o->no_user)
 		return cli_usage_error(&convert_cmd, "--no-kernel and --no-user leave no frames");
 	if (!strcmp(o->output, "-") && o->ops->binary && isatty(STDOUT_FILENO))
@@ -311,7 +332,8 @@ static int convert(struct convert_args *a, struct source *src, struct output *w)
 	const struct converter_ops *ops = a->ops;
 	struct convert_opts co = { .sz = sizeof(co), .symfs = a->symfs, .debug_dir = a->debug_dir,
 				   .no_demangle = a->no_demangle, .no_kernel = a->no_kernel,
-				   .no_user = a->no_user, .warn = warn_cb, .out = w->f };
+				   .no_user = a->no_user, .warn = warn_cb, .out = w->f,
+				   .pairs = a->pairs, .npairs = a->npairs };
 	struct trec_err err = { 0 };
 	void *st = NULL;
 	int rc = ops->create(&st, &co, &err);

@@ -11,7 +11,7 @@
 
 static int pf_create(void **state, const struct convert_opts *o, struct trec_err *err)
 {
-	struct perfetto_opts po = { .sz = sizeof(po), .conv = *o };
+	struct perfetto_opts po = { .sz = sizeof(po), .conv = *o, .pairs = o->pairs, .npairs = o->npairs };
 	struct perfetto *p;
 	int rc = perfetto_new(&p, o->out, &po, err);
 	*state = p;

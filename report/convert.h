@@ -70,6 +70,11 @@ struct convert_opts {
 	/* The output stream, open before create: a streaming converter may
 	 * write to it during the pass; finish gets it too. */
 	FILE *out;
+	/* Extra latency pairs "A,B" (event names or globs, paired per thread
+	 * like trec report --latency A,B), for the converters that draw
+	 * slices (perfetto); the others take none. */
+	const char *const *pairs;
+	size_t npairs;
 };
 
 struct converter_ops {

@@ -29,7 +29,7 @@ CS=$TREC_BUILD/samples/cpu_split
 PROTO_DIR=$E2E_ROOT/docs/perfetto
 COUNT=$E2E_ROOT/tests/e2e/data/perfetto_count.py
 
-plan 25
+plan 27
 
 N=50
 T=$TAP_TMP/t.trec
@@ -108,6 +108,20 @@ run "$TREC" convert --to perfetto -i "$T" -o "$TAP_TMP/k.pf" --event cpu-clock -
 protoc -I"$PROTO_DIR" --decode=perfetto.protos.Trace trec_perfetto.proto <"$TAP_TMP/k.pf" >"$TAP_TMP/k.txt"
 check "--no-kernel: no kernel frames in the interned names" \
 	'[ $RC -eq 0 ] && grep -q "str: \"spin\"" "$TAP_TMP/k.txt" && ! grep -q "kallsyms" "$TAP_TMP/k.txt"'
+
+# --pair A,B: slices as trec report --latency A,B pairs them.
+PA="usdt:$P:trec_sample:tick" PB=raw_syscalls:sys_enter
+pair_n=$("$TREC" report -i "$T" --latency "$PA,$PB" --json |
+	python3 -c 'import json, sys; print(sum(r["count"] for r in json.load(sys.stdin)["rows"]))')
+run "$TREC" convert --to perfetto -i "$T" -o "$TAP_TMP/p.pf" --pair "$PA,$PB" --event "$PA,$PB"
+protoc -I"$PROTO_DIR" --decode=perfetto.protos.Trace trec_perfetto.proto <"$TAP_TMP/p.pf" | python3 "$COUNT" >"$TAP_TMP/counts"
+# Every tick begins a slice ($N); the ends close the latest open one, as
+# report --latency pairs them; the starts no end closed stay open.
+check "--pair tick,sys_enter: $N slices begun, as many ended as report --latency pairs ($pair_n)" \
+	'[ $RC -eq 0 ] && [ "${pair_n:-0}" -gt 0 ] && [ "$(val "begins:$PA,$PB")" = "$N" ] &&
+	 [ "$(val ends_child)" = "$pair_n" ] && [ "$(val unbalanced)" = 0 ]'
+run "$TREC" convert --to pprof -i "$T" -o "$TAP_TMP/p.pb" --pair "$PA,$PB"
+check "--pair with --to pprof: exit 2, it is for perfetto" '[ $RC -eq 2 ] && [[ $ERR == *"--to perfetto"* ]]'
 
 # Errors.
 run "$TREC" convert --to perfetto -i "$T" -o "$TAP_TMP/none.pf" --pid 1
