@@ -60,9 +60,13 @@ static int read_file(struct source *s, struct file_pass *p, int ordered, const u
 		while ((r = trec_event_iter_next_block(it, &b, &rerr)) == 1) {
 			n += b->n;
 			progress(p, n, 0);
-			for (uint32_t i = 0; i < b->n && !rc; i++) {
-				trec_evblock_get(b, i, &ev);
-				rc = feed(p, &ev, err);
+			if (p->n == 1 && p->sinks[0]->block) {
+				rc = p->sinks[0]->block(p->sinks[0]->ctx, f, b, err);
+			} else {
+				for (uint32_t i = 0; i < b->n && !rc; i++) {
+					trec_evblock_get(b, i, &ev);
+					rc = feed(p, &ev, err);
+				}
 			}
 			if (rc)
 				break;

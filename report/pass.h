@@ -34,6 +34,12 @@ struct pass_sink {
 	void *ctx;
 	int (*begin)(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err);
 	int (*event)(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err);
+	/* Optional, for sinks whose work per event is a few adds: a whole
+	 * block of events in file order, unfiltered (the sink applies
+	 * pass_keep to each), when the pass is unordered and this is its
+	 * only sink. Same returns as event. Without it, events one by one
+	 * through an indirect call each -- a fifth of the summary's time. */
+	int (*block)(void *ctx, struct rfile *f, const struct trec_evblock *b, struct trec_err *err);
 	int (*end)(void *ctx, struct rfile *f, struct trec_err *err);
 };
 
@@ -43,6 +49,12 @@ struct pass_opts {
 	void (*progress)(void *ctx, const struct rfile *f, uint64_t events, int done);
 	void *progress_ctx;
 };
+
+/* The pass's filter, for a block callback. */
+static inline int pass_keep(struct rfile *f, const struct trec_event *ev)
+{
+	return evfilter_keep(&f->f, ev, &f->ct);
+}
 
 /* Reads every file of s once, in order, into the sinks. 0 or -errno with
  * err (and s->err_path/err_at set when reading a file failed). */

@@ -125,12 +125,21 @@ static int cnt_grow(struct summary *s, uint32_t cols)
 }
 
 /* The group of key k, created when new; its id, or -1 without memory. */
-static int64_t group(struct summary *s, const struct gkey *k)
+static int64_t group_slow(struct summary *s, const struct gkey *k);
+
+/* The group of key k: most events belong to the previous event's group,
+ * answered here inline; the table lookup is out of line. */
+static inline __attribute__((always_inline)) int64_t group(struct summary *s, const struct gkey *k)
 {
 	/* Field by field: the key was just stored as 32-bit parts, and a wider
 	 * load of it (memcmp) would stall on store forwarding. */
 	if (s->have_last && k->a == s->last_k.a && k->b == s->last_k.b && k->host == s->last_k.host)
 		return s->last_gid;
+	return group_slow(s, k);
+}
+
+static __attribute__((noinline)) int64_t group_slow(struct summary *s, const struct gkey *k)
+{
 	uint32_t id;
 	int rc = ktab_get(&s->groups, k, sizeof(*k), &id);
 	if (rc < 0)
@@ -207,9 +216,9 @@ oom:
 	return trec_errf(err, -ENOMEM, "out of memory summarizing %s", f->path);
 }
 
-static int sum_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+static inline __attribute__((always_inline)) int sum_one(struct summary *s, struct rfile *f,
+							  const struct trec_event *ev, struct trec_err *err)
 {
-	struct summary *s = ctx;
 	if (ev->type >= f->ntypes || !f->by_id[ev->type])
 		return 0;
 	const struct tinfo *t = &s->ti[ev->type];
@@ -262,6 +271,26 @@ oom:
 	return trec_errf(err, -ENOMEM, "out of memory summarizing %s", f->path);
 }
 
+static int sum_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+{
+	return sum_one(ctx, f, ev, err);
+}
+
+static int sum_block(void *ctx, struct rfile *f, const struct trec_evblock *b, struct trec_err *err)
+{
+	struct summary *s = ctx;
+	struct trec_event ev;
+	for (uint32_t i = 0; i < b->n; i++) {
+		trec_evblock_get(b, i, &ev);
+		if (!pass_keep(f, &ev))
+			continue;
+		int rc = sum_one(s, f, &ev, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int sum_end(void *ctx, struct rfile *f, struct trec_err *err)
 {
 	struct summary *s = ctx;
@@ -288,7 +317,8 @@ static int sum_end(void *ctx, struct rfile *f, struct trec_err *err)
 
 struct pass_sink summary_sink(struct summary *s)
 {
-	return (struct pass_sink){ .ctx = s, .begin = sum_begin, .event = sum_event, .end = sum_end };
+	return (struct pass_sink){ .ctx = s, .begin = sum_begin, .event = sum_event, .block = sum_block,
+				   .end = sum_end };
 }
 
 static int cmp_type_total(const void *a, const void *b, void *p)
