@@ -22,6 +22,7 @@
 #include "pass.h"
 #include "reader.h"
 #include "source.h"
+#include "stack_opts.h"
 
 #define MAX_INPUTS 64
 #define MAX_PAIRS 64
@@ -66,18 +67,6 @@ struct convert_args {
 	size_t npairs;
 };
 
-static int check_dir(const char *opt, const char *dir)
-{
-	struct stat st;
-	if (!dir[0])
-		return cli_usage_error(&convert_cmd, "%s: empty directory name", opt);
-	if (stat(dir, &st) < 0)
-		return cli_usage_error(&convert_cmd, "%s %s: %s", opt, dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return cli_usage_error(&convert_cmd, "%s %s: not a directory", opt, dir);
-	return 0;
-}
-
 static int unknown_format(const char *name)
 {
 	char names[256] = "";
@@ -90,27 +79,27 @@ static int unknown_format(const char *name)
 
 static int parse_args(int argc, char **argv, struct convert_args *o)
 {
-	enum { OPT_TO = 256, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS, OPT_DEBUG_DIR, OPT_DEMANGLE,
-	       OPT_NO_DEMANGLE, OPT_IGNORE, OPT_PAIR };
+	enum { OPT_TO = 256, OPT_IGNORE, OPT_PAIR };
 	static const struct option longopts[] = {
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "output", required_argument, NULL, 'o' },
 		{ "input", required_argument, NULL, 'i' },
-		{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
-		{ "no-user", no_argument, NULL, OPT_NO_USER },
-		{ "symfs", required_argument, NULL, OPT_SYMFS },
-		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
-		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
 		{ "pair", required_argument, NULL, OPT_PAIR },
+		CLI_STACK_LONGOPTS,
 		EVFILTER_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_stack_opts so = { 0 };
 	int c, rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+		if ((rc = cli_stack_opt(&so, &convert_cmd, c, optarg)) != 1) {
+			if (rc)
+				return rc;
+			continue;
+		}
 		switch (c) {
 		case OPT_TO:
 			if (!(o->ops = converter_find(optarg)))
@@ -125,22 +114,6 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 			if (o->ninputs == MAX_INPUTS)
 				return cli_usage_error(&convert_cmd, "more than %d input files", MAX_INPUTS);
 			o->inputs[o->ninputs++] = optarg;
-			break;
-		case OPT_NO_KERNEL:
-			o->no_kernel = 1;
-			break;
-		case OPT_NO_USER:
-			o->no_user = 1;
-			break;
-		case OPT_SYMFS:
-		case OPT_DEBUG_DIR:
-			if (check_dir(c == OPT_SYMFS ? "--symfs" : "--debug-dir", optarg))
-				return CLI_EXIT_USAGE;
-			*(c == OPT_SYMFS ? &o->symfs : &o->debug_dir) = optarg;
-			break;
-		case OPT_DEMANGLE:
-		case OPT_NO_DEMANGLE:
-			o->no_demangle = c == OPT_NO_DEMANGLE; /* the last one given wins, as in perf */
 			break;
 		case OPT_IGNORE:
 			o->ignore_corrupt = 1;
@@ -172,6 +145,11 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 			return cli_bad_option(&convert_cmd);
 		}
 	}
+	o->no_kernel = so.no_kernel;
+	o->no_user = so.no_user;
+	o->symfs = so.symfs;
+	o->debug_dir = so.debug_dir;
+	o->no_demangle = so.no_demangle;
 	for (; optind < argc; optind++) {
 		if (o->ninputs == MAX_INPUTS)
 			return cli_usage_error(&convert_cmd, "more than %d input files", MAX_INPUTS);

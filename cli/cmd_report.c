@@ -29,6 +29,7 @@
 #include "plot.h"
 #include "rate.h"
 #include "source.h"
+#include "stack_opts.h"
 #include "stackprof.h"
 #include "summary.h"
 #include "table.h"
@@ -111,18 +112,6 @@ struct report_opts {
 	struct evfilter_opts filter;
 };
 
-static int check_dir(const char *opt, const char *dir)
-{
-	struct stat st;
-	if (!dir[0])
-		return cli_usage_error(&report_cmd, "%s: empty directory name", opt);
-	if (stat(dir, &st) < 0)
-		return cli_usage_error(&report_cmd, "%s %s: %s", opt, dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return cli_usage_error(&report_cmd, "%s %s: not a directory", opt, dir);
-	return 0;
-}
-
 static int set_mode(struct report_opts *o, enum mode m, const char *name)
 {
 	static const char *const names[] = { "", "--hist", "--latency", "--top", "--folded", "--flamegraph" };
@@ -151,9 +140,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 {
 	enum {
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
-		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_NO_KERNEL, OPT_NO_USER, OPT_SYMFS,
-		OPT_DEBUG_DIR, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_FLAME,
-		OPT_DEMANGLE, OPT_NO_DEMANGLE,
+		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_FLAME,
 	};
 	static const struct option longopts[] = {
 		CLI_TRACE_LONGOPTS,
@@ -170,19 +157,15 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
 		{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
 		{ "offcpu", no_argument, NULL, OPT_OFFCPU },
-		{ "no-kernel", no_argument, NULL, OPT_NO_KERNEL },
-		{ "no-user", no_argument, NULL, OPT_NO_USER },
-		{ "symfs", required_argument, NULL, OPT_SYMFS },
-		{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
-		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "plot-rate", no_argument, NULL, OPT_PLOT_RATE },
+		CLI_STACK_LONGOPTS,
 		EVFILTER_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_trace_opts t = { 0 };
+	struct cli_stack_opts so = { 0 };
 	int c, rc;
 	o->by = -1;
 	o->unit_ns = 1000;
@@ -194,6 +177,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			continue;
 		if (r != CLI_OPT_NOT_MINE)
 			return r == CLI_OPT_HELP_SHOWN ? -1 : CLI_EXIT_USAGE;
+		if ((rc = cli_stack_opt(&so, &report_cmd, c, optarg)) != 1) {
+			if (rc)
+				return rc;
+			continue;
+		}
 		switch (c) {
 		case OPT_BY:
 			if ((o->by = group_by_parse(optarg)) < 0)
@@ -249,22 +237,6 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_OFFCPU:
 			o->offcpu = 1;
 			break;
-		case OPT_NO_KERNEL:
-			o->no_kernel = 1;
-			break;
-		case OPT_NO_USER:
-			o->no_user = 1;
-			break;
-		case OPT_SYMFS:
-		case OPT_DEBUG_DIR:
-			if (check_dir(c == OPT_SYMFS ? "--symfs" : "--debug-dir", optarg))
-				return CLI_EXIT_USAGE;
-			*(c == OPT_SYMFS ? &o->symfs : &o->debug_dir) = optarg;
-			break;
-		case OPT_DEMANGLE:
-		case OPT_NO_DEMANGLE:
-			o->no_demangle = c == OPT_NO_DEMANGLE; /* the last one given wins, as in perf */
-			break;
 		case OPT_CSV:
 			o->csv = 1;
 			break;
@@ -295,6 +267,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	o->ninputs = t.ninputs;
 	o->json = t.json;
 	o->ignore_corrupt = t.ignore_corrupt;
+	o->no_kernel = so.no_kernel;
+	o->no_user = so.no_user;
+	o->symfs = so.symfs;
+	o->debug_dir = so.debug_dir;
+	o->no_demangle = so.no_demangle;
 	for (; optind < argc; optind++) {
 		if (o->ninputs == MAX_INPUTS)
 			return cli_usage_error(&report_cmd, "more than %d input files", MAX_INPUTS);
