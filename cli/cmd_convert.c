@@ -23,8 +23,8 @@
 #include "reader.h"
 #include "source.h"
 #include "stack_opts.h"
+#include "trace_opts.h"
 
-#define MAX_INPUTS 64
 #define MAX_PAIRS 64
 
 static const struct cli_cmd convert_cmd = {
@@ -55,13 +55,11 @@ static const struct cli_cmd convert_cmd = {
 };
 
 struct convert_args {
-	const char *inputs[MAX_INPUTS];
-	size_t ninputs;
+	struct cli_trace_opts t; /* -i, --ignore-corrupt */
 	const struct converter_ops *ops;
 	const char *output;
 	int no_kernel, no_user, no_demangle;
 	const char *symfs, *debug_dir;
-	int ignore_corrupt;
 	struct evfilter_opts filter;
 	const char *pairs[MAX_PAIRS];
 	size_t npairs;
@@ -79,12 +77,13 @@ static int unknown_format(const char *name)
 
 static int parse_args(int argc, char **argv, struct convert_args *o)
 {
-	enum { OPT_TO = 256, OPT_IGNORE, OPT_PAIR };
+	enum { OPT_TO = 256, OPT_PAIR };
 	static const struct option longopts[] = {
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "output", required_argument, NULL, 'o' },
+		/* the shared trace options but --json (cli_trace_opt) */
 		{ "input", required_argument, NULL, 'i' },
-		{ "ignore-corrupt", no_argument, NULL, OPT_IGNORE },
+		{ "ignore-corrupt", no_argument, NULL, CLI_OPT_IGNORE_CORRUPT },
 		{ "pair", required_argument, NULL, OPT_PAIR },
 		CLI_STACK_LONGOPTS,
 		EVFILTER_LONGOPTS,
@@ -95,6 +94,11 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 	int c, rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+		enum cli_opt_result r = cli_trace_opt(&o->t, &convert_cmd, c, optarg);
+		if (r == CLI_OPT_TAKEN)
+			continue;
+		if (r != CLI_OPT_NOT_MINE)
+			return r == CLI_OPT_HELP_SHOWN ? -1 : CLI_EXIT_USAGE;
 		if ((rc = cli_stack_opt(&so, &convert_cmd, c, optarg)) != 1) {
 			if (rc)
 				return rc;
@@ -109,14 +113,6 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 			if (!optarg[0])
 				return cli_usage_error(&convert_cmd, "-o: empty file name");
 			o->output = optarg;
-			break;
-		case 'i':
-			if (o->ninputs == MAX_INPUTS)
-				return cli_usage_error(&convert_cmd, "more than %d input files", MAX_INPUTS);
-			o->inputs[o->ninputs++] = optarg;
-			break;
-		case OPT_IGNORE:
-			o->ignore_corrupt = 1;
 			break;
 		case OPT_PAIR: {
 			const char *comma = strchr(optarg, ',');
@@ -138,9 +134,6 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 			if ((rc = evfilter_parse(&o->filter, &convert_cmd, c, optarg)))
 				return rc;
 			break;
-		case 'h':
-			cli_help(&convert_cmd);
-			return -1;
 		default:
 			return cli_bad_option(&convert_cmd);
 		}
@@ -150,13 +143,8 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 	o->symfs = so.symfs;
 	o->debug_dir = so.debug_dir;
 	o->no_demangle = so.no_demangle;
-	for (; optind < argc; optind++) {
-		if (o->ninputs == MAX_INPUTS)
-			return cli_usage_error(&convert_cmd, "more than %d input files", MAX_INPUTS);
-		o->inputs[o->ninputs++] = argv[optind];
-	}
-	if (!o->ninputs)
-		o->inputs[o->ninputs++] = CLI_DEFAULT_INPUT;
+	if ((rc = cli_trace_inputs(&o->t, &convert_cmd, argc, argv, optind)))
+		return rc;
 	if (!o->ops)
 		return cli_usage_error(&convert_cmd, "which format? --to pprof, --to perf-script, ...");
 	if (!o->output)
@@ -301,7 +289,7 @@ static int check_events(const struct convert_args *a, const struct source *src)
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
 						f->by_id[t]->name);
 	return cli_usage_error(&convert_cmd, "--event %s: no event type of %s matches (%s has: %s)",
-			       a->filter.events[0], a->ninputs > 1 ? "the traces" : a->inputs[0], a->inputs[0],
+			       a->filter.events[0], a->t.ninputs > 1 ? "the traces" : a->t.inputs[0], a->t.inputs[0],
 			       names[0] ? names : "none");
 }
 
@@ -352,9 +340,9 @@ int cmd_convert(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	}
 	struct source src;
-	struct source_opts so = { .sz = sizeof(so), .filter = &a.filter, .ignore_corrupt = a.ignore_corrupt };
+	struct source_opts so = { .sz = sizeof(so), .filter = &a.filter, .ignore_corrupt = a.t.ignore_corrupt };
 	struct trec_err err = { 0 };
-	rc = source_open(&src, a.inputs, a.ninputs, &so, &err);
+	rc = source_open(&src, a.t.inputs, a.t.ninputs, &so, &err);
 	cli_truncation_warnings(&convert_cmd, &src);
 	if (rc < 0)
 		rc = cli_source_error(&convert_cmd, src.err_path, src.err_at, rc, &err);

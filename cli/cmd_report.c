@@ -263,8 +263,6 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			return cli_bad_option(&report_cmd);
 		}
 	}
-	memcpy(o->inputs, t.inputs, t.ninputs * sizeof(t.inputs[0]));
-	o->ninputs = t.ninputs;
 	o->json = t.json;
 	o->ignore_corrupt = t.ignore_corrupt;
 	o->no_kernel = so.no_kernel;
@@ -272,13 +270,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	o->symfs = so.symfs;
 	o->debug_dir = so.debug_dir;
 	o->no_demangle = so.no_demangle;
-	for (; optind < argc; optind++) {
-		if (o->ninputs == MAX_INPUTS)
-			return cli_usage_error(&report_cmd, "more than %d input files", MAX_INPUTS);
-		o->inputs[o->ninputs++] = argv[optind];
-	}
-	if (!o->ninputs)
-		o->inputs[o->ninputs++] = CLI_DEFAULT_INPUT;
+	if ((rc = cli_trace_inputs(&t, &report_cmd, argc, argv, optind)))
+		return rc;
+	memcpy(o->inputs, t.inputs, t.ninputs * sizeof(t.inputs[0]));
+	o->ninputs = t.ninputs;
 
 	int profile = o->mode == M_TOP || o->mode == M_FOLDED || o->mode == M_FLAME;
 	if (o->json && o->csv)

@@ -30,6 +30,16 @@ enum cli_opt_result cli_trace_opt(struct cli_trace_opts *o, const struct cli_cmd
 	}
 }
 
+int cli_trace_inputs(struct cli_trace_opts *o, const struct cli_cmd *cmd, int argc, char **argv, int first)
+{
+	for (int i = first; i < argc; i++)
+		if (cli_trace_opt(o, cmd, 'i', argv[i]) == CLI_OPT_BAD)
+			return CLI_EXIT_USAGE;
+	if (!o->ninputs)
+		o->inputs[o->ninputs++] = CLI_DEFAULT_INPUT;
+	return 0;
+}
+
 int cli_trace_input(const struct cli_trace_opts *o, const struct cli_cmd *cmd, int argc, char **argv,
 		    int first, const char **path)
 {

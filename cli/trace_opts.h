@@ -41,6 +41,11 @@ enum cli_opt_result {
 enum cli_opt_result cli_trace_opt(struct cli_trace_opts *o, const struct cli_cmd *cmd, int c,
 				  const char *arg);
 
+/* For a command that reads several traces: the positional arguments
+ * from argv[first] on join the -i ones, and with none at all the default
+ * trace is read. 0 or CLI_EXIT_USAGE after a message. */
+int cli_trace_inputs(struct cli_trace_opts *o, const struct cli_cmd *cmd, int argc, char **argv, int first);
+
 /* The one trace of a command that reads one: the last -i, else the single
  * positional argument, else the default (cli_input_path's rules). 0 or
  * CLI_EXIT_USAGE after a message. */
