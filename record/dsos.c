@@ -17,6 +17,7 @@
 #include "dsos.h"
 #include "hashmap.h"
 #include "mapfile.h"
+#include "ksym_bpf.h"
 #include "ksyms.h"
 #include "symtab.h"
 
@@ -656,10 +657,17 @@ static int write_kernel(struct dso_tracker *t, struct trec_writer *w, struct dso
 		hashmap_for_each(&t->kips, pos, ip, unused)
 			ips[k++] = (uint64_t)ip;
 		qsort(ips, k, sizeof(*ips), cmp_u64);
-		r = symtab_read_kallsyms("/proc/kallsyms", &a, &all, &n, err);
+		/* The kernel names the few addresses a trace needs far more
+		 * cheaply than it formats all of kallsyms; kallsyms is the
+		 * fallback where it cannot. */
+		if (ksym_bpf_subset(ips, k, &a, &sub, &nsub)) {
+			sub = NULL;
+			nsub = 0;
+			r = symtab_read_kallsyms("/proc/kallsyms", &a, &all, &n, err);
+			if (!r)
+				r = ksyms_kernel_subset(all, n, ips, nkips, &a, &sub, &nsub);
+		}
 	}
-	if (!r)
-		r = ksyms_kernel_subset(all, n, ips, nkips, &a, &sub, &nsub);
 	if (!r && nsub)
 		r = trec_writer_add_ksyms(w, sub, nsub);
 	if (!r)

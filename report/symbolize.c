@@ -840,6 +840,11 @@ static int cmp_kseq(const void *x, const void *y)
 	const struct kseq *a = x, *b = y;
 	if (a->k.addr != b->k.addr)
 		return a->k.addr < b->k.addr ? -1 : 1;
+	/* An empty name only marks where the symbol below ends (the recorder
+	 * writes one where no symbol starts there): any name wins over it. */
+	int ea = !a->k.name[0], eb = !b->k.name[0];
+	if (ea != eb)
+		return ea - eb;
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
@@ -1104,6 +1109,8 @@ static int symbolize_kernel(const struct symbolizer *s, uint64_t ip, struct sym_
 	if (!lo || (lo == s->nksyms && ip != s->ksyms[lo - 1].addr))
 		return -ENOENT;
 	const struct kent *k = &s->ksyms[lo - 1];
+	if (!k->name[0])
+		return -ENOENT; /* past the end of the symbol below */
 	res->name = k->name;
 	res->raw_name = k->name;
 	res->dso = k->dso;

@@ -59,6 +59,7 @@ static char trace[320];
 #define K_SYSCALL 0xffffffff81000100ull
 #define K_SCHED 0xffffffff81000200ull
 #define K_EXT4 0xffffffffc0001000ull
+#define K_EXT4_END 0xffffffffc0001080ull
 #define K_EXT4_LAST 0xffffffffc0001100ull
 
 enum { T_CLOCK = 1, T_OFFCPU = 2 };
@@ -180,13 +181,16 @@ static void write_trace(const char *path)
 	add_table(w, 0xd2, "/usr/bin/new", 0x400000, new_syms, 1);
 	add_table(w, 0, "/tmp/perf-500.map", 0, jit_syms, 2);
 
-	/* schedule and its alias share an address: the first in the file wins */
+	/* schedule and its alias share an address: the first in the file wins;
+	 * an empty name only marks an end (a named symbol beats it, even one
+	 * after it in the file) */
 	static const struct trec_ksym ks[] = {
-		{ K_ENTRY, 'T', "entry_SYSCALL_64", "" },  { K_SYSCALL, 'T', "do_syscall_64", "" },
-		{ K_SCHED, 'T', "schedule", "" },          { K_SCHED, 't', "schedule_alias", "" },
-		{ K_EXT4, 't', "ext4_file_read_iter", "ext4" }, { K_EXT4_LAST, 't', "ext4_last", "ext4" },
+		{ K_ENTRY, 'T', "entry_SYSCALL_64", "" },  { K_SYSCALL, 't', "", "" },
+		{ K_SYSCALL, 'T', "do_syscall_64", "" },   { K_SCHED, 'T', "schedule", "" },
+		{ K_SCHED, 't', "schedule_alias", "" },    { K_EXT4, 't', "ext4_file_read_iter", "ext4" },
+		{ K_EXT4_END, 't', "", "ext4" },           { K_EXT4_LAST, 't', "ext4_last", "ext4" },
 	};
-	assert_int_equal(trec_writer_add_ksyms(w, ks, 6), 0);
+	assert_int_equal(trec_writer_add_ksyms(w, ks, 8), 0);
 
 	const uint64_t s1[] = { APP(0x1310), APP(0x1210), APP(0x1110) };
 	/* ends in the zero a frame-pointer walk stops at: not a frame */
@@ -335,6 +339,11 @@ static void test_kernel_symbols(void **state)
 	assert_string_equal(fmt(s, 0, 0, K_EXT4 - 1, 1), "schedule");
 	assert_string_equal(sym(s, 0, 0, K_EXT4 + 0x10, 1), "ext4_file_read_iter|[ext4]|0x10|1");
 	assert_string_equal(sym(s, 0, 0, K_EXT4_LAST, 1), "ext4_last|[ext4]|0x0|1");
+	/* from an end mark to the next symbol nothing is named */
+	assert_string_equal(sym(s, 0, 0, K_EXT4_END - 1, 1), "ext4_file_read_iter|[ext4]|0x7f|1");
+	assert_string_equal(sym(s, 0, 0, K_EXT4_END, 1), "-ENOENT");
+	assert_string_equal(sym(s, 0, 0, K_EXT4_LAST - 1, 1), "-ENOENT");
+	assert_string_equal(fmt(s, 0, 0, K_EXT4_END + 4, 1), "[unknown]");
 	/* nothing bounds the last symbol; nothing precedes the first */
 	assert_string_equal(sym(s, 0, 0, K_EXT4_LAST + 1, 1), "-ENOENT");
 	assert_string_equal(sym(s, 0, 0, K_ENTRY - 1, 1), "-ENOENT");
