@@ -14,6 +14,11 @@ struct file_pass {
 	const struct pass_opts *o;
 };
 
+/* Events between two progress calls in the ordered path: often enough
+ * for a line redrawn a few times a second, rare enough that the indirect
+ * call costs nothing per event. */
+#define PROGRESS_EVERY (1u << 14)
+
 static void progress(const struct file_pass *p, uint64_t n, int done)
 {
 	if (p->o && p->o->progress)
@@ -25,6 +30,8 @@ static int feed(struct file_pass *p, const struct trec_event *ev, struct trec_er
 	struct rfile *f = p->f;
 	if (!evfilter_keep(&f->f, ev, &f->ct))
 		return 0;
+	if (p->n == 1)
+		return p->sinks[0]->event(p->sinks[0]->ctx, f, ev, err);
 	int stop = 0;
 	for (size_t k = 0; k < p->n; k++) {
 		int rc = p->sinks[k]->event(p->sinks[k]->ctx, f, ev, err);
@@ -50,7 +57,8 @@ static int read_file(struct source *s, struct file_pass *p, int ordered, const u
 	int r;
 	if (ordered) {
 		while ((r = trec_event_iter_next(it, &ev, &rerr)) == 1) {
-			progress(p, ++n, 0);
+			if (!(++n % PROGRESS_EVERY))
+				progress(p, n, 0);
 			if ((rc = feed(p, &ev, err)) != 0)
 				break;
 		}
