@@ -467,3 +467,9 @@ int BPF_PROG(trec_fork, struct task_struct *parent, struct task_struct *child)
 		__sync_fetch_and_add(&targets_full, 1);
 	return 0;
 }
+
+/* Loaded with this object when user space asks (autoload): one object,
+ * one parse of the kernel's BTF, for all a recording needs. */
+#define UW_HOOKS_SEC_PREFIX "?"
+#include "unwind_hooks.bpf.h"
+#include "profile.bpf.h"

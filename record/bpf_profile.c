@@ -12,11 +12,9 @@
 
 #include "bpf_profile.h"
 #include "procfs.h"
-#include "unwind.h"
-#include "profile.skel.h"
 
 struct profile {
-	struct profile_bpf *skel;
+	struct bpf_program *prog; /* the capture's (loaded with its object) */
 	int *fds;
 	struct bpf_link **links;
 	size_t n;
@@ -67,29 +65,10 @@ int profile_open(struct profile **out, struct tp_capture *cap, const struct prof
 	}
 	p->fds = calloc(ncpus, sizeof(*p->fds));
 	p->links = calloc(ncpus, sizeof(*p->links));
-	p->skel = profile_bpf__open();
-	if (!p->fds || !p->links || !p->skel) {
-		r = p->skel ? -ENOMEM : -errno;
-		trec_errf(err, r, "opening the sampling program: %s", tp_bpf_advice(r));
-		goto fail;
-	}
-	struct tp_shared_fds sh;
-	tp_capture_shared(cap, &sh);
-	struct profile_bpf *s = p->skel;
-	s->rodata->sample_type = o->type;
-	s->rodata->filter_pids = o->filter_pids;
-	s->rodata->self_tgid = (uint32_t)getpid();
-	s->rodata->unwind_user = tp_capture_unwind(cap) != NULL;
-	if (tp_capture_unwind(cap) && (r = unwind_share(tp_capture_unwind(cap), s->obj, err)))
-		goto fail;
-	if ((r = bpf_map__reuse_fd(s->maps.rings, sh.rings)) || (r = bpf_map__reuse_fd(s->maps.lost, sh.lost)) ||
-	    (r = bpf_map__reuse_fd(s->maps.targets, sh.targets))) {
-		trec_errf(err, r, "sharing maps with the sampling program: %s", strerror(-r));
-		goto fail;
-	}
-	r = profile_bpf__load(s);
-	if (r) {
-		trec_errf(err, r, "loading the sampling program: %s", tp_bpf_advice(r));
+	p->prog = tp_capture_profile_prog(cap);
+	if (!p->fds || !p->links || !p->prog) {
+		r = p->prog ? -ENOMEM : -EINVAL;
+		trec_errf(err, r, p->prog ? "out of memory" : "the sampling program was not loaded with the capture");
 		goto fail;
 	}
 	for (size_t i = 0; i < ncpus; i++) {
@@ -105,7 +84,7 @@ int profile_open(struct profile **out, struct tp_capture *cap, const struct prof
 			goto fail;
 		}
 		p->fds[p->n] = fd;
-		p->links[p->n] = bpf_program__attach_perf_event(s->progs.trec_profile, fd);
+		p->links[p->n] = bpf_program__attach_perf_event(p->prog, fd);
 		if (!p->links[p->n]) {
 			r = -errno;
 			close(fd);
@@ -139,7 +118,6 @@ void profile_close(struct profile *p)
 	if (!p)
 		return;
 	profile_detach(p);
-	profile_bpf__destroy(p->skel);
 	free(p->fds);
 	free(p->links);
 	free(p);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CPU sampling (bpf/profile.bpf.c): one perf event per CPU at a frequency,
- * each running the sampling program, which writes into the tracepoint
- * capture's rings and counters (shared maps).
+ * CPU sampling (bpf/profile.bpf.h): one perf event per CPU at a frequency,
+ * each running the sampling program, which the tracepoint capture loads
+ * with its own (tp_capture_opts.profile) and which writes into its rings
+ * and counters.
  */
 #ifndef TREC_BPF_PROFILE_H
 #define TREC_BPF_PROFILE_H
@@ -21,13 +22,11 @@ struct profile_opts {
 	size_t sz;
 	uint64_t freq;      /* samples per second per CPU */
 	int clock;          /* enum profile_clock */
-	uint32_t type;      /* event type id of the samples */
-	int filter_pids;    /* as the tracepoint capture */
 };
 
 struct profile;
 
-/* Loads and attaches on every online CPU. */
+/* Attaches the capture's sampling program on every online CPU. */
 int profile_open(struct profile **out, struct tp_capture *cap, const struct profile_opts *o,
 		 struct trec_err *err);
 void profile_detach(struct profile *p);

@@ -29,6 +29,8 @@ struct tp_capture {
 	uint32_t max_type;
 	uint64_t *lost_buf;
 	struct unwind *unwind;
+	int profile;           /* the sampling program is loaded with ours */
+	uint32_t profile_type;
 };
 
 /* The effective capability set, from /proc/self/status; 0 when unknown. */
@@ -204,6 +206,12 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 		int r = unwind_share(c->unwind, s->obj, NULL);
 		if (r)
 			return r;
+		bpf_program__set_autoload(s->progs.trec_uw_fork, true);
+		bpf_program__set_autoload(s->progs.trec_uw_exec, true);
+	}
+	if (c->profile) {
+		s->rodata->sample_type = c->profile_type;
+		bpf_program__set_autoload(s->progs.trec_profile, true);
 	}
 	bpf_map__set_max_entries(s->maps.rings, c->ncpus);
 	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
@@ -243,6 +251,10 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		c->max_type = o->max_type;
 	if (OPTS_HAS(o, unwind))
 		c->unwind = o->unwind;
+	if (OPTS_HAS(o, profile_type)) {
+		c->profile = o->profile != 0;
+		c->profile_type = o->profile_type;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].type > c->max_type)
 			c->max_type = specs[i].type;
@@ -309,6 +321,20 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 struct unwind *tp_capture_unwind(const struct tp_capture *c)
 {
 	return c->unwind;
+}
+
+struct bpf_program *tp_capture_profile_prog(const struct tp_capture *c)
+{
+	return c->profile && c->skel ? c->skel->progs.trec_profile : NULL;
+}
+
+int tp_capture_unwind_hooks(const struct tp_capture *c, struct unwind_hook_progs *out)
+{
+	if (!c->unwind || !c->skel)
+		return -ENOENT;
+	out->fork = c->skel->progs.trec_uw_fork;
+	out->exec = c->skel->progs.trec_uw_exec;
+	return 0;
 }
 
 void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds)

@@ -34,9 +34,17 @@ struct tp_capture_opts {
 	 * frame pointers; NULL: frame pointers. Every program that takes stacks
 	 * shares it (tp_capture_unwind). */
 	struct unwind *unwind;
+	/* CPU sampling: load its program (bpf/profile.bpf.h) with the capture's
+	 * for samples of type profile_type, one object and one parse of the
+	 * kernel's BTF for both (profile_open attaches it). With unwind, the
+	 * unwinder's fork/exec followers load here too (unwind_start). */
+	int profile;
+	uint32_t profile_type;
 };
 
 struct tp_capture;
+struct bpf_program;
+struct unwind_hook_progs;
 
 /* Maps the other programs (CPU sampling) share with the tracepoint one. */
 struct tp_shared_fds {
@@ -46,6 +54,11 @@ struct tp_shared_fds {
 void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds);
 /* The unwinder the capture was opened with (NULL: frame pointers). */
 struct unwind *tp_capture_unwind(const struct tp_capture *c);
+/* The CPU sampling program, loaded when opened with .profile; else NULL. */
+struct bpf_program *tp_capture_profile_prog(const struct tp_capture *c);
+/* The unwinder's followers, loaded when opened with an unwinder: 0, or
+ * -ENOENT without one. */
+int tp_capture_unwind_hooks(const struct tp_capture *c, struct unwind_hook_progs *out);
 
 struct tp_capture;
 

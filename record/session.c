@@ -476,7 +476,8 @@ static int load_programs(struct rec_session *s, struct trec_err *err)
 		}
 	}
 	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = s->filtering,
-				      .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw };
+				      .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw,
+				      .profile = o->profile, .profile_type = s->types.samples };
 	e = tp_capture_open(&s->cap, &co, s->specs, o->plan->n, err);
 	if (e)
 		return e;
@@ -535,10 +536,10 @@ static int start_sideband(struct rec_session *s, struct trec_err *err)
 	consumer_set_dsos(s->con, s->dsos);
 	/* Before the snapshot: its mappings are the first the loader sees. */
 	if (s->uw) {
-		struct tp_shared_fds sh;
-		tp_capture_shared(s->cap, &sh);
-		if ((e = unwind_start(s->uw, s->filtering ? sh.targets : -1, err)))
-			return e;
+		struct unwind_hook_progs hooks;
+		if ((e = tp_capture_unwind_hooks(s->cap, &hooks)) ||
+		    (e = unwind_start(s->uw, &hooks, -1, err)))
+			return e < 0 && !(err && err->code) ? trec_errf(err, e, "%s", strerror(-e)) : e;
 	}
 	/* The side-band runs from before the snapshot: a process that starts
 	 * while /proc is read or the programs load is in one or the other
@@ -554,8 +555,7 @@ static int attach_programs(struct rec_session *s, struct trec_err *err)
 	if (e)
 		return e;
 	if (o->profile) {
-		struct profile_opts po = { .sz = sizeof(po), .freq = o->freq, .clock = o->clock,
-					   .type = s->types.samples, .filter_pids = s->filtering };
+		struct profile_opts po = { .sz = sizeof(po), .freq = o->freq, .clock = o->clock };
 		if ((e = profile_open(&s->prof, s->cap, &po, err)))
 			return e;
 	}

@@ -914,10 +914,9 @@ static void *loader_main(void *arg)
 	return NULL;
 }
 
-int unwind_start(struct unwind *uw, int targets_fd, struct trec_err *err)
+/* The followers as an object of their own (unwind_start without hooks). */
+static int load_own_hooks(struct unwind *uw, int targets_fd, struct trec_err *err)
 {
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return trec_errf(err, -EINVAL, "libelf: %s", elf_errmsg(-1));
 	uw->hooks = unwind_hooks_bpf__open();
 	if (!uw->hooks)
 		return trec_errf(err, -errno, "opening the unwinder's fork/exec followers: %s", strerror(errno));
@@ -934,6 +933,28 @@ int unwind_start(struct unwind *uw, int targets_fd, struct trec_err *err)
 		r = unwind_hooks_bpf__attach(uw->hooks);
 	if (r)
 		return trec_errf(err, r, "loading the unwinder's fork/exec followers: %s", strerror(-r));
+	return 0;
+}
+
+int unwind_start(struct unwind *uw, const struct unwind_hook_progs *hooks, int targets_fd, struct trec_err *err)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return trec_errf(err, -EINVAL, "libelf: %s", elf_errmsg(-1));
+	int r;
+	if (hooks) {
+		if (!hooks->fork || !hooks->exec)
+			return trec_errf(err, -EINVAL, "the unwinder's fork/exec followers were not loaded");
+		uw->fork_link = bpf_program__attach(hooks->fork);
+		r = uw->fork_link ? 0 : -errno;
+		if (!r) {
+			uw->exec_link = bpf_program__attach(hooks->exec);
+			r = uw->exec_link ? 0 : -errno;
+		}
+		if (r)
+			return trec_errf(err, r, "attaching the unwinder's fork/exec followers: %s", strerror(-r));
+	} else if ((r = load_own_hooks(uw, targets_fd, err))) {
+		return r;
+	}
 	r = pthread_create(&uw->th, NULL, loader_main, uw);
 	if (r)
 		return trec_errf(err, -r, "starting the unwind loader thread: %s", strerror(r));
@@ -964,6 +985,8 @@ void unwind_free(struct unwind *uw)
 		pthread_mutex_unlock(&uw->mu);
 		pthread_join(uw->th, NULL);
 	}
+	bpf_link__destroy(uw->fork_link);
+	bpf_link__destroy(uw->exec_link);
 	unwind_hooks_bpf__destroy(uw->hooks);
 	while (uw->head) {
 		struct msg *n = uw->head->next;

@@ -32,6 +32,7 @@
 #include "records.h"
 
 struct bpf_object;
+struct bpf_program;
 struct unwind;
 
 #define UNWIND_DEFAULT_BUDGET (32u << 20) /* bytes of rows: 4M rows */
@@ -53,10 +54,19 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
  * sets the object's `unwind_user` read-only variable. */
 int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err);
 
-/* Loads and attaches the fork/exec followers and starts the loader thread.
- * targets_fd: the capture's target set when it filters processes (an exec
- * of a target wakes the recorder), -1 when every process is traced. */
-int unwind_start(struct unwind *uw, int targets_fd, struct trec_err *err);
+/* The fork/exec followers (bpf/unwind_hooks.bpf.h) as loaded in another
+ * object: the recorder's tracepoint capture loads them with its own
+ * programs, so that one load parses the kernel's BTF once for all. */
+struct unwind_hook_progs {
+	struct bpf_program *fork, *exec;
+};
+
+/* Attaches the fork/exec followers and starts the loader thread. hooks:
+ * the followers loaded with another object; NULL: load them here as an
+ * object of their own, with targets_fd the capture's target set when it
+ * filters processes (an exec of a target wakes the recorder), -1 when
+ * every process is traced. */
+int unwind_start(struct unwind *uw, const struct unwind_hook_progs *hooks, int targets_fd, struct trec_err *err);
 
 /* From the recorder's main thread (never blocks on the loader).
  * unwind_on_map takes ownership of fd: the mapped file, opened while the

@@ -55,7 +55,8 @@ struct unwind {
 	size_t rows_map_len;
 	uint32_t rows_cap, rows_used;
 	uint32_t max_procs;
-	struct unwind_hooks_bpf *hooks;
+	struct unwind_hooks_bpf *hooks;  /* the followers' own object (tests), or */
+	struct bpf_link *fork_link, *exec_link; /* theirs in the capture's object */
 
 	pthread_t th;
 	int started;

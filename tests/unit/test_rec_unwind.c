@@ -43,7 +43,7 @@ static struct unwind *new_or_skip(uint64_t budget)
 	int r = unwind_new(&uw, &o, &err);
 	if (r)
 		fail_msg("unwind_new: %s", err.msg);
-	r = unwind_start(uw, -1, &err);
+	r = unwind_start(uw, NULL, -1, &err);
 	if (r)
 		fail_msg("unwind_start: %s", err.msg);
 	return uw;

@@ -1,23 +1,22 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * CPU sampling: a perf event per CPU (cpu-clock, or cycles where a PMU
  * exists) runs this program at the sampling frequency; it writes one
  * record per sample with the sample period and the kernel and user stacks
  * of whatever was running, into the same per-CPU rings as every other
- * trec program.
+ * trec program. Part of tracepoint.bpf.c's object (loaded when sampling:
+ * the "?" leaves that to user space), so that the capture and sampling
+ * share one load and one parse of the kernel's BTF.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
+#ifndef TREC_PROFILE_BPF_H
+#define TREC_PROFILE_BPF_H
 
 #include "common.bpf.h"
-
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Event type id of the samples. */
 const volatile __u32 sample_type = 0;
 
-SEC("perf_event")
+SEC("?perf_event")
 int trec_profile(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -42,3 +41,5 @@ int trec_profile(struct bpf_perf_event_data *ctx)
 		count_lost(sample_type);
 	return 0;
 }
+
+#endif
