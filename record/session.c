@@ -211,6 +211,12 @@ static int on_task(void *ctx, const struct trec_task *t)
 	return e == -EAGAIN ? 0 : e;
 }
 
+static int pid_wanted(void *ctx, uint32_t pid)
+{
+	struct rec_session *s = ctx;
+	return !s->filtering || tp_capture_is_target(s->cap, pid);
+}
+
 static int on_map(void *ctx, const struct trec_map *m)
 {
 	struct rec_session *s = ctx;
@@ -732,7 +738,7 @@ static int loop(struct rec_session *s, struct trec_err *err)
 	if (unwind_kick_fd(s->uw) >= 0)
 		epoll_ctl(ep, EPOLL_CTL_ADD, unwind_kick_fd(s->uw), &ev);
 
-	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
+	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map, .pid_wanted = pid_wanted };
 	uint64_t last_loss = mono_ns(), last_prog = 0;
 	int e = 0;
 	while (!s->stop) {
@@ -830,7 +836,7 @@ int rec_session_stop(struct rec_session *s, struct trec_err *err)
 	sideband_disable(s->sb);
 	int e = 0;
 	int e2 = consumer_drain(s->con);
-	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
+	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map, .pid_wanted = pid_wanted };
 	if (e2 >= 0)
 		e2 = sideband_drain(s->sb, &cb);
 	if (e2 >= 0)

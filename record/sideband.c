@@ -456,7 +456,8 @@ static int on_mmap2(struct sideband *sb, const uint8_t *p, size_t size, const st
 	memcpy(sb->path, p + sizeof(r), len);
 	sb->path[len] = 0;
 
-	if (!sideband_map_wanted(sb->path, r.prot, sb->exec_only)) {
+	if (!sideband_map_wanted(sb->path, r.prot, sb->exec_only) ||
+	    (cb->pid_wanted && !cb->pid_wanted(cb->ctx, r.pid))) {
 		sb->st.maps_filtered++;
 		return 0;
 	}

@@ -53,6 +53,11 @@ struct sideband_cb {
 	void *ctx;
 	int (*task)(void *ctx, const struct trec_task *t);
 	int (*map)(void *ctx, const struct trec_map *m);
+	/* Optional: 0 when nothing of this process is wanted. A mapping of such
+	 * a process is dropped before its file's build-id is looked for, which
+	 * is most of the side-band's cost on a busy host while only a command
+	 * is traced. */
+	int (*pid_wanted)(void *ctx, uint32_t pid);
 };
 
 /* o may be NULL (defaults: 64 pages per CPU, executable mappings only). */
@@ -76,7 +81,7 @@ void sideband_close(struct sideband *sb);
 struct sideband_stats {
 	uint64_t tasks;          /* task records delivered */
 	uint64_t maps;           /* map records delivered */
-	uint64_t maps_filtered;  /* MMAP2 records not wanted (anonymous, not exec) */
+	uint64_t maps_filtered;  /* MMAP2 records not wanted (anonymous, not exec, a process not traced) */
 	uint64_t bid_kernel;     /* delivered maps whose build-id came in the record */
 	uint64_t bid_file;       /* ... read from the file instead */
 	uint64_t bid_unknown;    /* ... unknown */
