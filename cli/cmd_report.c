@@ -85,6 +85,11 @@ static const struct cli_cmd report_cmd = {
 		   "      --plot-rate       --plot the event rate over time instead\n"
 		   "      --tui             the interactive report (the default on a terminal when the\n"
 		   "                        trace has stacks and no other view is asked for)\n"
+		   "                        keys: Enter/+ open or close a function (its callers\n"
+		   "                        and callees) or frame, e/c all under it, E/C every\n"
+		   "                        function, s sort by self/total, v/V views (CPU,\n"
+		   "                        off-CPU, other events), / search, d DSO, t comm,\n"
+		   "                        p pid, T time window, x clear, h help, q quit\n"
 		   "      --stdio           text, even on a terminal\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "  -h, --help            show this help\n",

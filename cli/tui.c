@@ -144,21 +144,40 @@ static const char *fmt_weight(char *buf, size_t len, enum browse_unit u, uint64_
 
 /* ---- drawing ------------------------------------------------------------------------------ */
 
-/* Text at (y, *x) clipped to the screen (never splitting a UTF-8 character). */
+/* Text at (y, *x) clipped to the screen (never splitting a UTF-8
+ * character); control characters (a path can hold them) shown as '?'. */
 static void put(struct tui *t, int y, int *x, attr_t a, const char *s)
 {
 	if (*x >= t->w)
 		return;
+	char clean[1024];
 	size_t n = strlen(s), room = (size_t)(t->w - *x);
 	if (n > room) {
 		n = room;
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
+	if (n >= sizeof(clean))
+		n = sizeof(clean) - 1;
+	for (size_t i = 0; i < n; i++)
+		clean[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	attron(a);
-	mvaddnstr(y, *x, s, (int)n);
+	mvaddnstr(y, *x, clean, (int)n);
 	attroff(a);
 	*x += (int)n;
+}
+
+/* printf at buf + *k, never past cap (*k stays <= cap - 1). */
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t cap, size_t *k, const char *fmt, ...)
+{
+	if (*k + 1 >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *k, cap - *k, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*k = *k + (size_t)n < cap ? *k + (size_t)n : cap - 1;
 }
 
 static attr_t pct_attr(const struct tui *t, double p)
@@ -217,23 +236,23 @@ static void draw_head(struct tui *t)
 	/* the filters */
 	struct browse_filters f;
 	browse_filters(t->b, &f);
-	size_t k = (size_t)snprintf(buf, sizeof(buf), "filters:");
+	size_t k = 0;
+	append(buf, sizeof(buf), &k, "filters:");
 	if (f.comm)
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " comm %s", f.comm);
-	for (size_t i = 0; i < f.npids && k < sizeof(buf) - 32; i++)
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%u", i ? "," : " pid ", f.pids[i]);
-	if ((f.has_start || f.has_end) && k < sizeof(buf) - 64)
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " time %s,%s s", f.has_start ? fmt_secs(a, sizeof(a), f.start_ns) : "",
-				      f.has_end ? fmt_secs(b, sizeof(b), f.end_ns) : "");
-	if (f.dso && k < sizeof(buf))
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " dso %s", f.dso);
-	if (f.search && k < sizeof(buf))
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " search '%s'", f.search);
-	if (!f.comm && !f.npids && !f.has_start && !f.has_end && !f.dso && !f.search && k < sizeof(buf))
-		k += (size_t)snprintf(buf + k, sizeof(buf) - k, " none (t comm, p pid, T time, d DSO, / search)");
-	if (k < sizeof(buf))
-		snprintf(buf + k, sizeof(buf) - k, "   sort: %s   functions: %u",
-			 f.sort == BROWSE_BY_SELF ? "self" : "total", tot->functions);
+		append(buf, sizeof(buf), &k, " comm %s", f.comm);
+	for (size_t i = 0; i < f.npids; i++)
+		append(buf, sizeof(buf), &k, "%s%u", i ? "," : " pid ", f.pids[i]);
+	if (f.has_start || f.has_end)
+		append(buf, sizeof(buf), &k, " time %s,%s s", f.has_start ? fmt_secs(a, sizeof(a), f.start_ns) : "",
+		       f.has_end ? fmt_secs(b, sizeof(b), f.end_ns) : "");
+	if (f.dso)
+		append(buf, sizeof(buf), &k, " dso %s", f.dso);
+	if (f.search)
+		append(buf, sizeof(buf), &k, " search '%s'", f.search);
+	if (!f.comm && !f.npids && !f.has_start && !f.has_end && !f.dso && !f.search)
+		append(buf, sizeof(buf), &k, " none (t comm, p pid, T time, d DSO, / search)");
+	append(buf, sizeof(buf), &k, "   sort: %s   functions: %u", f.sort == BROWSE_BY_SELF ? "self" : "total",
+	       tot->functions);
 	x = 0;
 	put(t, 2, &x, A_NORMAL, buf);
 }
@@ -635,8 +654,8 @@ static void ask(struct tui *t, int key)
 		break;
 	case 'p': {
 		size_t k = 0;
-		for (size_t i = 0; i < f.npids && k < sizeof(buf) - 16; i++)
-			k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%u", i ? "," : "", f.pids[i]);
+		for (size_t i = 0; i < f.npids; i++)
+			append(buf, sizeof(buf), &k, "%s%u", i ? "," : "", f.pids[i]);
 		if (!prompt(t, "only samples of processes (pids, comma-separated; empty: all): ", buf, sizeof(buf)))
 			return;
 		uint32_t *pids = malloc(MAX_PIDS * sizeof(*pids));

@@ -114,7 +114,7 @@ print(min(r["pid"] for r in rows if r.get("comm") == "blocker"))')
 check "the trace names the blocker process ($BLOCKER)" '[ -n "$BLOCKER" ]'
 
 # ---- the CPU view ---------------------------------------------------------------------------
-start "$S" "$TREC" report -i "$T"
+start "$S" sh -c "'$TREC' report -i '$T'; echo TUI-EXIT=\$?; exec sleep 60"
 wait_for "^view 1/3: cpu-clock"
 check "trec report on a terminal opens the browser on the CPU view" \
 	'grep -q "^view 1/3: cpu-clock (CPU samples)" "$SCREEN" && grep -q "Total *Self *Samples *Shared Object *Symbol" "$SCREEN"'
@@ -223,8 +223,10 @@ keys j
 wait_for "^view 1/3"
 check "any key goes back" 'grep -q "^Enter open/close" "$SCREEN"'
 keys q
-for i in $(seq 100); do tm has-session -t "$S" 2>/dev/null || break; sleep 0.1; done
-check "q quits: the session has ended" '! tm has-session -t "$S" 2>/dev/null'
+wait_for "TUI-EXIT="
+check "q quits, exit 0, and the terminal is given back" \
+	'grep -q "^TUI-EXIT=0" "$SCREEN" && ! grep -q "^view 1/" "$SCREEN"'
+tm kill-session -t "$S" 2>/dev/null
 
 # ---- text where there is no terminal, or when asked -----------------------------------------------
 "$TREC" report -i "$T" 2>"$TAP_TMP/err" | cat >"$TAP_TMP/piped"
@@ -255,13 +257,14 @@ tm kill-session -t nostack2 2>/dev/null
 
 # ---- the analysis-only build, off-CPU first ----------------------------------------------------------
 S=report
-start "$S" "$TREC_REPORT" report --tui --offcpu --no-kernel -i "$T"
+start "$S" sh -c "'$TREC_REPORT' report --tui --offcpu --no-kernel -i '$T'; echo TUI-EXIT=\$?; exec sleep 60"
 wait_for "^view 2/3: offcpu"
 check "the analysis-only trec opens it too; --tui --offcpu starts there, --no-kernel drops kernel rows" \
 	'rows | grep -q "^f sleep_here " && [ -z "$(rows | awk "\$1 == \"f\" && \$6 == \"[kernel.kallsyms]\"")" ]'
 keys C-c
-for i in $(seq 100); do tm has-session -t "$S" 2>/dev/null || break; sleep 0.1; done
-check "Ctrl-C quits too" '! tm has-session -t "$S" 2>/dev/null'
+wait_for "TUI-EXIT="
+check "Ctrl-C quits too, exit 0" 'grep -q "^TUI-EXIT=0" "$SCREEN"'
+tm kill-session -t "$S" 2>/dev/null
 
 # ---- nothing left behind ----------------------------------------------------------------------------
 alive() {
