@@ -393,6 +393,23 @@ static void test_options(void **state)
 					     "+rec 2 2\n"
 					     "+memcpy 1 1 libc.so.6\n");
 	close_fx(&fx);
+	/* Without user frames, user-only stacks have no function left: they
+	 * still count in the view's samples. */
+	o = (struct browse_opts){ .no_user = 1 };
+	open_with(&fx, &o, NULL);
+	assert_string_equal(list_text(fx.b), "+schedule 2 2 [kernel.kallsyms]\n"
+					     "+do_syscall_64 0 2 [kernel.kallsyms]\n"
+					     "+entry_SYSCALL_64 0 2 [kernel.kallsyms]\n");
+	assert_int_equal(browse_totals(fx.b)->events, 18);
+	assert_int_equal(browse_toggle(fx.b, 0, &fx.err), 0);
+	assert_string_equal(list_text(fx.b), "-schedule 2 2 [kernel.kallsyms]\n"
+					     "  -callers  0 2\n"
+					     "    -do_syscall_64 0 2\n"
+					     "       entry_SYSCALL_64 0 2\n"
+					     "   callees  0 2\n"
+					     "+do_syscall_64 0 2 [kernel.kallsyms]\n"
+					     "+entry_SYSCALL_64 0 2 [kernel.kallsyms]\n");
+	close_fx(&fx);
 	/* --offcpu starts there; --event narrows the views. */
 	o = (struct browse_opts){ .offcpu = 1 };
 	open_with(&fx, &o, NULL);
