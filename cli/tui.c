@@ -374,7 +374,7 @@ static void draw(struct tui *t)
 	erase();
 	if (t->h < HEAD_ROWS + 3 || t->w < 40) {
 		int x = 0;
-		put(t, 0, &x, A_BOLD, "trec report: the terminal is too small (40x7 at least); q quits");
+		put(t, 0, &x, A_BOLD, "terminal too small (40x7); q quits");
 		refresh();
 		return;
 	}
