@@ -230,12 +230,13 @@ static int name_stack(struct browse *b, const struct bagg *a, struct tbuf *key, 
 	if (!st)
 		b->missing_stacks += a->events; /* shown as [unknown]; warned about */
 	size_t nk = st ? st->nkernel : 0, nu = st ? st->nuser : 1;
-	if (nk + nu > b->ids_cap) {
-		uint32_t *p = realloc(b->ids, (nk + nu) * sizeof(*p));
+	if (nk + nu > b->ids_cap || !b->ids) {
+		size_t cap = nk + nu ? nk + nu : 1;
+		uint32_t *p = realloc(b->ids, cap * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		b->ids = p;
-		b->ids_cap = nk + nu;
+		b->ids_cap = cap;
 	}
 	uint32_t *ids = b->ids, n = 0;
 	char name[TREC_MAX_NAME + 32];
@@ -279,7 +280,8 @@ static int name_stack(struct browse *b, const struct bagg *a, struct tbuf *key, 
 		struct bseq *sq = b->seqs;
 		sq[sid].off = (uint32_t)b->seq_len;
 		sq[sid].len = n;
-		memcpy(b->seq_ids + b->seq_len, ids, n * sizeof(ids[0]));
+		if (n) /* an empty stack: every frame left out */
+			memcpy(b->seq_ids + b->seq_len, ids, n * sizeof(ids[0]));
 		b->seq_len += n;
 	}
 	b->stack_cache.e[cid].v[0] = sid;
@@ -693,6 +695,10 @@ int browse_open(struct browse **out, struct source *src, const struct browse_opt
 	ktab_init(&b->seq_tab);
 	ktab_init(&b->stack_cache);
 	ktab_init(&b->comms);
+	/* never NULL: an empty stack's ids are an offset into it */
+	b->seq_cap = 4096;
+	if (!(b->seq_ids = malloc(b->seq_cap * sizeof(*b->seq_ids))))
+		return trec_errf(err, -ENOMEM, "out of memory");
 	int rc = setup(b, po);
 	*read_error = b->read_error;
 	return rc;
