@@ -117,6 +117,7 @@ tui_first_screen() {
 	tmux -L "$sock" send-keys -t tui q
 	for _ in $(seq 500); do [ -s "$dir/tui.stat" ] && break; sleep 0.01; done
 	tmux -L "$sock" kill-server >/dev/null 2>&1 || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
 	awk -v e="$ev" -v a="$t0" -v b="$t1" -v c="$(sed 's/.*cpu_s=\([^ ]*\).*/\1/' "$dir/tui.stat")" \
 		-v m="$(sed 's/.*maxrss_kb=\([^ ]*\).*/\1/' "$dir/tui.stat")" 'BEGIN {
 		printf "trec report (interactive) at %9d events with stacks: first screen after %.2f s, %.2f s CPU, peak %d KB\n", e, b - a, c, m }'

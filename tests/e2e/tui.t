@@ -36,7 +36,8 @@ plan 32
 SOCK=trec-tui-$$
 tm() { env -u TMUX tmux -L "$SOCK" -f /dev/null "$@"; }
 PANES=()
-trap 'tm kill-server >/dev/null 2>&1; rm -rf "$TAP_TMP"' EXIT
+# The server's socket file stays behind when it exits: removed too.
+trap 'tm kill-server >/dev/null 2>&1; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$TAP_TMP"' EXIT
 S=tui
 SCREEN=$TAP_TMP/screen
 
