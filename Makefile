@@ -153,6 +153,32 @@ $(BUILD)/gen/syscalls_x86_64.h:
 $(BUILD)/obj/report/syscall_names.o: $(BUILD)/gen/syscalls_x86_64.h
 $(BUILD)/obj/report/syscall_names.o: INC += -I$(BUILD)/gen
 
+# The interactive report (cli/tui.c) where ncurses is: pkg-config's
+# ncursesw or ncurses, else a header and link check. TREC_NO_CURSES=1
+# builds without it (`trec report --tui` then says so and prints text).
+ifneq ($(TREC_NO_CURSES),1)
+CURSES_PC := $(shell for p in ncursesw ncurses; do $(PKG_CONFIG) --exists $$p 2>/dev/null && { echo $$p; break; }; done)
+ifneq ($(CURSES_PC),)
+CURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CURSES_PC))
+CURSES_LIBS := $(shell $(PKG_CONFIG) --libs $(CURSES_PC))
+else
+CURSES_LIBS := $(shell for l in '-lncursesw -ltinfo' -lncursesw '-lncurses -ltinfo' -lncurses; do \
+	printf '#include <curses.h>\nint main(void) { return initscr() == 0; }\n' | \
+	$(CC) -x c - -o /dev/null $$l >/dev/null 2>&1 && { echo "$$l"; break; }; done)
+endif
+endif
+ifneq ($(CURSES_LIBS),)
+$(call obj,cli/tui.c): INC += -DTREC_HAVE_CURSES $(CURSES_CFLAGS)
+LDLIBS_ANALYSIS += $(CURSES_LIBS)
+endif
+# A change of TREC_NO_CURSES rebuilds cli/tui.o.
+$(call obj,cli/tui.c): $(BUILD)/gen/curses.flags
+$(BUILD)/gen/curses.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CURSES_LIBS)' | cmp -s - $@ || echo '$(CURSES_LIBS)' > $@
+.PHONY: FORCE
+FORCE:
+
 tests: $(UNIT_BINS)
 
 # test_rec_*: recorder unit tests, linked with record/ and libbpf/libelf.

@@ -4,9 +4,12 @@
 #   perf report --stdio --sort pid   vs  trec report (per-pid summary)
 #   perf script                      vs  trec script
 # timed (wall and CPU seconds) with peak RSS, per event and as ratios; and
-# trec report's peak RSS at 1M and at 10M events (memory must stay flat).
+# trec report's peak RSS at 1M and at 10M events (memory must stay flat);
+# and the interactive report (trec report on a terminal, in tmux) on 10M
+# events recorded with stacks (-g): the time to its first screen.
 #
 #   CALLS=N (default 1500000: about 3M events)   RUNS=N (default 3, medians)
+#   TUI_CALLS=N (default 5000000: about 10M events with stacks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build
@@ -93,3 +96,35 @@ for n in 500000 5000000; do
 	printf "trec report at %9d events: %6.2f s, peak %6d KB; --latency syscalls: %6.2f s, peak %6d KB\n" "$ev" "$w" "$m" "$lw" "$lm"
 	rm -f "$dir/m$n.data"
 done
+
+# The interactive report on the storm recorded with stacks: the wall time
+# from starting it in tmux until its first screen shows (tmux's start
+# included), and the CPU and memory it used (runstat; after that it only
+# waits for keys, and q ends it).
+tui_first_screen() {
+	local n=$1 sock=trec-bench-$$ t0 t1 ev
+	"$B/trec" record -q -g "${EV[@]}" -o "$dir/g.data" -- "$B/samples/syscall_storm" -n "$n" >/dev/null
+	ev=$("$B/trec" info --json -i "$dir/g.data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+	rm -f "$dir/tui.stat"
+	t0=$(now)
+	tmux -L "$sock" -f /dev/null new-session -d -s tui -x 160 -y 50 \
+		"$B/bench/runstat" "$dir/tui.stat" "$B/trec" report -i "$dir/g.data"
+	for _ in $(seq 3000); do
+		tmux -L "$sock" capture-pane -p -t tui 2>/dev/null | grep -q '^view 1/' && break
+		sleep 0.01
+	done
+	t1=$(now)
+	tmux -L "$sock" send-keys -t tui q
+	for _ in $(seq 500); do [ -s "$dir/tui.stat" ] && break; sleep 0.01; done
+	tmux -L "$sock" kill-server >/dev/null 2>&1 || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
+	awk -v e="$ev" -v a="$t0" -v b="$t1" -v c="$(sed 's/.*cpu_s=\([^ ]*\).*/\1/' "$dir/tui.stat")" \
+		-v m="$(sed 's/.*maxrss_kb=\([^ ]*\).*/\1/' "$dir/tui.stat")" 'BEGIN {
+		printf "trec report (interactive) at %9d events with stacks: first screen after %.2f s, %.2f s CPU, peak %d KB\n", e, b - a, c, m }'
+	rm -f "$dir/g.data"
+}
+if command -v tmux >/dev/null; then
+	tui_first_screen "${TUI_CALLS:-5000000}"
+else
+	echo "trec report (interactive): tmux is not installed (scripts/setup-deps.sh); skipped"
+fi

@@ -34,18 +34,22 @@
 #include "summary.h"
 #include "table.h"
 #include "trace_opts.h"
+#include "tui.h"
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
 	.synopsis = "[-i FILE]... [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
 		    "                   [--hist EVENT:FIELD [--linear STEP] | --latency SPEC [--unit U]]\n"
 		    "                   [--top | --folded [--show-pid | --show-tid] | --flamegraph FILE.svg]\n"
-		    "                   [--json | --csv]\n"
+		    "                   [--json | --csv] [--tui | --stdio]\n"
 		    "                   [--plot FILE.svg|FILE.png [--plot-rate]]",
 	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a mode:\n"
 		   "each trace's summary (host, kernel, command, time span, events per type, losses),\n"
 		   "then one row per process with its events per type, CPU samples, off-CPU time and\n"
-		   "system calls. Several -i files are read as one (fleet view; rows keep their host).",
+		   "system calls. Several -i files are read as one (fleet view; rows keep their host).\n"
+		   "On a terminal, a trace with stacks opens the interactive report instead (--tui):\n"
+		   "functions by total and self, their callers and callees, filters and views; keys:\n"
+		   "h in it, or docs/REPORT.md.",
 	.options = "  -i, --input FILE      trace to read; repeat for several (default trec.data)\n"
 		   "      --by KEY          group rows by pid (default), tid, comm, cpu or event\n"
 		   "      --sort COLUMN     sort rows by this column (numbers biggest first)\n"
@@ -79,6 +83,14 @@ static const struct cli_cmd report_cmd = {
 		   "      --plot FILE       render the (first) histogram with gnuplot to FILE.svg or\n"
 		   "                        FILE.png; FILE.dat and FILE.gp are kept beside it\n"
 		   "      --plot-rate       --plot the event rate over time instead\n"
+		   "      --tui             the interactive report (the default on a terminal when the\n"
+		   "                        trace has stacks and no other view is asked for)\n"
+		   "                        keys: Enter/+ open or close a function (its callers\n"
+		   "                        and callees) or frame, e/c all under it, E/C every\n"
+		   "                        function, s sort by self/total, v/V views (CPU,\n"
+		   "                        off-CPU, other events), / search, d DSO, t comm,\n"
+		   "                        p pid, T time window, x clear, h help, q quit\n"
+		   "      --stdio           text, even on a terminal\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "  -h, --help            show this help\n",
 };
@@ -109,6 +121,7 @@ struct report_opts {
 	const char *symfs, *debug_dir;
 	int no_demangle;
 	int ignore_corrupt;
+	int tui, stdio;       /* --tui, --stdio */
 	struct evfilter_opts filter;
 };
 
@@ -141,6 +154,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	enum {
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
 		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_FLAME,
+		OPT_TUI, OPT_STDIO,
 	};
 	static const struct option longopts[] = {
 		CLI_TRACE_LONGOPTS,
@@ -160,6 +174,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "plot-rate", no_argument, NULL, OPT_PLOT_RATE },
+		{ "tui", no_argument, NULL, OPT_TUI },
+		{ "stdio", no_argument, NULL, OPT_STDIO },
 		CLI_STACK_LONGOPTS,
 		EVFILTER_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -250,6 +266,12 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_PLOT_RATE:
 			o->plot_rate = 1;
 			break;
+		case OPT_TUI:
+			o->tui = 1;
+			break;
+		case OPT_STDIO:
+			o->stdio = 1;
+			break;
 		case EVF_OPT_PID:
 		case EVF_OPT_TID:
 		case EVF_OPT_COMM:
@@ -275,7 +297,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	memcpy(o->inputs, t.inputs, t.ninputs * sizeof(t.inputs[0]));
 	o->ninputs = t.ninputs;
 
-	int profile = o->mode == M_TOP || o->mode == M_FOLDED || o->mode == M_FLAME;
+	if (o->tui && (o->stdio || o->mode != M_SUMMARY || o->json || o->csv || o->plot))
+		return cli_usage_error(&report_cmd, "--tui is the interactive report: not with --stdio, another view, "
+						    "--json, --csv or --plot");
+	int profile = o->mode == M_TOP || o->mode == M_FOLDED || o->mode == M_FLAME || o->tui;
 	if (o->json && o->csv)
 		return cli_usage_error(&report_cmd, "--json and --csv: pick one");
 	if ((o->mode == M_FOLDED || o->mode == M_FLAME) && (o->json || o->csv))
@@ -665,6 +690,35 @@ static void warn_cb(void *ctx, const char *msg)
 	cli_warn(&report_cmd, "%s", msg);
 }
 
+/* The interactive report, with --tui or by default (a terminal, no other
+ * view, a trace with stacks). 1 when it ran (*rc its exit code), 0 for text. */
+static int report_tui(struct report_opts *o, struct source *src, int *rc)
+{
+	if (o->tui && !tui_available()) {
+		cli_warn(&report_cmd, "--tui: this build has no interactive report (built without ncurses); "
+				      "printing text");
+		return 0;
+	}
+	if (o->tui && !tui_on_terminal()) {
+		*rc = cli_usage_error(&report_cmd, "--tui needs a terminal on stdin and stdout (--stdio prints text)");
+		return 1;
+	}
+	size_t nstacks = 0;
+	if (!o->tui && (o->stdio || o->json || o->csv || o->plot || o->by >= 0 || o->sort || src->n != 1 ||
+			!tui_available() || !tui_on_terminal() ||
+			trec_reader_stacks(src->files[0].r, &nstacks, NULL) < 0 || !nstacks))
+		return 0;
+	struct tui_opts to = {
+		.cmd = &report_cmd, .forced = o->tui, .offcpu = o->offcpu, .no_kernel = o->no_kernel,
+		.no_user = o->no_user, .no_demangle = o->no_demangle, .symfs = o->symfs, .debug_dir = o->debug_dir,
+	};
+	int r = tui_run(src, &to);
+	if (r == TUI_NOTHING)
+		return 0;
+	*rc = r;
+	return 1;
+}
+
 static int view_profile(struct report_opts *o, struct source *src, struct out *out)
 {
 	struct rfile *f = &src->files[0];
@@ -757,7 +811,9 @@ int cmd_report(int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 		}
 	}
-	if (!rc) {
+	if (!rc && o.mode == M_SUMMARY && report_tui(&o, &src, &rc)) {
+		/* the interactive report ran */
+	} else if (!rc) {
 		switch (o.mode) {
 		case M_SUMMARY:
 			rc = view_summary(&o, &src, &out);

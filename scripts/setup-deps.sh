@@ -13,6 +13,8 @@ PACKAGES=(
 	liblzma-dev xz-utils  # .gnu_debugdata (xz mini-debuginfo) symbols and their test
 	libiberty-dev       # C++ and Rust demangling at record time (cplus_demangle's demanglers)
 	libcmocka-dev       # unit tests
+	libncurses-dev      # the interactive report (trec report on a terminal)
+	tmux                # drives it in tests/e2e/tui.t
 	systemtap-sdt-dev   # USDT probes
 	gnuplot-nox libxml2-utils  # report and benchmark tooling
 	chromium            # flame graph tests open the SVG in headless Chromium
