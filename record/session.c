@@ -170,7 +170,7 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 	if (!o->ring_bytes)
 		o->ring_bytes = 8u << 20;
 	if (o->profile && !o->freq)
-		o->freq = 99; /* as the BCC tools: off the beat of 100 Hz timers */
+		o->freq = REC_DEFAULT_FREQ;
 	s->child.go_fd = s->child.err_fd = -1;
 	s->filtering = o->npids || (o->cmd && !o->all); /* -a -- CMD: everything, while CMD runs */
 	rec_bpf_log_install();
