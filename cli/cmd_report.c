@@ -68,7 +68,8 @@ static const struct cli_cmd report_cmd = {
 		   "                        flamegraph draws folded files; docs/FLAMEGRAPH.md)\n"
 		   "      --show-pid        --folded: first element comm-PID\n"
 		   "      --show-tid        --folded: first element comm-PID/TID\n"
-		   "      --offcpu          stack views: off-CPU time (offcpu events, in us)\n"
+		   "      --offcpu          stack views: off-CPU time (offcpu events, in us); the\n"
+		   "                        default when off-CPU events are the only stacks\n"
 		   "      --no-kernel, --no-user  stack views: leave out those frames\n"
 		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
 		   "      --no-demangle     stack views: C++ and Rust names as the binary spells\n"
@@ -619,13 +620,14 @@ static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stack
 		if (w > 0 && gmtime_r(&secs, &tm))
 			strftime(wall, sizeof(wall), " from %Y-%m-%d %H:%M:%S UTC", &tm);
 	}
-	snprintf(title, sizeof(title), "%s: %s", o->offcpu ? "Off-CPU time" : "CPU samples", f->host);
+	int by_time = stackprof_by_time(p); /* --offcpu, or off-CPU stacks alone */
+	snprintf(title, sizeof(title), "%s: %s", by_time ? "Off-CPU time" : "CPU samples", f->host);
 	snprintf(subtitle, sizeof(subtitle), "%.200s%s%.3f s%s, kernel %.64s", cmdline ? cmdline : "",
 		 cmdline ? ": " : "", tot ? (double)(tot->last_ts - tot->first_ts) / 1e9 : 0.0, wall,
 		 kernel ? kernel : "?");
 	struct flame_opts fo = {
 		.sz = sizeof(fo), .title = title, .subtitle = subtitle,
-		.countname = o->offcpu ? "us" : "samples", .colors = o->offcpu ? "io" : "hot",
+		.countname = by_time ? "us" : "samples", .colors = by_time ? "io" : "hot",
 	};
 	struct trec_err err = { 0 };
 	struct flame *fg;
