@@ -2,7 +2,8 @@
 /*
  * trec report: the answers users came for, from one or more traces.
  *
- *   (default)        summary per trace, then a table per --by group
+ *   (default)        --top on a profile (CPU samples, off-CPU time), else --summary
+ *   --summary        summary per trace, then a table per --by group
  *   --hist EV:FIELD  the distribution of a field's values
  *   --latency SPEC   latency from pairs of events (latency.h)
  *   --top            top functions by self and total samples (profile.h)
@@ -37,16 +38,21 @@
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
-	.synopsis = "[-i FILE]... [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
+	.synopsis = "[-i FILE]... [--summary] [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
 		    "                   [--hist EVENT:FIELD [--linear STEP] | --latency SPEC [--unit U]]\n"
 		    "                   [--top | --folded [--show-pid | --show-tid] | --flamegraph FILE.svg]\n"
 		    "                   [--json | --csv]\n"
 		    "                   [--plot FILE.svg|FILE.png [--plot-rate]]",
-	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a mode:\n"
-		   "each trace's summary (host, kernel, command, time span, events per type, losses),\n"
-		   "then one row per process with its events per type, CPU samples, off-CPU time and\n"
-		   "system calls. Several -i files are read as one (fleet view; rows keep their host).",
+	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a view:\n"
+		   "--top on a profile (a trace with CPU samples or off-CPU time, as perf report\n"
+		   "shows one), else --summary: each trace's host, kernel, command, time span, events\n"
+		   "per type and losses, then one row per process with its events per type, CPU\n"
+		   "samples, off-CPU time and system calls. Several -i files are read as one (fleet\n"
+		   "view; rows keep their host).",
 	.options = "  -i, --input FILE      trace to read; repeat for several (default trec.data)\n"
+		   "      --summary         the summary, also of a profile (the default view of a\n"
+		   "                        trace of tracepoints, of several traces, and with --by,\n"
+		   "                        --sort, --csv or --plot)\n"
 		   "      --by KEY          group rows by pid (default), tid, comm, cpu or event\n"
 		   "      --sort COLUMN     sort rows by this column (numbers biggest first)\n"
 		   "      --hist EVENT:FIELD  histogram of a field, e.g. syscalls:sys_exit_read:ret\n"
@@ -88,7 +94,8 @@ static const struct cli_cmd report_cmd = {
 #define TEXT_WIDTH 80
 #define TEXT_TYPE_COLS 8
 
-enum mode { M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED, M_FLAME };
+/* M_DEFAULT: no view asked for; report_default_view picks one from the trace. */
+enum mode { M_DEFAULT, M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED, M_FLAME };
 
 struct report_opts {
 	const char *inputs[MAX_INPUTS];
@@ -115,8 +122,8 @@ struct report_opts {
 
 static int set_mode(struct report_opts *o, enum mode m, const char *name)
 {
-	static const char *const names[] = { "", "--hist", "--latency", "--top", "--folded", "--flamegraph" };
-	if (o->mode != M_SUMMARY && o->mode != m)
+	static const char *const names[] = { "", "--summary", "--hist", "--latency", "--top", "--folded", "--flamegraph" };
+	if (o->mode != M_DEFAULT && o->mode != m)
 		return cli_usage_error(&report_cmd, "%s and %s are different views: pick one", names[o->mode], name);
 	o->mode = m;
 	return 0;
@@ -142,6 +149,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	enum {
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
 		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_FLAME,
+		OPT_SUMMARY,
 	};
 	static const struct option longopts[] = {
 		CLI_TRACE_LONGOPTS,
@@ -153,6 +161,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "unit", required_argument, NULL, OPT_UNIT },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "top", no_argument, NULL, OPT_TOP },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
 		{ "flamegraph", required_argument, NULL, OPT_FLAME },
 		{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
@@ -218,6 +227,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			if ((rc = set_mode(o, M_TOP, "--top")))
 				return rc;
 			break;
+		case OPT_SUMMARY:
+			if ((rc = set_mode(o, M_SUMMARY, "--summary")))
+				return rc;
+			break;
 		case OPT_FOLDED:
 			if ((rc = set_mode(o, M_FOLDED, "--folded")))
 				return rc;
@@ -276,6 +289,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	memcpy(o->inputs, t.inputs, t.ninputs * sizeof(t.inputs[0]));
 	o->ninputs = t.ninputs;
 
+	/* Options that belong to one kind of view choose it when none is named. */
+	if (o->mode == M_DEFAULT && (o->by >= 0 || o->sort || o->csv || o->plot || o->plot_rate || o->ninputs > 1))
+		o->mode = M_SUMMARY;
+	else if (o->mode == M_DEFAULT && (o->offcpu || o->no_kernel || o->no_user))
+		o->mode = M_TOP;
 	int profile = o->mode == M_TOP || o->mode == M_FOLDED || o->mode == M_FLAME;
 	if (o->json && o->csv)
 		return cli_usage_error(&report_cmd, "--json and --csv: pick one");
@@ -716,6 +734,22 @@ static int view_profile(struct report_opts *o, struct source *src, struct out *o
 	return rc;
 }
 
+/*
+ * The view of `trec report` without one named (and without options that
+ * name one): the top functions of a profile, as perf report's default, and
+ * the summary of anything else. A profile is a trace whose kept event
+ * types include CPU samples or off-CPU time (stackprof_is_profile); a
+ * trace that holds tracepoints besides is still a profile (the summary is
+ * --summary away, and the stack views pick the samples). Several traces
+ * get the summary: the stack views read one.
+ */
+static enum mode report_default_view(struct source *src)
+{
+	if (src->n != 1)
+		return M_SUMMARY;
+	return stackprof_is_profile(&src->files[0]) ? M_TOP : M_SUMMARY;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
@@ -759,8 +793,14 @@ int cmd_report(int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 		}
 	}
+	if (!rc && o.mode == M_DEFAULT) {
+		o.mode = report_default_view(&src);
+		if (!o.has_limit)
+			o.limit = o.mode == M_TOP ? 20 : 10;
+	}
 	if (!rc) {
 		switch (o.mode) {
+		case M_DEFAULT: /* chosen above */
 		case M_SUMMARY:
 			rc = view_summary(&o, &src, &out);
 			break;

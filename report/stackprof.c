@@ -909,6 +909,32 @@ void stackprof_warnings(struct stackprof *rp)
 			 (unsigned long long)rp->unreadable);
 }
 
+/* ---- what a trace is ---------------------------------------------------------------------- */
+
+int stackprof_is_profile(struct rfile *f)
+{
+	const struct trec_schema **s;
+	size_t n;
+	if (trec_reader_schemas(f->r, &s, &n, NULL) < 0)
+		return 0;
+	/* With an index the counts are free: a type that recorded nothing
+	 * (a short command between two samples) does not make a profile. */
+	const struct trec_totals *tot = NULL;
+	if (trec_reader_info(f->r)->has_index && trec_reader_totals(f->r, &tot, NULL) < 0)
+		tot = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!evfilter_type_ok(&f->f, s[i]->id) ||
+		    (!is_sample_type(s[i]->name) && strcmp(s[i]->name, OFFCPU_EVENT)))
+			continue;
+		if (!tot)
+			return 1;
+		for (uint32_t k = 0; k < tot->ntypes; k++)
+			if (tot->types[k].type == s[i]->id && tot->types[k].count)
+				return 1;
+	}
+	return 0;
+}
+
 /* ---- report_fold_trace (fold.h) ---------------------------------------------------------- */
 
 int report_fold_trace(const char *path, const struct fold_opts *fo, fold_emit_fn emit, void *ctx,

@@ -62,4 +62,10 @@ int stackprof_print_top(struct stackprof *p, struct outbuf *out, struct trec_err
 void stackprof_warnings(struct stackprof *p);
 void stackprof_free(struct stackprof *p);
 
+/* Whether f is a profile: among the event types its filter keeps, CPU
+ * samples (cpu-clock, cycles) or off-CPU time (offcpu) that recorded
+ * events (any of those types, when the file has no index to count by).
+ * What `trec report` shows by default follows from it. */
+int stackprof_is_profile(struct rfile *f);
+
 #endif
