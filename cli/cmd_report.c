@@ -83,8 +83,9 @@ static const struct cli_cmd report_cmd = {
 		   EVFILTER_HELP
 		   "      --json            one JSON document\n"
 		   "      --csv             comma-separated values with a header line\n"
-		   "      --plot FILE       render the (first) histogram with gnuplot to FILE.svg or\n"
-		   "                        FILE.png; FILE.dat and FILE.gp are kept beside it\n"
+		   "      --plot FILE       render the histograms with gnuplot, one plot each, to\n"
+		   "                        FILE.svg or FILE.png, then FILE-2.svg ... (--limit);\n"
+		   "                        FILE.dat and FILE.gp are kept beside each\n"
 		   "      --plot-rate       --plot the event rate over time instead\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
 		   "  -h, --help            show this help\n",
@@ -406,6 +407,45 @@ static int draw_rate_plot(struct report_opts *o, struct source *src, const struc
 	return plot_done(plot_rate(&err, o->plot, s, k, RATE_BINS, bin, title), &err);
 }
 
+/*
+ * A plot per histogram the text view prints (the first --limit rows, in
+ * its order), into FILE, FILE-2, FILE-3 ... (plot_nth_name). Without
+ * gnuplot every data file and script is still written; one warning.
+ */
+static int plot_hists(const struct report_opts *o, struct latency *l, const struct table *t, const char *unit)
+{
+	size_t n = t->nrows < o->limit ? t->nrows : (size_t)o->limit;
+	char name[4200], label[512], last[4200] = "";
+	struct trec_err err = { 0 }, unrendered = { 0 };
+	size_t drawn = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (plot_nth_name(o->plot, (unsigned)r + 1, name, sizeof(name)) < 0) {
+			cli_err(&report_cmd, "--plot %s: the name is too long", o->plot);
+			return CLI_EXIT_ERROR;
+		}
+		latency_row_label(l, t, r, label, sizeof(label));
+		int rc = plot_hist(&err, name, latency_row_hist(l, t, r), label, unit);
+		if (rc == PLOT_NOT_RENDERED && !unrendered.msg[0])
+			unrendered = err;
+		else if (rc < 0)
+			return plot_done(rc, &err);
+		snprintf(last, sizeof(last), "%s", name);
+		drawn += rc == 0;
+	}
+	if (unrendered.msg[0]) {
+		if (n > 1)
+			cli_warn(&report_cmd, "%s (and the data and scripts of %zu more histograms, up to %s)",
+				 unrendered.msg, n - 1, last);
+		else
+			cli_warn(&report_cmd, "%s", unrendered.msg);
+	} else if (drawn > 1 && !o->json && !o->csv) {
+		/* Not an error: where the other plots went. */
+		fprintf(stderr, "trec %s: --plot: %zu histograms drawn, %s to %s (--limit N sets how many)\n",
+			report_cmd.name, drawn, o->plot, last);
+	}
+	return 0;
+}
+
 /* ---- views ----------------------------------------------------------------------------------- */
 
 static int view_summary(struct report_opts *o, struct source *src, struct out *out)
@@ -614,10 +654,8 @@ static int view_latency(struct report_opts *o, struct source *src, struct out *o
 				      (unsigned long long)us, (unsigned long long)ue,
 				      deep ? " (and starts nested too deep)" : "");
 	}
-	if (!rc && o->plot && !o->plot_rate && t.nrows) {
-		latency_row_label(l, &t, 0, label, sizeof(label));
-		rc = plot_done(plot_hist(&err, o->plot, latency_row_hist(l, &t, 0), label, lo.unit), &err);
-	}
+	if (!rc && o->plot && !o->plot_rate && t.nrows)
+		rc = plot_hists(o, l, &t, lo.unit);
 	table_free(&t);
 	latency_free(l);
 	return rc;
