@@ -178,7 +178,7 @@ static int shown_schema(struct script *sc, struct rfile *f, const struct trec_sc
 	if (snprintf(key, sizeof(key), "tracefs.format.%s", s->name) >= (int)sizeof(key) || !s->nfields)
 		return 0;
 	const struct trec_meta_kv *kv = trec_reader_meta_get(f->r, key);
-	if (!kv || kv->type != TREC_META_STR)
+	if (!kv || (kv->type != TREC_META_STR && kv->type != TREC_META_BYTES)) /* BYTES: over 4 KiB */
 		return 0;
 	uint8_t *hex = calloc(s->nfields, 1);
 	if (!hex)
