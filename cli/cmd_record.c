@@ -69,7 +69,7 @@ static const struct cli_cmd record_cmd = {
 		"                           the default /usr/lib/debug\n"
 		"      --symfs DIR          look for the traced binaries' symbols under DIR first\n"
 		"  -e offcpu                time blocked threads spend off CPU, with the stacks where they\n"
-		"                           blocked (weight: microseconds in trec report --folded --offcpu)\n"
+		"                           blocked (trec report weighs these stacks by that time, in us)\n"
 		"      --offcpu-min DUR     report only blocks at least this long (default 1us)\n"
 		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
 		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
