@@ -13,6 +13,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "json.h"
+#include "loss_tally.h"
 #include "outbuf.h"
 #include "reader.h"
 #include "trace_opts.h"
@@ -45,6 +46,7 @@ struct info {
 	const struct trec_totals *tot;
 	const struct trec_loss *losses;
 	size_t nlosses;
+	struct loss_tally lt; /* the losses by reason, in all and per type */
 	struct kind_stat kinds[TREC_BLK_KIND_MAX + 1]; /* [0]: unknown kinds */
 	struct kind_stat all;
 };
@@ -96,6 +98,11 @@ static int gather(struct info *in)
 		cli_file_error(&info_cmd, in->path, CLI_AT_READ, rc, trec_errmsg(&err, rc));
 		return -1;
 	}
+	if (loss_tally_build(&in->lt, in->losses, in->nlosses) < 0) {
+		cli_err(&info_cmd, "out of memory");
+		return -1;
+	}
+	loss_tally_sides(&in->lt, in->meta, in->nmeta);
 	/* Reading may have found more bad blocks (ignore_corrupt). */
 	in->fi = trec_reader_info(in->r);
 	return 0;
@@ -111,15 +118,40 @@ static uint64_t type_count(const struct trec_totals *t, uint32_t type)
 
 /* Events of one type lost (all reasons but missing stacks, which lose no
  * event), as the totals count them; type 0 is what no type owns, such as
- * the process side-band's records. A linear scan: loss records come about
- * one per CPU, type and second, and info prints a handful of types. */
+ * the process side-band's records. */
 static uint64_t type_lost(const struct info *in, uint32_t type)
 {
-	uint64_t n = 0;
-	for (size_t i = 0; i < in->nlosses; i++)
-		if (in->losses[i].type == type && in->losses[i].reason != TREC_LOSS_STACK)
-			n += in->losses[i].count;
-	return n;
+	return loss_tally_type_lost(&in->lt, type);
+}
+
+/* Events of one type kept without (part of) their stack. */
+static uint64_t type_stack_lost(const struct info *in, uint32_t type)
+{
+	const struct loss_type_row *r = loss_tally_type(&in->lt, type);
+	return r ? r->by_reason[TREC_LOSS_STACK] : 0;
+}
+
+/* The order reasons are shown in: what loses events, then what loses stacks. */
+static const uint32_t reason_order[] = { TREC_LOSS_RINGBUF, TREC_LOSS_WRITER, TREC_LOSS_OTHER, TREC_LOSS_STACK };
+
+/* Under the "lost" line: each reason's count, and the stack loss with the
+ * side that was missing (the recorder's stack_loss.* metadata). */
+static void print_losses_text(struct outbuf *o, const struct info *in)
+{
+	const struct loss_tally *lt = &in->lt;
+	for (size_t i = 0; i < 3; i++) {
+		uint32_t r = reason_order[i];
+		if (lt->by_reason[r])
+			outbuf_printf(o, "              %12" PRIu64 "  %s\n", lt->by_reason[r], loss_reason_text(r));
+	}
+	uint64_t st = lt->by_reason[TREC_LOSS_STACK];
+	if (!st)
+		return;
+	outbuf_printf(o, "stack loss    %" PRIu64 " events kept without (part of) their stack\n", st);
+	if (lt->has_sides) {
+		outbuf_printf(o, "              %12" PRIu64 "  kernel side not captured\n", lt->stack_kernel);
+		outbuf_printf(o, "              %12" PRIu64 "  user side not captured\n", lt->stack_user);
+	}
 }
 
 static const struct trec_schema *schema_by_id(const struct info *in, uint32_t id)
@@ -219,16 +251,20 @@ static void print_types_text(struct outbuf *o, const struct info *in)
 	}
 	/* The lost column only when something was lost: the common case
 	 * stays narrow. */
-	int lost_col = in->tot->lost > 0;
+	int lost_col = in->tot->lost > 0, stack_col = in->lt.by_reason[TREC_LOSS_STACK] > 0;
 	outbuf_printf(o, "  %5s  %12s", "id", "events");
 	if (lost_col)
 		outbuf_printf(o, "  %12s", "lost");
+	if (stack_col)
+		outbuf_printf(o, "  %12s", "stack lost");
 	outbuf_printf(o, "  %-32s %s\n", "name", "probe");
 	for (size_t i = 0; i < in->nschemas; i++) {
 		const struct trec_schema *s = in->schemas[i];
 		outbuf_printf(o, "  %5u  %12" PRIu64, s->id, type_count(in->tot, s->id));
 		if (lost_col)
 			outbuf_printf(o, "  %12" PRIu64, type_lost(in, s->id));
+		if (stack_col)
+			outbuf_printf(o, "  %12" PRIu64, type_stack_lost(in, s->id));
 		outbuf_printf(o, "  %-32s %s\n", s->name, s->probe && s->probe[0] ? s->probe : "-");
 	}
 	for (uint32_t i = 0; i < in->tot->ntypes; i++) {
@@ -238,12 +274,14 @@ static void print_types_text(struct outbuf *o, const struct info *in)
 		outbuf_printf(o, "  %5u  %12" PRIu64, tc->type, tc->count);
 		if (lost_col)
 			outbuf_printf(o, "  %12" PRIu64, type_lost(in, tc->type));
+		if (stack_col)
+			outbuf_printf(o, "  %12" PRIu64, type_stack_lost(in, tc->type));
 		outbuf_printf(o, "  %-32s %s\n", "(no schema in file)", "-");
 	}
 	uint64_t untyped = type_lost(in, 0);
 	if (untyped)
-		outbuf_printf(o, "  %5s  %12s  %12" PRIu64 "  %-32s %s\n", "-", "-", untyped,
-			      "(side-band and other records)", "-");
+		outbuf_printf(o, "  %5s  %12s  %12" PRIu64 "%s  %-32s %s\n", "-", "-", untyped,
+			      stack_col ? "             -" : "", "(side-band and other records)", "-");
 }
 
 static void print_kind_row(struct outbuf *o, const char *name, const struct kind_stat *k)
@@ -337,6 +375,7 @@ static void print_text(struct outbuf *o, const struct info *in)
 	if (t->events)
 		outbuf_printf(o, " (%.1f bytes/event)", (double)fi->file_bytes / (double)t->events);
 	outbuf_printf(o, "\nlost          %" PRIu64 "\n", t->lost);
+	print_losses_text(o, in);
 	if (t->events) {
 		outbuf_puts(o, "first event   ");
 		put_secs(o, t->first_ts);
@@ -476,6 +515,7 @@ static void print_json(struct outbuf *o, const struct info *in)
 		json_kv_u64(&j, "fields", s->nfields);
 		json_kv_u64(&j, "count", type_count(t, s->id));
 		json_kv_u64(&j, "lost", type_lost(in, s->id));
+		json_kv_u64(&j, "stack_lost", type_stack_lost(in, s->id));
 		json_obj_end(&j);
 	}
 	for (uint32_t i = 0; i < t->ntypes; i++) {
@@ -490,11 +530,29 @@ static void print_json(struct outbuf *o, const struct info *in)
 		json_kv_u64(&j, "fields", 0);
 		json_kv_u64(&j, "count", t->types[i].count);
 		json_kv_u64(&j, "lost", type_lost(in, t->types[i].type));
+		json_kv_u64(&j, "stack_lost", type_stack_lost(in, t->types[i].type));
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
 	/* Losses no event type owns (the process side-band's). */
 	json_kv_u64(&j, "lost_untyped", type_lost(in, 0));
+	/* Every loss record's count by reason; the stack loss split by side
+	 * where the recorder said (null: it did not). */
+	json_key(&j, "losses");
+	json_obj_begin(&j);
+	for (size_t i = 0; i < sizeof(reason_order) / sizeof(reason_order[0]); i++)
+		json_kv_u64(&j, loss_reason_key(reason_order[i]), in->lt.by_reason[reason_order[i]]);
+	json_key(&j, "stack_kernel");
+	if (in->lt.has_sides)
+		json_u64(&j, in->lt.stack_kernel);
+	else
+		json_null(&j);
+	json_key(&j, "stack_user");
+	if (in->lt.has_sides)
+		json_u64(&j, in->lt.stack_user);
+	else
+		json_null(&j);
+	json_obj_end(&j);
 
 	json_key(&j, "blocks");
 	json_arr_begin(&j);
@@ -557,6 +615,7 @@ int cmd_info(int argc, char **argv)
 			outbuf_free(&o);
 		}
 	}
+	loss_tally_free(&in.lt);
 	trec_reader_close(in.r);
 	return ret;
 }

@@ -30,11 +30,12 @@
 
 static const struct cli_cmd record_cmd = {
 	.name = "record",
-	.synopsis = "[-e EVENT [--filter EXPR | --arg argN:str]]... [-a | -p PID[,PID...] | -- CMD [ARGS...]] [-o FILE]",
-	.summary = "capture tracepoints and process history into a trace file",
+	.synopsis = "[-e EVENT [--filter EXPR | --arg argN:str]]... [-a | -p PID[,PID...] | [--] CMD [ARGS...]] [-o FILE]",
+	.summary = "capture CPU samples, tracepoints, probes and process history into a trace file",
 	.options =
 		"  -e, --event EVENT        tracepoint GROUP:NAME, or a glob (sched:*, syscalls:sys_enter_open*);\n"
-		"                           repeatable; default raw_syscalls:sys_enter\n"
+		"                           repeatable. Without any -e: a CPU profile, as perf record's:\n"
+		"                           cpu-clock samples with kernel and user stacks at -F (999 Hz)\n"
 		"      --filter EXPR        keep only events of the preceding -e matching EXPR, evaluated in BPF\n"
 		"                           (docs/FILTERS.md), e.g. 'prev_pid > 0 && next_comm == \"bash\"'\n"
 		"  -e u:PATH:FUNC           uprobe: user function entry, arg0..arg5 (FUNC+OFF, 0xADDR, globs;\n"
@@ -53,8 +54,10 @@ static const struct cli_cmd record_cmd = {
 		"      --max-size SIZE      stop when the file reaches SIZE (100M, 2G)\n"
 		"      --switch-output SIZE|TIME  start a new file (OUTPUT.<time>) every SIZE bytes or TIME\n"
 		"  -F, --freq HZ            sample on-CPU stacks HZ times a second on every CPU (cpu-clock;\n"
-		"                           -e cpu-clock alone samples at 99 Hz; -e cycles uses the PMU)\n"
-		"  -g                       record kernel and user stacks with every event\n"
+		"                           default 999, lowered to kernel.perf_event_max_sample_rate when\n"
+		"                           that is less; -e cycles uses the PMU)\n"
+		"  -g                       record kernel and user stacks with every event (CPU samples\n"
+		"                           always have them; -g alone, without -e, is the CPU profile)\n"
 		"      --call-graph MODE    -g, walking user stacks by MODE: dwarf (the default: rules\n"
 		"                           compiled from each binary's .eh_frame, in BPF; frame pointers\n"
 		"                           where no rule covers a frame; no stack memory is copied) or fp\n"
@@ -66,7 +69,7 @@ static const struct cli_cmd record_cmd = {
 		"                           the default /usr/lib/debug\n"
 		"      --symfs DIR          look for the traced binaries' symbols under DIR first\n"
 		"  -e offcpu                time blocked threads spend off CPU, with the stacks where they\n"
-		"                           blocked (weight: microseconds in trec report --folded --offcpu)\n"
+		"                           blocked (trec report weighs these stacks by that time, in us)\n"
 		"      --offcpu-min DUR     report only blocks at least this long (default 1us)\n"
 		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
 		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
@@ -77,7 +80,8 @@ static const struct cli_cmd record_cmd = {
 		"                           it the command runs as trec does (root under sudo)\n"
 		"  -h, --help               this help\n"
 		"\n"
-		"With -- CMD, trec starts CMD, traces it and every descendant, stops when it exits and\n"
+		"With CMD (after -- or as the first argument that is not an option, as perf takes it),\n"
+		"trec starts CMD, traces it and every descendant, stops when it exits and\n"
 		"exits with its status. Loss is never silent: records the BPF side could not reserve and\n"
 		"records the writer could not take are counted per CPU and event and written as loss records.\n",
 };
@@ -237,6 +241,24 @@ static int exit_status(int wstatus)
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 1;
 }
 
+/* What the recording takes, for the line shown when it starts: "CPU
+ * samples at 999 Hz, 2 tracepoints". */
+static void recording_what(const struct opts *o, char *buf, size_t len)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	if (o->ro.profile)
+		k += (size_t)snprintf(buf + k, len - k, "%s samples at %llu Hz",
+				      o->ro.clock == PROFILE_CYCLES ? "cycles" : "CPU", (unsigned long long)o->ro.freq);
+	if (o->ro.offcpu && k < len)
+		k += (size_t)snprintf(buf + k, len - k, "%soff-CPU time", k ? ", " : "");
+	if (o->plan.n && k < len)
+		k += (size_t)snprintf(buf + k, len - k, "%s%zu tracepoint%s", k ? ", " : "", o->plan.n,
+				      o->plan.n == 1 ? "" : "s");
+	if (o->probes.n && k < len)
+		snprintf(buf + k, len - k, "%s%zu probe%s", k ? ", " : "", o->probes.n, o->probes.n == 1 ? "" : "s");
+}
+
 static int run_record(struct opts *o, int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
@@ -279,10 +301,11 @@ static int run_record(struct opts *o, int argc, char **argv)
 		cli_err(c, "%s", err.msg[0] ? err.msg : strerror(-e));
 		goto out;
 	}
-	if (!o->quiet && isatty(2))
-		fprintf(stderr, "trec record: recording %zu tracepoint%s and %zu probe%s into %s; Ctrl-C to stop\n",
-			o->plan.n, o->plan.n == 1 ? "" : "s", o->probes.n, o->probes.n == 1 ? "" : "s",
-			rec_session_path(s));
+	if (!o->quiet && isatty(2)) {
+		char what[160];
+		recording_what(o, what, sizeof(what));
+		fprintf(stderr, "trec record: recording %s into %s; Ctrl-C to stop\n", what, rec_session_path(s));
+	}
 
 	e = rec_session_run(s, &err);
 	struct trec_err serr = { 0 };
@@ -582,11 +605,19 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 		have_plan = 1;
-		if (!o.ro.profile && !o.ro.offcpu && !o.probes.nspecs && plan_add(&o.plan, "raw_syscalls:sys_enter", &err)) {
-			cli_err(c, "%s", err.msg);
-			rc = CLI_EXIT_ERROR;
-			goto out;
-		}
+	}
+	/* No event named: a CPU profile, as perf record's default (cpu-clock
+	 * here: it works in VMs, where most PMUs are missing). */
+	if (!o.plan.n && !o.ro.profile && !o.ro.offcpu && !o.probes.nspecs) {
+		o.ro.profile = 1;
+		o.ro.clock = PROFILE_CPU_CLOCK;
+	}
+	if (o.ro.profile && !o.ro.freq) {
+		uint64_t max = profile_max_freq();
+		o.ro.freq = REC_DEFAULT_FREQ < max ? REC_DEFAULT_FREQ : max;
+		if (o.ro.freq < REC_DEFAULT_FREQ && !o.quiet)
+			cli_warn(c, "sampling at %llu Hz, not the default %u: kernel.perf_event_max_sample_rate is %llu",
+				 (unsigned long long)o.ro.freq, REC_DEFAULT_FREQ, (unsigned long long)max);
 	}
 	rc = run_record(&o, argc, argv);
 out:

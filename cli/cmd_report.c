@@ -2,7 +2,8 @@
 /*
  * trec report: the answers users came for, from one or more traces.
  *
- *   (default)        summary per trace, then a table per --by group
+ *   (default)        --top on a profile (CPU samples, off-CPU time), else --summary
+ *   --summary        summary per trace, then a table per --by group
  *   --hist EV:FIELD  the distribution of a field's values
  *   --latency SPEC   latency from pairs of events (latency.h)
  *   --top            top functions by self and total samples (profile.h)
@@ -38,19 +39,24 @@
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
-	.synopsis = "[-i FILE]... [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
+	.synopsis = "[-i FILE]... [--summary] [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
 		    "                   [--hist EVENT:FIELD [--linear STEP] | --latency SPEC [--unit U]]\n"
 		    "                   [--top | --folded [--show-pid | --show-tid] | --flamegraph FILE.svg]\n"
 		    "                   [--json | --csv] [--tui | --stdio]\n"
 		    "                   [--plot FILE.svg|FILE.png [--plot-rate]]",
-	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a mode:\n"
-		   "each trace's summary (host, kernel, command, time span, events per type, losses),\n"
-		   "then one row per process with its events per type, CPU samples, off-CPU time and\n"
-		   "system calls. Several -i files are read as one (fleet view; rows keep their host).\n"
-		   "On a terminal, a trace with stacks opens the interactive report instead (--tui):\n"
-		   "functions by total and self, their callers and callees, filters and views; keys:\n"
-		   "h in it, or docs/REPORT.md.",
+	.summary = "Replay traces into summaries, histograms, latency and profiles. Without a view:\n"
+		   "--top on a profile (a trace with CPU samples or off-CPU time, as perf report\n"
+		   "shows one), else --summary: each trace's host, kernel, command, time span, events\n"
+		   "per type and losses, then one row per process with its events per type, CPU\n"
+		   "samples, off-CPU time and system calls. Several -i files are read as one (fleet\n"
+		   "view; rows keep their host).\n"
+		   "On a terminal, a profile opens the interactive report instead (--tui): functions\n"
+		   "by total and self, their callers and callees, filters and views; keys: h in it,\n"
+		   "or docs/REPORT.md.",
 	.options = "  -i, --input FILE      trace to read; repeat for several (default trec.data)\n"
+		   "      --summary         the summary, also of a profile (the default view of a\n"
+		   "                        trace of tracepoints, of several traces, and with --by,\n"
+		   "                        --sort, --csv or --plot)\n"
 		   "      --by KEY          group rows by pid (default), tid, comm, cpu or event\n"
 		   "      --sort COLUMN     sort rows by this column (numbers biggest first)\n"
 		   "      --hist EVENT:FIELD  histogram of a field, e.g. syscalls:sys_exit_read:ret\n"
@@ -72,7 +78,8 @@ static const struct cli_cmd report_cmd = {
 		   "                        flamegraph draws folded files; docs/FLAMEGRAPH.md)\n"
 		   "      --show-pid        --folded: first element comm-PID\n"
 		   "      --show-tid        --folded: first element comm-PID/TID\n"
-		   "      --offcpu          stack views: off-CPU time (offcpu events, in us)\n"
+		   "      --offcpu          stack views: off-CPU time (offcpu events, in us); the\n"
+		   "                        default when off-CPU events are the only stacks\n"
 		   "      --no-kernel, --no-user  stack views: leave out those frames\n"
 		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
 		   "      --no-demangle     stack views: C++ and Rust names as the binary spells\n"
@@ -80,8 +87,9 @@ static const struct cli_cmd report_cmd = {
 		   EVFILTER_HELP
 		   "      --json            one JSON document\n"
 		   "      --csv             comma-separated values with a header line\n"
-		   "      --plot FILE       render the (first) histogram with gnuplot to FILE.svg or\n"
-		   "                        FILE.png; FILE.dat and FILE.gp are kept beside it\n"
+		   "      --plot FILE       render the histograms with gnuplot, one plot each, to\n"
+		   "                        FILE.svg or FILE.png, then FILE-2.svg ... (--limit);\n"
+		   "                        FILE.dat and FILE.gp are kept beside each\n"
 		   "      --plot-rate       --plot the event rate over time instead\n"
 		   "      --tui             the interactive report (the default on a terminal when the\n"
 		   "                        trace has stacks and no other view is asked for)\n"
@@ -99,7 +107,8 @@ static const struct cli_cmd report_cmd = {
 #define TEXT_WIDTH 80
 #define TEXT_TYPE_COLS 8
 
-enum mode { M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED, M_FLAME };
+/* M_DEFAULT: no view asked for; report_default_view picks one from the trace. */
+enum mode { M_DEFAULT, M_SUMMARY, M_HIST, M_LATENCY, M_TOP, M_FOLDED, M_FLAME };
 
 struct report_opts {
 	const char *inputs[MAX_INPUTS];
@@ -127,8 +136,8 @@ struct report_opts {
 
 static int set_mode(struct report_opts *o, enum mode m, const char *name)
 {
-	static const char *const names[] = { "", "--hist", "--latency", "--top", "--folded", "--flamegraph" };
-	if (o->mode != M_SUMMARY && o->mode != m)
+	static const char *const names[] = { "", "--summary", "--hist", "--latency", "--top", "--folded", "--flamegraph" };
+	if (o->mode != M_DEFAULT && o->mode != m)
 		return cli_usage_error(&report_cmd, "%s and %s are different views: pick one", names[o->mode], name);
 	o->mode = m;
 	return 0;
@@ -154,7 +163,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	enum {
 		OPT_BY = 256, OPT_SORT, OPT_HIST, OPT_LINEAR, OPT_LATENCY, OPT_UNIT, OPT_LIMIT, OPT_TOP,
 		OPT_FOLDED, OPT_SHOW_PID, OPT_SHOW_TID, OPT_OFFCPU, OPT_CSV, OPT_PLOT, OPT_PLOT_RATE, OPT_FLAME,
-		OPT_TUI, OPT_STDIO,
+		OPT_TUI, OPT_STDIO, OPT_SUMMARY,
 	};
 	static const struct option longopts[] = {
 		CLI_TRACE_LONGOPTS,
@@ -166,6 +175,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "unit", required_argument, NULL, OPT_UNIT },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "top", no_argument, NULL, OPT_TOP },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "folded", no_argument, NULL, OPT_FOLDED },
 		{ "flamegraph", required_argument, NULL, OPT_FLAME },
 		{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
@@ -233,6 +243,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			if ((rc = set_mode(o, M_TOP, "--top")))
 				return rc;
 			break;
+		case OPT_SUMMARY:
+			if ((rc = set_mode(o, M_SUMMARY, "--summary")))
+				return rc;
+			break;
 		case OPT_FOLDED:
 			if ((rc = set_mode(o, M_FOLDED, "--folded")))
 				return rc;
@@ -297,9 +311,16 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	memcpy(o->inputs, t.inputs, t.ninputs * sizeof(t.inputs[0]));
 	o->ninputs = t.ninputs;
 
-	if (o->tui && (o->stdio || o->mode != M_SUMMARY || o->json || o->csv || o->plot))
+	if (o->tui && (o->stdio || o->mode != M_DEFAULT || o->json || o->csv || o->plot))
 		return cli_usage_error(&report_cmd, "--tui is the interactive report: not with --stdio, another view, "
 						    "--json, --csv or --plot");
+	/* Options that belong to one kind of view choose it when none is named
+	 * (the interactive report takes the profile's own). */
+	if (o->mode == M_DEFAULT && !o->tui &&
+	    (o->by >= 0 || o->sort || o->csv || o->plot || o->plot_rate || o->ninputs > 1))
+		o->mode = M_SUMMARY;
+	else if (o->mode == M_DEFAULT && !o->tui && (o->offcpu || o->no_kernel || o->no_user))
+		o->mode = M_TOP;
 	int profile = o->mode == M_TOP || o->mode == M_FOLDED || o->mode == M_FLAME || o->tui;
 	if (o->json && o->csv)
 		return cli_usage_error(&report_cmd, "--json and --csv: pick one");
@@ -410,6 +431,45 @@ static int draw_rate_plot(struct report_opts *o, struct source *src, const struc
 		 src->n > 1 ? " and others" : "");
 	struct trec_err err = { 0 };
 	return plot_done(plot_rate(&err, o->plot, s, k, RATE_BINS, bin, title), &err);
+}
+
+/*
+ * A plot per histogram the text view prints (the first --limit rows, in
+ * its order), into FILE, FILE-2, FILE-3 ... (plot_nth_name). Without
+ * gnuplot every data file and script is still written; one warning.
+ */
+static int plot_hists(const struct report_opts *o, struct latency *l, const struct table *t, const char *unit)
+{
+	size_t n = t->nrows < o->limit ? t->nrows : (size_t)o->limit;
+	char name[4200], label[512], last[4200] = "";
+	struct trec_err err = { 0 }, unrendered = { 0 };
+	size_t drawn = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (plot_nth_name(o->plot, (unsigned)r + 1, name, sizeof(name)) < 0) {
+			cli_err(&report_cmd, "--plot %s: the name is too long", o->plot);
+			return CLI_EXIT_ERROR;
+		}
+		latency_row_label(l, t, r, label, sizeof(label));
+		int rc = plot_hist(&err, name, latency_row_hist(l, t, r), label, unit);
+		if (rc == PLOT_NOT_RENDERED && !unrendered.msg[0])
+			unrendered = err;
+		else if (rc < 0)
+			return plot_done(rc, &err);
+		snprintf(last, sizeof(last), "%s", name);
+		drawn += rc == 0;
+	}
+	if (unrendered.msg[0]) {
+		if (n > 1)
+			cli_warn(&report_cmd, "%s (and the data and scripts of %zu more histograms, up to %s)",
+				 unrendered.msg, n - 1, last);
+		else
+			cli_warn(&report_cmd, "%s", unrendered.msg);
+	} else if (drawn > 1 && !o->json && !o->csv) {
+		/* Not an error: where the other plots went. */
+		fprintf(stderr, "trec %s: --plot: %zu histograms drawn, %s to %s (--limit N sets how many)\n",
+			report_cmd.name, drawn, o->plot, last);
+	}
+	return 0;
 }
 
 /* ---- views ----------------------------------------------------------------------------------- */
@@ -620,10 +680,8 @@ static int view_latency(struct report_opts *o, struct source *src, struct out *o
 				      (unsigned long long)us, (unsigned long long)ue,
 				      deep ? " (and starts nested too deep)" : "");
 	}
-	if (!rc && o->plot && !o->plot_rate && t.nrows) {
-		latency_row_label(l, &t, 0, label, sizeof(label));
-		rc = plot_done(plot_hist(&err, o->plot, latency_row_hist(l, &t, 0), label, lo.unit), &err);
-	}
+	if (!rc && o->plot && !o->plot_rate && t.nrows)
+		rc = plot_hists(o, l, &t, lo.unit);
 	table_free(&t);
 	latency_free(l);
 	return rc;
@@ -644,13 +702,14 @@ static int write_flamegraph(struct report_opts *o, struct rfile *f, struct stack
 		if (w > 0 && gmtime_r(&secs, &tm))
 			strftime(wall, sizeof(wall), " from %Y-%m-%d %H:%M:%S UTC", &tm);
 	}
-	snprintf(title, sizeof(title), "%s: %s", o->offcpu ? "Off-CPU time" : "CPU samples", f->host);
+	int by_time = stackprof_by_time(p); /* --offcpu, or off-CPU stacks alone */
+	snprintf(title, sizeof(title), "%s: %s", by_time ? "Off-CPU time" : "CPU samples", f->host);
 	snprintf(subtitle, sizeof(subtitle), "%.200s%s%.3f s%s, kernel %.64s", cmdline ? cmdline : "",
 		 cmdline ? ": " : "", tot ? (double)(tot->last_ts - tot->first_ts) / 1e9 : 0.0, wall,
 		 kernel ? kernel : "?");
 	struct flame_opts fo = {
 		.sz = sizeof(fo), .title = title, .subtitle = subtitle,
-		.countname = o->offcpu ? "us" : "samples", .colors = o->offcpu ? "io" : "hot",
+		.countname = by_time ? "us" : "samples", .colors = by_time ? "io" : "hot",
 	};
 	struct trec_err err = { 0 };
 	struct flame *fg;
@@ -768,6 +827,22 @@ static int view_profile(struct report_opts *o, struct source *src, struct out *o
 	return rc;
 }
 
+/*
+ * The view of `trec report` without one named (and without options that
+ * name one): the top functions of a profile, as perf report's default, and
+ * the summary of anything else. A profile is a trace whose kept event
+ * types include CPU samples or off-CPU time (stackprof_is_profile); a
+ * trace that holds tracepoints besides is still a profile (the summary is
+ * --summary away, and the stack views pick the samples). Several traces
+ * get the summary: the stack views read one.
+ */
+static enum mode report_default_view(struct source *src)
+{
+	if (src->n != 1)
+		return M_SUMMARY;
+	return stackprof_is_profile(&src->files[0]) ? M_TOP : M_SUMMARY;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts o;
@@ -811,10 +886,16 @@ int cmd_report(int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 		}
 	}
-	if (!rc && o.mode == M_SUMMARY && report_tui(&o, &src, &rc)) {
+	if (!rc && o.mode == M_DEFAULT && report_tui(&o, &src, &rc)) {
 		/* the interactive report ran */
 	} else if (!rc) {
+		if (o.mode == M_DEFAULT) {
+			o.mode = report_default_view(&src);
+			if (!o.has_limit)
+				o.limit = o.mode == M_TOP ? 20 : 10;
+		}
 		switch (o.mode) {
+		case M_DEFAULT: /* chosen above */
 		case M_SUMMARY:
 			rc = view_summary(&o, &src, &out);
 			break;

@@ -50,6 +50,10 @@ static int add_stack(struct consumer *c, uint32_t cpu, const struct trec_rec *r,
 	}
 	if (t->flags & (TREC_STACKF_KLOST | TREC_STACKF_ULOST))
 		c->stack_lost[(size_t)cpu * (c->max_type + 1) + r->type]++;
+	/* Which side, for the file's stack_loss.* metadata: the loss records
+	 * carry one reason for both. */
+	c->st.lost_kstacks += !!(t->flags & TREC_STACKF_KLOST);
+	c->st.lost_ustacks += !!(t->flags & TREC_STACKF_ULOST);
 	*id = 0;
 	if (!n)
 		return 0;

@@ -42,6 +42,8 @@ struct consumer_stats {
 	uint64_t lost_ring;     /* BPF side could not reserve */
 	uint64_t lost_writer;   /* writer queue full */
 	uint64_t lost_stacks;   /* events kept without (part of) their stack */
+	uint64_t lost_kstacks;  /* of those, events whose kernel side was not captured */
+	uint64_t lost_ustacks;  /* ... and whose user side was not (an event may count in both) */
 	uint64_t bad_records;   /* malformed ring records (a bug if ever nonzero) */
 };
 void consumer_stats(const struct consumer *c, struct consumer_stats *st);

@@ -65,6 +65,7 @@ struct rec_session {
 	uint64_t secs_ns;         /* the recording's length, frozen at stop */
 	uint64_t pids_checked_ns; /* -p: when the targets were last looked for */
 	uint64_t sideband_lost_seen;
+	uint64_t kstacks_written, ustacks_written; /* stack_loss.* told to earlier files */
 	int stop;
 	const char *stop_reason;
 	int started, run_failed, stopped;
@@ -170,7 +171,7 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 	if (!o->ring_bytes)
 		o->ring_bytes = 8u << 20;
 	if (o->profile && !o->freq)
-		o->freq = 99; /* as the BCC tools: off the beat of 100 Hz timers */
+		o->freq = REC_DEFAULT_FREQ;
 	s->child.go_fd = s->child.err_fd = -1;
 	s->filtering = o->npids || (o->cmd && !o->all); /* -a -- CMD: everything, while CMD runs */
 	rec_bpf_log_install();
@@ -379,12 +380,37 @@ static int write_unwind_stats(struct rec_session *s)
 	return e;
 }
 
+/* Which side of this file's stacks was not captured, as "stack_loss.*"
+ * metadata: the loss records (reason "stack") count the events, per CPU
+ * and type; these split them by side, for trec info. Written by every
+ * file that records stacks, zeros too, so that "none" reads as none. */
+static int write_stack_loss(struct rec_session *s)
+{
+	const struct rec_opts *o = &s->o;
+	if (!o->profile && !o->stacks && !o->offcpu)
+		return 0;
+	struct consumer_stats cs;
+	consumer_stats(s->con, &cs);
+	struct trec_meta_kv kv[2] = {
+		{ .key = "stack_loss.kernel", .type = TREC_META_U64, .v.u64 = cs.lost_kstacks - s->kstacks_written },
+		{ .key = "stack_loss.user", .type = TREC_META_U64, .v.u64 = cs.lost_ustacks - s->ustacks_written },
+	};
+	int e = trec_writer_add_meta(s->w, kv, 2);
+	if (!e) {
+		s->kstacks_written = cs.lost_kstacks;
+		s->ustacks_written = cs.lost_ustacks;
+	}
+	return e;
+}
+
 /* Symbol tables of what this file's stacks use (kernel and DSOs). */
 static int write_symbols(struct rec_session *s, struct trec_err *err)
 {
 	int ue = write_unwind_stats(s);
+	if (!ue)
+		ue = write_stack_loss(s);
 	if (ue)
-		return trec_errf(err, ue, "writing the unwinder's counters: %s", strerror(-ue));
+		return trec_errf(err, ue, "writing the unwinder's and stack loss counters: %s", strerror(-ue));
 	if (!s->dsos)
 		return 0;
 	struct dso_write_stats st;

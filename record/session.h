@@ -46,6 +46,12 @@
 
 struct rec_stats;
 
+/* CPU samples per second and CPU when -F is not given: a millisecond's
+ * resolution, off the beat of 1000, 250 and 100 Hz timer ticks (so a
+ * periodic task is not always or never caught), at a quarter of perf's
+ * 4000 Hz sampling cost. */
+#define REC_DEFAULT_FREQ 999u
+
 struct rec_opts {
 	size_t sz; /* sizeof(struct rec_opts): fields past it are taken as 0 */
 	/* What to record: the tracepoints (-e, --filter; required) and the
@@ -56,7 +62,7 @@ struct rec_opts {
 	/* CPU sampling (-F, -e cpu-clock, -e cycles) */
 	int profile;
 	int clock;         /* enum profile_clock */
-	uint64_t freq;
+	uint64_t freq;     /* 0: REC_DEFAULT_FREQ */
 	/* off-CPU time (-e offcpu) */
 	int offcpu;
 	uint64_t offcpu_min_ns;

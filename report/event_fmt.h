@@ -4,6 +4,9 @@
  *
  * Text (`trec script`), perf-like: space-separated name=value pairs.
  *   INT/UINT    decimal                    prev_pid=42
+ *               (trec script gives the integer fields that the tracepoint's
+ *               print fmt shows in hex the HEX kind in its own copy of the
+ *               schema: report/script.c, print_fmt.h)
  *   HEX         0x-prefixed hex            ip=0xffffffff81000000
  *   strings     bare when they are printable ASCII without spaces, '"',
  *               '\\' or '='; otherwise double-quoted with C escapes

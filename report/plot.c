@@ -26,6 +26,15 @@ int plot_check_name(const char *out, struct trec_err *err)
 	return 0;
 }
 
+int plot_nth_name(const char *out, unsigned k, char *buf, size_t len)
+{
+	const char *dot = strrchr(out, '.');
+	size_t stem = dot ? (size_t)(dot - out) : strlen(out);
+	int n = k <= 1 ? snprintf(buf, len, "%s", out)
+		       : snprintf(buf, len, "%.*s-%u%s", (int)stem, out, k, dot ? dot : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 /* "cannot write PATH" with errno's reason. */
 static int write_failed(struct trec_err *err, const char *path)
 {
@@ -108,7 +117,7 @@ static void hist_body(FILE *f, const char *dat, const void *ctx)
 {
 	const struct hist_ctx *hc = ctx;
 	fputs("set style data histograms\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-	      "set xtics rotate by -45\nset ylabel 'count'\nset xlabel ",
+	      "set xtics rotate by -45\nset yrange [0:*]\nset ylabel 'count'\nset xlabel ",
 	      f);
 	gp_str(f, hc->unit);
 	fputs("\nplot ", f);

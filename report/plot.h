@@ -8,6 +8,7 @@
 #ifndef TREC_REPORT_PLOT_H
 #define TREC_REPORT_PLOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -22,6 +23,10 @@ struct rate_series {
 /* Checks the output name (ends in .svg or .png). 0 or -EINVAL/-ENAMETOOLONG
  * (a usage error). */
 int plot_check_name(const char *out, struct trec_err *err);
+/* The output of the k-th plot of one --plot FILE (k from 1): FILE itself
+ * for the first, FILE's stem with "-k" for the others (lat.svg, lat-2.svg,
+ * lat-3.svg ...). 0 or -ENAMETOOLONG. */
+int plot_nth_name(const char *out, unsigned k, char *buf, size_t len);
 /* What the plots return when the data and script were written but there
  * is no gnuplot to render them: err says so (a warning, not an error). */
 #define PLOT_NOT_RENDERED 1

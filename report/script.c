@@ -8,6 +8,7 @@
 #include "event_fmt.h"
 #include "fmtpool.h"
 #include "json.h"
+#include "print_fmt.h"
 #include "script.h"
 #include "source.h"
 
@@ -117,6 +118,26 @@ static void pool_json(struct outbuf *o, const struct trec_event *ev, const struc
 	print_json(&j, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
 }
 
+/*
+ * Text shows a field in hex where its tracepoint's print fmt does
+ * (print_fmt.h): the text view formats such types through a copy of their
+ * schema with those integer fields marked TREC_F_HEX. The file's schema
+ * is left alone, so JSON keeps the numbers. Copies of every file stay
+ * until script_free: the formatter threads may still hold events that
+ * point to them.
+ */
+struct shown {
+	struct shown *next;
+	struct trec_schema s;
+	struct trec_field f[]; /* s.nfields */
+};
+
+struct shown_table {
+	struct shown_table *next;
+	const struct trec_schema **by_id; /* NULL where the file's own applies */
+	uint32_t n;
+};
+
 struct script {
 	struct script_opts o;
 	struct fmt_ctx fc;
@@ -124,7 +145,79 @@ struct script {
 	struct json j;
 	struct comm_cache cc;
 	uint64_t printed;
+	struct shown *copies;
+	struct shown_table *tables; /* the current file's first */
 };
+
+struct hex_mark {
+	const struct trec_schema *s;
+	uint8_t *hex; /* per field */
+	int any;
+};
+
+static void mark_hex(void *ctx, const char *name, size_t len)
+{
+	struct hex_mark *m = ctx;
+	for (uint32_t i = 0; i < m->s->nfields; i++) {
+		const struct trec_field *f = &m->s->fields[i];
+		if ((f->kind == TREC_F_INT || f->kind == TREC_F_UINT) && strlen(f->name) == len &&
+		    !memcmp(f->name, name, len)) {
+			m->hex[i] = 1;
+			m->any = 1;
+		}
+	}
+}
+
+/* The text view's schema of s: a copy with hex fields, or NULL when the
+ * file's own shows it as its print fmt does. -ENOMEM. */
+static int shown_schema(struct script *sc, struct rfile *f, const struct trec_schema *s,
+			const struct trec_schema **out)
+{
+	*out = NULL;
+	char key[300];
+	if (snprintf(key, sizeof(key), "tracefs.format.%s", s->name) >= (int)sizeof(key) || !s->nfields)
+		return 0;
+	const struct trec_meta_kv *kv = trec_reader_meta_get(f->r, key);
+	if (!kv || (kv->type != TREC_META_STR && kv->type != TREC_META_BYTES)) /* BYTES: over 4 KiB */
+		return 0;
+	uint8_t *hex = calloc(s->nfields, 1);
+	if (!hex)
+		return -ENOMEM;
+	struct hex_mark m = { .s = s, .hex = hex };
+	/* A format the parser cannot follow leaves the fields as they are. */
+	print_fmt_hex_fields(kv->v.str.ptr, kv->v.str.len, mark_hex, &m, NULL);
+	struct shown *c = m.any ? malloc(sizeof(*c) + s->nfields * sizeof(c->f[0])) : NULL;
+	if (c) {
+		c->s = *s;
+		memcpy(c->f, s->fields, s->nfields * sizeof(c->f[0]));
+		for (uint32_t i = 0; i < s->nfields; i++)
+			if (hex[i])
+				c->f[i].kind = TREC_F_HEX;
+		c->s.fields = c->f;
+		c->next = sc->copies;
+		sc->copies = c;
+		*out = &c->s;
+	}
+	free(hex);
+	return m.any && !c ? -ENOMEM : 0;
+}
+
+/* The text view's schemas of f, by type id. */
+static int shown_table(struct script *sc, struct rfile *f)
+{
+	struct shown_table *t = calloc(1, sizeof(*t));
+	if (!t || !(t->by_id = calloc(f->ntypes ? f->ntypes : 1, sizeof(*t->by_id)))) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->n = f->ntypes;
+	t->next = sc->tables;
+	sc->tables = t;
+	for (uint32_t id = 0; id < f->ntypes; id++)
+		if (f->by_id[id] && shown_schema(sc, f, f->by_id[id], &t->by_id[id]) < 0)
+			return -ENOMEM;
+	return 0;
+}
 
 int script_new(struct script **out, const struct script_opts *o, struct trec_err *err)
 {
@@ -142,6 +235,17 @@ void script_free(struct script *s)
 	if (!s)
 		return;
 	fmtpool_free(s->pool);
+	while (s->copies) {
+		struct shown *c = s->copies;
+		s->copies = c->next;
+		free(c);
+	}
+	while (s->tables) {
+		struct shown_table *t = s->tables;
+		s->tables = t->next;
+		free(t->by_id);
+		free(t);
+	}
 	free(s);
 }
 
@@ -153,8 +257,9 @@ uint64_t script_printed(const struct script *s)
 static int script_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err)
 {
 	struct script *s = ctx;
-	(void)err;
 	memset(need, 1, f->ntypes ? f->ntypes : 1); /* every field is printed */
+	if (!s->o.json && shown_table(s, f) < 0)
+		return trec_errf(err, -ENOMEM, "out of memory for the event formats of %s", f->path);
 	*ordered = 1;
 	memset(&s->cc, 0, sizeof(s->cc));
 	s->fc.swap = f->swap;
@@ -170,6 +275,8 @@ static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev,
 {
 	struct script *s = ctx;
 	const struct trec_schema *sc = rfile_schema(f, ev->type);
+	if (!s->o.json && ev->type < s->tables->n && s->tables->by_id[ev->type])
+		sc = s->tables->by_id[ev->type];
 	const char *comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts);
 	if (s->pool) {
 		int e = fmtpool_add(s->pool, ev, sc, comm);

@@ -32,6 +32,7 @@
 #include "symbolize.h"
 
 #define DEFAULT_EVENT "cpu-clock"
+#define CYCLES_EVENT "cycles"
 #define OFFCPU_EVENT "offcpu"
 #define OFFCPU_FIELD "delta_ns"
 
@@ -137,9 +138,10 @@ struct stackprof {
 	/* selection, by type id */
 	uint32_t ntypes;
 	uint8_t *sel;
-	const struct trec_field **wfield; /* --offcpu: delta_ns */
+	const struct trec_field **wfield; /* off-CPU types: delta_ns */
+	int by_time;                      /* weigh by delta_ns (--offcpu, or only off-CPU stacks) */
 	uint64_t *type_events;            /* selected events with stacks, per type */
-	uint64_t unreadable;              /* --offcpu events whose delta_ns is past their payload */
+	uint64_t unreadable;              /* off-CPU events whose delta_ns is past their payload */
 	uint64_t missing_stacks;          /* events whose stack is not in the file */
 	struct agg_tab agg;
 	struct frames fr;
@@ -147,6 +149,12 @@ struct stackprof {
 	struct trec_err *err; /* the current call's */
 	int read_error;       /* the error came from reading the trace */
 };
+
+/* An aggregate's weight in the unit of the view: ns off CPU, or events. */
+static uint64_t agg_weight(const struct stackprof *rp, const struct agg *a)
+{
+	return rp->by_time ? a->weight : a->events;
+}
 
 /* A warning through the caller's callback (none: dropped). */
 __attribute__((format(printf, 2, 3))) static void warn(struct stackprof *rp, const char *fmt, ...)
@@ -235,6 +243,12 @@ static void put_comm(struct tbuf *b, const struct agg_key *k, int with_pid, int 
 
 /* ---- event selection -------------------------------------------------------------------- */
 
+/* CPU samples: -F, -e cpu-clock (software) and -e cycles (PMU). */
+static int is_sample_type(const char *name)
+{
+	return !strcmp(name, DEFAULT_EVENT) || !strcmp(name, CYCLES_EVENT);
+}
+
 static int select_types(struct stackprof *rp)
 {
 	const struct trec_schema **s;
@@ -253,18 +267,23 @@ static int select_types(struct stackprof *rp)
 	if (!rp->sel || !rp->wfield || !rp->type_events)
 		return trec_errf(rp->err, -ENOMEM, "out of memory for %zu event types", n);
 
-	/* --event picks the types; else off-CPU events, else CPU samples when
-	 * there are any, else every type (events without stacks drop out). */
+	/* --event picks the types; else off-CPU events (--offcpu), else CPU
+	 * samples when there are any, else every type (events without stacks
+	 * drop out). */
 	const struct evfilter *f = &rp->file->f;
 	int by_filter = f->type_ok != NULL;
 	const char *want = rp->o.offcpu ? OFFCPU_EVENT : DEFAULT_EVENT;
 	int all = !by_filter && !rp->o.offcpu;
 	for (size_t i = 0; i < n && all; i++)
-		if (!strcmp(s[i]->name, DEFAULT_EVENT))
+		if (is_sample_type(s[i]->name))
 			all = 0;
 	size_t nsel = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (by_filter ? evfilter_type_ok(f, s[i]->id) : all || !strcmp(s[i]->name, want)) {
+		int pick = by_filter ? evfilter_type_ok(f, s[i]->id)
+			   : all     ? 1
+			   : rp->o.offcpu ? !strcmp(s[i]->name, want)
+					  : is_sample_type(s[i]->name);
+		if (pick) {
 			rp->sel[s[i]->id] = 1;
 			nsel++;
 		}
@@ -279,18 +298,45 @@ static int select_types(struct stackprof *rp)
 		return trec_errf(rp->err, -EINVAL, "%s has no event type %s%s%s%s", rp->file->path,
 				 by_filter ? "matching --event" : want, n ? " (it has: " : "", names, n ? ")" : "");
 	}
-	if (!rp->o.offcpu)
-		return 0;
+	/* The weights: with --offcpu every selected type's delta_ns; else
+	 * the off-CPU types' own, used when theirs are the only stacks
+	 * (stackprof_by_time). */
 	for (size_t i = 0; i < n; i++) {
-		if (!rp->sel[s[i]->id])
+		if (!rp->sel[s[i]->id] || (!rp->o.offcpu && strcmp(s[i]->name, OFFCPU_EVENT)))
 			continue;
 		const struct trec_field *wf = trec_schema_field(s[i], OFFCPU_FIELD);
-		if (!wf || (wf->kind != TREC_F_INT && wf->kind != TREC_F_UINT && wf->kind != TREC_F_HEX))
+		int usable = wf && (wf->kind == TREC_F_INT || wf->kind == TREC_F_UINT || wf->kind == TREC_F_HEX);
+		if (!usable && rp->o.offcpu)
 			return trec_errf(rp->err, -EINVAL, "--offcpu: event type '%s' has no integer field "
 						       OFFCPU_FIELD " to weigh its stacks by", s[i]->name);
-		rp->wfield[s[i]->id] = wf;
+		if (usable)
+			rp->wfield[s[i]->id] = wf;
 	}
+	rp->by_time = rp->o.offcpu;
 	return 0;
+}
+
+/*
+ * Off-CPU events weigh by the time they stand for when they are the only
+ * stacks to show, as perf weighs its --off-cpu samples by their period:
+ * a trace of `-e offcpu` alone, or `--event offcpu`, folds to microseconds
+ * without --offcpu. Mixed with other stacked events (tracepoints with -g),
+ * counts stay counts: microseconds and events do not add up.
+ */
+static void decide_weight(struct stackprof *rp)
+{
+	if (rp->o.offcpu)
+		return;
+	uint32_t timed = 0, counted = 0, timed_sel = 0, sel = 0;
+	for (uint32_t t = 0; t < rp->ntypes; t++) {
+		if (rp->type_events[t])
+			*(rp->wfield[t] ? &timed : &counted) += 1;
+		sel += rp->sel[t];
+		timed_sel += rp->sel[t] && rp->wfield[t];
+	}
+	/* No stacks at all: what the selection would have been (the title and
+	 * unit of an empty graph). */
+	rp->by_time = timed || counted ? timed && !counted : sel && timed_sel == sel;
 }
 
 /* ---- pass 1: events into aggregates (a sink of the pass) --------------------------------- */
@@ -357,6 +403,7 @@ static int cmp_line(const void *a, const void *b, void *ctx)
 int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx, struct trec_err *err)
 {
 	rp->err = err;
+	decide_weight(rp);
 	struct ktab lines;
 	struct tbuf line;
 	uint32_t *order = NULL;
@@ -391,7 +438,7 @@ int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx, struct tr
 		uint32_t id;
 		if (ktab_get(&lines, line.data, (uint32_t)line.len, &id) < 0)
 			goto oom;
-		lines.e[id].v[0] += a->weight;
+		lines.e[id].v[0] += agg_weight(rp, a);
 	}
 	order = malloc((lines.n ? lines.n : 1) * sizeof(*order));
 	if (!order)
@@ -403,7 +450,7 @@ int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx, struct tr
 	for (uint32_t i = 0; i < lines.n && !ret; i++) {
 		const struct kent *e = &lines.e[order[i]];
 		/* off-CPU weights are summed in ns and shown in microseconds */
-		uint64_t w = rp->o.offcpu ? e->v[0] / 1000 : e->v[0];
+		uint64_t w = rp->by_time ? e->v[0] / 1000 : e->v[0];
 		if (w)
 			ret = emit(ctx, e->key, e->len, w);
 	}
@@ -460,7 +507,7 @@ static int top_collect(struct stackprof *rp, struct topview *tv)
 	for (uint32_t i = 0; i < agg_slots(&rp->agg); i++) {
 		const struct agg *a = &rp->agg.slot[i];
 		const struct agg_key *k = &a->k;
-		uint64_t w = a->weight;
+		uint64_t w = agg_weight(rp, a);
 		uint32_t cid, gid, fid, xid;
 		if (!a->events)
 			continue;
@@ -580,7 +627,7 @@ static void print_list_text(struct stackprof *rp, const struct topview *tv, cons
 		if (l > dw)
 			dw = l < 40 ? l : 40;
 	}
-	const char *unit = rp->o.offcpu ? "us" : "Samples";
+	const char *unit = rp->by_time ? "us" : "Samples";
 	outbuf_printf(o, "# %s\n", by_total ? "by total (inclusive)" : "by self");
 	if (by_total)
 		outbuf_printf(o, "#  Total%% %9s    Self%% %9s  %-*s  Symbol\n", unit, unit, (int)dw, "Shared Object");
@@ -674,7 +721,7 @@ static int print_top(struct stackprof *rp)
 		cells[start[g + 1]++] = i;
 	}
 
-	uint64_t div = rp->o.offcpu ? 1000 : 1;
+	uint64_t div = rp->by_time ? 1000 : 1;
 	char names[512];
 	event_names(rp, names, sizeof(names));
 	struct json j;
@@ -690,13 +737,13 @@ static int print_top(struct stackprof *rp)
 				json_str(&j, sc->name);
 		}
 		json_arr_end(&j);
-		json_kv_str(&j, "unit", rp->o.offcpu ? "us" : "samples");
+		json_kv_str(&j, "unit", rp->by_time ? "us" : "samples");
 		json_kv_u64(&j, "total", tv.total / div);
 		json_key(&j, "groups");
 		json_arr_begin(&j);
 	} else {
 		outbuf_printf(rp->out, "# Events: %s   %s: %llu   comm/pid groups: %u\n", names[0] ? names : "none",
-			      rp->o.offcpu ? "Off-CPU us" : "Samples", (unsigned long long)(tv.total / div), ng);
+			      rp->by_time ? "Off-CPU us" : "Samples", (unsigned long long)(tv.total / div), ng);
 	}
 	for (uint32_t gi = 0; gi < ng && !rp->out->err; gi++) {
 		uint32_t g = gorder[gi];
@@ -714,7 +761,7 @@ static int print_top(struct stackprof *rp)
 			json_double(&j, pct(gt, tv.total));
 		} else {
 			outbuf_printf(rp->out, "#\n# %s  pid %u: %llu %s, %.2f%% of all\n#\n", comm, gk->pid,
-				      (unsigned long long)(gt / div), rp->o.offcpu ? "us off-CPU" : "samples",
+				      (unsigned long long)(gt / div), rp->by_time ? "us off-CPU" : "samples",
 				      pct(gt, tv.total));
 		}
 		for (int by_total = 0; by_total < 2; by_total++) {
@@ -838,10 +885,17 @@ uint32_t stackprof_stacks(const struct stackprof *rp)
 	return rp->agg.n;
 }
 
+int stackprof_by_time(struct stackprof *rp)
+{
+	decide_weight(rp);
+	return rp->by_time;
+}
+
 int stackprof_print_top(struct stackprof *rp, struct outbuf *out, struct trec_err *err)
 {
 	rp->out = out;
 	rp->err = err;
+	decide_weight(rp);
 	return print_top(rp);
 }
 
@@ -853,6 +907,32 @@ void stackprof_warnings(struct stackprof *rp)
 	if (rp->unreadable)
 		warn(rp, "%llu events are too short for their " OFFCPU_FIELD " field; left out",
 			 (unsigned long long)rp->unreadable);
+}
+
+/* ---- what a trace is ---------------------------------------------------------------------- */
+
+int stackprof_is_profile(struct rfile *f)
+{
+	const struct trec_schema **s;
+	size_t n;
+	if (trec_reader_schemas(f->r, &s, &n, NULL) < 0)
+		return 0;
+	/* With an index the counts are free: a type that recorded nothing
+	 * (a short command between two samples) does not make a profile. */
+	const struct trec_totals *tot = NULL;
+	if (trec_reader_info(f->r)->has_index && trec_reader_totals(f->r, &tot, NULL) < 0)
+		tot = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!evfilter_type_ok(&f->f, s[i]->id) ||
+		    (!is_sample_type(s[i]->name) && strcmp(s[i]->name, OFFCPU_EVENT)))
+			continue;
+		if (!tot)
+			return 1;
+		for (uint32_t k = 0; k < tot->ntypes; k++)
+			if (tot->types[k].type == s[i]->id && tot->types[k].count)
+				return 1;
+	}
+	return 0;
 }
 
 /* ---- report_fold_trace (fold.h) ---------------------------------------------------------- */

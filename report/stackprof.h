@@ -2,8 +2,12 @@
 /*
  * Stack profiles of one trace (report/stackprof.c): folded stacks and the
  * top-functions view. Events: those the filter's --event selects, else
- * off-CPU events (offcpu), else cpu-clock samples when the trace has them,
- * else every event with a stack.
+ * off-CPU events (offcpu), else CPU samples (cpu-clock, cycles) when the
+ * trace has them, else every event with a stack.
+ *
+ * Weights: off-CPU time (delta_ns, shown in microseconds) with opts.offcpu,
+ * and also when the only selected events that had stacks are off-CPU
+ * events (a trace of -e offcpu alone); otherwise one per event.
  */
 #ifndef TREC_REPORT_STACKPROF_H
 #define TREC_REPORT_STACKPROF_H
@@ -20,7 +24,7 @@
 
 struct stackprof_opts {
 	size_t sz;
-	int offcpu;                /* weigh by delta_ns (ns; folded and top show us) */
+	int offcpu;                /* off-CPU events only, by delta_ns (ns; folded and top show us) */
 	int with_pid, with_tid;    /* folded: comm-PID, comm-PID/TID */
 	int no_kernel, no_user;
 	int json;                  /* top view as JSON */
@@ -43,6 +47,9 @@ int stackprof_new(struct stackprof **out, struct rfile *f, const struct stackpro
 		  struct trec_err *err);
 /* The aggregation as a sink of a pass (pass.h): the events of its file. */
 struct pass_sink stackprof_sink(struct stackprof *p);
+/* After the pass: whether the weights are off-CPU time (microseconds in
+ * every view) rather than events. */
+int stackprof_by_time(struct stackprof *p);
 /* Distinct stacks aggregated (0: nothing to show). */
 uint32_t stackprof_stacks(const struct stackprof *p);
 /* Folded lines in byte order of their text; emit's nonzero return stops
@@ -54,5 +61,11 @@ int stackprof_print_top(struct stackprof *p, struct outbuf *out, struct trec_err
  * through opts.warn. */
 void stackprof_warnings(struct stackprof *p);
 void stackprof_free(struct stackprof *p);
+
+/* Whether f is a profile: among the event types its filter keeps, CPU
+ * samples (cpu-clock, cycles) or off-CPU time (offcpu) that recorded
+ * events (any of those types, when the file has no index to count by).
+ * What `trec report` shows by default follows from it. */
+int stackprof_is_profile(struct rfile *f);
 
 #endif

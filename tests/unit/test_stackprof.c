@@ -23,13 +23,14 @@
 #include "tracegen.h"
 #include "writer.h"
 
-enum { T_CLOCK = 1, T_OFFCPU = 2 };
+enum { T_CLOCK = 1, T_OFFCPU = 2, T_SWITCH = 3 };
 
 static const struct trec_field f_clock[] = { { "period", "u64", TREC_F_UINT, 0, 0, 8, 1 } };
 static const struct trec_field f_offcpu[] = { { "delta_ns", "u64", TREC_F_UINT, 0, 0, 8, 1 } };
 static const struct trec_schema schemas[] = {
 	{ T_CLOCK, "cpu-clock", "perf_event:software:cpu-clock", 0, 8, 1, f_clock },
 	{ T_OFFCPU, "offcpu", "trec:offcpu", 0, 8, 1, f_offcpu },
+	{ T_SWITCH, "sched:sched_switch", "tracepoint:sched:sched_switch", 0, 8, 1, f_clock },
 };
 
 #define APP_START 0x555555555000ull /* maps file offset 0x1000 */
@@ -86,6 +87,26 @@ static int setup(void **state)
 	events(w, T_OFFCPU, 100, 100, id2, 1500000, 1);
 	events(w, T_OFFCPU, 100, 100, id2, 999, 1); /* summed in ns, shown in us */
 	tg_close(w);
+
+	/* Off-CPU time alone (-e offcpu); the same with tracepoints that have
+	 * stacks (-g -e sched:sched_switch -e offcpu); tracepoints alone (with
+	 * an offcpu type that recorded nothing). */
+	static const char *const names[] = { "off.data", "mixed.data", "tp.data" };
+	for (int k = 0; k < 3; k++) {
+		w = tg_open(scratch_path(names[k]), schemas + 1, 2);
+		tg_task(w, TREC_TASK_SNAPSHOT, 1, 100, 100, "app");
+		tg_map(w, 100, 1, APP_START, 0x3000, 0x1000, 0xaa, "/usr/bin/app");
+		tg_syms(w, 0xaa, "/usr/bin/app", 0, syms, 3);
+		id1 = tg_stack(w, s1, 0, 3);
+		id3 = tg_stack(w, s3, 0, 2);
+		if (k < 2) {
+			events(w, T_OFFCPU, 100, 100, id1, 250000, 4); /* 1000 us in leaf */
+			events(w, T_OFFCPU, 100, 100, id3, 3000000, 1); /* 3000 us in work */
+		}
+		if (k > 0)
+			events(w, T_SWITCH, 100, 100, id1, 0, 2);
+		tg_close(w);
+	}
 	return 0;
 }
 
@@ -118,9 +139,10 @@ static void warn(void *ctx, const char *msg)
 }
 
 /* The folded stacks of the trace under these options and event globs. */
-static char *fold(struct stackprof_opts *po, const char *event, struct warnings *wn)
+static char *fold_file(const char *name, struct stackprof_opts *po, const char *event, struct warnings *wn,
+		       int *by_time)
 {
-	const char *path = scratch_path("t.data");
+	const char *path = scratch_path(name);
 	char *globs[] = { (char *)event };
 	struct evfilter_opts fo = { .events = globs, .nevents = event ? 1 : 0, .any = event != NULL };
 	struct source src;
@@ -138,6 +160,7 @@ static char *fold(struct stackprof_opts *po, const char *event, struct warnings 
 	struct tbuf b;
 	tbuf_init(&b);
 	assert_int_equal(stackprof_fold(p, collect, &b, &err), 0);
+	*by_time = stackprof_by_time(p);
 	tbuf_put_u8(&b, 0);
 	char *text = strdup((const char *)b.data);
 	tbuf_free(&b);
@@ -145,6 +168,12 @@ static char *fold(struct stackprof_opts *po, const char *event, struct warnings 
 	stackprof_free(p);
 	source_close(&src);
 	return text;
+}
+
+static char *fold(struct stackprof_opts *po, const char *event, struct warnings *wn)
+{
+	int by_time;
+	return fold_file("t.data", po, event, wn, &by_time);
 }
 
 #define CHECK_FOLD(want, event, ...)                                                            \
@@ -195,13 +224,70 @@ static void test_offcpu_and_events(void **state)
 	(void)state;
 	/* Weighted by delta_ns: 1500999 ns is 1500 us. */
 	CHECK_FOLD("app;main;work;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 1500\n", NULL, .offcpu = 1);
-	/* --event picks the types; without --offcpu each event counts one. */
-	CHECK_FOLD("app;main;work;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 2\n", "off*", .offcpu = 0);
+	/* --event picks the types; off-CPU events alone weigh their time
+	 * without --offcpu too; mixed with CPU samples each event counts one. */
+	CHECK_FOLD("app;main;work;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 1500\n", "off*", .offcpu = 0);
 	CHECK_FOLD("app;main;work;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 4\n"
 		   "app;main;work;leaf 6\n"
 		   "db;main;work;leaf 4\n"
 		   "worker;main;work 4\n",
 		   "*", .offcpu = 0);
+}
+
+/* The rule without --offcpu: off-CPU stacks alone weigh by time, in us;
+ * with other stacked events everything counts one. */
+static void test_offcpu_weight_rule(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file, *event;
+		int offcpu;
+		const char *want;
+		int by_time;
+	} cases[] = {
+		{ "off.data", NULL, 0, "app;main;work 3000\napp;main;work;leaf 1000\n", 1 },
+		{ "off.data", NULL, 1, "app;main;work 3000\napp;main;work;leaf 1000\n", 1 },
+		{ "mixed.data", NULL, 0, "app;main;work 1\napp;main;work;leaf 6\n", 0 },
+		{ "mixed.data", "offcpu", 0, "app;main;work 3000\napp;main;work;leaf 1000\n", 1 },
+		{ "mixed.data", NULL, 1, "app;main;work 3000\napp;main;work;leaf 1000\n", 1 },
+		{ "mixed.data", "sched:*", 0, "app;main;work;leaf 2\n", 0 },
+		{ "tp.data", NULL, 0, "app;main;work;leaf 2\n", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stackprof_opts po = { .offcpu = cases[i].offcpu };
+		struct warnings wn = { 0 };
+		int by_time = -1;
+		char *got = fold_file(cases[i].file, &po, cases[i].event, &wn, &by_time);
+		assert_string_equal(got, cases[i].want);
+		assert_int_equal(by_time, cases[i].by_time);
+		assert_int_equal(wn.len, 0);
+		free(got);
+	}
+}
+
+/* Which traces are profiles (the default view of trec report). */
+static void test_is_profile(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file, *event;
+		int want;
+	} cases[] = {
+		{ "t.data", NULL, 1 },          { "off.data", NULL, 1 },         { "mixed.data", NULL, 1 },
+		{ "mixed.data", "sched:*", 0 }, { "mixed.data", "offcpu", 1 }, { "tp.data", NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = scratch_path(cases[i].file);
+		char *globs[] = { (char *)cases[i].event };
+		struct evfilter_opts fo = { .events = globs, .nevents = cases[i].event ? 1 : 0,
+					    .any = cases[i].event != NULL };
+		struct source src;
+		struct source_opts so = { .sz = sizeof(so), .filter = &fo };
+		struct trec_err err = { 0 };
+		assert_int_equal(source_open(&src, &path, 1, &so, &err), 0);
+		assert_int_equal(stackprof_is_profile(&src.files[0]), cases[i].want);
+		source_close(&src);
+	}
 }
 
 static void test_errors(void **state)
@@ -295,6 +381,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded),
 		cmocka_unit_test(test_offcpu_and_events),
+		cmocka_unit_test(test_offcpu_weight_rule),
+		cmocka_unit_test(test_is_profile),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_top),
 	};

@@ -532,10 +532,10 @@ static void test_offcpu_and_event(void **state)
 	CHECK_REPORT("app;main;a;b 3000\n"
 		     "app;main;d;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 2\n",
 		     "--folded", "--offcpu");
-	/* the same events counted one each */
-	CHECK_REPORT("app;main;a;b 2\n"
-		     "app;main;d;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 1\n"
-		     "worker;main;c 1\n",
+	/* --event offcpu alone: off-CPU stacks only, weighed by their time
+	 * without --offcpu too (docs/CLI.md, "Weights") */
+	CHECK_REPORT("app;main;a;b 3000\n"
+		     "app;main;d;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 2\n",
 		     "--folded", "--event", "offcpu");
 	CHECK_REPORT("app;main;a;b 3000\n"
 		     "app;main;d;entry_SYSCALL_64_[k];do_syscall_64_[k];schedule_[k] 2\n",
