@@ -7,6 +7,9 @@
  *   trec flamegraph --collapse-perf FILE > folded   stackcollapse-perf.pl
  *   trec flamegraph --from-perf FILE > out.svg      both, in one pass
  *
+ * Options and files may come in any order (getopt_long permutes), so
+ * FlameGraph's `--collapse-perf --pid perf.txt` reads as it is typed.
+ *
  * The work is in the library (flamegraph.h, collapse_perf.h); this file
  * reads options, opens inputs and outputs, and turns results into
  * messages and exit codes.
@@ -24,14 +27,16 @@
 #include "flame_input.h"
 #include "flamegraph.h"
 #include "outbuf.h"
+#include "perf_inline.h"
 
 static const struct cli_cmd fg_cmd = {
 	.name = "flamegraph",
 	.synopsis = "[options] [FOLDED|TRACE...] > out.svg\n"
 		    "       trec flamegraph --diff [options] BEFORE AFTER > diff.svg\n"
-		    "       trec flamegraph --collapse-perf FILE [--pid|--tid] [--kernel] [--jit] [--all]\n"
-		    "                       [--addrs] [--event NAME] > out.folded\n"
-		    "       trec flamegraph --from-perf FILE [collapse options] [options] > out.svg",
+		    "       trec flamegraph --collapse-perf [--pid|--tid] [--kernel] [--jit] [--all]\n"
+		    "                       [--addrs] [--event-filter EVENT] [--srcline]\n"
+		    "                       [--inline [--context]] [FILE...] > out.folded\n"
+		    "       trec flamegraph --from-perf [collapse options] [options] [FILE...] > out.svg",
 	.summary = "Interactive SVG flame graphs from folded stacks (FlameGraph's format, stdin when\n"
 		   "no file is named) or from trec traces; differential graphs of two profiles; and\n"
 		   "perf script output collapsed to folded stacks (stackcollapse-perf.pl's rules).\n"
@@ -65,17 +70,20 @@ static const struct cli_cmd fg_cmd = {
 		"                        show AFTER, red frames grew, blue shrank\n"
 		"  -n, --normalize       scale BEFORE to AFTER's total first\n"
 		"  -s, --strip-hex       compare stacks with 0x... addresses blanked\n"
-		"perf script input:\n"
-		"      --collapse-perf FILE  print FILE's stacks folded (- for stdin)\n"
-		"      --from-perf FILE  collapse FILE and draw it in one go\n"
+		"perf script input (as stackcollapse-perf.pl; FILEs in any order, none or -: stdin):\n"
+		"      --collapse-perf   print the stacks folded, counts weighted by the periods\n"
+		"      --from-perf       collapse and draw in one go\n"
 		"      --pid             first frame comm-PID (perf script -F +pid)\n"
 		"      --tid             first frame comm-PID/TID\n"
 		"      --kernel          _[k] after kernel frames\n"
-		"      --jit             _[j] after JIT frames (/tmp/perf-PID.map, jitted-*.so)\n"
+		"      --jit             _[j] after JIT frames (/tmp/perf-PID.map)\n"
 		"      --all             --kernel and --jit\n"
 		"      --addrs           unknown symbols as [dso <addr>] instead of [dso]\n"
-		"      --event NAME      only samples of event NAME (default: the first event seen);\n"
-		"                        --event-filter is the same\n"
+		"      --event-filter EVENT  only samples of EVENT as perf prints it (default: the\n"
+		"                        first event seen); --event is the same\n"
+		"      --srcline         input from perf script -F+srcline: source lines after frames\n"
+		"      --inline          inlined frames from addr2line (binutils) on the binaries\n"
+		"      --context         with --inline: :file:line after each name\n"
 		"trace input (as trec report --folded):\n"
 		"      --event NAME      the stacked events of type NAME (default cpu-clock)\n"
 		"      --offcpu          off-CPU time (microseconds) instead of samples\n"
@@ -99,7 +107,9 @@ struct fg_args {
 	struct flame_input_opts in;
 	struct perf_collapse_opts pc;
 	const char *output;
-	const char *collapse_perf, *from_perf;
+	int collapse_perf, from_perf;
+	const char *perf_input; /* --collapse-perf=FILE, --from-perf=FILE */
+	int inline_frames, context;
 	int diff;
 	int cp;
 };
@@ -110,7 +120,7 @@ enum {
 	OPT_INVERTED, OPT_FLAMECHART, OPT_NEGATE, OPT_FONTTYPE, OPT_FONTSIZE, OPT_FONTWIDTH,
 	OPT_DIFF, OPT_COLLAPSE, OPT_FROM_PERF, OPT_PID, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL,
 	OPT_ADDRS, OPT_EVENT, OPT_OFFCPU, OPT_NO_KERNEL, OPT_SYMFS, OPT_DEBUG_DIR, OPT_INLINE,
-	OPT_DEMANGLE, OPT_NO_DEMANGLE,
+	OPT_CONTEXT, OPT_SRCLINE, OPT_DEMANGLE, OPT_NO_DEMANGLE,
 };
 
 /* "1.5" -> 1.5 within [min, max]; a usage error otherwise. */
@@ -164,8 +174,10 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 		{ "diff", no_argument, NULL, OPT_DIFF },
 		{ "normalize", no_argument, NULL, 'n' },
 		{ "strip-hex", no_argument, NULL, 's' },
-		{ "collapse-perf", required_argument, NULL, OPT_COLLAPSE },
-		{ "from-perf", required_argument, NULL, OPT_FROM_PERF },
+		/* The file may follow as an argument anywhere (FlameGraph's
+		 * `--collapse-perf --pid perf.txt`); =FILE still works. */
+		{ "collapse-perf", optional_argument, NULL, OPT_COLLAPSE },
+		{ "from-perf", optional_argument, NULL, OPT_FROM_PERF },
 		{ "pid", no_argument, NULL, OPT_PID },
 		{ "tid", no_argument, NULL, OPT_TID },
 		{ "kernel", no_argument, NULL, OPT_KERNEL },
@@ -181,6 +193,8 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 		{ "demangle", no_argument, NULL, OPT_DEMANGLE },
 		{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 		{ "inline", no_argument, NULL, OPT_INLINE },
+		{ "context", no_argument, NULL, OPT_CONTEXT },
+		{ "srcline", no_argument, NULL, OPT_SRCLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -226,8 +240,12 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 		case OPT_DIFF: a->diff = 1; break;
 		case 'n': a->fo.normalize = 1; break;
 		case 's': a->in.strip_hex = 1; break;
-		case OPT_COLLAPSE: a->collapse_perf = optarg; break;
-		case OPT_FROM_PERF: a->from_perf = optarg; break;
+		case OPT_COLLAPSE:
+		case OPT_FROM_PERF:
+			*(c == OPT_COLLAPSE ? &a->collapse_perf : &a->from_perf) = 1;
+			if (optarg)
+				a->perf_input = optarg;
+			break;
 		case OPT_PID: a->pc.with_pid = a->in.with_pid = 1; break;
 		case OPT_TID: a->pc.with_tid = a->in.with_tid = 1; break;
 		case OPT_KERNEL: a->pc.kernel = 1; break;
@@ -245,10 +263,9 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 		case OPT_DEBUG_DIR: a->in.debug_dir = optarg; break;
 		case OPT_DEMANGLE: a->in.no_demangle = 0; break;
 		case OPT_NO_DEMANGLE: a->in.no_demangle = 1; break;
-		case OPT_INLINE:
-			return cli_usage_error(&fg_cmd, "--inline is not supported: it runs addr2line on "
-							"the profiled binaries; give perf script --inline "
-							"output instead");
+		case OPT_INLINE: a->inline_frames = 1; break;
+		case OPT_CONTEXT: a->context = 1; break;
+		case OPT_SRCLINE: a->pc.srcline = 1; break;
 		case 'h':
 			cli_help(&fg_cmd);
 			return -1;
@@ -258,13 +275,16 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 	}
 	if (a->cp && !a->fo.palette_file)
 		a->fo.palette_file = "palette.map";
-	int modes = !!a->collapse_perf + !!a->from_perf + a->diff;
+	int modes = a->collapse_perf + a->from_perf + a->diff;
 	if (modes > 1)
 		return cli_usage_error(&fg_cmd, "--diff, --collapse-perf and --from-perf exclude each other");
 	int npos = argc - optind;
-	if ((a->collapse_perf || a->from_perf) && npos)
-		return cli_usage_error(&fg_cmd, "unexpected argument '%s': --%s reads one file",
-				       argv[optind], a->collapse_perf ? "collapse-perf" : "from-perf");
+	if ((a->inline_frames || a->context || a->pc.srcline) && !a->collapse_perf && !a->from_perf)
+		return cli_usage_error(&fg_cmd, "--%s reads perf script text: add --collapse-perf or "
+						"--from-perf", a->pc.srcline ? "srcline" : a->inline_frames ? "inline" : "context");
+	if (a->context && !a->inline_frames)
+		cli_warn(&fg_cmd, "--context does nothing without --inline (for perf script "
+				  "-F+srcline output, use --srcline)");
 	if (a->diff && npos != 2)
 		return cli_usage_error(&fg_cmd, "--diff takes two inputs, BEFORE and AFTER (%d given)",
 				       npos);
@@ -315,62 +335,110 @@ static int sink_close(struct sink *s, int failed)
 
 /* ---- perf script ----------------------------------------------------------------- */
 
-static void collapse_warnings(const char *name, const struct perf_collapse_stats *st)
+static void collapse_warnings(const char *const *inputs, const struct perf_collapse_stats *st)
 {
+	const char *name = inputs[0];
 	if (st->filtered)
-		cli_warn(&fg_cmd, "%s: kept the %llu samples of event %s, left out %llu of other "
-				  "events (the first: %s); choose with --event NAME",
-			 name, (unsigned long long)st->kept, st->event, (unsigned long long)st->filtered,
-			 st->other_event);
+		cli_warn(&fg_cmd, "%s: kept event %s, left out %llu samples of other events (the "
+				  "first: %s); choose with --event-filter EVENT",
+			 name, st->event, (unsigned long long)st->filtered, st->other_event);
 	if (st->unrecognized)
 		cli_warn(&fg_cmd, "%s: %llu lines are not perf script samples (the first: line %llu)",
-			 name, (unsigned long long)st->unrecognized,
+			 inputs[st->first_unrecognized_input], (unsigned long long)st->unrecognized,
 			 (unsigned long long)st->first_unrecognized);
 	if (!st->samples)
 		cli_warn(&fg_cmd, "%s: no samples found: is it perf script output (with -g for stacks)?",
 			 name);
 }
 
-/* Runs the collapser over path ("-": stdin). Returns 0 or an exit code. */
-static int collapse(const struct fg_args *a, const char *path, struct perf_collapse **out)
+/* Runs the collapser over the inputs, one stream ("-": stdin). Returns 0
+ * or an exit code. */
+static int collapse(const struct fg_args *args, int n, char **inputs, struct perf_collapse **out)
 {
+	struct fg_args a = *args;
 	struct trec_err err = { 0 };
-	struct perf_collapse *c;
-	int rc = perf_collapse_new(&c, &a->pc, &err);
-	if (rc) {
-		cli_err(&fg_cmd, "%s", trec_errmsg(&err, rc));
-		return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
-	}
-	int fd = 0;
-	const char *name = "<stdin>";
-	if (strcmp(path, "-")) {
-		name = path;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			cli_err(&fg_cmd, "%s: %s", path, strerror(errno));
-			perf_collapse_free(c);
+	struct perf_inline *pi = NULL;
+	if (a.inline_frames) {
+		if (perf_inline_new(&pi, a.context)) {
+			cli_err(&fg_cmd, "out of memory");
 			return CLI_EXIT_ERROR;
 		}
+		a.pc.inline_fn = perf_inline_resolve;
+		a.pc.inline_ctx = pi;
 	}
-	rc = perf_collapse_fd(c, fd, name, &err);
-	if (fd)
-		close(fd);
+	struct perf_collapse *c;
+	int rc = perf_collapse_new(&c, &a.pc, &err);
 	if (rc) {
 		cli_err(&fg_cmd, "%s", trec_errmsg(&err, rc));
+		perf_inline_free(pi);
+		return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+	}
+	const char *names[256];
+	for (int i = 0; i < n && !rc; i++) {
+		int fd = 0;
+		names[i] = inputs[i];
+		if (strcmp(inputs[i], "-")) {
+			fd = open(inputs[i], O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				cli_err(&fg_cmd, "%s: %s", inputs[i], strerror(errno));
+				rc = CLI_EXIT_ERROR;
+				break;
+			}
+		} else {
+			names[i] = "<stdin>";
+		}
+		rc = perf_collapse_fd(c, fd, names[i], &err);
+		if (fd)
+			close(fd);
+		if (rc) {
+			if (rc == -ENOENT && a.inline_frames)
+				cli_err(&fg_cmd, "%s (--inline runs addr2line and nm: install binutils)",
+					trec_errmsg(&err, rc));
+			else
+				cli_err(&fg_cmd, "%s", trec_errmsg(&err, rc));
+			rc = CLI_EXIT_ERROR;
+		}
+	}
+	if (!rc && perf_collapse_end(c)) {
+		cli_err(&fg_cmd, "out of memory");
+		rc = CLI_EXIT_ERROR;
+	}
+	perf_inline_free(pi);
+	if (rc) {
 		perf_collapse_free(c);
-		return CLI_EXIT_ERROR;
+		return rc;
 	}
 	struct perf_collapse_stats st;
 	perf_collapse_get_stats(c, &st);
-	collapse_warnings(name, &st);
+	collapse_warnings(names, &st);
 	*out = c;
 	return 0;
 }
 
-static int run_collapse(const struct fg_args *a)
+/* The perf script inputs: --collapse-perf=FILE, else the arguments, else
+ * stdin. */
+static char **perf_inputs(const struct fg_args *a, int *n, char **pos)
+{
+	static char *one[1];
+	static char dash[] = "-";
+	if (a->perf_input) {
+		one[0] = (char *)a->perf_input;
+		*n = 1;
+		return one;
+	}
+	if (!*n) {
+		one[0] = dash;
+		*n = 1;
+		return one;
+	}
+	return pos;
+}
+
+static int run_collapse(const struct fg_args *a, int npos, char **pos)
 {
 	struct perf_collapse *c;
-	int rc = collapse(a, a->collapse_perf, &c);
+	char **in = perf_inputs(a, &npos, pos);
+	int rc = collapse(a, npos, in, &c);
 	if (rc)
 		return rc;
 	struct sink s;
@@ -416,7 +484,7 @@ static void folded_warnings(const char *path, const struct flame_input_stats *st
 	if (fs->ignored)
 		cli_warn(&fg_cmd, "%s: %llu lines ignored: not 'stack count'%s (the first: line %llu)",
 			 path, (unsigned long long)fs->ignored,
-			 diff ? " with one whole-number count" : " with whole-number counts",
+			 diff ? " with one count" : "",
 			 (unsigned long long)fs->first_ignored);
 }
 
@@ -448,7 +516,8 @@ static int draw(const struct fg_args *args, int npos, char **pos)
 	 * half-written file behind. */
 	if (a.from_perf) {
 		struct perf_collapse *c;
-		rc = collapse(&a, a.from_perf, &c);
+		char **in = perf_inputs(&a, &npos, pos);
+		rc = collapse(&a, npos, in, &c);
 		if (rc) {
 			flame_free(f);
 			return rc;
@@ -508,16 +577,26 @@ int cmd_flamegraph(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	a.in.warn = warn_cb;
 	int npos = argc - optind;
-	const char *in = a.collapse_perf ? a.collapse_perf : a.from_perf;
+	int perf = a.collapse_perf || a.from_perf;
+	if (perf && a.perf_input && npos)
+		return cli_usage_error(&fg_cmd, "unexpected argument '%s': --%s=FILE names the input",
+				       argv[optind], a.collapse_perf ? "collapse-perf" : "from-perf");
+	if (perf && npos > 256)
+		return cli_usage_error(&fg_cmd, "at most 256 perf script inputs (%d given)", npos);
 	/* Said before anything is read: a bare `trec flamegraph` at a prompt
 	 * would otherwise wait for stdin in silence. */
-	if (((in && !strcmp(in, "-")) || (!in && !npos)) && isatty(0))
+	int reads_stdin = !npos && !a.perf_input;
+	for (int i = 0; i < npos; i++)
+		reads_stdin |= !strcmp(argv[optind + i], "-");
+	if (a.perf_input && !strcmp(a.perf_input, "-"))
+		reads_stdin = 1;
+	if (reads_stdin && isatty(0))
 		return cli_usage_error(&fg_cmd, "no input: name a file, or pipe %s into stdin",
-				       in ? "perf script output" : "folded stacks");
+				       perf ? "perf script output" : "folded stacks");
 	if (!a.collapse_perf && !a.output && isatty(1))
 		return cli_usage_error(&fg_cmd, "the SVG would go to the terminal: redirect stdout "
 						"(> out.svg) or use -o FILE");
 	if (a.collapse_perf)
-		return run_collapse(&a);
+		return run_collapse(&a, npos, argv + optind);
 	return draw(&a, npos, argv + optind);
 }

@@ -28,7 +28,7 @@ static int trace_stack(void *ctx, const char *stack, size_t len, uint64_t count)
 	if (s->strip_hex && !(stack = folded_strip_hex(&s->scratch, stack, &len)))
 		return trec_errf(&s->err, -ENOMEM, "out of memory");
 	s->stacks++;
-	return folded_add(s->f, s->mode, stack, len, count, &s->err);
+	return folded_add(s->f, s->mode, stack, len, count, 0, &s->err);
 }
 
 static int add_trace(struct flame *f, const char *path, enum folded_mode mode,

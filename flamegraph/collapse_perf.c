@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The rules, in the order stackcollapse-perf.pl applies them:
+ * stackcollapse-perf.pl's main loop, line by line (perf_text.c matches
+ * the lines). Per line, in its order:
  *
- *  header  "comm pid[/tid] ..." starts at column 0: comm is the text
- *          before the first " PID " or " PID/TID " field (it may hold
- *          spaces, which become '_'); the event is the first field after
- *          it that ends in ':' and is not the timestamp.
- *  frame   "  addr sym[+0xoff] (dso)": the symbol loses its offset;
- *          "[unknown]" becomes "[dso basename]" ("[dso <addr>]" with
- *          addrs); ';' becomes ':', arguments "(...)" are cut (not in Go
- *          names like "pkg.(*T).M", nor "(anonymous namespace)"), quotes
- *          dropped; Java frames ("java" processes) lose a leading 'L';
- *          then the _[k] / _[j] annotations.
- *  blank   ends the sample: "comm;root;...;leaf" counts one more.
+ *  '#...'  skipped (perf script --header).
+ *  blank   ends the sample, if a header named one: "pname;group;...;group"
+ *          gains the sample's period. Nothing is reset otherwise.
+ *  header  sets the process name and period; a header of another event
+ *          than the one kept changes nothing at all.
+ *  frame   while a process name is set: one group of frames (usually one;
+ *          "a->b" is perf's inline chain, two) in front of the stack.
+ *  else    unrecognised (counted for the warning).
  *
- * Lines starting with '#' (perf script --header) are skipped.
+ * The odd cases follow from that, as in the script: frames after a header
+ * with no blank line before it run on into the next sample; a sample not
+ * closed by a blank line is not counted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 #include "collapse_perf.h"
 #include "fg_lines.h"
 #include "fg_strtab.h"
+#include "perf_text.h"
 
 struct frame_ref {
 	size_t off, len;
@@ -31,40 +32,59 @@ struct frame_ref {
 
 struct perf_collapse {
 	struct perf_collapse_opts o;
-	char event[128];       /* the filter: given, or the first event seen */
-	int event_fixed;       /* given by the caller */
+	struct tbuf event;      /* the filter, NUL-terminated: given, or the first seen */
+	struct tbuf other_event;
 	struct fg_strtab stacks;
 	/* the sample being read */
-	int in_sample;         /* a kept header was seen */
-	int skipping;          /* a filtered header was seen: ignore its frames */
-	int is_java;           /* its comm is exactly "java" */
-	struct tbuf pname;     /* its first frame */
-	struct tbuf fbuf;      /* its frames' text */
-	struct frame_ref *frames;
-	size_t nframes, frames_cap;
-	struct tbuf key;       /* the folded stack being counted */
+	int have_pname;         /* Perl's "defined $pname" */
+	int is_java;            /* the process name starts with "java" */
+	struct tbuf pname;
+	uint64_t period;
+	int period_big;         /* its digits pass 2^64-1 */
+	struct tbuf fbuf;       /* the groups' text */
+	struct frame_ref *groups;
+	size_t ngroups, groups_cap;
+	/* --srcline: a group waiting for the source lines of its frames, which
+	 * are inserted after each frame's name as they come */
+	int src_open;
+	size_t src_group;       /* offset of the group in fbuf */
+	size_t *src_at;         /* where each frame that wants one ends */
+	size_t src_n, src_next, src_cap;
+	struct tbuf key;        /* the folded stack being counted */
+	struct tbuf scratch;
 	struct perf_collapse_stats st;
-	int oom;
+	unsigned inputs;
+	uint64_t input_lines;
+	int err;                /* sticky: -ENOMEM, -EOVERFLOW, the inline callback's */
 };
 
-static int is_ws(char c) /* Perl's \s */
+static int has(const char *s, size_t n, const char *needle)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+	return memmem(s, n, needle, strlen(needle)) != NULL;
 }
 
-static int is_digit(char c)
+static int starts(const char *s, size_t n, const char *prefix)
 {
-	return c >= '0' && c <= '9';
+	size_t k = strlen(prefix);
+	return n >= k && !memcmp(s, prefix, k);
 }
 
-static int is_word(char c) /* Perl's \w */
+static int ends(const char *s, size_t n, const char *suffix)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	size_t k = strlen(suffix);
+	return n >= k && !memcmp(s + n - k, suffix, k);
 }
 
-static const char *find(const char *s, size_t n, const char *needle)
+static int span_is(struct perf_span sp, const char *lit)
 {
-	return memmem(s, n, needle, strlen(needle));
+	return sp.n == strlen(lit) && !memcmp(sp.p, lit, sp.n);
+}
+
+static void tbuf_put_cstr(struct tbuf *b, const char *s, size_t n)
+{
+	tbuf_put(b, s, n);
+	tbuf_put_u8(b, 0);
+	b->len--;
 }
 
 int perf_collapse_new(struct perf_collapse **out, const struct perf_collapse_opts *opts,
@@ -81,22 +101,19 @@ int perf_collapse_new(struct perf_collapse **out, const struct perf_collapse_opt
 		}
 		memcpy(&c->o, opts, opts->sz < sizeof(c->o) ? opts->sz : sizeof(c->o));
 	}
-	if (c->o.event) {
-		size_t n = strlen(c->o.event);
-		if (!n || n >= sizeof(c->event)) {
-			free(c);
-			return trec_errf(err, -EINVAL, "event filter '%s': empty or too long",
-					 opts->event);
-		}
-		memcpy(c->event, c->o.event, n + 1);
-		c->event_fixed = 1;
-	}
-	c->o.event = NULL; /* not kept: the caller's string may go away */
+	tbuf_init(&c->event);
+	tbuf_init(&c->other_event);
 	tbuf_init(&c->pname);
 	tbuf_init(&c->fbuf);
 	tbuf_init(&c->key);
-	if (fg_strtab_init(&c->stacks)) {
-		free(c);
+	tbuf_init(&c->scratch);
+	/* An empty filter is the script's default too: the first event. */
+	if (c->o.event)
+		tbuf_put_cstr(&c->event, c->o.event, strlen(c->o.event));
+	c->o.event = NULL; /* not kept: the caller's string may go away */
+	tbuf_put_cstr(&c->other_event, "", 0);
+	if (c->event.oom || c->other_event.oom || fg_strtab_init(&c->stacks)) {
+		perf_collapse_free(c);
 		return trec_errf(err, -ENOMEM, "collapse: out of memory");
 	}
 	*out = c;
@@ -108,453 +125,420 @@ void perf_collapse_free(struct perf_collapse *c)
 	if (!c)
 		return;
 	fg_strtab_free(&c->stacks);
+	tbuf_free(&c->event);
+	tbuf_free(&c->other_event);
 	tbuf_free(&c->pname);
 	tbuf_free(&c->fbuf);
 	tbuf_free(&c->key);
-	free(c->frames);
+	tbuf_free(&c->scratch);
+	free(c->groups);
+	free(c->src_at);
 	free(c);
 }
 
-/* ---- samples --------------------------------------------------------------------- */
-
-static void sample_reset(struct perf_collapse *c)
+static void fail(struct perf_collapse *c, int rc)
 {
-	c->in_sample = 0;
-	c->skipping = 0;
-	c->nframes = 0;
-	tbuf_reset(&c->fbuf);
+	if (!c->err)
+		c->err = rc;
 }
 
-/* Counts the sample read so far, if any. */
-static int sample_end(struct perf_collapse *c)
+/* ---- samples ------------------------------------------------------------------------- */
+
+/* A blank line. */
+static void sample_end(struct perf_collapse *c)
 {
-	if (!c->in_sample) {
-		sample_reset(c);
-		return 0;
-	}
+	if (!c->have_pname)
+		return;
 	struct tbuf *k = &c->key;
 	tbuf_reset(k);
 	tbuf_put(k, c->pname.data, c->pname.len);
-	/* perf prints the leaf first; folded stacks start at the root. */
-	for (size_t i = c->nframes; i-- > 0;) {
+	/* Each group went in front of the stack: the last one read is the root. */
+	for (size_t i = c->ngroups; i-- > 0;) {
 		tbuf_put_u8(k, ';');
-		tbuf_put(k, c->fbuf.data + c->frames[i].off, c->frames[i].len);
+		tbuf_put(k, c->fbuf.data + c->groups[i].off, c->groups[i].len);
 	}
-	sample_reset(c);
+	c->ngroups = 0;
+	tbuf_reset(&c->fbuf);
+	c->have_pname = 0;
 	if (k->oom || c->fbuf.oom || c->pname.oom)
-		return -ENOMEM;
+		return fail(c, -ENOMEM);
+	if (c->period_big)
+		return fail(c, -EOVERFLOW);
 	int added;
 	uint64_t *v = fg_strtab_upsert(&c->stacks, (const char *)k->data, k->len, &added);
 	if (!v)
-		return -ENOMEM;
-	if (*v == UINT64_MAX)
-		return -EOVERFLOW;
-	(*v)++;
+		return fail(c, -ENOMEM);
+	if (*v > UINT64_MAX - c->period)
+		return fail(c, -EOVERFLOW);
+	*v += c->period;
 	c->st.kept++;
-	return 0;
 }
 
-/* "cpu-clock:ppp" -> "cpu-clock": perf's event modifiers after the last ':'. */
-static size_t event_base_len(const char *e, size_t n)
+/* Perl's numeric value of the period's digits; "" and "0" are false, so 1. */
+static void set_period(struct perf_collapse *c, struct perf_span d)
 {
-	const char *colon = memrchr(e, ':', n);
-	if (!colon || colon == e + n - 1)
-		return n;
-	for (const char *p = colon + 1; p < e + n; p++)
-		if (!strchr("ukhpPGHISDWe", *p))
-			return n;
-	return (size_t)(colon - e);
-}
-
-static int event_matches(const char *filter, const char *e, size_t n)
-{
-	size_t fl = strlen(filter);
-	if (fl == n && !memcmp(filter, e, n))
-		return 1;
-	size_t b = event_base_len(e, n);
-	return b == fl && !memcmp(filter, e, b);
-}
-
-/* The first field after `from` that ends in ':' and is not a number (the
- * timestamp "12.345:"): the event, without that ':'. */
-static int header_event(const char *s, size_t n, size_t from, const char **ev, size_t *evlen)
-{
-	size_t i = from;
-	while (i < n) {
-		while (i < n && is_ws(s[i]))
-			i++;
-		size_t start = i;
-		while (i < n && !is_ws(s[i]))
-			i++;
-		if (i - start < 2 || s[i - 1] != ':')
-			continue;
-		int numeric = 1;
-		for (size_t k = start; k + 1 < i; k++)
-			if (!is_digit(s[k]) && s[k] != '.')
-				numeric = 0;
-		if (numeric)
-			continue;
-		*ev = s + start;
-		*evlen = i - 1 - start;
-		return 1;
-	}
-	return 0;
-}
-
-/* Digits at s[i..]: end index, or i if none. */
-static size_t digits_end(const char *s, size_t n, size_t i)
-{
-	while (i < n && is_digit(s[i]))
-		i++;
-	return i;
-}
-
-/*
- * "comm pid[/tid] ..." at column 0. Returns 1 and fills the fields, or 0
- * when the line is not a header.
- */
-struct header {
-	const char *comm, *pid, *tid;
-	size_t comm_len, pid_len, tid_len;
-	size_t rest; /* where the fields after pid/tid start */
-};
-
-static int parse_header(const char *s, size_t n, struct header *h)
-{
-	if (!n || is_ws(s[0]))
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if (!is_ws(s[i]))
-			continue;
-		size_t j = i;
-		while (j < n && is_ws(s[j]))
-			j++;
-		size_t d = digits_end(s, n, j);
-		if (d == j)
-			continue;
-		size_t t = d;
-		while (t < n && s[t] == '/')
-			t++;
-		size_t te = digits_end(s, n, t);
-		if (te >= n || !is_ws(s[te])) {
-			/* The optional parts may have overrun a valid "pid ". */
-			if (d < n && is_ws(s[d]))
-				te = t = d;
-			else
-				continue;
+	c->period = 1;
+	c->period_big = 0;
+	if (!d.n || span_is(d, "0"))
+		return;
+	uint64_t v = 0;
+	for (size_t i = 0; i < d.n; i++) {
+		unsigned dig = (unsigned)(d.p[i] - '0');
+		if (v > (UINT64_MAX - dig) / 10) {
+			c->period_big = 1;
+			return;
 		}
-		h->comm = s;
-		h->comm_len = i;
-		h->pid = s + j;
-		h->pid_len = d - j;
-		h->tid = s + t;
-		h->tid_len = te - t;
-		h->rest = te;
-		return 1;
+		v = v * 10 + dig;
 	}
-	return 0;
+	c->period = v;
 }
 
-static void put_pname_part(struct tbuf *b, const char *s, size_t n)
+static void put_spaced(struct tbuf *b, struct perf_span sp)
 {
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		/* Spaces become '_' (as stackcollapse-perf.pl does); ';' would
-		 * split the frame, so it becomes ':' like in symbols. */
-		tbuf_put_u8(b, (uint8_t)(ch == ' ' ? '_' : ch == ';' ? ':' : ch));
-	}
+	for (size_t i = 0; i < sp.n; i++)
+		tbuf_put_u8(b, (uint8_t)(sp.p[i] == ' ' ? '_' : sp.p[i]));
 }
 
-static void header_line(struct perf_collapse *c, const char *s, size_t n, const struct header *h)
+static void header_line(struct perf_collapse *c, const char *s, size_t n,
+			const struct perf_header *h)
 {
-	/* A sample without the blank line after it still counts. */
-	if (c->in_sample && sample_end(c))
-		c->oom = 1;
-	sample_reset(c);
 	c->st.samples++;
-
-	const char *ev;
-	size_t evlen;
-	if (header_event(s, n, h->rest, &ev, &evlen)) {
-		if (!c->event[0] && evlen < sizeof(c->event)) {
-			memcpy(c->event, ev, evlen);
-			c->event[evlen] = 0;
-		}
-		if (c->event[0] && !event_matches(c->event, ev, evlen)) {
-			if (!c->st.other_event[0] && evlen < sizeof(c->st.other_event)) {
-				memcpy(c->st.other_event, ev, evlen);
-				c->st.other_event[evlen] = 0;
-			}
+	struct perf_event_field ev;
+	int have_event = perf_event_match(s, n, &ev);
+	if (have_event) {
+		struct tbuf *f = &c->event;
+		if (!f->len) {
+			tbuf_put_cstr(f, ev.event.p, ev.event.n);
+			if (f->oom)
+				return fail(c, -ENOMEM);
+		} else if (f->len != ev.event.n || memcmp(f->data, ev.event.p, f->len)) {
+			if (!c->other_event.len)
+				tbuf_put_cstr(&c->other_event, ev.event.p, ev.event.n);
 			c->st.filtered++;
-			c->skipping = 1;
 			return;
 		}
 	}
+	set_period(c, have_event ? ev.period : (struct perf_span){ s, 0 });
+
+	struct perf_span pid = h->pid, tid = h->tid;
+	/* Perl's "not $tid": no tid, or a tid of "0". */
+	if (!tid.n || span_is(tid, "0")) {
+		tid = pid;
+		pid = (struct perf_span){ "?", 1 };
+	}
 	struct tbuf *p = &c->pname;
 	tbuf_reset(p);
-	put_pname_part(p, h->comm, h->comm_len);
-	const char *pid = h->pid, *tid = h->tid;
-	size_t pid_len = h->pid_len, tid_len = h->tid_len;
-	if (!tid_len) {
-		/* perf's default output has the TID only. */
-		tid = pid;
-		tid_len = pid_len;
-		pid = "?";
-		pid_len = 1;
-	}
+	put_spaced(p, h->comm);
 	if (c->o.with_tid || c->o.with_pid) {
 		tbuf_put_u8(p, '-');
-		tbuf_put(p, pid, pid_len);
+		put_spaced(p, pid);
 		if (c->o.with_tid) {
 			tbuf_put_u8(p, '/');
-			tbuf_put(p, tid, tid_len);
+			put_spaced(p, tid);
 		}
 	}
-	c->is_java = h->comm_len == 4 && !memcmp(h->comm, "java", 4) && !c->o.with_pid &&
-		     !c->o.with_tid;
-	c->in_sample = 1;
+	c->is_java = starts((const char *)p->data, p->len, "java");
+	c->have_pname = 1;
 }
 
-/* ---- frames ---------------------------------------------------------------------- */
+/* ---- frames --------------------------------------------------------------------------- */
 
-/*
- * "  addr func (dso)": pc is the leading word, func runs to the last
- * " (" whose following non-blank run holds a ')', mod is that run up to
- * its last ')'. 0 if the line has no such shape.
- */
-static int parse_frame(const char *s, size_t n, const char **pc, size_t *pc_len,
-		       const char **func, size_t *func_len, const char **mod, size_t *mod_len)
+static int is_hex_lower(char ch)
 {
-	size_t i = 0;
-	while (i < n && is_ws(s[i]))
-		i++;
-	size_t p0 = i;
-	while (i < n && is_word(s[i]))
-		i++;
-	if (i == p0)
-		return 0;
-	*pc = s + p0;
-	*pc_len = i - p0;
-	while (i < n && is_ws(s[i]))
-		i++;
-	size_t f0 = i;
-	/* "(/path (deleted))": perf marks files deleted since they were
-	 * mapped. The mark is dropped, so the frame is named after the file
-	 * (stackcollapse-perf.pl would take "deleted)" for the file). */
-	static const char deleted[] = " (deleted))";
-	size_t dl = sizeof(deleted) - 1;
-	while (n > f0 && is_ws(s[n - 1]))
-		n--;
-	if (n > f0 + dl && !memcmp(s + n - dl, deleted, dl)) {
-		size_t end = n - dl;
-		for (size_t k = end; k-- > f0 + 1;) {
-			if (is_ws(s[k]))
-				break;
-			if (s[k] != '(' || s[k - 1] != ' ' || k - 1 <= f0)
-				continue;
-			*func = s + f0;
-			*func_len = k - 1 - f0;
-			*mod = s + k + 1;
-			*mod_len = end - (k + 1);
-			return 1;
-		}
-	}
-	/* Rightmost " (" with a func of at least one byte before it. */
-	for (size_t k = n; k-- > f0 + 1;) {
-		if (s[k] != '(' || s[k - 1] != ' ' || k - 1 <= f0)
-			continue;
-		size_t e = k + 1, last = 0;
-		while (e < n && !is_ws(s[e])) {
-			if (s[e] == ')')
-				last = e;
-			e++;
-		}
-		if (!last)
-			continue;
-		*func = s + f0;
-		*func_len = k - 1 - f0;
-		*mod = s + k + 1;
-		*mod_len = last - (k + 1);
-		return 1;
-	}
-	return 0;
+	return perf_is_digit(ch) || (ch >= 'a' && ch <= 'f');
 }
 
-static int is_hexdigit_lower(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f');
-}
-
-/* "sym+0x1a" -> "sym" (lowercase hex, as perf prints it). */
+/* s/\+0x[\da-f]+$//: perf's "sym+0x1a" offsets. */
 static size_t strip_offset(const char *f, size_t n)
 {
 	size_t i = n;
-	while (i > 0 && is_hexdigit_lower(f[i - 1]))
+	while (i > 0 && is_hex_lower(f[i - 1]))
 		i--;
 	if (i < n && i >= 3 && f[i - 1] == 'x' && f[i - 2] == '0' && f[i - 3] == '+')
 		return i - 3;
 	return n;
 }
 
-static int kernel_dso(const char *m, size_t n)
+/* m/\.\(.*\)\./: a Go method name such as "net/http.(*Client).Do". */
+static int go_method(const char *f, size_t n)
 {
-	if (!n || find(m, n, "unknown"))
+	const char *open = memmem(f, n, ".(", 2);
+	if (!open)
 		return 0;
-	return m[0] == '[' || (n >= 7 && !memcmp(m + n - 7, "vmlinux", 7));
+	size_t from = (size_t)(open - f) + 2;
+	return memmem(f + from, n - from, ").", 2) != NULL;
 }
 
-/* "/tmp/perf-1234.map" or "/jitted-12-34.so" somewhere in the dso. */
-static int jit_dso(const char *m, size_t n)
+/* s/\((?!anonymous namespace\)).*$//: where the arguments start. */
+static size_t cut_arguments(const char *f, size_t n)
 {
-	for (const char *p = m; (p = find(p, (size_t)(m + n - p), "/tmp/perf-")); p++) {
-		size_t i = (size_t)(p - m) + 10;
-		size_t d = digits_end(m, n, i);
-		if (d > i && n - d >= 4 && !memcmp(m + d, ".map", 4))
-			return 1;
-	}
-	for (const char *p = m; (p = find(p, (size_t)(m + n - p), "/jitted-")); p++) {
-		size_t i = (size_t)(p - m) + 8;
-		size_t d = digits_end(m, n, i);
-		if (d == i || d >= n || m[d] != '-')
+	for (size_t i = 0; i < n; i++)
+		if (f[i] == '(' && !starts(f + i + 1, n - i - 1, "anonymous namespace)"))
+			return i;
+	return n;
+}
+
+/* m/(^\[|vmlinux$)/ and not m/unknown/. */
+static int kernel_dso(struct perf_span m)
+{
+	return ((m.n && m.p[0] == '[') || ends(m.p, m.n, "vmlinux")) && !has(m.p, m.n, "unknown");
+}
+
+/* prefix, digits, then ".map" (the --jit test, "perf-\d+\.map"), or with
+ * loose any one byte before "map" (the --inline test, "perf-\d+.map",
+ * where the byte may be the last digit). */
+static int perf_map(struct perf_span m, const char *prefix, int loose)
+{
+	size_t pl = strlen(prefix);
+	for (const char *p = m.p; (p = memmem(p, (size_t)(m.p + m.n - p), prefix, pl)); p++) {
+		size_t i = (size_t)(p - m.p) + pl, d = i;
+		while (d < m.n && perf_is_digit(m.p[d]))
+			d++;
+		if (d == i)
 			continue;
-		size_t d2 = digits_end(m, n, d + 1);
-		if (d2 > d + 1 && n - d2 >= 3 && !memcmp(m + d2, ".so", 3))
+		if (m.n - d >= 4 && (loose || m.p[d] == '.') && !memcmp(m.p + d + 1, "map", 3))
+			return 1;
+		if (loose && d - i >= 2 && m.n - d >= 3 && !memcmp(m.p + d, "map", 3))
 			return 1;
 	}
 	return 0;
 }
 
-/* Go method names keep their parentheses: "net/http.(*Client).Do". */
-static int go_method(const char *f, size_t n)
+/* --inline leaves these dsos alone: m/(perf-\d+.map|kernel\.|\[[^\]]+\])/. */
+static int inline_skips(struct perf_span m)
 {
-	const char *open = find(f, n, ".(");
-	if (!open)
-		return 0;
-	size_t from = (size_t)(open - f) + 2;
-	return find(f + from, n - from, ").") != NULL;
-}
-
-static int starts_anon(const char *f, size_t n)
-{
-	static const char anon[] = "(anonymous namespace)";
-	return n >= sizeof(anon) - 1 && !memcmp(f, anon, sizeof(anon) - 1);
-}
-
-/* Cuts at the first '(' that does not open "(anonymous namespace)". */
-static size_t cut_arguments(const char *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (f[i] == '(' && !starts_anon(f + i, n - i))
-			return i;
-	return n;
-}
-
-static void frame_line(struct perf_collapse *c, const char *s, size_t n)
-{
-	const char *pc, *func, *mod;
-	size_t pc_len, func_len, mod_len;
-	if (!parse_frame(s, n, &pc, &pc_len, &func, &func_len, &mod, &mod_len)) {
-		if (!c->st.unrecognized++)
-			c->st.first_unrecognized = c->st.lines;
-		return;
+	if (perf_map(m, "perf-", 1) || has(m.p, m.n, "kernel."))
+		return 1;
+	for (size_t i = 0; i + 2 < m.n; i++) {
+		if (m.p[i] != '[' || m.p[i + 1] == ']')
+			continue;
+		if (memchr(m.p + i + 1, ']', m.n - i - 1))
+			return 1;
 	}
-	if (!c->in_sample)
-		return; /* a frame of a filtered sample (or before any header) */
-	func_len = strip_offset(func, func_len);
-	/* "(comm)" is a process name, not a frame; C++'s "(anonymous
-	 * namespace)::f" is a frame (stackcollapse-perf.pl drops it too). */
-	if (func_len && func[0] == '(' && !starts_anon(func, func_len))
-		return;
+	return 0;
+}
 
-	struct tbuf *b = &c->fbuf;
-	size_t off = b->len;
-	if (func_len == 9 && !memcmp(func, "[unknown]", 9)) {
-		/* Named after the file that holds the address, when perf knows it. */
-		const char *base = "unknown";
-		size_t base_len = 7;
-		if (!(mod_len == 9 && !memcmp(mod, "[unknown]", 9))) {
-			const char *slash = memrchr(mod, '/', mod_len);
-			base = slash ? slash + 1 : mod;
-			base_len = mod_len - (size_t)(base - mod);
-		}
-		tbuf_put_u8(b, '[');
-		tbuf_put(b, base, base_len);
-		if (c->o.addrs) {
-			tbuf_put(b, " <", 2);
-			tbuf_put(b, pc, pc_len);
-			tbuf_put_u8(b, '>');
-		}
-		tbuf_put_u8(b, ']');
+/* "[unknown]" named after the dso's file, or "[unknown]" itself. */
+static void put_unknown(struct perf_collapse *c, struct tbuf *b, const struct perf_frame *fr,
+			int *is_unknown)
+{
+	struct perf_span m = fr->mod;
+	struct perf_span base = { "unknown", 7 };
+	if (!span_is(m, "[unknown]")) {
+		const char *slash = memrchr(m.p, '/', m.n);
+		base.p = slash ? slash + 1 : m.p;
+		base.n = m.n - (size_t)(base.p - m.p);
 	} else {
-		tbuf_put(b, func, func_len);
+		*is_unknown = 1;
 	}
-	/* "+0x10" alone leaves an empty name: a frame still, and the buffer
-	 * must exist for the pointer below. */
-	if (tbuf_reserve(b, 1) || b->oom) {
-		c->oom = 1;
-		return;
+	tbuf_put_u8(b, '[');
+	tbuf_put(b, base.p, base.n);
+	if (c->o.addrs) {
+		tbuf_put(b, " <", 2);
+		tbuf_put(b, fr->pc.p, fr->pc.n);
+		tbuf_put_u8(b, '>');
 	}
-	/* Tidy in place. */
+	tbuf_put_u8(b, ']');
+}
+
+/* One frame of a group, named and tidied, at the end of b. */
+static void put_frame(struct perf_collapse *c, struct tbuf *b, const char *name, size_t len,
+		      size_t index, const struct perf_frame *fr, int *is_unknown)
+{
+	size_t off = b->len;
+	if (len == 9 && !memcmp(name, "[unknown]", 9))
+		put_unknown(c, b, fr, is_unknown);
+	else
+		tbuf_put(b, name, len);
+	if (tbuf_reserve(b, 4) || b->oom)
+		return fail(c, -ENOMEM);
 	char *f = (char *)b->data + off;
-	size_t len = b->len - off;
-	for (size_t i = 0; i < len; i++)
+	size_t n = b->len - off;
+	for (size_t i = 0; i < n; i++)
 		if (f[i] == ';')
 			f[i] = ':';
-	if (!go_method(f, len))
-		len = cut_arguments(f, len);
+	if (!go_method(f, n))
+		n = cut_arguments(f, n);
 	size_t w = 0;
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < n; i++)
 		if (f[i] != '"' && f[i] != '\'')
 			f[w++] = f[i];
-	len = w;
-	if (c->is_java && len > 1 && f[0] == 'L' && memchr(f, '/', len)) {
-		memmove(f, f + 1, len - 1);
-		len--;
+	n = w;
+	if (c->is_java && n && f[0] == 'L' && memchr(f, '/', n)) {
+		memmove(f, f + 1, n - 1);
+		n--;
 	}
-	b->len = off + len;
-	if (c->o.kernel && kernel_dso(mod, mod_len))
+	b->len = off + n;
+	if (index > 0) {
+		if (!has(f, n, "_[i]"))
+			tbuf_put(b, "_[i]", 4);
+	} else if (c->o.kernel && kernel_dso(fr->mod)) {
 		tbuf_put(b, "_[k]", 4);
-	else if (c->o.jit && jit_dso(mod, mod_len))
-		tbuf_put(b, "_[j]", 4);
-
-	if (c->nframes == c->frames_cap) {
-		size_t cap = c->frames_cap ? c->frames_cap * 2 : 128;
-		struct frame_ref *fr = realloc(c->frames, cap * sizeof(*fr));
-		if (!fr) {
-			c->oom = 1;
-			return;
-		}
-		c->frames = fr;
-		c->frames_cap = cap;
+	} else if (c->o.jit && perf_map(fr->mod, "/tmp/perf-", 0)) {
+		if (!has(f, n, "_[j]"))
+			tbuf_put(b, "_[j]", 4);
 	}
-	c->frames[c->nframes++] = (struct frame_ref){ off, b->len - off };
+}
+
+static void add_group(struct perf_collapse *c, size_t off)
+{
+	if (c->ngroups == c->groups_cap) {
+		size_t cap = c->groups_cap ? c->groups_cap * 2 : 128;
+		struct frame_ref *g = realloc(c->groups, cap * sizeof(*g));
+		if (!g)
+			return fail(c, -ENOMEM);
+		c->groups = g;
+		c->groups_cap = cap;
+	}
+	c->groups[c->ngroups++] = (struct frame_ref){ off, c->fbuf.len - off };
+}
+
+static void src_want(struct perf_collapse *c, size_t at)
+{
+	if (c->src_n == c->src_cap) {
+		size_t cap = c->src_cap ? c->src_cap * 2 : 16;
+		size_t *a = realloc(c->src_at, cap * sizeof(*a));
+		if (!a)
+			return fail(c, -ENOMEM);
+		c->src_at = a;
+		c->src_cap = cap;
+	}
+	c->src_at[c->src_n++] = at;
+}
+
+static void frame_line(struct perf_collapse *c, const struct perf_frame *fr)
+{
+	if (!c->have_pname)
+		return; /* a frame of a filtered sample, or before any header */
+	struct tbuf *b = &c->fbuf;
+	size_t off = b->len;
+	if (c->o.inline_fn && !inline_skips(fr->mod)) {
+		struct tbuf *r = &c->scratch;
+		tbuf_reset(r);
+		int rc = c->o.inline_fn(c->o.inline_ctx, fr->pc.p, fr->pc.n, fr->func.p, fr->func.n,
+					fr->mod.p, fr->mod.n, r);
+		if (rc || r->oom)
+			return fail(c, rc ? rc : -ENOMEM);
+		const char *t = (const char *)r->data;
+		if (r->len && !(r->len == 2 && !memcmp(t, "??", 2)) &&
+		    !(r->len == 7 && !memcmp(t, "??:??:0", 7))) {
+			tbuf_put(b, t, r->len);
+			return add_group(c, off);
+		}
+	}
+	const char *func = fr->func.p;
+	size_t flen = strip_offset(func, fr->func.n);
+	if (flen && func[0] == '(')
+		return; /* "(comm)": a process name, not a frame */
+
+	/* split /->/: perf's inline chains; trailing empty names are dropped. */
+	size_t keep = flen;
+	while (keep >= 2 && func[keep - 2] == '-' && func[keep - 1] == '>')
+		keep -= 2;
+	int is_unknown = 0;
+	size_t index = 0;
+	c->src_n = c->src_next = 0;
+	for (size_t i = 0; keep;) {
+		const char *arrow = memmem(func + i, keep - i, "->", 2);
+		size_t end = arrow ? (size_t)(arrow - func) : keep;
+		if (index)
+			tbuf_put_u8(b, ';');
+		put_frame(c, b, func + i, end - i, index, fr, &is_unknown);
+		if (c->o.srcline && !is_unknown)
+			src_want(c, b->len);
+		index++;
+		if (!arrow)
+			break;
+		i = end + 2;
+	}
+	if (!index)
+		return; /* nothing left of the name */
+	if (c->src_n) {
+		c->src_open = 1;
+		c->src_group = off;
+		return;
+	}
+	add_group(c, off);
+}
+
+/*
+ * --srcline: the line after a frame is its source line, read raw (even a
+ * blank or '#' line): [...] parts and outer blanks removed, the rest
+ * appended to the frame's name after a ':'.
+ */
+static void srcline_line(struct perf_collapse *c, const char *s, size_t n)
+{
+	struct tbuf *t = &c->scratch;
+	tbuf_reset(t);
+	for (size_t i = 0; i < n; i++) {
+		const char *close = s[i] == '[' ? memchr(s + i + 1, ']', n - i - 1) : NULL;
+		if (close)
+			i = (size_t)(close - s);
+		else
+			tbuf_put_u8(t, (uint8_t)s[i]);
+	}
+	const char *p = (const char *)t->data;
+	size_t a = 0, z = t->len;
+	while (a < z && perf_is_space(p[a]))
+		a++;
+	while (z > a && perf_is_space(p[z - 1]))
+		z--;
+	size_t at = c->src_at[c->src_next++];
+	if (z > a) {
+		struct tbuf *b = &c->fbuf;
+		size_t add = 1 + z - a, tail = b->len - at;
+		if (t->oom || tbuf_reserve(b, add))
+			return fail(c, -ENOMEM);
+		memmove(b->data + at + add, b->data + at, tail);
+		b->data[at] = ':';
+		memcpy(b->data + at + 1, p + a, z - a);
+		b->len += add;
+		for (size_t i = c->src_next; i < c->src_n; i++)
+			c->src_at[i] += add;
+	}
+	if (c->src_next == c->src_n) {
+		c->src_open = 0;
+		add_group(c, c->src_group);
+	}
 }
 
 int perf_collapse_line(struct perf_collapse *c, const char *s, size_t n)
 {
 	c->st.lines++;
+	c->input_lines++;
+	if (c->err)
+		return c->err;
+	if (c->src_open) {
+		srcline_line(c, s, n);
+		return c->err;
+	}
 	if (n && s[0] == '#')
 		return 0;
-	if (!n || (n == 1 && s[0] == '\r')) {
-		if (sample_end(c))
-			c->oom = 1;
-	} else {
-		struct header h;
-		if (parse_header(s, n, &h))
-			header_line(c, s, n, &h);
-		else if (c->skipping)
-			; /* frames of a sample of another event */
-		else
-			frame_line(c, s, n);
+	if (!n) {
+		sample_end(c);
+		return c->err;
 	}
-	return c->oom ? -ENOMEM : 0;
+	struct perf_header h;
+	struct perf_frame fr;
+	if (perf_header_match(s, n, &h)) {
+		header_line(c, s, n, &h);
+	} else if (perf_frame_match(s, n, &fr)) {
+		frame_line(c, &fr);
+	} else if (!c->st.unrecognized++) {
+		c->st.first_unrecognized = c->input_lines;
+		c->st.first_unrecognized_input = c->inputs;
+	}
+	return c->err;
 }
 
 int perf_collapse_end(struct perf_collapse *c)
 {
-	if (sample_end(c))
-		c->oom = 1;
-	return c->oom ? -ENOMEM : 0;
+	/* The script counts a sample on its blank line only. */
+	c->ngroups = 0;
+	c->src_open = 0;
+	c->have_pname = 0;
+	tbuf_reset(&c->fbuf);
+	return c->err;
 }
 
 int perf_collapse_fd(struct perf_collapse *c, int fd, const char *name, struct trec_err *err)
@@ -565,24 +549,31 @@ int perf_collapse_fd(struct perf_collapse *c, int fd, const char *name, struct t
 	int rc;
 	if (fg_lines_init(&r, fd, 0))
 		return trec_errf(err, -ENOMEM, "%s: out of memory", name);
+	c->input_lines = 0;
 	while ((rc = fg_lines_next(&r, &line, &len)) == 1) {
 		rc = perf_collapse_line(c, line, len);
 		if (rc)
 			break;
 	}
-	if (!rc)
-		rc = perf_collapse_end(c);
 	if (rc == -ENOMEM)
 		rc = trec_errf(err, rc, "%s: out of memory", name);
+	else if (rc == -EOVERFLOW)
+		rc = trec_errf(err, rc, "%s:%llu: a stack's count passes 2^64-1", name,
+			       (unsigned long long)r.lineno);
+	else if (rc && c->err)
+		rc = trec_errf(err, rc, "%s:%llu: --inline: %s", name, (unsigned long long)r.lineno,
+			       strerror(-rc));
 	else if (rc)
 		rc = fg_lines_errf(&r, rc, name, err);
 	fg_lines_free(&r);
+	c->inputs++;
 	return rc;
 }
 
 int perf_collapse_emit(struct perf_collapse *c, perf_collapse_emit_fn emit, void *ctx)
 {
-	fg_strtab_sort(&c->stacks);
+	if (fg_strtab_sort(&c->stacks))
+		return -ENOMEM;
 	for (size_t i = 0; i < c->stacks.n; i++) {
 		const struct fg_strent *e = &c->stacks.ents[i];
 		int rc = emit(ctx, e->key, e->len, e->value);
@@ -596,5 +587,6 @@ void perf_collapse_get_stats(const struct perf_collapse *c, struct perf_collapse
 {
 	*st = c->st;
 	st->stacks = c->stacks.n;
-	memcpy(st->event, c->event, sizeof(st->event));
+	st->event = c->event.len ? (const char *)c->event.data : "";
+	st->other_event = (const char *)c->other_event.data;
 }

@@ -28,6 +28,7 @@ struct flame {
 	struct tarena strings; /* copies of the option strings */
 	struct flame_tree tree;
 	struct trec_err cb_err; /* the first error met by flame_add_cb */
+	unsigned decimals;     /* counts are kept in units of 10^-decimals */
 	int written;
 	uint64_t drawn, pruned;
 	unsigned depth;

@@ -294,7 +294,7 @@ static void put_header(struct tbuf *b, const struct flame *f, const struct layou
 	fgx_str(b, ", inverted: ");
 	fgx_chr(b, c->inverted ? '1' : '0');
 	fgx_str(b, ", total: ");
-	fgx_u64(b, L->total);
+	fgx_dec(b, L->total, f->decimals, 0);
 	fgx_str(b, ", labelpx: ");
 	fgx_num(b, L->label_px);
 	fgx_str(b, "};\n");
@@ -331,7 +331,7 @@ static void put_title(struct tbuf *b, const struct flame *f, const struct layout
 	else
 		fgx_xml(b, name, len);
 	fgx_str(b, " (");
-	fgx_u64_grouped(b, count);
+	fgx_dec(b, count, f->decimals, 1);
 	fgx_chr(b, ' ');
 	fgx_xml(b, f->cfg.countname, strlen(f->cfg.countname));
 	fgx_str(b, ", ");
@@ -434,9 +434,9 @@ static void put_frame(struct tbuf *b, struct flame *f, const struct layout *L, s
 			   ? flame_color(f->cfg.palette, "all", 3, f->cfg.hash ? NULL : &p->rng)
 			   : frame_color(f, L, p, it->node, name, len));
 	fgx_str(b, "\" rx=\"2\" ry=\"2\" fg:x=\"");
-	fgx_u64(b, it->x);
+	fgx_dec(b, it->x, f->decimals, 0);
 	fgx_str(b, "\" fg:w=\"");
-	fgx_u64(b, count);
+	fgx_dec(b, count, f->decimals, 0);
 	fgx_str(b, "\"/><text");
 	put_attr_num(b, "x", x + 3);
 	put_attr_num(b, "y", y + h / 2 + 3);

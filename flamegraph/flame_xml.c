@@ -35,6 +35,30 @@ void fgx_u64_grouped(struct tbuf *b, uint64_t v)
 	fgx_put(b, p, (size_t)(end - p));
 }
 
+void fgx_dec(struct tbuf *b, uint64_t v, unsigned decimals, int grouped)
+{
+	uint64_t unit = 1;
+	for (unsigned i = 0; i < decimals; i++)
+		unit *= 10;
+	if (grouped)
+		fgx_u64_grouped(b, v / unit);
+	else
+		fgx_u64(b, v / unit);
+	uint64_t frac = v % unit;
+	if (!frac)
+		return;
+	while (frac % 10 == 0) {
+		frac /= 10;
+		decimals--;
+	}
+	char tmp[20];
+	char *end = tmp + sizeof(tmp), *p = end;
+	for (unsigned i = 0; i < decimals; i++, frac /= 10)
+		*--p = (char)('0' + frac % 10);
+	fgx_chr(b, '.');
+	fgx_put(b, p, (size_t)(end - p));
+}
+
 /* |v| * 100 rounded, and whether v < 0; values past 2^63/100 are clamped
  * (no coordinate or percentage gets near). */
 static uint64_t hundredths(double v, int *neg)

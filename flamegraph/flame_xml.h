@@ -32,6 +32,10 @@ static inline void fgx_chr(struct tbuf *b, char c)
 void fgx_u64(struct tbuf *b, uint64_t v);
 /* 1234567 as "1,234,567" (flamegraph.pl's titles). */
 void fgx_u64_grouped(struct tbuf *b, uint64_t v);
+/* v / 10^decimals exactly, without trailing zeros after the point (nor
+ * the point): "1.5", "3"; grouped puts commas in the whole part. With
+ * decimals 0, fgx_u64 or fgx_u64_grouped. */
+void fgx_dec(struct tbuf *b, uint64_t v, unsigned decimals, int grouped);
 /* v rounded to 2 decimals, trailing zeros dropped: "10", "10.5", "10.25". */
 void fgx_num(struct tbuf *b, double v);
 /* v with exactly 2 decimals: "12.30" (percentages). */

@@ -190,16 +190,91 @@ void flame_free(struct flame *f)
 	free(f);
 }
 
+static uint64_t pow10_u64(unsigned d)
+{
+	uint64_t v = 1;
+	while (d--)
+		v *= 10;
+	return v;
+}
+
+/*
+ * Makes the unit of every count 10^-decimals (never coarser than it is):
+ * the counts so far, and their totals, are multiplied to match. While
+ * the tree is built each node holds its own (self) count, so the totals
+ * bound every node.
+ */
+static int refine(struct flame *f, unsigned decimals, struct trec_err *err)
+{
+	struct flame_tree *t = &f->tree;
+	if (decimals > FLAME_MAX_DECIMALS)
+		return trec_errf(err, -EINVAL, "flame graph: more than %d decimals in a count",
+				 FLAME_MAX_DECIMALS);
+	if (decimals <= f->decimals)
+		return 0;
+	if (t->totals_done)
+		return trec_errf(err, -EINVAL, "flame graph: stacks added after drawing");
+	uint64_t m = pow10_u64(decimals - f->decimals);
+	if (t->total > UINT64_MAX / m || (t->before && t->total_before > UINT64_MAX / m))
+		return trec_errf(err, -EOVERFLOW,
+				 "flame graph: counts to %u decimal places add up to more than "
+				 "2^64-1 units of 10^-%u",
+				 decimals, decimals);
+	for (size_t i = 0; i < t->n; i++) {
+		t->nodes[i].count *= m;
+		if (t->before)
+			t->before[i] *= m;
+	}
+	t->total *= m;
+	if (t->before)
+		t->total_before *= m;
+	f->decimals = decimals;
+	return 0;
+}
+
+/* A count in units of 10^-decimals, in the graph's unit. */
+static int in_units(const struct flame *f, uint64_t *count, unsigned decimals,
+		    struct trec_err *err)
+{
+	uint64_t m = pow10_u64(f->decimals - decimals);
+	if (*count > UINT64_MAX / m)
+		return trec_errf(err, -EOVERFLOW,
+				 "flame graph: a count passes 2^64-1 units of 10^-%u", f->decimals);
+	*count *= m;
+	return 0;
+}
+
+int flame_add_dec(struct flame *f, const char *stack, size_t len, uint64_t count,
+		  unsigned decimals, struct trec_err *err)
+{
+	int rc = refine(f, decimals, err);
+	if (!rc && f->decimals)
+		rc = in_units(f, &count, decimals, err);
+	return rc ? rc : flame_tree_add(&f->tree, stack, len, count, count, 0, err);
+}
+
+int flame_add_diff_dec(struct flame *f, const char *stack, size_t len, uint64_t before,
+		       uint64_t after, unsigned decimals, struct trec_err *err)
+{
+	int rc = refine(f, decimals, err);
+	if (!rc && f->decimals) {
+		rc = in_units(f, &before, decimals, err);
+		if (!rc)
+			rc = in_units(f, &after, decimals, err);
+	}
+	return rc ? rc : flame_tree_add(&f->tree, stack, len, before, after, 1, err);
+}
+
 int flame_add(struct flame *f, const char *stack, size_t len, uint64_t count,
 	      struct trec_err *err)
 {
-	return flame_tree_add(&f->tree, stack, len, count, count, 0, err);
+	return flame_add_dec(f, stack, len, count, 0, err);
 }
 
 int flame_add_diff(struct flame *f, const char *stack, size_t len, uint64_t before, uint64_t after,
 		   struct trec_err *err)
 {
-	return flame_tree_add(&f->tree, stack, len, before, after, 1, err);
+	return flame_add_diff_dec(f, stack, len, before, after, 0, err);
 }
 
 int flame_add_cb(void *ctx, const char *stack, size_t len, uint64_t count)
@@ -207,7 +282,7 @@ int flame_add_cb(void *ctx, const char *stack, size_t len, uint64_t count)
 	struct flame *f = ctx;
 	if (f->cb_err.code)
 		return f->cb_err.code;
-	return flame_tree_add(&f->tree, stack, len, count, count, 0, &f->cb_err);
+	return flame_add_dec(f, stack, len, count, 0, &f->cb_err);
 }
 
 void flame_get_stats(const struct flame *f, struct flame_stats *st)
@@ -222,4 +297,5 @@ void flame_get_stats(const struct flame *f, struct flame_stats *st)
 	st->drawn = f->drawn;
 	st->pruned = f->pruned;
 	st->depth = f->depth;
+	st->decimals = f->decimals;
 }

@@ -87,6 +87,21 @@ int flame_add(struct flame *f, const char *stack, size_t len, uint64_t count,
 int flame_add_diff(struct flame *f, const char *stack, size_t len, uint64_t before, uint64_t after,
 		   struct trec_err *err);
 
+/*
+ * Counts with a fraction (flamegraph.pl reads "a;b 0.5"): count is in
+ * units of 10^-decimals (15 with decimals 1 is 1.5), decimals at most
+ * FLAME_MAX_DECIMALS. The graph keeps every count exactly, in units of
+ * the finest fraction added so far (counts added before are scaled up),
+ * and shows counts as decimals ("1.5 samples"). -EOVERFLOW when a total
+ * in those units would pass 2^64-1. A graph of whole counts only is the
+ * same as with flame_add.
+ */
+#define FLAME_MAX_DECIMALS 9
+int flame_add_dec(struct flame *f, const char *stack, size_t len, uint64_t count,
+		  unsigned decimals, struct trec_err *err);
+int flame_add_diff_dec(struct flame *f, const char *stack, size_t len, uint64_t before,
+		       uint64_t after, unsigned decimals, struct trec_err *err);
+
 /* flame_add as a callback (ctx is the struct flame *), for producers such
  * as report_fold_trace and the perf-script collapser. Errors are kept
  * and returned again by flame_write_svg. */
@@ -111,6 +126,7 @@ struct flame_stats {
 	uint64_t drawn;         /* frames written to the SVG */
 	uint64_t pruned;        /* frames left out as narrower than min_width */
 	unsigned depth;         /* deepest drawn frame; the root is depth 0 */
+	unsigned decimals;      /* total and total_before are in units of 10^-decimals */
 };
 void flame_get_stats(const struct flame *f, struct flame_stats *st);
 

@@ -18,19 +18,76 @@ static int digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* The count ending at s[end): digits preceded by a blank. Sets *start to
- * the first digit. 0, -EINVAL, -ERANGE. */
-static int trailing_count(const char *s, size_t end, size_t *start, uint64_t *out)
+/* A count: digits, optionally '.' and more digits ("12", "0.5", "3."). */
+struct count {
+	uint64_t units;    /* in 10^-decimals */
+	unsigned decimals;
+};
+
+/* Whole digits w[0..wn) and fraction digits f[0..fn) as units of
+ * 10^-decimals: the fraction's trailing zeros dropped, digits past
+ * FLAME_MAX_DECIMALS rounded half up. 0 or -ERANGE. */
+static int count_value(const char *w, size_t wn, const char *f, size_t fn, struct count *out)
+{
+	while (fn && f[fn - 1] == '0')
+		fn--;
+	int round_up = 0;
+	if (fn > FLAME_MAX_DECIMALS) {
+		round_up = f[FLAME_MAX_DECIMALS] >= '5';
+		fn = FLAME_MAX_DECIMALS;
+	}
+	uint64_t v;
+	int rc = parse_u64_span(w, wn, &v);
+	if (rc)
+		return rc == -EOVERFLOW ? -ERANGE : rc;
+	for (size_t i = 0; i < fn; i++) {
+		unsigned d = (unsigned)(f[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (round_up && v++ == UINT64_MAX)
+		return -ERANGE;
+	out->units = v;
+	out->decimals = (unsigned)fn;
+	return 0;
+}
+
+/* The count ending at s[end): digits, maybe with a fraction, preceded by
+ * a blank. Sets *start to its first byte. 0, -EINVAL, -ERANGE. */
+static int trailing_count(const char *s, size_t end, size_t *start, struct count *out)
 {
 	size_t j = end;
 	while (j > 0 && digit(s[j - 1]))
 		j--;
+	size_t frac = end, frac_len = 0;
+	if (j > 0 && s[j - 1] == '.') {
+		frac = j;
+		frac_len = end - j;
+		j--;
+		end = j;
+		while (j > 0 && digit(s[j - 1]))
+			j--;
+	}
 	if (j == end || j == 0 || !blank(s[j - 1]))
 		return -EINVAL;
-	int rc = parse_u64_span(s + j, end - j, out);
+	int rc = count_value(s + j, end - j, s + frac, frac_len, out);
 	if (rc)
-		return rc == -EOVERFLOW ? -ERANGE : rc;
+		return rc;
 	*start = j;
+	return 0;
+}
+
+/* a and b in the finer unit of the two. */
+static int same_unit(struct count *a, struct count *b)
+{
+	struct count *c = a->decimals < b->decimals ? a : b;
+	unsigned d = a->decimals > b->decimals ? a->decimals : b->decimals;
+	for (; c->decimals < d; c->decimals++) {
+		if (c->units > UINT64_MAX / 10)
+			return -ERANGE;
+		c->units *= 10;
+	}
 	return 0;
 }
 
@@ -41,24 +98,30 @@ int folded_parse(const char *line, size_t len, struct folded_line *out)
 	if (!len)
 		return -ENODATA;
 	size_t start;
-	int rc = trailing_count(line, len, &start, &out->count);
+	struct count after, before;
+	int rc = trailing_count(line, len, &start, &after);
 	if (rc)
 		return rc;
 	size_t end = start;
 	while (end && blank(line[end - 1]))
 		end--;
 	out->diff = 0;
-	out->before = 0;
 	/* A second number before the first makes it "BEFORE AFTER". */
 	size_t start2;
-	if (trailing_count(line, end, &start2, &out->before) == 0) {
+	if (trailing_count(line, end, &start2, &before) == 0) {
+		rc = same_unit(&before, &after);
+		if (rc)
+			return rc;
 		out->diff = 1;
 		end = start2;
 		while (end && blank(line[end - 1]))
 			end--;
 	} else {
-		out->before = 0;
+		before.units = 0;
 	}
+	out->count = after.units;
+	out->before = before.units;
+	out->decimals = after.decimals;
 	out->stack = line;
 	out->len = end;
 	return 0;
@@ -88,15 +151,15 @@ const char *folded_strip_hex(struct tbuf *b, const char *s, size_t *len)
 }
 
 int folded_add(struct flame *f, enum folded_mode mode, const char *stack, size_t len,
-	       uint64_t count, struct trec_err *err)
+	       uint64_t count, unsigned decimals, struct trec_err *err)
 {
 	switch (mode) {
 	case FOLDED_AS_BEFORE:
-		return flame_add_diff(f, stack, len, count, 0, err);
+		return flame_add_diff_dec(f, stack, len, count, 0, decimals, err);
 	case FOLDED_AS_AFTER:
-		return flame_add_diff(f, stack, len, 0, count, err);
+		return flame_add_diff_dec(f, stack, len, 0, count, decimals, err);
 	default:
-		return flame_add(f, stack, len, count, err);
+		return flame_add_dec(f, stack, len, count, decimals, err);
 	}
 }
 
@@ -136,9 +199,9 @@ int folded_read_fd(struct flame *f, int fd, const char *name, enum folded_mode m
 		struct trec_err e = { 0 };
 		if (fl.diff) {
 			st->diff_lines++;
-			rc = flame_add_diff(f, stack, slen, fl.before, fl.count, &e);
+			rc = flame_add_diff_dec(f, stack, slen, fl.before, fl.count, fl.decimals, &e);
 		} else {
-			rc = folded_add(f, mode, stack, slen, fl.count, &e);
+			rc = folded_add(f, mode, stack, slen, fl.count, fl.decimals, &e);
 		}
 		if (rc) {
 			rc = trec_errf(err, rc, "%s:%llu: %s", name, (unsigned long long)r.lineno,

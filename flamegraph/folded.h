@@ -3,8 +3,9 @@
  * FlameGraph's folded format: one line per stack, "root;...;leaf COUNT",
  * or "root;...;leaf BEFORE AFTER" for differential input (difffolded.pl's
  * output). The counts are the last whitespace-separated fields; the stack
- * is everything before them (it may hold spaces). Counts are whole
- * numbers; a line without one is not a stack.
+ * is everything before them (it may hold spaces). A count is digits with
+ * an optional fraction, as flamegraph.pl reads it ("12", "0.5", "3.");
+ * a line without one is not a stack.
  */
 #ifndef TREC_FOLDED_H
 #define TREC_FOLDED_H
@@ -21,13 +22,16 @@ struct folded_line {
 	size_t len;
 	uint64_t count;    /* the count, or the after count */
 	uint64_t before;   /* the before count when diff */
+	unsigned decimals; /* both counts are in units of 10^-decimals */
 	int diff;
 };
 
 /*
  * One line (no '\n'; a trailing '\r' and blanks are ignored). 0, or
  * -EINVAL when it does not end in a count, -ERANGE for a count past
- * 2^64-1. A blank line is -ENODATA.
+ * 2^64-1 units. A blank line is -ENODATA. Fractions keep their digits up
+ * to FLAME_MAX_DECIMALS (trailing zeros dropped: "2.50" is 25 tenths,
+ * "3.0" is 3); further digits are rounded, half up.
  */
 int folded_parse(const char *line, size_t len, struct folded_line *out);
 
@@ -45,7 +49,7 @@ enum folded_mode {
 
 /* One stack with one count, added as mode says. */
 int folded_add(struct flame *f, enum folded_mode mode, const char *stack, size_t len,
-	       uint64_t count, struct trec_err *err);
+	       uint64_t count, unsigned decimals, struct trec_err *err);
 
 struct folded_stats {
 	uint64_t lines, stacks;

@@ -135,7 +135,10 @@ else
 fi
 
 "$TREC" report --folded -i "$CORPUS/profile.data" >profile.folded
-"$TREC" flamegraph --collapse-perf full.txt --kernel >profile.coll 2>/dev/null
+# The collapser weighs samples by their period (stackcollapse-perf.pl does);
+# report --folded counts samples: the periods are left out of the headers.
+unweighted() { sed -E 's/^([^\t].*: +)[0-9]+ ([^ ]+: *)$/\1\2/' "$1"; }
+unweighted full.txt | "$TREC" flamegraph --collapse-perf --kernel >profile.coll 2>/dev/null
 python3 "$STACKS" perf-tidy profile.folded >profile.tidy
 # (stackcollapse-perf marks every frame of a "[...]" DSO as kernel, [vdso]
 # too: the comparison leaves the _[k] marks out.)
@@ -196,7 +199,7 @@ if [ $HAVE_GO = 1 ]; then
 else
 	for d in "nofp_cxx: pprof -traces" "nofp_cxx: split" "nofp_cxx: -top" "nofp_cxx: -raw"; do missing "$d" "$GO_WHY"; done
 fi
-"$TREC" flamegraph --collapse-perf cxx.txt --kernel >cxx.coll 2>/dev/null
+unweighted cxx.txt | "$TREC" flamegraph --collapse-perf --kernel >cxx.coll 2>/dev/null
 python3 "$STACKS" perf-tidy cxx.folded >cxx.tidy
 check "nofp_cxx: perf-script collapsed equals report --folded ($n samples), kernel frames marked" \
 	'[ -s cxx.coll ] && diff <(nok cxx.tidy) <(nok cxx.coll) >/dev/null &&

@@ -18,8 +18,8 @@ DATA=$E2E_ROOT/tests/data/flamegraph
 SYNTH=$TREC_TOOLS/trec-synth
 cd "$TAP_TMP" || exit 1
 
-fixtures=("$DATA"/perf-*@*.folded)
-plan $((51 + ${#fixtures[@]}))
+CORPUS=$E2E_ROOT/tests/corpus/flamegraph
+plan 55
 
 skip() { ok "$1 # SKIP $2"; }
 
@@ -271,6 +271,46 @@ run "$TREC" flamegraph twocol.folded
 check "two-count folded lines (difffolded.pl output) draw a differential graph" \
 	'[ $RC -eq 0 ] && grep -q "<title>parse (50 samples, 50.00%; 0.00%)" <<<"$OUT"'
 
+# ---- fractional counts (flamegraph.pl reads "a;b 0.5") ----------------------------------
+printf 'a;b 0.5\na;c 1.25\nd 2\n' >frac.folded
+run "$TREC" flamegraph frac.folded
+printf "%s\n" "$OUT" >frac.svg
+run python3 - frac.svg <<'PY'
+import sys, re, xml.etree.ElementTree as ET
+NS = {"s": "http://www.w3.org/2000/svg"}
+FG = "{http://github.com/jonhoo/inferno}"
+root = ET.parse(sys.argv[1]).getroot()
+fr = {}
+for g in root.find("s:g[@id='frames']", NS).findall("s:g", NS):
+    t = g.find("s:title", NS).text
+    r = g.find("s:rect", NS)
+    fr[t.split(" (")[0]] = (t, float(r.get("width")), r.get(FG + "x"), r.get(FG + "w"))
+assert fr["all"][0] == "all (3.75 samples, 100%)", fr["all"]
+assert fr["b"][0] == "b (0.5 samples, 13.33%)" and fr["b"][3] == "0.5", fr["b"]
+assert fr["c"][0] == "c (1.25 samples, 33.33%)" and fr["c"][2:] == ("0.5", "1.25"), fr["c"]
+assert fr["a"][3] == "1.75" and fr["d"][2:] == ("1.75", "2"), (fr["a"], fr["d"])
+for k, n in (("b", 0.5), ("c", 1.25), ("d", 2), ("a", 1.75)):
+    assert abs(fr[k][1] - n * 1180 / 3.75) < 0.01, (k, fr[k])
+PY
+check "fractional counts: titles, fg:x/fg:w exact (0.5, 1.25), widths in proportion" '[ $RC -eq 0 ]'
+printf 'a;b 3\na;c 2.5\n' >f1.folded
+printf 'a;b 3.0\na;c 2.50\n' >f2.folded
+"$TREC" flamegraph f1.folded >f1.svg 2>/dev/null
+"$TREC" flamegraph f2.folded >f2.svg 2>/dev/null
+check "3.0 is 3 and 2.50 is 2.5: the same SVG bytes" 'cmp -s f1.svg f2.svg && grep -q "c (2.5 samples" f1.svg'
+printf 'a 0.1234567894\nb 0.1234567895\nc 7.\n' >round.folded
+run "$TREC" flamegraph round.folded
+check "past 9 decimals, rounded half up; '7.' is 7" \
+	'[ $RC -eq 0 ] && [[ $OUT == *"<title>a (0.123456789 samples"* && $OUT == *"<title>b (0.12345679 samples"* && $OUT == *"<title>c (7 samples"* ]]'
+printf 'a;b 1.5 2.5\na;c 2 1\n' >fdiff.folded
+run "$TREC" flamegraph fdiff.folded
+check "differential lines with fractions: widths of AFTER, deltas in percent" \
+	'[ $RC -eq 0 ] && [[ $OUT == *"<title>b (2.5 samples, 71.43%; +28.57%)"* && $OUT == *"fg:w=\"2.5\""* ]]'
+printf 'a;b .5\na;c 1\n' >dot.folded
+run "$TREC" flamegraph dot.folded
+check "'.5' is not a count (flamegraph.pl wants a digit first): the line is ignored, with a warning" \
+	'[ $RC -eq 0 ] && [[ $ERR == *"dot.folded: 1 lines ignored"* && $OUT != *"<title>b "* ]]'
+
 # ---- traces ------------------------------------------------------------------------------
 if [ -x "$SYNTH" ]; then
 	"$SYNTH" -o t1.data -n 20000 --seed 1 >/dev/null 2>&1
@@ -298,32 +338,18 @@ else
 fi
 
 # ---- perf script ------------------------------------------------------------------------
-for exp in "${fixtures[@]}"; do
-	base=$(basename "$exp" .folded)
-	shape=${base%@*} opts=${base#*@}
-	args=()
-	IFS=+ read -ra parts <<<"$opts"
-	for p in "${parts[@]}"; do
-		case $p in
-		default) ;;
-		event=*) args+=(--event "${p#event=}") ;;
-		*) args+=("--$p") ;;
-		esac
-	done
-	run "$TREC" flamegraph --collapse-perf "$DATA/$shape.txt" "${args[@]}"
-	check "--collapse-perf $shape.txt ${args[*]}: exactly $(basename "$exp")" \
-		'[ $RC -eq 0 ] && [ "$OUT" = "$(cat "$exp")" ]'
-done
-run "$TREC" flamegraph --collapse-perf "$DATA/perf-events.txt"
+# (The collapser's corpus, stackcollapse-perf.pl's output for each capture
+# and option, is tests/e2e/collapse_perf.t.)
+run "$TREC" flamegraph --collapse-perf "$CORPUS/events.txt"
 check "several events: the first is kept, and a warning says which and how to choose" \
-	'[[ $ERR == *"kept the 2 samples of event cpu-clock:ppp, left out 2 of other events (the first: sched:sched_switch); choose with --event NAME"* ]]'
-"$TREC" flamegraph --collapse-perf - <"$DATA/perf-kernel-user.txt" 2>/dev/null | "$TREC" flamegraph >piped.svg 2>/dev/null
-run "$TREC" flamegraph --from-perf "$DATA/perf-kernel-user.txt" -o oneshot.svg
+	'[[ $ERR == *"events.txt: kept event cpu-clock:ppp, left out 1 samples of other events (the first: page-faults:u); choose with --event-filter EVENT"* ]]'
+"$TREC" flamegraph --collapse-perf - <"$CORPUS/kernel-user.txt" 2>/dev/null | "$TREC" flamegraph >piped.svg 2>/dev/null
+run "$TREC" flamegraph --from-perf "$CORPUS/kernel-user.txt" -o oneshot.svg
 check "--from-perf FILE: the same SVG as --collapse-perf FILE | trec flamegraph" \
 	'[ $RC -eq 0 ] && [ -s oneshot.svg ] && cmp -s piped.svg oneshot.svg'
-run "$TREC" flamegraph --from-perf "$DATA/perf-kernel-user.txt" --kernel --colors java
-check "--from-perf takes the collapse options (--kernel) and the graph's (--colors)" \
-	'[ $RC -eq 0 ] && grep -q "<title>schedule_\[k\] (1 samples[^>]*><rect[^>]*fill=\"rgb([0-9]*,[0-9]*,0)\"" <<<"$OUT"'
+run "$TREC" flamegraph --from-perf "$CORPUS/kernel-user.txt" --kernel --colors java
+check "--from-perf takes the collapse options (--kernel) and the graph's (--colors); counts are periods" \
+	'[ $RC -eq 0 ] && grep -q "<title>schedule_\[k\] (1,001,001 samples[^>]*><rect[^>]*fill=\"rgb([0-9]*,[0-9]*,0)\"" <<<"$OUT"'
 
 if [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then
 	# perf 6.1's build-id code aborts on some states of ~/.debug, which
@@ -382,8 +408,6 @@ run "$TREC" flamegraph --width abc "$DATA/known.folded"
 check "--width abc: exit 2" '[ $RC -eq 2 ] && [[ $ERR == *"--width: '"'"'abc'"'"' is not a number"* ]]'
 run "$TREC" flamegraph --diff "$DATA/before.folded"
 check "--diff with one input: exit 2" '[ $RC -eq 2 ] && [[ $ERR == *"--diff takes two inputs"* ]]'
-run "$TREC" flamegraph --collapse-perf "$DATA/perf-jit.txt" --inline
-check "--inline: exit 2, why" '[ $RC -eq 2 ] && [[ $ERR == *"addr2line"* ]]'
 run "$TREC" flamegraph --collapse-perf "$DATA/known.folded"
 check "not perf script output: a warning that says so" \
 	'[ $RC -eq 0 ] && [[ $ERR == *"no samples found"* ]]'

@@ -124,8 +124,29 @@ static void test_folded_parse(void **state)
 	assert_int_equal(folded_parse("  \r", 3, &fl), -ENODATA);
 	assert_int_equal(folded_parse("a;b", 3, &fl), -EINVAL);
 	assert_int_equal(folded_parse("a;b12", 5, &fl), -EINVAL);
-	assert_int_equal(folded_parse("a;b 1.5", 7, &fl), -EINVAL);
 	assert_int_equal(folded_parse("5", 1, &fl), -EINVAL);
+
+	/* Fractions, as flamegraph.pl reads them: in units of 10^-decimals,
+	 * trailing zeros dropped, past 9 decimals rounded half up. */
+	assert_int_equal(folded_parse("a;b 1.5", 7, &fl), 0);
+	assert_true(fl.count == 15 && fl.decimals == 1 && fl.len == 3);
+	assert_int_equal(folded_parse("a 0.50", 6, &fl), 0);
+	assert_true(fl.count == 5 && fl.decimals == 1);
+	assert_int_equal(folded_parse("a 3.", 4, &fl), 0);
+	assert_true(fl.count == 3 && fl.decimals == 0);
+	assert_int_equal(folded_parse("a 3.000", 7, &fl), 0);
+	assert_true(fl.count == 3 && fl.decimals == 0);
+	l = "a 0.1234567895";
+	assert_int_equal(folded_parse(l, strlen(l), &fl), 0);
+	assert_true(fl.count == 123456790 && fl.decimals == 9);
+	l = "a 1.5 2";
+	assert_int_equal(folded_parse(l, strlen(l), &fl), 0);
+	assert_true(fl.diff && fl.before == 15 && fl.count == 20 && fl.decimals == 1);
+	assert_int_equal(folded_parse("a .5", 4, &fl), -EINVAL);
+	assert_int_equal(folded_parse("a 1.2.3", 7, &fl), -EINVAL);
+	assert_int_equal(folded_parse("a;b1.5", 6, &fl), -EINVAL);
+	l = "a 18446744073.709551616";
+	assert_int_equal(folded_parse(l, strlen(l), &fl), -ERANGE);
 	l = "a 18446744073709551615";
 	assert_int_equal(folded_parse(l, strlen(l), &fl), 0);
 	assert_true(fl.count == UINT64_MAX);
@@ -138,7 +159,7 @@ static void test_folded_read(void **state)
 	char path[] = "/tmp/test_flamegraph.XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	const char *text = "a;b 3\nnot a stack\n\na;b 2\na;c 1 4\n# 1.5\na;d 5"; /* no final \n */
+	const char *text = "a;b 3\nnot a stack\n\na;b 2\na;c 1 4\n# comment\na;d 5"; /* no final \n */
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	lseek(fd, 0, SEEK_SET);
 	struct flame *f = new_flame(NULL);
@@ -246,6 +267,40 @@ static void test_tree_reverse_and_chart(void **state)
 	/* root, a, b, c, d, a, b */
 	assert_int_equal(t.n, 7);
 	flame_tree_free(&t);
+}
+
+/* Fractional counts: the graph's unit becomes the finest fraction added,
+ * counts added before are scaled up, and nothing is lost or rounded. */
+static void test_fractions(void **state)
+{
+	struct flame *f = new_flame(NULL);
+	struct trec_err err = { 0 };
+	struct flame_stats st;
+	assert_int_equal(flame_add(f, "a;b", 3, 3, &err), 0);
+	assert_int_equal(flame_add_dec(f, "a;c", 3, 5, 1, &err), 0);      /* 0.5 */
+	assert_int_equal(flame_add_dec(f, "a;b", 3, 125, 2, &err), 0);    /* 1.25 */
+	assert_int_equal(flame_add_cb(f, "d", 1, 2), 0);                   /* whole */
+	flame_get_stats(f, &st);
+	assert_true(st.decimals == 2 && st.total == 300 + 50 + 125 + 200);
+	assert_int_equal(flame_add_dec(f, "e", 1, 1, FLAME_MAX_DECIMALS + 1, &err), -EINVAL);
+	flame_free(f);
+
+	/* Scaling that would pass 2^64-1 units: an error, counts unchanged. */
+	f = new_flame(NULL);
+	assert_int_equal(flame_add(f, "a", 1, UINT64_MAX / 10, &err), 0);
+	assert_int_equal(flame_add_dec(f, "b", 1, 1, 2, &err), -EOVERFLOW);
+	assert_non_null(strstr(err.msg, "decimal"));
+	flame_get_stats(f, &st);
+	assert_true(st.decimals == 0 && st.total == UINT64_MAX / 10);
+	flame_free(f);
+
+	/* Differential counts are scaled with the rest. */
+	f = new_flame(NULL);
+	assert_int_equal(flame_add_diff(f, "a", 1, 2, 4, &err), 0);
+	assert_int_equal(flame_add_diff_dec(f, "b", 1, 15, 5, 1, &err), 0);
+	flame_get_stats(f, &st);
+	assert_true(st.decimals == 1 && st.total == 45 && st.total_before == 35);
+	flame_free(f);
 }
 
 static void test_tree_limits(void **state)
@@ -724,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_tree_merge),
 		cmocka_unit_test(test_tree_reverse_and_chart),
 		cmocka_unit_test(test_tree_limits),
+		cmocka_unit_test(test_fractions),
 		cmocka_unit_test(test_svg_widths),
 		cmocka_unit_test(test_svg_deterministic),
 		cmocka_unit_test(test_svg_prune),
