@@ -36,6 +36,11 @@ typedef uint64_t trec_u64;
  * below it the consumer's periodic poll collects (fewer wakeups). */
 #define TREC_WAKEUP_BYTES (256 * 1024)
 
+/* -G/--cgroup: cgroup v2 subtrees a recording may be limited to. */
+#define TREC_MAX_CGROUPS 16
+/* Deepest cgroup (levels below the v2 root) -G accepts. */
+#define TREC_MAX_CGROUP_LEVEL 255
+
 /* Stacks: frames per side, as perf's default kernel.perf_event_max_stack. */
 #define TREC_MAX_STACK 127
 

@@ -78,6 +78,7 @@ int profile_open(struct profile **out, struct tp_capture *cap, const struct prof
 	struct profile_bpf *s = p->skel;
 	s->rodata->sample_type = o->type;
 	s->rodata->filter_pids = o->filter_pids;
+	CGROUP_SET_APPLY(s->rodata, o->cgroups);
 	s->rodata->self_tgid = (uint32_t)getpid();
 	s->rodata->unwind_user = tp_capture_unwind(cap) != NULL;
 	if (tp_capture_unwind(cap) && (r = unwind_share(tp_capture_unwind(cap), s->obj, err)))

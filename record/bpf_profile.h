@@ -23,6 +23,7 @@ struct profile_opts {
 	int clock;          /* enum profile_clock */
 	uint32_t type;      /* event type id of the samples */
 	int filter_pids;    /* as the tracepoint capture */
+	const struct cgroup_set *cgroups; /* -G; NULL: any */
 };
 
 struct profile;

@@ -197,6 +197,7 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	struct tracepoint_bpf *s = c->skel;
 	bool with_stacks = o && o->with_stacks;
 	s->rodata->filter_pids = o && o->filter_pids;
+	CGROUP_SET_APPLY(s->rodata, o ? o->cgroups : NULL);
 	s->rodata->self_tgid = (uint32_t)getpid();
 	s->rodata->with_stacks = with_stacks;
 	s->rodata->unwind_user = c->unwind != NULL;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroups.h"
 #include "errors.h"
 #include "filter_prog.h"
 #include "trec_bpf.h"
@@ -34,6 +35,8 @@ struct tp_capture_opts {
 	 * frame pointers; NULL: frame pointers. Every program that takes stacks
 	 * shares it (tp_capture_unwind). */
 	struct unwind *unwind;
+	/* -G: only tasks in these cgroup subtrees (every program; NULL: any). */
+	const struct cgroup_set *cgroups;
 };
 
 struct tp_capture;

@@ -476,12 +476,13 @@ static int load_programs(struct rec_session *s, struct trec_err *err)
 		}
 	}
 	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = s->filtering,
-				      .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw };
+				      .cgroups = o->cgroups, .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw };
 	e = tp_capture_open(&s->cap, &co, s->specs, o->plan->n, err);
 	if (e)
 		return e;
 	if (o->probes && o->probes->n) {
-		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = s->filtering, .with_stacks = o->stacks };
+		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = s->filtering, .with_stacks = o->stacks,
+						 .cgroups = o->cgroups };
 		e = probe_attach_open(&s->pa, s->cap, o->probes, &pao, err);
 	}
 	return e;
@@ -555,13 +556,15 @@ static int attach_programs(struct rec_session *s, struct trec_err *err)
 		return e;
 	if (o->profile) {
 		struct profile_opts po = { .sz = sizeof(po), .freq = o->freq, .clock = o->clock,
-					   .type = s->types.samples, .filter_pids = s->filtering };
+					   .type = s->types.samples, .filter_pids = s->filtering,
+					   .cgroups = o->cgroups };
 		if ((e = profile_open(&s->prof, s->cap, &po, err)))
 			return e;
 	}
 	if (o->offcpu) {
 		struct offcpu_opts oo = { .sz = sizeof(oo), .type = s->types.offcpu,
-					  .min_ns = o->offcpu_min_ns, .filter_pids = s->filtering };
+					  .min_ns = o->offcpu_min_ns, .filter_pids = s->filtering,
+					  .cgroups = o->cgroups };
 		if ((e = offcpu_open(&s->off, s->cap, &oo, err)))
 			return e;
 	}

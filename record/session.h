@@ -38,6 +38,7 @@
 #include <sys/types.h>
 
 #include "as_user.h"
+#include "cgroups.h"
 #include "dsos.h"
 #include "errors.h"
 #include "plan.h"
@@ -72,6 +73,7 @@ struct rec_opts {
 	const pid_t *pids;   /* -p, thread group ids */
 	size_t npids;
 	char *const *cmd;    /* -- CMD ARGS..., NULL-terminated; NULL: none */
+	const struct cgroup_set *cgroups; /* -G: only tasks in these cgroup subtrees; NULL: any */
 	const struct as_user *as_user; /* --as-user; NULL: the command runs as we do */
 	/* the output */
 	const char *output;  /* -o */
