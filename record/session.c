@@ -29,6 +29,7 @@
 #include "rotation.h"
 #include "session.h"
 #include "sideband.h"
+#include "taskctx.h"
 #include "writer.h"
 
 struct rec_session {
@@ -55,6 +56,7 @@ struct rec_session {
 	struct dso_tracker *dsos;
 	struct dso_write_stats symstats;
 	struct unwind *uw;                 /* NULL: user stacks by frame pointers */
+	struct taskctx *tctx;              /* tasks' cgroups and namespace pids */
 	int snapshotting;                  /* write_preamble's /proc snapshot is running */
 	struct unwind_stats uw_written;    /* what earlier files were told (--switch-output) */
 	struct child child;
@@ -187,6 +189,10 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 	plan_types(o->plan, o->profile, o->offcpu, o->probes ? o->probes->n : 0, &s->types);
 	if ((e = type_stats_init(s, err)))
 		goto fail;
+	if (!(s->tctx = taskctx_new(NULL))) {
+		e = trec_errf(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		e = trec_errf(err, -ENOTSUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs "
 					     "need CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 have it)");
@@ -208,6 +214,8 @@ static int on_task(void *ctx, const struct trec_task *t)
 		return 0;
 	unwind_on_task(s->uw, t);
 	int e = trec_writer_add_task(s->w, t);
+	if (!e)
+		e = taskctx_on_task(s->tctx, s->w, t);
 	return e == -EAGAIN ? 0 : e;
 }
 
@@ -327,6 +335,7 @@ static int open_output(struct rec_session *s, const char *path, struct trec_err 
 	if (e)
 		return e;
 	rotation_opened(&s->rot, mono_ns());
+	taskctx_new_file(s->tctx);
 	return 0;
 }
 
@@ -936,6 +945,7 @@ void rec_session_free(struct rec_session *s)
 	buildid_cache_free(s->bic);
 	dso_tracker_free(s->dsos);
 	unwind_free(s->uw);
+	taskctx_free(s->tctx);
 	free(s->specs);
 	free(s->tstats);
 	free(s);
