@@ -489,6 +489,7 @@ static int load_programs(struct rec_session *s, struct trec_err *err)
 	e = tp_capture_open(&s->cap, &co, s->specs, o->plan->n, err);
 	if (e)
 		return e;
+	taskctx_set_map(s->tctx, tp_capture_task_ctx_fd(s->cap));
 	if (o->probes && o->probes->n) {
 		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = s->filtering, .with_stacks = o->stacks,
 						 .cgroups = o->cgroups };

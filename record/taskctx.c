@@ -2,15 +2,26 @@
 /*
  * Task context for the side-band (taskctx.h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "cgroups.h"
 #include "hashmap.h"
 #include "taskctx.h"
+#include "trec_bpf.h"
+
+/* A walk of the hierarchy stops here: a host with more cgroups than this
+ * has ids left unnamed rather than a recorder stalled. */
+#define SCAN_MAX_DIRS 100000
+#define SCAN_MAX_DEPTH 64
+#define MAX_KNOWN_CGROUPS (1u << 18)
 
 /* What was last written for one thread in this file. */
 struct tctx_last {
@@ -22,9 +33,10 @@ struct taskctx {
 	char *proc_root;
 	char v2root[PATH_MAX];
 	int have_v2;
+	int map_fd;
 	struct hashmap last;    /* tid -> struct tctx_last * */
 	struct hashmap written; /* cgroup id -> 1: its path is in this file */
-	struct hashmap ids;     /* cgroup path (owned string) -> id, across files */
+	struct hashmap paths;   /* cgroup id -> path (owned string; NULL: no walk found it) */
 	struct taskctx_stats st;
 };
 
@@ -39,19 +51,6 @@ static bool eq_int(long a, long b, void *ctx)
 	(void)ctx;
 	return a == b;
 }
-static size_t hash_str(long k, void *ctx)
-{
-	(void)ctx;
-	size_t h = 1469598103934665603ull;
-	for (const char *p = (const char *)k; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h;
-}
-static bool eq_str(long a, long b, void *ctx)
-{
-	(void)ctx;
-	return !strcmp((const char *)a, (const char *)b);
-}
 
 struct taskctx *taskctx_new(const char *proc_root)
 {
@@ -62,15 +61,22 @@ struct taskctx *taskctx_new(const char *proc_root)
 		free(tc);
 		return NULL;
 	}
+	tc->map_fd = -1;
 	struct trec_err e = { 0 };
 	tc->have_v2 = cgroup_v2_root(tc->v2root, sizeof(tc->v2root), &e) == 0;
 	hashmap_init(&tc->last, hash_int, eq_int, NULL);
 	hashmap_init(&tc->written, hash_int, eq_int, NULL);
-	hashmap_init(&tc->ids, hash_str, eq_str, NULL);
+	hashmap_init(&tc->paths, hash_int, eq_int, NULL);
 	/* Bounds: a runaway fork storm must not grow these without limit. */
 	hashmap_set_max(&tc->last, 1u << 22);
-	hashmap_set_max(&tc->ids, 1u << 16);
+	hashmap_set_max(&tc->paths, MAX_KNOWN_CGROUPS);
 	return tc;
+}
+
+void taskctx_set_map(struct taskctx *tc, int fd)
+{
+	if (tc)
+		tc->map_fd = fd;
 }
 
 static void clear_last(struct taskctx *tc)
@@ -99,31 +105,109 @@ void taskctx_free(struct taskctx *tc)
 	hashmap_clear(&tc->written);
 	size_t pos = 0;
 	long k, v;
-	while (hashmap_next(&tc->ids, &pos, &k, &v))
-		free((void *)k);
-	hashmap_clear(&tc->ids);
+	while (hashmap_next(&tc->paths, &pos, &k, &v))
+		free((void *)v);
+	hashmap_clear(&tc->paths);
 	free(tc->proc_root);
 	free(tc);
 }
 
-/* The id of cgroup `path` (relative to the v2 root): remembered, since a
- * cgroup keeps its id for life and a path names one cgroup at a time
- * (a cgroup removed and made again under the same name gets a new id;
- * that window is accepted). 0 when unknown. */
-static uint64_t id_of(struct taskctx *tc, const char *path)
+/* Remembers id -> path (a cgroup keeps its id for life; ids are never
+ * reused). A known id keeps its first path. */
+static void remember(struct taskctx *tc, uint64_t id, const char *path)
+{
+	long old;
+	if (!id || (hashmap_find(&tc->paths, (long)id, &old) && old))
+		return;
+	char *p = path ? strdup(path) : NULL;
+	if (path && !p)
+		return;
+	if (hashmap_set(&tc->paths, (long)id, (long)p, NULL, NULL) < 0)
+		free(p);
+}
+
+/* Every cgroup below dir (full path; rel its path from the v2 root). */
+static void walk(struct taskctx *tc, char *full, size_t flen, size_t rlen, int depth, size_t *ndirs)
+{
+	DIR *d = opendir(full);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) && *ndirs < SCAN_MAX_DIRS) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		size_t nl = strlen(de->d_name);
+		if (flen + 1 + nl >= PATH_MAX)
+			continue;
+		full[flen] = '/';
+		memcpy(full + flen + 1, de->d_name, nl + 1);
+		(*ndirs)++;
+		uint64_t id = cgroup_id_of(full);
+		if (id)
+			remember(tc, id, full + flen - rlen);
+		if (depth < SCAN_MAX_DEPTH)
+			walk(tc, full, flen + 1 + nl, rlen + 1 + nl, depth + 1, ndirs);
+		full[flen] = 0;
+	}
+	closedir(d);
+}
+
+/* The path of cgroup `id`, walking the hierarchy when it is new. NULL when
+ * no walk found it (it was removed first), which is remembered too. */
+static const char *path_of(struct taskctx *tc, uint64_t id)
 {
 	long v;
-	if (hashmap_find(&tc->ids, (long)path, &v))
-		return (uint64_t)v;
-	char full[PATH_MAX + 4096 + 1];
-	snprintf(full, sizeof(full), "%s%s", tc->v2root, path);
-	uint64_t id = cgroup_id_of(full);
-	if (!id)
+	if (!id || !tc->have_v2)
+		return NULL;
+	if (hashmap_find(&tc->paths, (long)id, &v))
+		return (const char *)v;
+	char full[PATH_MAX];
+	size_t ndirs = 0, rl = strlen(tc->v2root);
+	memcpy(full, tc->v2root, rl + 1);
+	tc->st.scans++;
+	remember(tc, cgroup_id_of(full), "/");
+	walk(tc, full, rl, 0, 0, &ndirs);
+	if (hashmap_find(&tc->paths, (long)id, &v))
+		return (const char *)v;
+	tc->st.unnamed++;
+	remember(tc, id, NULL);
+	return NULL;
+}
+
+/* The thread's context: from the kernel at a fork or exec when it kept one,
+ * else from /proc. 0 when nothing is known. */
+static int context_of(struct taskctx *tc, const struct trec_task *t, uint64_t *id, const char **path,
+		      uint32_t *nspid, uint32_t *nstid, struct task_ns *ns)
+{
+	if (tc->map_fd >= 0 && t->kind != TREC_TASK_SNAPSHOT) {
+		uint64_t key = TREC_TASK_CTX_KEY(t->tid, t->kind == TREC_TASK_EXEC);
+		struct trec_task_ctx_val v;
+		if (!bpf_map_lookup_elem(tc->map_fd, &key, &v)) {
+			bpf_map_delete_elem(tc->map_fd, &key);
+			tc->st.kernel++;
+			*id = v.cgroup_id;
+			*path = path_of(tc, v.cgroup_id);
+			*nspid = v.nspid;
+			*nstid = v.nstid;
+			return 1;
+		}
+	}
+	tc->st.reads++;
+	if (task_ns_read(tc->proc_root, (pid_t)t->pid, (pid_t)t->tid, ns)) {
+		tc->st.gone++;
 		return 0;
-	char *key = strdup(path);
-	if (key && hashmap_add(&tc->ids, (long)key, (long)id))
-		free(key);
-	return id;
+	}
+	*path = ns->cgroup[0] ? ns->cgroup : NULL;
+	*id = 0;
+	if (tc->have_v2 && *path) {
+		char full[PATH_MAX + sizeof(ns->cgroup)];
+		snprintf(full, sizeof(full), "%s%s", tc->v2root, *path);
+		if ((*id = cgroup_id_of(full)))
+			remember(tc, *id, *path);
+	}
+	*nspid = ns->nspid;
+	*nstid = ns->nstid;
+	return *id || *nspid || *nstid;
 }
 
 int taskctx_on_task(struct taskctx *tc, struct trec_writer *w, const struct trec_task *t)
@@ -139,21 +223,18 @@ int taskctx_on_task(struct taskctx *tc, struct trec_writer *w, const struct trec
 	if (t->kind != TREC_TASK_SNAPSHOT && t->kind != TREC_TASK_FORK && t->kind != TREC_TASK_EXEC)
 		return 0;
 	struct task_ns ns;
-	tc->st.reads++;
-	if (task_ns_read(tc->proc_root, (pid_t)t->pid, (pid_t)t->tid, &ns)) {
-		tc->st.gone++;
-		return 0;
-	}
-	uint64_t id = tc->have_v2 && ns.cgroup[0] ? id_of(tc, ns.cgroup) : 0;
-	if (!id && !ns.nspid && !ns.nstid)
+	uint64_t id = 0;
+	const char *path = NULL;
+	uint32_t nspid = 0, nstid = 0;
+	if (!context_of(tc, t, &id, &path, &nspid, &nstid, &ns))
 		return 0;
 	long v;
 	struct tctx_last *l = hashmap_find(&tc->last, (long)t->tid, &v) ? (struct tctx_last *)v : NULL;
-	if (l && l->cgroup_id == id && l->nspid == ns.nspid && l->nstid == ns.nstid)
+	if (l && l->cgroup_id == id && l->nspid == nspid && l->nstid == nstid)
 		return 0;
 	int r;
-	if (id && !hashmap_find(&tc->written, (long)id, NULL)) {
-		struct trec_task_ctx c = { .ts = t->ts, .kind = TREC_TCTX_CGROUP, .cgroup_id = id, .path = ns.cgroup };
+	if (id && path && !hashmap_find(&tc->written, (long)id, NULL)) {
+		struct trec_task_ctx c = { .ts = t->ts, .kind = TREC_TCTX_CGROUP, .cgroup_id = id, .path = path };
 		if ((r = trec_writer_add_task_ctx(w, &c)))
 			return r;
 		tc->st.cgroups++;
@@ -161,7 +242,7 @@ int taskctx_on_task(struct taskctx *tc, struct trec_writer *w, const struct trec
 			return -ENOMEM;
 	}
 	struct trec_task_ctx c = { .ts = t->ts, .kind = TREC_TCTX_TASK, .pid = t->pid, .tid = t->tid,
-				   .cgroup_id = id, .nspid = ns.nspid, .nstid = ns.nstid, .path = "" };
+				   .cgroup_id = id, .nspid = nspid, .nstid = nstid, .path = "" };
 	if ((r = trec_writer_add_task_ctx(w, &c)))
 		return r;
 	tc->st.records++;
@@ -174,7 +255,7 @@ int taskctx_on_task(struct taskctx *tc, struct trec_writer *w, const struct trec
 			return 0;
 		}
 	}
-	*l = (struct tctx_last){ id, ns.nspid, ns.nstid };
+	*l = (struct tctx_last){ id, nspid, nstid };
 	return 0;
 }
 
