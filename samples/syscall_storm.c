@@ -6,9 +6,6 @@
  *
  *   syscall_storm -n CALLS       make exactly CALLS calls
  *   syscall_storm -s SECONDS     call for SECONDS (decimals allowed)
- *   ... -l SECONDS               then linger: stay alive SECONDS more, making
- *                                no getppid call (a recorder that reads /proc
- *                                for new processes still finds this one)
  *   syscall_storm -n CALLS -a    known arguments: every call passes 101..106
  *                                (getppid ignores them; a tracer sees them),
  *                                and on x86-64 each is followed by a 32-bit
@@ -55,19 +52,17 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned long long want = 0, calls = 0, compat = 0;
-	double secs = 0, linger = 0;
+	double secs = 0;
 	int c, known_args = 0;
-	while ((c = getopt(argc, argv, "n:s:al:")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:a")) != -1) {
 		if (c == 'a')
 			known_args = 1;
 		else if (c == 'n')
 			want = strtoull(optarg, NULL, 0);
 		else if (c == 's')
 			secs = atof(optarg);
-		else if (c == 'l')
-			linger = atof(optarg);
 		else {
-			fprintf(stderr, "usage: syscall_storm -n CALLS [-a] | -s SECONDS [-l SECONDS]\n");
+			fprintf(stderr, "usage: syscall_storm -n CALLS [-a] | -s SECONDS\n");
 			return 2;
 		}
 	}
@@ -104,11 +99,5 @@ int main(int argc, char **argv)
 	printf("calls=%llu seconds=%.3f cpu_s=%.3f calls_per_sec=%.0f\n", calls, t - t0, cpu, calls / (t - t0));
 	if (known_args)
 		printf("compat_calls=%llu\n", compat);
-	if (linger > 0) {
-		fflush(stdout);
-		struct timespec ts = { (time_t)linger, (long)((linger - (double)(time_t)linger) * 1e9) };
-		while (nanosleep(&ts, &ts))
-			;
-	}
 	return 0;
 }
