@@ -267,6 +267,12 @@ static int write_header_records(struct rec_session *s, struct trec_err *err)
 					      : "system-wide";
 	if (!e)
 		e = write_meta_str(s->w, "record.target", target, strlen(target), 0);
+	for (uint32_t i = 0; !e && o->cgroups && i < o->cgroups->n; i++) {
+		/* -G: one key per subtree, record.cgroup.0, .1, ... */
+		char key[32];
+		snprintf(key, sizeof(key), "record.cgroup.%u", i);
+		e = write_meta_str(s->w, key, o->cgroups->paths[i], strlen(o->cgroups->paths[i]), 0);
+	}
 	for (size_t i = 0; !e && i < o->plan->n; i++) {
 		const struct plan_event *pe = &o->plan->ev[i];
 		char key[600];
