@@ -34,7 +34,7 @@ done
 V2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 [ -n "$V2" ] || skip_all "no cgroup v2 hierarchy in /proc/mounts"
 
-plan 28
+plan 33
 
 HEX=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 NAME=trec-e2e-$$
@@ -187,6 +187,33 @@ echo "$OUT" >"$W/prof.json"
 check "-G samples: a's loop was sampled" '[ "$(jcount "$W/prof.json" "e[\"pid\"]==$(cat "$W/busy_a.pid")")" -gt 20 ]'
 check "-G samples: all from a's loop" \
 	'[ "$(jcount "$W/prof.json" "e[\"pid\"]!=$(cat "$W/busy_a.pid")")" = 0 ]'
+
+# Probes and off-CPU time under -G: probed's add6 and USDT tick fire once
+# per round and it sleeps (nanosleep) every round; a's copy runs 40 rounds,
+# b's 25. Only a's may be recorded, all of them.
+P=$SAMPLES/probed
+cat >"$W/probes.sh" <<'EOF'
+#!/bin/bash
+P=$1 CG=$2 OUT=$3
+(echo $BASHPID >"$CG/a/cgroup.procs"; echo $BASHPID >"$OUT/probed_a.pid"; exec "$P" 40 >/dev/null)
+(echo $BASHPID >"$CG/b/cgroup.procs"; echo $BASHPID >"$OUT/probed_b.pid"; exec "$P" 25 >/dev/null)
+EOF
+chmod +x "$W/probes.sh"
+T=$W/probes.data
+run "$TREC" record -q -a -G "$NAME/a" -e "u:$P:add6" -e "usdt:$P:trec_sample:tick" -e offcpu -o "$T" -- \
+	"$W/probes.sh" "$P" "$CG" "$W"
+check "record -G with a uprobe, a USDT probe and off-CPU time succeeds" '[ $RC -eq 0 ]'
+run "$TREC" script --json -i "$T"
+echo "$OUT" >"$W/probes.json"
+PA=$(cat "$W/probed_a.pid")
+check "-G uprobe: a's 40 add6 calls, exactly" \
+	'[ "$(jcount "$W/probes.json" "e[\"pid\"]==$PA and e[\"event\"].endswith(\":add6\")")" = 40 ]'
+check "-G USDT: a's 40 ticks, exactly" \
+	'[ "$(jcount "$W/probes.json" "e[\"pid\"]==$PA and e[\"event\"].endswith(\":tick\")")" = 40 ]'
+check "-G off-CPU: a's sleeps are there" \
+	'[ "$(jcount "$W/probes.json" "e[\"pid\"]==$PA and e[\"event\"]==\"offcpu\"")" -gt 0 ]'
+check "-G probes and off-CPU: nothing from any other process" \
+	'[ "$(jcount "$W/probes.json" "e[\"pid\"]!=$PA")" = 0 ]'
 
 # ---- errors ------------------------------------------------------------------------------------
 run "$TREC" record -q -a -G "$NAME/no-such" -o "$W/x.data" -- true
