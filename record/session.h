@@ -73,7 +73,6 @@ struct rec_opts {
 	const pid_t *pids;   /* -p, thread group ids */
 	size_t npids;
 	char *const *cmd;    /* -- CMD ARGS..., NULL-terminated; NULL: none */
-	const struct cgroup_set *cgroups; /* -G: only tasks in these cgroup subtrees; NULL: any */
 	const struct as_user *as_user; /* --as-user; NULL: the command runs as we do */
 	/* the output */
 	const char *output;  /* -o */
@@ -89,6 +88,9 @@ struct rec_opts {
 	/* Called when --switch-output finished writing a file (may be NULL). */
 	void (*on_file_done)(void *ctx, const char *path);
 	void *cb_ctx;
+	/* -G: only tasks in these cgroup subtrees (alive as long as the
+	 * session); NULL: any. */
+	const struct cgroup_set *cgroups;
 	size_t :0;
 };
 
