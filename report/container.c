@@ -79,7 +79,7 @@ static void component(const char *c, size_t len, const char *parent, size_t plen
 	/* Pods: "kubepods-burstable-pod<uid>.slice" or "pod<uid>". */
 	const char *p = NULL;
 	if (!strncmp(c, "kubepods", 8) && ends_with(c, len, ".slice")) {
-		for (size_t i = 0; i + 3 <= len; i++)
+		for (size_t i = 0; i + 4 <= len; i++)
 			if (!strncmp(c + i, "-pod", 4))
 				p = c + i + 4;
 	} else if (len == 39 && !strncmp(c, "pod", 3)) {

@@ -63,8 +63,10 @@ int tctx_table_build(struct tctx_table *t, const struct trec_task_ctx *r, size_t
 			t->cg[t->ncg++] = (struct tctx_cg){ .id = r[i].cgroup_id, .seq = (uint32_t)i,
 							    .path = r[i].path };
 	}
-	qsort(t->e, t->n, sizeof(*t->e), ent_cmp);
-	qsort(t->cg, t->ncg, sizeof(*t->cg), cg_cmp);
+	if (t->n > 1) /* qsort's base may not be NULL, even for 0 items */
+		qsort(t->e, t->n, sizeof(*t->e), ent_cmp);
+	if (t->ncg > 1)
+		qsort(t->cg, t->ncg, sizeof(*t->cg), cg_cmp);
 	/* One path per id: the first (a later file of a rotated recording
 	 * repeats it; a forged one cannot take it over). */
 	size_t k = 0;

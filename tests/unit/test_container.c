@@ -57,6 +57,8 @@ static void test_patterns(void **state)
 	expect("/system.slice/docker-" HEX64 "0.scope", "", "", "", "");
 	expect("/system.slice/docker-" HEX64, "", "", "", "");
 	expect("/kubepods/pod1234", "", "", "", "");
+	expect("/kubepods-pod.slice", "", "", "", "");
+	expect("/kubepods-burstable-pod" UID_, "", "", "", "");
 	expect("/system.slice", "", "", "", "");
 	expect("/x.scope.d", "", "", "", "");
 }
