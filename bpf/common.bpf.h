@@ -58,8 +58,8 @@ static __always_inline void count_lost(__u32 type)
 		*n += 1;
 }
 
-/* Whether the current task is traced at all. */
-static __always_inline int wanted(__u64 id)
+/* Whether task `id` (tgid << 32 | tid) is traced, by pid alone. */
+static __always_inline int wanted_pid(__u64 id)
 {
 	__u32 tgid = id >> 32;
 	if (tgid == self_tgid)
@@ -67,6 +67,13 @@ static __always_inline int wanted(__u64 id)
 	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	return 1;
+}
+
+/* Whether the current task (id as bpf_get_current_pid_tgid) is traced:
+ * its pid, then its cgroup (-G). */
+static __always_inline int wanted(__u64 id)
+{
+	return wanted_pid(id) && in_cgroups();
 }
 
 /* Header of a record about to be committed. */

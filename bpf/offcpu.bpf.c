@@ -195,9 +195,12 @@ int BPF_PROG(trec_offcpu, bool preempt, struct task_struct *prev, struct task_st
 {
 	/* Blocked: any state but running (0), and not preempted (a task
 	 * preempted on its way to sleep is still runnable). */
+	/* prev is still the current task here, so wanted() may test its
+	 * cgroup (-G); next is not: it has a block to report only if it was
+	 * wanted when it switched out, which the cgroup test already passed. */
 	if (!preempt && prev_state != 0 && wanted((__u64)prev->tgid << 32 | (__u32)prev->pid))
 		switch_out(ctx, prev);
-	if (wanted((__u64)next->tgid << 32 | (__u32)next->pid))
+	if (wanted_pid((__u64)next->tgid << 32 | (__u32)next->pid))
 		switch_in(next);
 	return 0;
 }

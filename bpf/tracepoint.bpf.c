@@ -451,11 +451,56 @@ int BPF_PROG(trec_sys_exit, struct pt_regs *regs, long ret)
 }
 #endif
 
+/* Each thread's context at its latest fork and exec (trec_bpf.h). LRU: a
+ * recorder that falls behind loses the oldest, never blocks a fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TREC_TASK_CTX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct trec_task_ctx_val);
+} task_ctx SEC(".maps");
+
+/* The pid number of p in its innermost namespace (numbers[level]). */
+static __always_inline __u32 ns_nr(struct pid *p)
+{
+	if (!p)
+		return 0;
+	unsigned int level = BPF_CORE_READ(p, level);
+	int nr = 0;
+	if (level > 31) /* MAX_PID_NS_LEVEL */
+		return 0;
+	if (bpf_probe_read_kernel(&nr, sizeof(nr), &p->numbers[level].nr))
+		return 0;
+	return (__u32)nr;
+}
+
+static __always_inline void note_ctx(struct task_struct *t, __u64 cgroup_id, int exec)
+{
+	struct trec_task_ctx_val v = {
+		.cgroup_id = cgroup_id,
+		.nspid = ns_nr(BPF_CORE_READ(t, group_leader, thread_pid)),
+		.nstid = ns_nr(BPF_CORE_READ(t, thread_pid)),
+	};
+	__u64 key = TREC_TASK_CTX_KEY(BPF_CORE_READ(t, pid), exec);
+	bpf_map_update_elem(&task_ctx, &key, &v, BPF_ANY);
+}
+
+/* A container runtime moves its process into the container's cgroup
+ * between the fork and the exec: the exec's context is the one that
+ * holds for the program. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(trec_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	note_ctx(p, bpf_get_current_cgroup_id(), 1);
+	return 0;
+}
+
 /* Descendants of traced processes are traced from their first instruction:
  * the child joins `targets` before it can run. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(trec_fork, struct task_struct *parent, struct task_struct *child)
 {
+	note_ctx(child, BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id), 0);
 	if (!filter_pids)
 		return 0;
 	__u32 ptgid = parent->tgid;

@@ -36,6 +36,26 @@ typedef uint64_t trec_u64;
  * below it the consumer's periodic poll collects (fewer wakeups). */
 #define TREC_WAKEUP_BYTES (256 * 1024)
 
+/* -G/--cgroup: cgroup v2 subtrees a recording may be limited to. */
+#define TREC_MAX_CGROUPS 16
+/* Deepest cgroup (levels below the v2 root) -G accepts. */
+#define TREC_MAX_CGROUP_LEVEL 255
+
+/*
+ * A task's context as the kernel saw it at a fork (the child's) or an
+ * exec: its cgroup v2 id and its pids in its innermost pid namespace.
+ * The tracepoint object keeps the latest of each kind per thread in an
+ * LRU map (task_ctx); user space takes them when the side-band's FORK or
+ * EXEC record for that thread comes (record/taskctx.c), so a task that has
+ * exited by then still has one.
+ */
+struct trec_task_ctx_val {
+	trec_u64 cgroup_id;
+	trec_u32 nspid, nstid;
+};
+#define TREC_TASK_CTX_KEY(tid, exec) ((trec_u64)(trec_u32)(tid) | ((trec_u64)((exec) ? 1 : 0) << 32))
+#define TREC_TASK_CTX_ENTRIES 65536
+
 /* Stacks: frames per side, as perf's default kernel.perf_event_max_stack. */
 #define TREC_MAX_STACK 127
 

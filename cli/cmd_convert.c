@@ -131,6 +131,7 @@ static int parse_args(int argc, char **argv, struct convert_args *o)
 		case EVF_OPT_CPU:
 		case EVF_OPT_EVENT:
 		case EVF_OPT_TIME:
+		case EVF_OPT_CGROUP:
 			if ((rc = evfilter_parse(&o->filter, &convert_cmd, c, optarg)))
 				return rc;
 			break;

@@ -48,6 +48,9 @@ static const struct cli_cmd record_cmd = {
 		"                           command: everything, for as long as the command runs\n"
 		"  -p, --pid PID[,PID...]   existing processes, all their threads and later children;\n"
 		"                           the recording stops when they have all exited\n"
+		"  -G, --cgroup PATH        only tasks in this cgroup v2 subtree (PATH relative to the v2\n"
+		"                           root, or under its mount; repeatable; with -p or a command:\n"
+		"                           those tasks, while in it)\n"
 		"  -o, --output FILE        output file (default trec.data; never overwritten without -f)\n"
 		"  -f, --force              replace an existing output file\n"
 		"      --duration SECS      stop after this long (10, 1.5, 500ms, 2m)\n"
@@ -95,6 +98,7 @@ struct opts {
 	int quiet;
 	pid_t *pids;
 	size_t npids;
+	struct cgroup_set cgroups; /* -G */
 	const char **debug_dirs; /* --debug-dir, in order; NULL: the default */
 	size_t ndebug_dirs;
 	/* --as-user[=USER]: the command runs as this user */
@@ -379,6 +383,7 @@ int cmd_record(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
+		{ "cgroup", required_argument, 0, 'G' },
 		{ "output", required_argument, 0, 'o' }, { "force", no_argument, 0, 'f' },
 		{ "duration", required_argument, 0, O_DURATION }, { "max-size", required_argument, 0, O_MAX_SIZE },
 		{ "switch-output", required_argument, 0, O_SWITCH },
@@ -399,7 +404,7 @@ int cmd_record(int argc, char **argv)
 
 	/* "+": stop at the first non-option, so `trec record -- cmd -x` and
 	 * `trec record cmd -x` both leave -x to the command. */
-	while ((ch = getopt_long(argc, argv, "+e:ap:o:fm:z:qhF:g", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+e:ap:G:o:fm:z:qhF:g", lo, NULL)) != -1) {
 		if (ch == 'e' && (!strcmp(optarg, "cpu-clock") || !strcmp(optarg, "cycles") ||
 				  !strcmp(optarg, "cpu-cycles"))) {
 			o.ro.profile = 1;
@@ -470,6 +475,14 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		}
+		case 'G':
+			if (cgroup_set_add(&o.cgroups, optarg, &err)) {
+				cli_err(c, "%s", err.msg);
+				rc = err.code == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+				goto out;
+			}
+			o.ro.cgroups = &o.cgroups;
+			break;
 		case 'o': o.ro.output = optarg; break;
 		case 'f': o.ro.force = 1; break;
 		case O_DURATION:
@@ -625,6 +638,7 @@ out:
 	if (have_plan)
 		plan_free(&o.plan);
 	free(o.pids);
+	cgroup_set_free(&o.cgroups);
 	free(o.debug_dirs);
 	as_user_free(&o.user);
 	return rc;

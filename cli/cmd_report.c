@@ -39,7 +39,7 @@
 
 static const struct cli_cmd report_cmd = {
 	.name = "report",
-	.synopsis = "[-i FILE]... [--summary] [--by pid|tid|comm|cpu|event] [--sort COLUMN] [filters]\n"
+	.synopsis = "[-i FILE]... [--summary] [--by pid|tid|comm|cpu|event|cgroup] [--sort COLUMN] [filters]\n"
 		    "                   [--hist EVENT:FIELD [--linear STEP] | --latency SPEC [--unit U]]\n"
 		    "                   [--top | --folded [--show-pid | --show-tid] | --flamegraph FILE.svg]\n"
 		    "                   [--json | --csv] [--tui | --stdio]\n"
@@ -57,7 +57,7 @@ static const struct cli_cmd report_cmd = {
 		   "      --summary         the summary, also of a profile (the default view of a\n"
 		   "                        trace of tracepoints, of several traces, and with --by,\n"
 		   "                        --sort, --csv or --plot)\n"
-		   "      --by KEY          group rows by pid (default), tid, comm, cpu or event\n"
+		   "      --by KEY          group rows by pid (default), tid, comm, cpu, event or cgroup\n"
 		   "      --sort COLUMN     sort rows by this column (numbers biggest first)\n"
 		   "      --hist EVENT:FIELD  histogram of a field, e.g. syscalls:sys_exit_read:ret\n"
 		   "                        (EVENT may be a glob); log2 buckets unless --linear\n"
@@ -211,7 +211,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		switch (c) {
 		case OPT_BY:
 			if ((o->by = group_by_parse(optarg)) < 0)
-				return cli_usage_error(&report_cmd, "--by %s: expected pid, tid, comm, cpu or event", optarg);
+				return cli_usage_error(&report_cmd, "--by %s: expected pid, tid, comm, cpu, event or cgroup",
+						       optarg);
 			break;
 		case OPT_SORT:
 			o->sort = optarg;
@@ -292,6 +293,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case EVF_OPT_CPU:
 		case EVF_OPT_EVENT:
 		case EVF_OPT_TIME:
+		case EVF_OPT_CGROUP:
 			if ((rc = evfilter_parse(&o->filter, &report_cmd, c, optarg)))
 				return rc;
 			break;
@@ -341,6 +343,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		return cli_usage_error(&report_cmd, "--no-kernel and --no-user together leave no frames");
 	if (profile && (o->by >= 0 || o->sort))
 		return cli_usage_error(&report_cmd, "--by and --sort are for the summary, --hist and --latency");
+	if (o->by == BY_CGROUP && o->mode != M_SUMMARY)
+		return cli_usage_error(&report_cmd, "--by cgroup is for the summary (--cgroup GLOB filters any view)");
 	if (profile && o->ninputs > 1)
 		return cli_usage_error(&report_cmd, "the stack views read one trace (give one -i)");
 	if (o->linear && o->mode != M_HIST && o->mode != M_LATENCY)

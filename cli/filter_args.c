@@ -187,6 +187,8 @@ int evfilter_parse(struct evfilter_opts *o, const struct cli_cmd *cmd, int opt, 
 		return add_strings(&o->events, &o->nevents, cmd, "--event", arg);
 	case EVF_OPT_TIME:
 		return parse_time(o, cmd, arg);
+	case EVF_OPT_CGROUP:
+		return add_strings(&o->cgroups, &o->ncgroups, cmd, "--cgroup", arg);
 	default:
 		return cli_usage_error(cmd, "internal: unknown filter option %d", opt);
 	}

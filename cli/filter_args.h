@@ -20,19 +20,22 @@ enum {
 	EVF_OPT_CPU,
 	EVF_OPT_EVENT,
 	EVF_OPT_TIME,
+	EVF_OPT_CGROUP,
 };
 #define EVFILTER_LONGOPTS                                                                          \
 	{ "pid", required_argument, NULL, EVF_OPT_PID }, { "tid", required_argument, NULL, EVF_OPT_TID }, \
 		{ "comm", required_argument, NULL, EVF_OPT_COMM },                                       \
 		{ "cpu", required_argument, NULL, EVF_OPT_CPU },                                         \
 		{ "event", required_argument, NULL, EVF_OPT_EVENT },                                     \
-		{ "time", required_argument, NULL, EVF_OPT_TIME }
+		{ "time", required_argument, NULL, EVF_OPT_TIME },                                       \
+		{ "cgroup", required_argument, NULL, EVF_OPT_CGROUP }
 
 /* The option lines for --help. */
 #define EVFILTER_HELP                                                                              \
 	"      --pid PID[,PID]   only these processes (thread groups)\n"                          \
 	"      --tid TID[,TID]   only these threads\n"                                            \
 	"      --comm GLOB[,..]  only threads whose name matches (fnmatch: 'java*', 'kworker/?')\n" \
+	"      --cgroup GLOB[,..] only threads in a matching cgroup v2 path ('/system.slice/*')\n" \
 	"      --cpu CPU[,CPU]   only events recorded on these CPUs (ranges: 0-3)\n"              \
 	"      --event GLOB[,..] only these event types ('syscalls:sys_enter_*')\n"               \
 	"      --time START,END  only events in the window: seconds after the first event\n"      \

@@ -10,7 +10,7 @@
 /* cli_stack_opt may see options before the command's switch: its codes
  * must be no other's. */
 _Static_assert((int)CLI_OPT_NO_KERNEL > (int)CLI_OPT_IGNORE_CORRUPT &&
-		       (int)CLI_OPT_NO_KERNEL > (int)EVF_OPT_TIME,
+		       (int)CLI_OPT_NO_KERNEL > (int)EVF_OPT_CGROUP,
 	       "the stack options' getopt codes overlap others'");
 
 static int check_dir(const struct cli_cmd *cmd, const char *opt, const char *dir)

@@ -3,7 +3,7 @@
 #include "trace_opts.h"
 
 /* cli_trace_opt sees every option first: its codes must be no other's. */
-_Static_assert((int)CLI_OPT_JSON > (int)EVF_OPT_TIME, "the shared options' getopt codes overlap the filters'");
+_Static_assert((int)CLI_OPT_JSON > (int)EVF_OPT_CGROUP, "the shared options' getopt codes overlap the filters'");
 
 enum cli_opt_result cli_trace_opt(struct cli_trace_opts *o, const struct cli_cmd *cmd, int c,
 				  const char *arg)

@@ -49,7 +49,7 @@ struct trec_reader {
 	struct tbuf raw; /* decompressed payload of the last loaded block */
 
 	struct tarena arena; /* decoded small kinds */
-	struct kind_cache meta, schema, stacks, tasks, maps, syms, ksyms, loss, symext;
+	struct kind_cache meta, schema, stacks, tasks, maps, syms, ksyms, loss, symext, taskctx;
 	const struct trec_schema **schema_by_id; /* [TREC_MAX_TYPE_ID + 1] */
 	const struct trec_schema **schema_list;
 
@@ -526,7 +526,7 @@ void trec_reader_close(struct trec_reader *r)
 	tbuf_free(&r->raw);
 	tarena_free(&r->arena);
 	struct kind_cache *cs[] = { &r->meta, &r->schema, &r->stacks, &r->tasks, &r->maps,
-				    &r->syms, &r->ksyms, &r->loss, &r->symext };
+				    &r->syms, &r->ksyms, &r->loss, &r->symext, &r->taskctx };
 	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++)
 		cache_free(cs[i]);
 	free(r->schema_by_id);
@@ -587,6 +587,7 @@ ADAPT(dec_meta, struct trec_meta_kv, trec_meta_decode)
 ADAPT(dec_schema, struct trec_schema, trec_schema_decode)
 ADAPT(dec_stack, struct trec_stack, trec_stack_decode)
 ADAPT(dec_task, struct trec_task, trec_task_decode)
+ADAPT(dec_taskctx, struct trec_task_ctx, trec_task_ctx_decode)
 ADAPT(dec_map, struct trec_map, trec_map_decode)
 ADAPT(dec_syms, struct trec_dso_syms, trec_dso_syms_decode)
 ADAPT(dec_symext, struct trec_dso_symext, trec_dso_symext_decode)
@@ -756,6 +757,7 @@ const struct trec_stack *trec_reader_stack(struct trec_reader *r, uint32_t id)
 		return rc;                                                                          \
 	}
 LOADER(trec_reader_tasks, tasks, TREC_BLK_TASKS, struct trec_task, dec_task)
+LOADER(trec_reader_task_ctx, taskctx, TREC_BLK_TASKCTX, struct trec_task_ctx, dec_taskctx)
 LOADER(trec_reader_maps, maps, TREC_BLK_MAPS, struct trec_map, dec_map)
 LOADER(trec_reader_ksyms, ksyms, TREC_BLK_KSYMS, struct trec_ksym, dec_ksym)
 LOADER(trec_reader_losses, loss, TREC_BLK_LOSS, struct trec_loss, dec_loss)

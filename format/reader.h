@@ -80,6 +80,10 @@ int trec_reader_stacks(struct trec_reader *r, size_t *n, struct trec_err *err);
 const struct trec_stack *trec_reader_stack(struct trec_reader *r, uint32_t id);
 int trec_reader_tasks(struct trec_reader *r, const struct trec_task **t, size_t *n,
 		      struct trec_err *err);
+/* Cgroup paths and each task's cgroup and namespace pids, in file order
+ * (format 1.2; none in older files, or from a recording without them). */
+int trec_reader_task_ctx(struct trec_reader *r, const struct trec_task_ctx **t, size_t *n,
+			 struct trec_err *err);
 int trec_reader_maps(struct trec_reader *r, const struct trec_map **m, size_t *n,
 		     struct trec_err *err);
 /* DSO symbol tables (SYMS) with their extensions (SYMEXT: demangled

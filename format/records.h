@@ -89,6 +89,27 @@ int trec_task_encode(struct tbuf *out, const struct trec_task *t, size_t n);
 int trec_task_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
 		     struct trec_task **out, struct trec_err *err);
 
+/* ---- task context: cgroups and namespace pids (TASKCTX, kind 12, 1.2) ----- */
+
+enum trec_tctx_kind {
+	TREC_TCTX_CGROUP = 1, /* cgroup v2 `cgroup_id` is at `path` */
+	TREC_TCTX_TASK = 2,   /* from ts on, thread pid/tid is in cgroup `cgroup_id`, and is
+			       * nspid/nstid in its innermost pid namespace */
+};
+
+struct trec_task_ctx {
+	uint64_t ts;
+	uint32_t kind;        /* enum trec_tctx_kind */
+	uint32_t pid, tid;    /* TASK */
+	uint32_t nspid, nstid; /* TASK: 0 when unknown */
+	uint64_t cgroup_id;   /* CGROUP: nonzero; TASK: 0 when unknown */
+	const char *path;     /* CGROUP: relative to the v2 root, starting with '/'; else "" */
+};
+
+int trec_task_ctx_encode(struct tbuf *out, const struct trec_task_ctx *t, size_t n);
+int trec_task_ctx_decode(const void *p, size_t len, uint32_t count, struct tarena *a,
+			 struct trec_task_ctx **out, struct trec_err *err);
+
 /* ---- mappings ------------------------------------------------------------- */
 
 struct trec_map {

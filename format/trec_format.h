@@ -14,7 +14,7 @@
 #define TREC_MAGIC "TRECDATA"          /* 8 bytes, no NUL */
 #define TREC_MAGIC_LEN 8
 #define TREC_VERSION_MAJOR 1
-#define TREC_VERSION_MINOR 1 /* 1.1: SYMEXT blocks */
+#define TREC_VERSION_MINOR 2 /* 1.1: SYMEXT blocks; 1.2: TASKCTX blocks */
 
 #define TREC_FILE_HEADER_SIZE 64
 #define TREC_BLOCK_HEADER_SIZE 48
@@ -42,7 +42,8 @@ enum trec_block_kind {
 	TREC_BLK_LOSS = 9,    /* loss records */
 	TREC_BLK_INDEX = 10,  /* footer index: written once, at clean close */
 	TREC_BLK_SYMEXT = 11, /* 1.1: demangled names and unnamed (FDE) functions of SYMS tables */
-	TREC_BLK_KIND_MAX = 11,
+	TREC_BLK_TASKCTX = 12, /* 1.2: cgroup paths; each task's cgroup and namespace pids */
+	TREC_BLK_KIND_MAX = 12,
 };
 
 /* Block header flags. */

@@ -71,7 +71,7 @@ struct trec_writer {
 	uint32_t nstreams;
 	struct trec_layout **layouts; /* by type id; [TREC_MAX_TYPE_ID + 1] */
 	uint64_t *type_counts;        /* by type id */
-	struct batch meta, schema, stacks, tasks, maps, syms, ksyms, loss, symext;
+	struct batch meta, schema, stacks, tasks, maps, syms, ksyms, loss, symext, taskctx;
 	struct stack_slot *stab;      /* open-addressing table of distinct stacks */
 	uint32_t stab_cap, nstacks;
 	struct tarena stack_arena;
@@ -371,6 +371,7 @@ static char *arena_str(struct tarena *a, const char *s)
 static int enc_meta(struct tbuf *o, const void *v, size_t n) { return trec_meta_encode(o, v, n); }
 static int enc_stack(struct tbuf *o, const void *v, size_t n) { return trec_stack_encode(o, v, n); }
 static int enc_task(struct tbuf *o, const void *v, size_t n) { return trec_task_encode(o, v, n); }
+static int enc_taskctx(struct tbuf *o, const void *v, size_t n) { return trec_task_ctx_encode(o, v, n); }
 static int enc_map(struct tbuf *o, const void *v, size_t n) { return trec_map_encode(o, v, n); }
 static int enc_syms(struct tbuf *o, const void *v, size_t n) { return trec_dso_syms_encode(o, v, n); }
 static int enc_symext(struct tbuf *o, const void *v, size_t n) { return trec_dso_symext_encode(o, v, n); }
@@ -454,6 +455,7 @@ int trec_writer_fdopen(struct trec_writer **out, int fd, const char *name,
 	batch_init(&w->ksyms, TREC_BLK_KSYMS, sizeof(struct trec_ksym), enc_ksym);
 	batch_init(&w->loss, TREC_BLK_LOSS, sizeof(struct trec_loss), enc_loss);
 	batch_init(&w->symext, TREC_BLK_SYMEXT, sizeof(struct trec_dso_syms), enc_symext);
+	batch_init(&w->taskctx, TREC_BLK_TASKCTX, sizeof(struct trec_task_ctx), enc_taskctx);
 
 	w->qcap = w->o.queue_blocks;
 	w->pool_cap = w->o.queue_blocks + 2;
@@ -588,7 +590,7 @@ int trec_writer_seal(struct trec_writer *w)
 		if (r == -EAGAIN)
 			r = 0; /* the queue is full: the buffer stays open, nothing is lost */
 	}
-	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->symext, &w->ksyms, &w->loss };
+	struct batch *bs[] = { &w->stacks, &w->tasks, &w->taskctx, &w->maps, &w->syms, &w->symext, &w->ksyms, &w->loss };
 	for (size_t i = 0; !r && i < sizeof(bs) / sizeof(bs[0]); i++)
 		r = seal_batch(w, bs[i]);
 	return r ? r : w->err;
@@ -599,7 +601,7 @@ int trec_writer_flush(struct trec_writer *w)
 	int r = seal_headers(w);
 	for (uint32_t s = 0; !r && s < w->nstreams; s++)
 		r = seal_stream(w, s, 1);
-	struct batch *bs[] = { &w->stacks, &w->tasks, &w->maps, &w->syms, &w->symext, &w->ksyms, &w->loss };
+	struct batch *bs[] = { &w->stacks, &w->tasks, &w->taskctx, &w->maps, &w->syms, &w->symext, &w->ksyms, &w->loss };
 	for (size_t i = 0; !r && i < sizeof(bs) / sizeof(bs[0]); i++)
 		r = seal_batch(w, bs[i]);
 	if (!w->o.inline_compress) {
@@ -651,7 +653,7 @@ static void writer_free(struct trec_writer *w)
 	free(w->layouts);
 	free(w->type_counts);
 	struct batch *bs[] = { &w->meta, &w->schema, &w->stacks, &w->tasks, &w->maps,
-			       &w->syms, &w->symext, &w->ksyms, &w->loss };
+			       &w->syms, &w->symext, &w->ksyms, &w->loss, &w->taskctx };
 	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
 		batch_free(bs[i]);
 	free(w->stab);
@@ -963,6 +965,18 @@ int trec_writer_add_task(struct trec_writer *w, const struct trec_task *t)
 	int r = batch_push(&w->tasks, &c, t->ts, 1);
 	if (!r && w->tasks.n >= BATCH_RECORDS)
 		r = seal_batch(w, &w->tasks);
+	return r ? r : w->err;
+}
+
+int trec_writer_add_task_ctx(struct trec_writer *w, const struct trec_task_ctx *t)
+{
+	struct trec_task_ctx c = *t;
+	c.path = arena_str(&w->taskctx.arena, t->path);
+	if (!c.path)
+		return -ENOMEM;
+	int r = batch_push(&w->taskctx, &c, t->ts, 1);
+	if (!r && w->taskctx.n >= BATCH_RECORDS)
+		r = seal_batch(w, &w->taskctx);
 	return r ? r : w->err;
 }
 

@@ -57,6 +57,8 @@ int trec_writer_add_event(struct trec_writer *w, const struct trec_event *ev);
 int trec_writer_add_stack(struct trec_writer *w, const uint64_t *ips, uint16_t nkernel,
 			  uint16_t nuser, uint32_t *id);
 int trec_writer_add_task(struct trec_writer *w, const struct trec_task *t);
+/* A cgroup path or a task's cgroup and namespace pids (format 1.2). */
+int trec_writer_add_task_ctx(struct trec_writer *w, const struct trec_task_ctx *t);
 int trec_writer_add_map(struct trec_writer *w, const struct trec_map *m);
 /* One DSO table: its named symbols (raw names) go to a SYMS block; when it
  * has demangled names or TREC_SYM_FDE entries, those go to a SYMEXT block

@@ -81,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case TREC_BLK_STACKS: trec_stack_decode(p, n, count, &a, (struct trec_stack **)&out, &e); break;
 	case TREC_BLK_TASKS: trec_task_decode(p, n, count, &a, (struct trec_task **)&out, &e); break;
+	case TREC_BLK_TASKCTX: trec_task_ctx_decode(p, n, count, &a, (struct trec_task_ctx **)&out, &e); break;
 	case TREC_BLK_MAPS: trec_map_decode(p, n, count, &a, (struct trec_map **)&out, &e); break;
 	case TREC_BLK_SYMS: trec_dso_syms_decode(p, n, count, &a, (struct trec_dso_syms **)&out, &e); break;
 	case TREC_BLK_KSYMS: trec_ksym_decode(p, n, count, &a, (struct trec_ksym **)&out, &e); break;

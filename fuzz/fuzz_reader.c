@@ -51,6 +51,7 @@ static void read_all(const char *path, int ignore)
 	const struct trec_meta_kv *kv;
 	const struct trec_schema **sc;
 	const struct trec_task *t;
+	const struct trec_task_ctx *tc;
 	const struct trec_map *m;
 	const struct trec_dso_syms *d;
 	const struct trec_ksym *k;
@@ -60,6 +61,7 @@ static void read_all(const char *path, int ignore)
 	trec_reader_meta(r, &kv, &n, &e);
 	trec_reader_schemas(r, &sc, &n, &e);
 	trec_reader_tasks(r, &t, &n, &e);
+	trec_reader_task_ctx(r, &tc, &n, &e);
 	trec_reader_maps(r, &m, &n, &e);
 	trec_reader_dso_syms(r, &d, &n, &e);
 	trec_reader_ksyms(r, &k, &n, &e);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: a whole trace file through `trec report`'s views, as a
- * user runs them: the summary (by pid and by event), --latency syscalls,
- * a pair latency, --hist, --top and --folded (symbolizing from the file's
- * own tables), and trec script. The first input byte picks the views; the
+ * user runs them: the summary (by pid, and by cgroup with --cgroup),
+ * --latency syscalls, a pair latency, --hist, --top and --folded
+ * (symbolizing from the file's own tables), and trec script. The first input byte picks the views; the
  * rest is the file. Output goes to /dev/null; errors are expected, crashes,
  * hangs and leaks are not.
  */
@@ -51,9 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (write(fd, data + 1, size - 1) == (ssize_t)(size - 1)) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		static const char *const views[][6] = {
+		static const char *const views[][8] = {
 			{ "report", NULL },
-			{ "report", "--by", "event", "--csv", NULL },
+			{ "report", "--by", "cgroup", "--cgroup", "/*", "--csv", NULL },
 			{ "report", "--latency", "syscalls", "--by", "tid", NULL },
 			{ "report", "--latency", "*,*", "--json", NULL },
 			{ "report", "--hist", "*:id", "--linear", "7", NULL },

@@ -175,7 +175,7 @@ void table_print_text(const struct table *t, struct outbuf *o, unsigned width)
 			size_t l = strlen(buf);
 			if (l > w[c])
 				w[c] = l;
-			nonzero |= t->col[c].kind == TABLE_STR || x->u != 0;
+			nonzero |= t->col[c].kind == TABLE_STR ? x->s && x->s[0] : x->u != 0;
 		}
 		if ((t->col[c].text_flags & TABLE_TEXT_NONZERO) && !nonzero && t->nrows) {
 			show[c] = 0;

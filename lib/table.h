@@ -29,7 +29,7 @@ struct table_col {
 };
 
 #define TABLE_TEXT_OPTIONAL 0x1 /* dropped (rightmost first) when rows would be too wide */
-#define TABLE_TEXT_NONZERO 0x2  /* dropped when every cell is 0 */
+#define TABLE_TEXT_NONZERO 0x2  /* dropped when every cell is 0 (or "") */
 
 union table_cell {
 	const char *s; /* in the table's arena */

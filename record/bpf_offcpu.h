@@ -17,6 +17,7 @@ struct offcpu_opts {
 	uint32_t type;    /* event type id of the off-CPU records */
 	uint64_t min_ns;  /* shorter blocks are not reported */
 	int filter_pids;
+	const struct cgroup_set *cgroups; /* -G; NULL: any */
 };
 
 struct offcpu;

@@ -45,6 +45,7 @@ struct probe_attach {
 #define PROBE_OBJ_SETUP(skel, o, sh)                                                     \
 	do {                                                                             \
 		(skel)->rodata->filter_pids = (o)->filter_pids;                         \
+		CGROUP_SET_APPLY((skel)->rodata, (o)->cgroups);                         \
 		(skel)->rodata->self_tgid = (uint32_t)getpid();                         \
 		(skel)->rodata->with_stacks = (o)->with_stacks;                         \
 		(skel)->rodata->unwind_user = (sh)->unwind != NULL;                     \

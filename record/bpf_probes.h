@@ -24,6 +24,7 @@ struct probe_attach_opts {
 	size_t sz;
 	int filter_pids; /* as the tracepoint capture */
 	int with_stacks; /* -g */
+	const struct cgroup_set *cgroups; /* -G; NULL: any */
 };
 
 struct probe_attach;

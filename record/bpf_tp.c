@@ -199,6 +199,7 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	struct tracepoint_bpf *s = c->skel;
 	bool with_stacks = o && o->with_stacks;
 	s->rodata->filter_pids = o && o->filter_pids;
+	CGROUP_SET_APPLY(s->rodata, o ? o->cgroups : NULL);
 	s->rodata->self_tgid = (uint32_t)getpid();
 	s->rodata->with_stacks = with_stacks;
 	s->rodata->unwind_user = c->unwind != NULL;
@@ -266,7 +267,7 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 	c->ncpus = (uint32_t)ncpu;
 	size_t ring = o && o->ring_bytes ? o->ring_bytes : (size_t)4 << 20;
 	c->ring_fds = calloc(c->ncpus, sizeof(*c->ring_fds));
-	c->links = calloc(n + 1, sizeof(*c->links));
+	c->links = calloc(n + 2, sizeof(*c->links));
 	c->progs = calloc(n + 1, sizeof(*c->progs));
 	c->lost_buf = calloc(c->ncpus, sizeof(*c->lost_buf));
 	if (!c->ring_fds || !c->links || !c->progs || !c->lost_buf) {
@@ -351,6 +352,11 @@ int tp_capture_add_target(struct tp_capture *c, uint32_t tgid)
 	return bpf_map_update_elem(bpf_map__fd(c->skel->maps.targets), &tgid, &one, BPF_ANY) ? -errno : 0;
 }
 
+int tp_capture_task_ctx_fd(const struct tp_capture *c)
+{
+	return bpf_map__fd(c->skel->maps.task_ctx);
+}
+
 int tp_capture_is_target(const struct tp_capture *c, uint32_t tgid)
 {
 	uint8_t v;
@@ -364,6 +370,13 @@ int tp_capture_attach(struct tp_capture *c, struct trec_err *err)
 	if (!c->links[c->nlinks]) {
 		int e = -errno;
 		return trec_errf(err, e, "attaching the fork follower (tp_btf/sched_process_fork): %s",
+				 tp_bpf_advice(e));
+	}
+	c->nlinks++;
+	c->links[c->nlinks] = bpf_program__attach(s->progs.trec_exec);
+	if (!c->links[c->nlinks]) {
+		int e = -errno;
+		return trec_errf(err, e, "attaching the exec hook (tp_btf/sched_process_exec): %s",
 				 tp_bpf_advice(e));
 	}
 	c->nlinks++;

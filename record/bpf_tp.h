@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroups.h"
 #include "errors.h"
 #include "filter_prog.h"
 #include "trec_bpf.h"
@@ -40,6 +41,8 @@ struct tp_capture_opts {
 	 * unwinder's fork/exec followers load here too (unwind_start). */
 	int profile;
 	uint32_t profile_type;
+	/* -G: only tasks in these cgroup subtrees (every program; NULL: any). */
+	const struct cgroup_set *cgroups;
 };
 
 struct tp_capture;
@@ -69,7 +72,10 @@ int tp_capture_add_target(struct tp_capture *c, uint32_t tgid);
 /* Whether a thread group is traced: the kernel's own set, which the fork
  * follower keeps in fork order (user space sees forks per CPU, unordered). */
 int tp_capture_is_target(const struct tp_capture *c, uint32_t tgid);
-/* Attaches the fork follower and every tracepoint. */
+/* The map of each thread's cgroup and namespace pids at its latest fork
+ * and exec (struct trec_task_ctx_val, keyed by TREC_TASK_CTX_KEY). */
+int tp_capture_task_ctx_fd(const struct tp_capture *c);
+/* Attaches the fork follower, the exec hook and every tracepoint. */
 int tp_capture_attach(struct tp_capture *c, struct trec_err *err);
 /* Stops every probe; maps and rings stay readable for the final drain. */
 void tp_capture_detach(struct tp_capture *c);

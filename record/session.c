@@ -29,6 +29,7 @@
 #include "rotation.h"
 #include "session.h"
 #include "sideband.h"
+#include "taskctx.h"
 #include "writer.h"
 
 struct rec_session {
@@ -55,6 +56,7 @@ struct rec_session {
 	struct dso_tracker *dsos;
 	struct dso_write_stats symstats;
 	struct unwind *uw;                 /* NULL: user stacks by frame pointers */
+	struct taskctx *tctx;              /* tasks' cgroups and namespace pids */
 	int snapshotting;                  /* write_preamble's /proc snapshot is running */
 	struct unwind_stats uw_written;    /* what earlier files were told (--switch-output) */
 	struct child child;
@@ -188,6 +190,10 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 	plan_types(o->plan, o->profile, o->offcpu, o->probes ? o->probes->n : 0, &s->types);
 	if ((e = type_stats_init(s, err)))
 		goto fail;
+	if (!(s->tctx = taskctx_new(NULL))) {
+		e = trec_errf(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		e = trec_errf(err, -ENOTSUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs "
 					     "need CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 have it)");
@@ -209,6 +215,8 @@ static int on_task(void *ctx, const struct trec_task *t)
 		return 0;
 	unwind_on_task(s->uw, t);
 	int e = trec_writer_add_task(s->w, t);
+	if (!e)
+		e = taskctx_on_task(s->tctx, s->w, t);
 	return e == -EAGAIN ? 0 : e;
 }
 
@@ -266,6 +274,12 @@ static int write_header_records(struct rec_session *s, struct trec_err *err)
 					      : "system-wide";
 	if (!e)
 		e = write_meta_str(s->w, "record.target", target, strlen(target), 0);
+	for (uint32_t i = 0; !e && o->cgroups && i < o->cgroups->n; i++) {
+		/* -G: one key per subtree, record.cgroup.0, .1, ... */
+		char key[32];
+		snprintf(key, sizeof(key), "record.cgroup.%u", i);
+		e = write_meta_str(s->w, key, o->cgroups->paths[i], strlen(o->cgroups->paths[i]), 0);
+	}
 	for (size_t i = 0; !e && i < o->plan->n; i++) {
 		const struct plan_event *pe = &o->plan->ev[i];
 		char key[600];
@@ -334,6 +348,7 @@ static int open_output(struct rec_session *s, const char *path, struct trec_err 
 	if (e)
 		return e;
 	rotation_opened(&s->rot, mono_ns());
+	taskctx_new_file(s->tctx);
 	return 0;
 }
 
@@ -508,13 +523,15 @@ static int load_programs(struct rec_session *s, struct trec_err *err)
 		}
 	}
 	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = s->filtering,
-				      .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw,
+				      .cgroups = o->cgroups, .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw,
 				      .profile = o->profile, .profile_type = s->types.samples };
 	e = tp_capture_open(&s->cap, &co, s->specs, o->plan->n, err);
 	if (e)
 		return e;
+	taskctx_set_map(s->tctx, tp_capture_task_ctx_fd(s->cap));
 	if (o->probes && o->probes->n) {
-		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = s->filtering, .with_stacks = o->stacks };
+		struct probe_attach_opts pao = { .sz = sizeof(pao), .filter_pids = s->filtering, .with_stacks = o->stacks,
+						 .cgroups = o->cgroups };
 		e = probe_attach_open(&s->pa, s->cap, o->probes, &pao, err);
 	}
 	return e;
@@ -593,7 +610,8 @@ static int attach_programs(struct rec_session *s, struct trec_err *err)
 	}
 	if (o->offcpu) {
 		struct offcpu_opts oo = { .sz = sizeof(oo), .type = s->types.offcpu,
-					  .min_ns = o->offcpu_min_ns, .filter_pids = s->filtering };
+					  .min_ns = o->offcpu_min_ns, .filter_pids = s->filtering,
+					  .cgroups = o->cgroups };
 		if ((e = offcpu_open(&s->off, s->cap, &oo, err)))
 			return e;
 	}
@@ -965,6 +983,7 @@ void rec_session_free(struct rec_session *s)
 	buildid_cache_free(s->bic);
 	dso_tracker_free(s->dsos);
 	unwind_free(s->uw);
+	taskctx_free(s->tctx);
 	free(s->specs);
 	free(s->tstats);
 	free(s);

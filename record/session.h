@@ -38,6 +38,7 @@
 #include <sys/types.h>
 
 #include "as_user.h"
+#include "cgroups.h"
 #include "dsos.h"
 #include "errors.h"
 #include "plan.h"
@@ -93,6 +94,9 @@ struct rec_opts {
 	/* Called when --switch-output finished writing a file (may be NULL). */
 	void (*on_file_done)(void *ctx, const char *path);
 	void *cb_ctx;
+	/* -G: only tasks in these cgroup subtrees (alive as long as the
+	 * session); NULL: any. */
+	const struct cgroup_set *cgroups;
 	size_t :0;
 };
 

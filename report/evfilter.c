@@ -38,6 +38,9 @@ void evfilter_opts_free(struct evfilter_opts *o)
 		free(o->comms[i]);
 	for (size_t i = 0; i < o->nevents; i++)
 		free(o->events[i]);
+	for (size_t i = 0; i < o->ncgroups; i++)
+		free(o->cgroups[i]);
+	free(o->cgroups);
 	free(o->comms);
 	free(o->events);
 	free(o->pids);
@@ -100,7 +103,7 @@ int evfilter_bind(struct evfilter *f, const struct evfilter_opts *o, struct trec
 	memset(f, 0, sizeof(*f));
 	f->o = o;
 	f->end_ts = UINT64_MAX;
-	f->by_task = o->npids || o->ntids || o->ncomms || o->cpus;
+	f->by_task = o->npids || o->ntids || o->ncomms || o->cpus || o->ncgroups;
 	if (o->nevents) {
 		const struct trec_schema **s;
 		size_t n;
@@ -176,6 +179,16 @@ int evfilter_keep_slow(const struct evfilter *f, const struct trec_event *ev, co
 		return 0;
 	if (o->cpus && (ev->cpu >= EVF_MAX_CPUS || !o->cpus[ev->cpu]))
 		return 0;
+	if (o->ncgroups) {
+		struct tctx_info ti;
+		if (!f->tt || !tctx_table_lookup(f->tt, ev->pid, ev->tid, ev->ts, &ti) || !ti.cgroup)
+			return 0;
+		size_t i = 0;
+		while (i < o->ncgroups && fnmatch(o->cgroups[i], ti.cgroup, 0))
+			i++;
+		if (i == o->ncgroups)
+			return 0;
+	}
 	if (o->ncomms) {
 		const char *comm = ct ? comm_table_lookup(ct, ev->pid, ev->tid, ev->ts) : NULL;
 		if (!comm)

@@ -22,6 +22,7 @@
 #include "events.h"
 #include "errors.h"
 #include "reader.h"
+#include "tctx_table.h"
 
 #define EVF_MAX_VALUES 4096
 #define EVF_MAX_CPUS 8192
@@ -38,6 +39,8 @@ struct evfilter_opts {
 	size_t npids, ntids;
 	char **comms, **events; /* globs (owned copies) */
 	size_t ncomms, nevents;
+	char **cgroups;         /* --cgroup globs on the cgroup v2 path */
+	size_t ncgroups;
 	uint8_t *cpus;          /* EVF_MAX_CPUS flags, NULL = any */
 	struct evf_time start, end;
 	int any;                /* some filter was given */
@@ -55,7 +58,8 @@ struct evfilter {
 	uint32_t ntypes;
 	uint64_t start_ts; /* inclusive, on the trace clock */
 	uint64_t end_ts;   /* inclusive; UINT64_MAX = open */
-	int by_task;       /* pid/tid/comm/cpu tests to run */
+	int by_task;       /* pid/tid/comm/cpu/cgroup tests to run */
+	const struct tctx_table *tt; /* for --cgroup; NULL: no event is in a known cgroup */
 };
 
 /* Resolves the options for one trace. 0, or -errno with a message naming

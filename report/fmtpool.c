@@ -19,7 +19,7 @@ struct job {
 	uint32_t n;
 	struct trec_event ev[BATCH_EVENTS]; /* data holds an offset into pay until formatted */
 	const struct trec_schema *sc[BATCH_EVENTS];
-	const char *comm[BATCH_EVENTS];
+	struct evwho who[BATCH_EVENTS];
 	uint8_t *pay;
 	size_t plen, pcap;
 	struct outbuf text;
@@ -59,7 +59,7 @@ static void format_job(struct fmtpool *p, struct job *j)
 	for (uint32_t i = 0; i < j->n; i++) {
 		struct trec_event ev = j->ev[i];
 		ev.data = j->pay + (uintptr_t)ev.data;
-		p->fn(&j->text, &ev, j->sc[i], j->comm[i], p->ctx);
+		p->fn(&j->text, &ev, j->sc[i], &j->who[i], p->ctx);
 	}
 }
 
@@ -164,7 +164,8 @@ static struct job *next_job(struct fmtpool *p)
 	return j;
 }
 
-int fmtpool_add(struct fmtpool *p, const struct trec_event *ev, const struct trec_schema *s, const char *comm)
+int fmtpool_add(struct fmtpool *p, const struct trec_event *ev, const struct trec_schema *s,
+		const struct evwho *who)
 {
 	if (p->err)
 		return p->err;
@@ -189,7 +190,7 @@ int fmtpool_add(struct fmtpool *p, const struct trec_event *ev, const struct tre
 	j->ev[j->n] = *ev;
 	j->ev[j->n].data = (const void *)(uintptr_t)j->plen;
 	j->sc[j->n] = s;
-	j->comm[j->n] = comm;
+	j->who[j->n] = *who;
 	j->plen += ev->size;
 	j->n++;
 	return 0;

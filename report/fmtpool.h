@@ -14,18 +14,28 @@
 #include "outbuf.h"
 #include "schema.h"
 
+/* Who an event's thread was: its name and, when the trace knows them
+ * (tctx_table.h), its cgroup and its pids in its own pid namespace. */
+struct evwho {
+	const char *comm;      /* NULL: unknown */
+	const char *cgroup;    /* NULL: unknown */
+	uint32_t nspid, nstid; /* 0: unknown */
+};
+
 /* Formats one event (thread-safe: it may only write to `o`). */
 typedef void (*fmtpool_fn)(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s,
-			   const char *comm, const void *ctx);
+			   const struct evwho *who, const void *ctx);
 
 struct fmtpool;
 
 /* nthreads formatter threads (>= 1) writing, through the caller, into dst.
  * 0 or -errno. */
 int fmtpool_new(struct fmtpool **out, unsigned nthreads, fmtpool_fn fn, const void *ctx, struct outbuf *dst);
-/* Adds one event; schema and comm must stay valid until fmtpool_finish.
+/* Adds one event (who is copied); schema and who's strings must stay
+ * valid until fmtpool_finish.
  * 0, or -errno when the output failed (dst->err) or memory ran out. */
-int fmtpool_add(struct fmtpool *p, const struct trec_event *ev, const struct trec_schema *s, const char *comm);
+int fmtpool_add(struct fmtpool *p, const struct trec_event *ev, const struct trec_schema *s,
+		const struct evwho *who);
 /* Formats and writes what is left, in order, and stops the threads.
  * 0 or -errno. */
 int fmtpool_finish(struct fmtpool *p);

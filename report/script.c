@@ -50,7 +50,7 @@ static void put_event_name(struct outbuf *o, const struct trec_schema *s, uint32
 }
 
 static void print_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s,
-		       const char *comm, int swap)
+		       const struct evwho *who, int swap)
 {
 	outbuf_u64_pad(o, ev->ts / 1000000000u, 5);
 	outbuf_putc(o, '.');
@@ -61,8 +61,19 @@ static void print_text(struct outbuf *o, const struct trec_event *ev, const stru
 	outbuf_u64_pad(o, ev->pid, 7);
 	outbuf_putc(o, '/');
 	outbuf_u64(o, ev->tid);
+	/* A thread in another pid namespace (a container): its own pids too. */
+	if (who->nspid && (who->nspid != ev->pid || (who->nstid && who->nstid != ev->tid))) {
+		outbuf_put(o, " (", 2);
+		outbuf_u64(o, who->nspid);
+		outbuf_putc(o, '/');
+		if (who->nstid)
+			outbuf_u64(o, who->nstid);
+		else
+			outbuf_putc(o, '?');
+		outbuf_putc(o, ')');
+	}
 	outbuf_putc(o, ' ');
-	put_comm_text(o, comm, ev->tid);
+	put_comm_text(o, who->comm, ev->tid);
 	outbuf_putc(o, ' ');
 	put_event_name(o, s, ev->type);
 	outbuf_putc(o, ':');
@@ -71,15 +82,24 @@ static void print_text(struct outbuf *o, const struct trec_event *ev, const stru
 }
 
 static void print_json(struct json *j, const struct trec_event *ev, const struct trec_schema *s,
-		       const char *comm, int swap)
+		       const struct evwho *who, int swap)
 {
 	json_obj_begin(j);
 	json_kv_u64(j, "time_ns", ev->ts);
 	json_kv_u64(j, "cpu", ev->cpu);
 	json_kv_u64(j, "pid", ev->pid);
 	json_kv_u64(j, "tid", ev->tid);
+	/* Only what the trace knows (format 1.2 recordings). */
+	if (who->nspid)
+		json_kv_u64(j, "nspid", who->nspid);
+	if (who->nstid)
+		json_kv_u64(j, "nstid", who->nstid);
+	if (who->cgroup) {
+		json_key(j, "cgroup");
+		json_str(j, who->cgroup);
+	}
 	json_key(j, "comm");
-	json_str(j, comm); /* null when unknown */
+	json_str(j, who->comm); /* null when unknown */
 	json_key(j, "event");
 	if (s) {
 		json_str(j, s->name);
@@ -104,18 +124,18 @@ struct fmt_ctx {
 	int swap;
 };
 
-static void pool_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s, const char *comm,
-		      const void *ctx)
+static void pool_text(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s,
+		      const struct evwho *who, const void *ctx)
 {
-	print_text(o, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
+	print_text(o, ev, s, who, ((const struct fmt_ctx *)ctx)->swap);
 }
 
-static void pool_json(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s, const char *comm,
-		      const void *ctx)
+static void pool_json(struct outbuf *o, const struct trec_event *ev, const struct trec_schema *s,
+		      const struct evwho *who, const void *ctx)
 {
 	struct json j;
 	json_init(&j, o, 0);
-	print_json(&j, ev, s, comm, ((const struct fmt_ctx *)ctx)->swap);
+	print_json(&j, ev, s, who, ((const struct fmt_ctx *)ctx)->swap);
 }
 
 /*
@@ -277,17 +297,23 @@ static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev,
 	const struct trec_schema *sc = rfile_schema(f, ev->type);
 	if (!s->o.json && ev->type < s->tables->n && s->tables->by_id[ev->type])
 		sc = s->tables->by_id[ev->type];
-	const char *comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts);
+	struct evwho who = { .comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts) };
+	struct tctx_info ti;
+	if (tctx_table_lookup(&f->tt, ev->pid, ev->tid, ev->ts, &ti)) {
+		who.cgroup = ti.cgroup;
+		who.nspid = ti.nspid;
+		who.nstid = ti.nstid;
+	}
 	if (s->pool) {
-		int e = fmtpool_add(s->pool, ev, sc, comm);
+		int e = fmtpool_add(s->pool, ev, sc, &who);
 		if (e == -ENOMEM)
 			return trec_errf(err, -ENOMEM, "out of memory formatting events");
 		if (e)
 			return PASS_STOP; /* the output failed: out->err says why */
 	} else if (s->o.json) {
-		print_json(&s->j, ev, sc, comm, f->swap);
+		print_json(&s->j, ev, sc, &who, f->swap);
 	} else {
-		print_text(s->o.out, ev, sc, comm, f->swap);
+		print_text(s->o.out, ev, sc, &who, f->swap);
 	}
 	s->printed++;
 	return s->o.out->err || (s->o.limit && s->printed >= s->o.limit) ? PASS_STOP : 0;

@@ -58,8 +58,16 @@ static int rfile_open(struct source *s, struct rfile *f, const char *path, uint3
 		return source_fail(s, path, SOURCE_AT_READ, rc);
 	if (comm_table_build(&f->ct, tasks, ntasks) < 0)
 		return trec_errf(err, -ENOMEM, "out of memory for %zu task records of %s", ntasks, path);
+	const struct trec_task_ctx *tcx;
+	size_t ntcx;
+	rc = trec_reader_task_ctx(f->r, &tcx, &ntcx, err);
+	if (rc < 0)
+		return source_fail(s, path, SOURCE_AT_READ, rc);
+	if (tctx_table_build(&f->tt, tcx, ntcx) < 0)
+		return trec_errf(err, -ENOMEM, "out of memory for %zu task context records of %s", ntcx, path);
 	int read_error = 0;
 	rc = evfilter_bind(&f->f, o->filter ? o->filter : &no_filter, f->r, path, &read_error, err);
+	f->f.tt = &f->tt;
 	if (rc < 0 && read_error)
 		return source_fail(s, path, SOURCE_AT_READ, rc);
 	return rc;
@@ -87,6 +95,7 @@ void source_close(struct source *s)
 		struct rfile *f = &s->files[i];
 		evfilter_free(&f->f);
 		comm_table_free(&f->ct);
+		tctx_table_free(&f->tt);
 		free(f->by_id);
 		if (f->r)
 			trec_reader_close(f->r);

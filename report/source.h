@@ -20,6 +20,7 @@
 #include "errors.h"
 #include "evfilter.h"
 #include "reader.h"
+#include "tctx_table.h"
 
 /* One input trace. */
 struct rfile {
@@ -28,6 +29,7 @@ struct rfile {
 	uint32_t index;     /* among the inputs */
 	struct trec_reader *r;
 	struct comm_table ct;
+	struct tctx_table tt; /* cgroups and namespace pids (format 1.2) */
 	struct evfilter f;
 	int swap;
 	const struct trec_schema **by_id; /* schema per type id (NULL for gaps) */

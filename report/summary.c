@@ -4,10 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "container.h"
 #include "ktab.h"
 #include "summary.h"
 
-const char *const group_by_names[] = { "pid", "tid", "comm", "cpu", "event", NULL };
+const char *const group_by_names[] = { "pid", "tid", "comm", "cpu", "event", "cgroup", NULL };
 
 int group_by_parse(const char *s)
 {
@@ -245,6 +246,13 @@ static inline __attribute__((always_inline)) int sum_one(struct summary *s, stru
 		k.a = t->name;
 		k.host = 0;
 		break;
+	case BY_CGROUP: {
+		struct tctx_info ci;
+		tctx_table_lookup(&f->tt, ev->pid, ev->tid, ev->ts, &ci);
+		if (name_id(s, ci.cgroup ? ci.cgroup : "[unknown]", &k.a))
+			goto oom;
+		break;
+	}
 	}
 	int64_t gid = group(s, &k);
 	if (gid < 0)
@@ -344,7 +352,7 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 	qsort_r(types, ntypes, sizeof(*types), cmp_type_total, s);
 
 	int c_host = s->multi && s->by != BY_COMM && s->by != BY_EVENT ? table_col(t, "host", TABLE_STR, 0) : -1;
-	int c_key = -1, c_pid = -1, c_comm = -1;
+	int c_key = -1, c_pid = -1, c_comm = -1, c_ctr = -1, c_pod = -1;
 	switch (s->by) {
 	case BY_PID:
 		c_key = table_col(t, "pid", TABLE_U64, 0);
@@ -363,6 +371,15 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 		break;
 	case BY_EVENT:
 		c_comm = table_col(t, "event", TABLE_STR, 0);
+		break;
+	case BY_CGROUP:
+		c_comm = table_col(t, "cgroup", TABLE_STR, 0);
+		/* Read from the path by the runtimes' naming conventions
+		 * (container.h): shown only when some path matched. */
+		c_ctr = table_col(t, "container", TABLE_STR, 0);
+		c_pod = table_col(t, "pod", TABLE_STR, 0);
+		table_text_flags(t, c_ctr, TABLE_TEXT_NONZERO);
+		table_text_flags(t, c_pod, TABLE_TEXT_NONZERO);
 		break;
 	}
 	int c_events = table_col(t, "events", TABLE_U64, 0);
@@ -399,11 +416,19 @@ int summary_table(struct summary *s, struct table *t, const char *sort, uint32_t
 		if (c_pid >= 0)
 			table_set_u64(t, r, (size_t)c_pid, g->pid);
 		if (c_comm >= 0) {
-			const char *name = s->by == BY_COMM   ? s->names.e[k->a].key
+			const char *name = s->by == BY_COMM || s->by == BY_CGROUP ? s->names.e[k->a].key
 					   : s->by == BY_EVENT ? s->types.e[k->a].key
 					   : g->comm                              ? s->names.e[g->comm - 1].key
 										  : "[unknown]";
 			table_set_str(t, r, (size_t)c_comm, name);
+		}
+		if (c_ctr >= 0) {
+			struct container_info ci;
+			char label[96];
+			container_from_cgroup(s->names.e[k->a].key, &ci);
+			container_label(&ci, label, sizeof(label));
+			table_set_str(t, r, (size_t)c_ctr, label);
+			table_set_str(t, r, (size_t)c_pod, ci.pod);
 		}
 		table_set_u64(t, r, (size_t)c_events, g->events);
 		table_set_u64(t, r, (size_t)c_samples, g->samples);

@@ -14,7 +14,7 @@
 #include "source.h"
 #include "table.h"
 
-enum group_by { BY_PID, BY_TID, BY_COMM, BY_CPU, BY_EVENT };
+enum group_by { BY_PID, BY_TID, BY_COMM, BY_CPU, BY_EVENT, BY_CGROUP };
 
 /* "pid" -> BY_PID...; -1 when unknown. */
 int group_by_parse(const char *s);

@@ -35,7 +35,7 @@ need = ["events", "lost", "file_bytes", "first_ns", "last_ns", "truncated", "tru
         "event_types", "blocks", "metadata", "version"]
 missing = [k for k in need if k not in d]
 assert not missing, "missing keys %s" % missing
-assert d["version"] == "1.1", d["version"]
+assert d["version"] == "1.2", d["version"]
 assert d["truncated"] is False and d["truncated_at"] is None, (d["truncated"], d["truncated_at"])
 assert d["file_bytes"] == os.path.getsize(sys.argv[2])
 assert d["first_ns"] <= d["last_ns"]

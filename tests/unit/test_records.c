@@ -60,6 +60,11 @@ static int dec_task(const void *p, size_t len, uint32_t count, struct tarena *a,
 	struct trec_task *o;
 	return trec_task_decode(p, len, count, a, &o, err);
 }
+static int dec_taskctx(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_err *err)
+{
+	struct trec_task_ctx *o;
+	return trec_task_ctx_decode(p, len, count, a, &o, err);
+}
 static int dec_map(const void *p, size_t len, uint32_t count, struct tarena *a, struct trec_err *err)
 {
 	struct trec_map *o;
@@ -178,11 +183,11 @@ static void test_kind_names(void **state)
 {
 	(void)state;
 	static const char *const want[] = { "unknown", "meta", "schema", "events", "stacks", "tasks",
-					    "maps",    "syms", "ksyms",  "loss",   "index",  "symext" };
+					    "maps",    "syms", "ksyms",  "loss",   "index",  "symext", "taskctx" };
 	assert_int_equal(TREC_BLK_KIND_MAX + 1, sizeof(want) / sizeof(want[0]));
 	for (unsigned k = 0; k <= TREC_BLK_KIND_MAX; k++)
 		assert_string_equal(trec_block_kind_name(k), want[k]);
-	assert_string_equal(trec_block_kind_name(12), "unknown");
+	assert_string_equal(trec_block_kind_name(13), "unknown");
 	assert_string_equal(trec_block_kind_name(~0u), "unknown");
 }
 
@@ -417,6 +422,67 @@ static void test_tasks(void **state)
 }
 
 /* ---- maps ----------------------------------------------------------------- */
+
+static void test_taskctx(void **state)
+{
+	(void)state;
+	char *path = repeat('x', TREC_MAX_NAME);
+	path[0] = '/';
+	struct trec_task_ctx t[] = {
+		{ .ts = 5, .kind = TREC_TCTX_CGROUP, .cgroup_id = 1, .path = "/" },
+		{ .ts = 5, .kind = TREC_TCTX_CGROUP, .cgroup_id = UINT64_MAX, .path = path },
+		{ .ts = 7, .kind = TREC_TCTX_TASK, .pid = 4242, .tid = 4243, .cgroup_id = UINT64_MAX, .nspid = 1, .nstid = 2 },
+		{ .ts = 1, .kind = TREC_TCTX_TASK, .pid = UINT32_MAX, .tid = 0, .nspid = 0, .nstid = UINT32_MAX },
+		{ .ts = UINT64_MAX, .kind = TREC_TCTX_TASK, .pid = 0, .tid = UINT32_MAX, .nspid = UINT32_MAX },
+	};
+	size_t n = sizeof(t) / sizeof(t[0]);
+	struct tbuf b;
+	struct tarena a;
+	struct trec_err err = { 0 };
+	struct trec_task_ctx *o;
+	tbuf_init(&b);
+	tarena_init(&a);
+	assert_int_equal(trec_task_ctx_encode(&b, t, n), 0);
+	assert_int_equal(trec_task_ctx_decode(b.data, b.len, (uint32_t)n, &a, &o, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(o[i].ts == t[i].ts);
+		assert_int_equal(o[i].kind, t[i].kind);
+		assert_int_equal(o[i].pid, t[i].pid);
+		assert_int_equal(o[i].tid, t[i].tid);
+		assert_true(o[i].cgroup_id == t[i].cgroup_id);
+		assert_int_equal(o[i].nspid, t[i].nspid);
+		assert_int_equal(o[i].nstid, t[i].nstid);
+		assert_string_equal(o[i].path, t[i].path ? t[i].path : "");
+	}
+	abuse(dec_taskctx, &b, (uint32_t)n, "taskctx");
+
+	/* The encoder refuses what the decoder would. */
+	struct trec_task_ctx bad[] = {
+		{ .kind = TREC_TCTX_CGROUP, .cgroup_id = 0, .path = "/a" },
+		{ .kind = TREC_TCTX_CGROUP, .cgroup_id = 3, .path = "a" },
+		{ .kind = TREC_TCTX_CGROUP, .cgroup_id = 3, .path = NULL },
+		{ .kind = 3 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(trec_task_ctx_encode(&b, &bad[i], 1), -EINVAL);
+
+	/* Hostile: unknown kind, id 0, a relative path, a namespace tid past u32. */
+	static const uint8_t k3[] = { 0, 3, 1, 0 };
+	assert_int_equal(trec_task_ctx_decode(k3, sizeof(k3), 1, &a, &o, &err), -EBADMSG);
+	assert_string_equal(err.msg, "taskctx record 0: unknown kind 3");
+	static const uint8_t id0[] = { 0, 1, 0, 1, '/' };
+	assert_int_equal(trec_task_ctx_decode(id0, sizeof(id0), 1, &a, &o, &err), -EBADMSG);
+	assert_string_equal(err.msg, "taskctx record 0: cgroup id 0");
+	static const uint8_t rel[] = { 0, 1, 9, 1, 'a' };
+	assert_int_equal(trec_task_ctx_decode(rel, sizeof(rel), 1, &a, &o, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "does not start with '/'"));
+	static const uint8_t ns[] = { 0, 2, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 2 };
+	assert_int_equal(trec_task_ctx_decode(ns, sizeof(ns), 1, &a, &o, &err), -EBADMSG);
+	assert_string_equal(err.msg, "taskctx record 0: namespace tid out of range");
+	tbuf_free(&b);
+	tarena_free(&a);
+	free(path);
+}
 
 static void test_maps(void **state)
 {
@@ -1033,7 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_ksyms),      cmocka_unit_test(test_loss),  cmocka_unit_test(test_index),
 		cmocka_unit_test(test_encode_oom), cmocka_unit_test(test_symext_roundtrip),
 		cmocka_unit_test(test_symext_bytes), cmocka_unit_test(test_symext_pairing),
-		cmocka_unit_test(test_symext_bad),
+		cmocka_unit_test(test_symext_bad), cmocka_unit_test(test_taskctx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
