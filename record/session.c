@@ -24,6 +24,8 @@
 #include "bpf_profile.h"
 #include "child.h"
 #include "consumer.h"
+#include "control.h"
+#include "flight.h"
 #include "hostmeta.h"
 #include "procfs.h"
 #include "rotation.h"
@@ -59,6 +61,16 @@ struct rec_session {
 	struct unwind_stats uw_written;    /* what earlier files were told (--switch-output) */
 	struct child child;
 	int has_child;
+	/* --overwrite (flight.h) and --control (control.h) */
+	struct flight *fl;
+	struct flight_trigger trig;
+	struct control *ctl;
+	uint64_t trig_ns;        /* a pending snapshot's trigger time; 0: none */
+	uint64_t trig_deadline;  /* trig_ns + --post: when it is written */
+	const char *trig_what;   /* what fired it (metadata) */
+	int trig_acks;           /* control commands waiting for it */
+	uint64_t last_trig_ns;
+	uint64_t snapshots, triggers_ignored;
 	int command_failed;
 
 	uint64_t start_ns;
@@ -153,6 +165,28 @@ static int type_stats_init(struct rec_session *s, struct trec_err *err)
 	return 0;
 }
 
+/* --overwrite: the memory, and the trigger on events. */
+static int flight_setup(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	if (!o->overwrite) {
+		if (o->snapshot_on || o->post_ns || o->window_ns || o->window_bytes)
+			return trec_errf(err, -EINVAL, "--snapshot-on, --post and --window are for --overwrite");
+		return 0;
+	}
+	if (o->switch_size || o->switch_ns)
+		return trec_errf(err, -EINVAL, "--overwrite writes a file per snapshot; it excludes --switch-output");
+	if (o->snapshot_on) {
+		int e = flight_trigger_compile(&s->trig, o->snapshot_on, o->plan, o->probes, err);
+		if (e)
+			return e;
+	}
+	struct flight_opts fo = { .sz = sizeof(fo), .window_ns = o->window_ns, .max_bytes = o->window_bytes };
+	if (flight_new(&s->fl, &fo))
+		return trec_errf(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struct trec_err *err)
 {
 	*out = NULL;
@@ -187,6 +221,8 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 	plan_types(o->plan, o->profile, o->offcpu, o->probes ? o->probes->n : 0, &s->types);
 	if ((e = type_stats_init(s, err)))
 		goto fail;
+	if ((e = flight_setup(s, err)))
+		goto fail;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		e = trec_errf(err, -ENOTSUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs "
 					     "need CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 have it)");
@@ -207,6 +243,8 @@ static int on_task(void *ctx, const struct trec_task *t)
 	if (s->filtering && !tp_capture_is_target(s->cap, t->pid))
 		return 0;
 	unwind_on_task(s->uw, t);
+	if (!s->w) /* --overwrite: into memory until a snapshot (its /proc snapshot is taken anew) */
+		return s->snapshotting ? 0 : flight_add_task(s->fl, t);
 	int e = trec_writer_add_task(s->w, t);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -229,6 +267,8 @@ static int on_map(void *ctx, const struct trec_map *m)
 		int fd = s->dsos && unwind_wants_file(s->uw, m) ? dso_tracker_fd(s->dsos, m) : -1;
 		unwind_on_map(s->uw, m, fd);
 	}
+	if (!s->w)
+		return s->snapshotting ? 0 : flight_add_map(s->fl, m);
 	int e = trec_writer_add_map(s->w, m);
 	return e == -EAGAIN ? 0 : e;
 }
@@ -286,7 +326,9 @@ static int write_header_records(struct rec_session *s, struct trec_err *err)
 static int write_preamble(struct rec_session *s, struct trec_err *err)
 {
 	const struct rec_opts *o = &s->o;
-	int e = write_header_records(s, err);
+	/* --overwrite starts with no file: only the tracker and unwinder
+	 * learn the mappings. */
+	int e = s->w ? write_header_records(s, err) : 0;
 	if (e)
 		return err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", s->path, strerror(-e));
 
@@ -322,7 +364,9 @@ static int write_preamble(struct rec_session *s, struct trec_err *err)
 static int open_output(struct rec_session *s, const char *path, struct trec_err *err)
 {
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = s->o.level, .nonblocking = 1 };
+	/* A snapshot is written from memory: waiting for the compressor loses
+	 * nothing there, where dropping would. */
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = s->o.level, .nonblocking = !s->fl };
 	int e = trec_writer_open(&s->w, path, s->o.force, &wo, err);
 	if (e)
 		return e;
@@ -334,6 +378,8 @@ static int open_output(struct rec_session *s, const char *path, struct trec_err 
 static int flush_losses(struct rec_session *s)
 {
 	uint64_t now = mono_ns();
+	if (!s->w)
+		return 0; /* --overwrite: counted into the next snapshot */
 	int e = consumer_flush_losses(s->con, now);
 	uint64_t sl = sideband_lost(s->sb);
 	if (!e && sl > s->sideband_lost_seen) {
@@ -376,6 +422,8 @@ static int write_unwind_stats(struct rec_session *s)
 /* Symbol tables of what this file's stacks use (kernel and DSOs). */
 static int write_symbols(struct rec_session *s, struct trec_err *err)
 {
+	if (!s->w)
+		return 0; /* --overwrite between snapshots */
 	int ue = write_unwind_stats(s);
 	if (ue)
 		return trec_errf(err, ue, "writing the unwinder's counters: %s", strerror(-ue));
@@ -443,11 +491,118 @@ static int switch_output(struct rec_session *s, struct trec_err *err)
 	return e;
 }
 
+/* ---- --overwrite: snapshots ------------------------------------------------- */
+
+static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ack);
+
+static int snap_task(void *ctx, const struct trec_task *t)
+{
+	struct rec_session *s = ctx;
+	return trec_writer_add_task(s->w, t);
+}
+
+static int snap_map(void *ctx, const struct trec_map *m)
+{
+	struct rec_session *s = ctx;
+	return trec_writer_add_map(s->w, m);
+}
+
+static int snap_record(void *ctx, uint32_t cpu, const void *rec, size_t size)
+{
+	struct rec_session *s = ctx;
+	return consumer_replay(s->con, cpu, rec, size);
+}
+
+static int write_snapshot_meta(struct rec_session *s, uint64_t from, uint64_t to)
+{
+	char seq[32], span[64];
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)s->snapshots + 1);
+	snprintf(span, sizeof(span), "%llu-%llu", (unsigned long long)from, (unsigned long long)to);
+	int e = write_meta_str(s->w, "record.snapshot.seq", seq, strlen(seq), 0);
+	if (!e)
+		e = write_meta_str(s->w, "record.snapshot.trigger", s->trig_what, strlen(s->trig_what), 0);
+	if (!e)
+		e = write_meta_str(s->w, "record.snapshot.window_ns", span, strlen(span), 0);
+	return e;
+}
+
+/* The pending snapshot as a complete file, the way --switch-output makes
+ * each of its files: header records and a /proc snapshot (write_preamble),
+ * the side-band kept, the window's records with their stacks, losses,
+ * symbols; then closed, with its index, before the trigger is answered. */
+static int write_snapshot(struct rec_session *s, struct trec_err *err)
+{
+	uint64_t to = s->trig_deadline;
+	uint64_t from = flight_window_start(s->fl, s->trig_ns);
+	int acks = s->trig_acks;
+	s->trig_ns = 0;
+	s->trig_acks = 0;
+	char path[4200];
+	rotation_snapshot_name(&s->rot, s->snapshots + 1, path, sizeof(path));
+	int e = rotation_join(&s->rot, err);
+	if (!e)
+		e = open_output(s, path, err);
+	if (e)
+		goto out;
+	struct sideband_cb cb = { .ctx = s, .task = snap_task, .map = snap_map };
+	e = write_preamble(s, err);
+	if (!e)
+		e = write_snapshot_meta(s, from, to);
+	if (!e)
+		e = flight_replay_sideband(s->fl, to, &cb);
+	consumer_set_writer(s->con, s->w);
+	if (!e)
+		e = flight_replay(s->fl, from, to, snap_record, s);
+	if (!e)
+		e = flush_losses(s);
+	if (e < 0 && !err->code) {
+		const char *we = trec_writer_error(s->w);
+		trec_errf(err, e, "writing %s: %s", s->path, we ? we : strerror(-e));
+	}
+	if (!e)
+		e = write_symbols(s, err);
+	consumer_set_writer(s->con, NULL);
+	struct trec_err ce = { 0 };
+	int cr = close_output(s, &ce);
+	if (cr && !e) {
+		*err = ce;
+		e = cr;
+	}
+	if (!e) {
+		s->snapshots++;
+		if (s->o.on_file_done)
+			s->o.on_file_done(s->o.cb_ctx, path);
+	}
+out:
+	while (acks-- > 0)
+		control_ack(s->ctl, e ? err->msg : NULL);
+	return e;
+}
+
+/* Control commands waiting in the FIFO. */
+static void control_commands(struct rec_session *s)
+{
+	enum control_cmd cmd;
+	while ((cmd = control_next(s->ctl)) != CONTROL_NONE) {
+		if (cmd == CONTROL_STOP) {
+			s->stop = 1;
+			s->stop_reason = "stop command (--control)";
+			control_ack(s->ctl, NULL);
+		} else if (!s->fl) {
+			control_ack(s->ctl, "snapshot needs --overwrite");
+		} else {
+			trigger(s, mono_ns(), "control", 1);
+		}
+	}
+}
+
 /* ---- start ------------------------------------------------------------------- */
 
-static void signals_mask(sigset_t *mask)
+static void signals_mask(const struct rec_session *s, sigset_t *mask)
 {
 	sigemptyset(mask);
+	if (s->fl)
+		sigaddset(mask, SIGUSR2); /* perf's --switch-output=signal: a snapshot */
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGTERM);
 	sigaddset(mask, SIGCHLD);
@@ -509,6 +664,39 @@ static int add_targets(struct rec_session *s, const sigset_t *blocked, const sig
 	return 0;
 }
 
+/* A trigger at ts: a snapshot of the window before it, written once
+ * --post has passed. One that comes while a snapshot waits joins it. */
+static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ack)
+{
+	if (!s->fl)
+		return;
+	if (s->trig_ns) {
+		s->trig_acks += ack;
+		return;
+	}
+	if (s->last_trig_ns && ts - s->last_trig_ns < s->o.snapshot_interval_ns) {
+		s->triggers_ignored++;
+		if (ack)
+			control_ack(s->ctl, "too soon after the last snapshot (--snapshot-interval)");
+		return;
+	}
+	s->trig_ns = ts;
+	s->trig_deadline = ts + s->o.post_ns;
+	s->trig_what = what;
+	s->trig_acks = ack;
+	s->last_trig_ns = ts;
+}
+
+/* --overwrite: the consumer's records go to memory; --snapshot-on
+ * looks at each on the way. */
+static int flight_sink(void *ctx, uint32_t cpu, const void *rec, size_t size)
+{
+	struct rec_session *s = ctx;
+	if (s->trig.type && flight_trigger_match(&s->trig, rec, size))
+		trigger(s, ((const struct trec_rec *)rec)->ts, "event", 0);
+	return flight_add_record(s->fl, cpu, rec, size);
+}
+
 /* Build-ids, symbols and the side-band, then the consumer. */
 static int start_sideband(struct rec_session *s, struct trec_err *err)
 {
@@ -534,6 +722,8 @@ static int start_sideband(struct rec_session *s, struct trec_err *err)
 	if (e)
 		return trec_errf(err, e, "setting up the ring buffer consumer: %s", strerror(-e));
 	consumer_set_dsos(s->con, s->dsos);
+	if (s->fl)
+		consumer_set_sink(s->con, flight_sink, s);
 	/* Before the snapshot: its mappings are the first the loader sees. */
 	if (s->uw) {
 		struct unwind_hook_progs hooks;
@@ -578,7 +768,7 @@ int rec_session_start(struct rec_session *s, struct trec_err *err)
 	/* Block the signals the loop reads from its signalfd; the command
 	 * gets the default dispositions back before exec. */
 	sigset_t mask, old;
-	signals_mask(&mask);
+	signals_mask(s, &mask);
 	/* An inherited SIG_IGN (background jobs of a script) would discard
 	 * these before the signalfd sees them: `kill -INT` must still stop us. */
 	signal(SIGINT, SIG_DFL);
@@ -592,7 +782,15 @@ int rec_session_start(struct rec_session *s, struct trec_err *err)
 	rotation_init(&s->rot, &ro);
 	char first[4200];
 	rotation_next_name(&s->rot, first, sizeof(first));
-	int e = open_output(s, first, err);
+	int e = 0;
+	if (o->control)
+		e = control_open(&s->ctl, o->control, err);
+	if (e)
+		goto fail;
+	if (s->fl)
+		snprintf(s->path, sizeof(s->path), "%s.N.<time>", o->output); /* what the files will be */
+	else
+		e = open_output(s, first, err);
 	if (!e)
 		e = load_programs(s, err);
 	if (!e)
@@ -689,13 +887,13 @@ static void reap(struct rec_session *s)
 	}
 }
 
-enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND };
+enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND, EV_CONTROL };
 
 static int loop(struct rec_session *s, struct trec_err *err)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
-	signals_mask(&mask);
+	signals_mask(s, &mask);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (ep < 0 || sfd < 0 || tfd < 0) {
@@ -731,6 +929,9 @@ static int loop(struct rec_session *s, struct trec_err *err)
 	ev.data.u32 = EV_UNWIND;
 	if (unwind_kick_fd(s->uw) >= 0)
 		epoll_ctl(ep, EPOLL_CTL_ADD, unwind_kick_fd(s->uw), &ev);
+	ev.data.u32 = EV_CONTROL;
+	if (control_fd(s->ctl) >= 0)
+		epoll_ctl(ep, EPOLL_CTL_ADD, control_fd(s->ctl), &ev);
 
 	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
 	uint64_t last_loss = mono_ns(), last_prog = 0;
@@ -748,6 +949,8 @@ static int loop(struct rec_session *s, struct trec_err *err)
 				while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 					if (si.ssi_signo == SIGCHLD)
 						reap(s);
+					else if (si.ssi_signo == SIGUSR2)
+						trigger(s, mono_ns(), "signal", 0);
 					else {
 						s->stop = 1;
 						s->stop_reason = si.ssi_signo == SIGINT ? "interrupted" : "terminated";
@@ -759,6 +962,8 @@ static int loop(struct rec_session *s, struct trec_err *err)
 					ticks = 0;
 			} else if (evs[i].data.u32 == EV_UNWIND) {
 				unwind_kick_consume(s->uw);
+			} else if (evs[i].data.u32 == EV_CONTROL) {
+				control_commands(s);
 			}
 		}
 		e = consumer_drain(s->con);
@@ -774,11 +979,17 @@ static int loop(struct rec_session *s, struct trec_err *err)
 			e = flush_losses(s);
 			/* Hand what a second gathered to the file: a recorder killed
 			 * now loses at most that second. */
-			if (!e)
+			if (!e && s->w)
 				e = trec_writer_seal(s->w);
 			if (e)
 				break;
 			last_loss = now;
+		}
+		if (s->fl) {
+			/* A pending snapshot keeps what its window needs. */
+			flight_expire(s->fl, s->trig_ns ? s->trig_ns : now);
+			if (s->trig_ns && now >= s->trig_deadline && (e = write_snapshot(s, err)))
+				break;
 		}
 		if (now - last_prog >= 500000000ull) {
 			if (s->o.on_progress) {
@@ -835,9 +1046,14 @@ int rec_session_stop(struct rec_session *s, struct trec_err *err)
 		e2 = sideband_drain(s->sb, &cb);
 	if (e2 >= 0)
 		e2 = flush_losses(s);
+	if (e2 >= 0 && s->trig_ns && !s->run_failed) {
+		/* A snapshot still waiting for its --post: what there is. */
+		e = write_snapshot(s, err);
+		e2 = 0;
+	}
 	if (e2 < 0) {
 		e = e2;
-		const char *we = trec_writer_error(s->w);
+		const char *we = s->w ? trec_writer_error(s->w) : NULL;
 		trec_errf(err, e, "%s", we ? we : strerror(-e));
 	}
 	if (!e && !s->run_failed)
@@ -897,6 +1113,15 @@ void rec_session_stats(struct rec_session *s, struct rec_stats *st)
 	st->sideband_lost = s->sb ? sideband_lost(s->sb) : 0;
 	st->targets_full = s->cap ? tp_capture_targets_full(s->cap) : 0;
 	st->stop_reason = s->stop_reason;
+	st->overwrite = s->fl != NULL;
+	st->snapshots = s->snapshots;
+	st->triggers_ignored = s->triggers_ignored;
+	if (s->fl) {
+		struct flight_stats fs;
+		flight_stats(s->fl, &fs);
+		st->flight_bytes = fs.bytes;
+		st->flight_dropped = fs.dropped;
+	}
 	st->has_command = s->has_child && s->child.pid;
 	st->command_status = s->child.status;
 }
@@ -933,6 +1158,8 @@ void rec_session_free(struct rec_session *s)
 	buildid_cache_free(s->bic);
 	dso_tracker_free(s->dsos);
 	unwind_free(s->uw);
+	flight_free(s->fl);
+	control_close(s->ctl);
 	free(s->specs);
 	free(s->tstats);
 	free(s);
