@@ -31,6 +31,8 @@ struct consumer {
 	uint32_t max_stack_id;   /* stack ids of the current writer seen so far */
 	consumer_sink_fn sink;   /* --overwrite: records go here, not to the writer */
 	void *sink_ctx;
+	consumer_loss_fn loss_sink; /* --overwrite: loss records go here */
+	void *loss_ctx;
 	struct consumer_stats st;
 };
 
@@ -117,6 +119,17 @@ static int on_record(void *arg, void *data, size_t size)
 	if (!c->error)
 		c->error = e;
 	return e;
+}
+
+void consumer_set_loss_sink(struct consumer *c, consumer_loss_fn fn, void *ctx)
+{
+	c->loss_sink = fn;
+	c->loss_ctx = ctx;
+}
+
+static int add_loss(struct consumer *c, const struct trec_loss *l)
+{
+	return c->loss_sink ? c->loss_sink(c->loss_ctx, l) : trec_writer_add_loss(c->w, l);
 }
 
 void consumer_set_sink(struct consumer *c, consumer_sink_fn fn, void *ctx)
@@ -227,7 +240,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 			if (ring) {
 				l.reason = TREC_LOSS_RINGBUF;
 				l.count = ring;
-				r = trec_writer_add_loss(c->w, &l);
+				r = add_loss(c, &l);
 				if (r)
 					return r;
 				c->ring_seen[k] = c->scratch[cpu];
@@ -237,7 +250,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 			if (c->stack_lost[k]) {
 				l.reason = TREC_LOSS_STACK;
 				l.count = c->stack_lost[k];
-				r = trec_writer_add_loss(c->w, &l);
+				r = add_loss(c, &l);
 				if (r)
 					return r;
 				c->st.lost_stacks += c->stack_lost[k];
@@ -246,7 +259,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 			if (drops) {
 				l.reason = TREC_LOSS_WRITER;
 				l.count = drops;
-				r = trec_writer_add_loss(c->w, &l);
+				r = add_loss(c, &l);
 				if (r)
 					return r;
 				c->writer_drops[k] = 0;

@@ -31,6 +31,10 @@ void consumer_set_sink(struct consumer *c, consumer_sink_fn fn, void *ctx);
 /* Writes one record kept by the sink to the current writer, as a drain
  * would (its stack deduplicated and noted), without counting it again. */
 int consumer_replay(struct consumer *c, uint32_t cpu, const void *rec, size_t size);
+/* --overwrite: loss records go to fn (kept with their time) instead of
+ * the writer. */
+typedef int (*consumer_loss_fn)(void *ctx, const struct trec_loss *l);
+void consumer_set_loss_sink(struct consumer *c, consumer_loss_fn fn, void *ctx);
 /* The rings, for the caller's epoll. Add them edge-triggered: a ring is
  * readable whenever it holds data, so level-triggered polling would spin;
  * edge-triggered wakes only when the BPF side asks (a ring filling up),

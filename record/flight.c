@@ -42,7 +42,7 @@ struct flight {
 	struct chunk_ring rec, sb;
 };
 
-enum { SB_TASK = 1, SB_MAP = 2 };
+enum { SB_TASK = 1, SB_MAP = 2, SB_LOSS = 3 };
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
@@ -185,6 +185,35 @@ int flight_add_task(struct flight *f, const struct trec_task *t)
 int flight_add_map(struct flight *f, const struct trec_map *m)
 {
 	return add_sb(f, SB_MAP, m->ts, m, sizeof(*m), m->path, NULL);
+}
+
+int flight_add_loss(struct flight *f, const struct trec_loss *l)
+{
+	struct entry *e = ring_reserve(&f->sb, sizeof(*e) + ALIGN8(sizeof(*l)), l->ts);
+	if (!e)
+		return -ENOMEM;
+	*e = (struct entry){ .tag = SB_LOSS, .size = sizeof(*l), .ts = l->ts };
+	memcpy(e + 1, l, sizeof(*l));
+	return 0;
+}
+
+int flight_replay_losses(struct flight *f, uint64_t from_ns, int (*fn)(void *ctx, const struct trec_loss *l),
+			 void *ctx)
+{
+	for (struct chunk *c = f->sb.head; c; c = c->next) {
+		for (size_t at = 0; at < c->used;) {
+			const struct entry *e = (const void *)(c->data + at);
+			at += sizeof(*e) + ALIGN8((size_t)e->size);
+			if (e->tag != SB_LOSS || e->ts < from_ns)
+				continue;
+			struct trec_loss l;
+			memcpy(&l, e + 1, sizeof(l));
+			int r = fn(ctx, &l);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 void flight_expire(struct flight *f, uint64_t now_ns)

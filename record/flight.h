@@ -52,6 +52,8 @@ void flight_free(struct flight *f);
 int flight_add_record(struct flight *f, uint32_t cpu, const void *rec, size_t size);
 int flight_add_task(struct flight *f, const struct trec_task *t);
 int flight_add_map(struct flight *f, const struct trec_map *m);
+/* Keeps a loss record (stamped when the loss was counted). */
+int flight_add_loss(struct flight *f, const struct trec_loss *l);
 /* Drops the chunks wholly older than now_ns - window. */
 void flight_expire(struct flight *f, uint64_t now_ns);
 
@@ -65,6 +67,12 @@ typedef int (*flight_record_fn)(void *ctx, uint32_t cpu, const void *rec, size_t
 int flight_replay(struct flight *f, uint64_t from_ns, uint64_t to_ns, flight_record_fn fn, void *ctx);
 /* Calls cb's task and map functions on the side-band kept (ts <= to_ns). */
 int flight_replay_sideband(struct flight *f, uint64_t to_ns, const struct sideband_cb *cb);
+
+/* Calls fn on every loss record kept with ts >= from_ns: counted after the
+ * window began, so lost within it (or just before: counts are taken once
+ * a second). */
+int flight_replay_losses(struct flight *f, uint64_t from_ns, int (*fn)(void *ctx, const struct trec_loss *l),
+			 void *ctx);
 
 struct flight_stats {
 	uint64_t bytes;          /* held by record chunks */

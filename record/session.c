@@ -378,13 +378,11 @@ static int open_output(struct rec_session *s, const char *path, struct trec_err 
 static int flush_losses(struct rec_session *s)
 {
 	uint64_t now = mono_ns();
-	if (!s->w)
-		return 0; /* --overwrite: counted into the next snapshot */
-	int e = consumer_flush_losses(s->con, now);
+	int e = consumer_flush_losses(s->con, now); /* --overwrite: into memory (flight_loss) */
 	uint64_t sl = sideband_lost(s->sb);
 	if (!e && sl > s->sideband_lost_seen) {
 		struct trec_loss l = { .ts = now, .reason = TREC_LOSS_OTHER, .count = sl - s->sideband_lost_seen };
-		e = trec_writer_add_loss(s->w, &l);
+		e = s->fl ? flight_add_loss(s->fl, &l) : trec_writer_add_loss(s->w, &l);
 		if (!e)
 			s->sideband_lost_seen = sl;
 	}
@@ -513,6 +511,18 @@ static int snap_record(void *ctx, uint32_t cpu, const void *rec, size_t size)
 	return consumer_replay(s->con, cpu, rec, size);
 }
 
+static int snap_loss(void *ctx, const struct trec_loss *l)
+{
+	struct rec_session *s = ctx;
+	return trec_writer_add_loss(s->w, l);
+}
+
+static int flight_loss(void *ctx, const struct trec_loss *l)
+{
+	struct rec_session *s = ctx;
+	return flight_add_loss(s->fl, l);
+}
+
 static int write_snapshot_meta(struct rec_session *s, uint64_t from, uint64_t to)
 {
 	char seq[32], span[64];
@@ -555,6 +565,8 @@ static int write_snapshot(struct rec_session *s, struct trec_err *err)
 		e = flight_replay(s->fl, from, to, snap_record, s);
 	if (!e)
 		e = flush_losses(s);
+	if (!e)
+		e = flight_replay_losses(s->fl, from, snap_loss, s);
 	if (e < 0 && !err->code) {
 		const char *we = trec_writer_error(s->w);
 		trec_errf(err, e, "writing %s: %s", s->path, we ? we : strerror(-e));
@@ -724,6 +736,8 @@ static int start_sideband(struct rec_session *s, struct trec_err *err)
 	consumer_set_dsos(s->con, s->dsos);
 	if (s->fl)
 		consumer_set_sink(s->con, flight_sink, s);
+	if (s->fl)
+		consumer_set_loss_sink(s->con, flight_loss, s);
 	/* Before the snapshot: its mappings are the first the loader sees. */
 	if (s->uw) {
 		struct unwind_hook_progs hooks;
