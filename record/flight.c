@@ -13,6 +13,7 @@
 
 #include "filter.h"
 #include "flight.h"
+#include "probe_spec.h"
 #include "trec_bpf.h"
 
 struct chunk {
@@ -298,6 +299,32 @@ static int match_name(const char *spec, const char *name, size_t *best)
 	return 0;
 }
 
+/* A probe as typed with -e (u:libc:malloc, ur:./app:f): the probe event
+ * of that kind and function, in the file the path names, or the only
+ * one of that kind and function. */
+static const struct probe_event *match_probe(const struct probe_set *ps, const char *text)
+{
+	struct probe_spec sp;
+	struct trec_err pe = { 0 };
+	if (!probe_spec_kind(text) || probe_spec_parse(text, &sp, &pe))
+		return NULL;
+	char real[4096];
+	int have_real = sp.path[0] && realpath(sp.path, real);
+	const struct probe_event *only = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct probe_event *e = &ps->ev[i];
+		if (e->kind != sp.kind || strcmp(e->func ? e->func : "", sp.func) ||
+		    (sp.provider[0] && strcmp(e->provider ? e->provider : "", sp.provider)))
+			continue;
+		if (have_real && e->path && !strcmp(e->path, real))
+			return e;
+		only = e;
+		n++;
+	}
+	return n == 1 ? only : NULL;
+}
+
 int flight_trigger_compile(struct flight_trigger *t, const char *spec, const struct plan *plan,
 			   const struct probe_set *probes, struct trec_err *err)
 {
@@ -310,6 +337,22 @@ int flight_trigger_compile(struct flight_trigger *t, const char *spec, const str
 	for (size_t i = 0; probes && i < probes->n; i++)
 		if (match_name(spec, probes->ev[i].schema.name, &best))
 			s = &probes->ev[i].schema;
+	/* Not a full name: a probe as typed, the longest prefix (up to a ':')
+	 * that names one. */
+	for (size_t len = strlen(spec); !s && probes && len > 0; len--) {
+		if (spec[len] != 0 && spec[len] != ':')
+			continue;
+		char text[1024];
+		if (len >= sizeof(text))
+			continue;
+		memcpy(text, spec, len);
+		text[len] = 0;
+		const struct probe_event *e = match_probe(probes, text);
+		if (e) {
+			s = &e->schema;
+			best = len;
+		}
+	}
 	if (!s)
 		return trec_errf(err, -EINVAL, "--snapshot-on '%s': the event is not one this recording records "
 					       "(give it with -e too)", spec);

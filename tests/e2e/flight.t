@@ -18,7 +18,7 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 22
+plan 23
 
 SEQ="-a -e syscalls:sys_enter_close --filter fd>=1000000"
 info_field() { # FILE FIELD
@@ -84,6 +84,16 @@ run "$TREC" report --json -i "$S"
 check "its process history names the workload" '[[ $OUT == *flight_seq* ]]'
 check "the recorder says so and stops on the stop command" \
 	'grep -q "flight recorder: 1 snapshot" "$D/rec.err" && grep -q "stopped: stop command" "$D/rec.err"'
+
+# ---- a probe as typed with -e, its return value ------------------------------------------------
+# probed's delta(i, 2i) returns -i for i = 0..99: the trigger at -50.
+D=$TAP_TMP/probe
+mkdir -p "$D"
+run "$TREC" record --overwrite -o "$D/snap" -e "ur:$SAMPLES/probed:delta" \
+	--snapshot-on "ur:$SAMPLES/probed:delta:ret == -50" -- "$SAMPLES/probed" 100
+rets=$("$TREC" script -i "$(snaps "$D")" | sed -n 's/.*: ret=\(-*[0-9]*\)$/\1/p' | tr '\n' ' ')
+check "--snapshot-on ur:PATH:delta:ret == -50: exactly the returns 0..-50, in order" \
+	'[ $RC -eq 0 ] && [ "$rets" = "$(seq 0 -1 -50 | tr "\n" " ")" ]'
 
 # ---- --post: the trigger at 500, the window runs on ---------------------------------------
 D=$TAP_TMP/post
