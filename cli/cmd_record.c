@@ -203,7 +203,8 @@ static void summary(const struct ui *ui, const struct rec_stats *st)
 	char hb[32];
 	uint64_t lost = st->lost_ring + st->lost_writer;
 	fprintf(stderr, "%strec record: %s: %llu events in %.2f s, %s%s", ui->shown ? "\r\033[K" : "",
-		st->files > 1 ? "last file" : st->path, (unsigned long long)st->events, st->secs,
+		st->overwrite ? "flight recorder" : st->files > 1 ? "last file" : st->path,
+		(unsigned long long)st->events, st->secs,
 		cli_human_bytes(st->bytes, hb, sizeof(hb)), st->files > 1 ? " in all files" : "");
 	if (st->events)
 		fprintf(stderr, " (%.2f bytes/event)", (double)st->bytes / (double)st->events);
