@@ -102,7 +102,7 @@ static void test_time_window(void **state)
 {
 	(void)state;
 	struct flight *f;
-	struct flight_opts o = { .sz = sizeof(o), .window_ns = 5000, .max_bytes = 64u << 20 };
+	struct flight_opts o = { .sz = sizeof(o), .window_ns = 5000, .max_bytes = 4u << 20 }; /* 512K chunks */
 	assert_int_equal(flight_new(&f, &o), 0);
 	for (uint64_t n = 0; n < 20000; n++)
 		assert_int_equal(add(f, (uint32_t)(n % 2), 1000000 + n, n), 0);
