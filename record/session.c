@@ -560,6 +560,10 @@ static int write_snapshot(struct rec_session *s, struct trec_err *err)
 		e = write_snapshot_meta(s, from, to);
 	if (!e)
 		e = flight_replay_sideband(s->fl, to, &cb);
+	/* The history to the file first: a snapshot cut short names its
+	 * processes. */
+	if (!e)
+		e = trec_writer_seal(s->w);
 	consumer_set_writer(s->con, s->w);
 	if (!e)
 		e = flight_replay(s->fl, from, to, snap_record, s);

@@ -18,15 +18,17 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 23
+plan 25
 
-SEQ="-a -e syscalls:sys_enter_close --filter fd>=1000000"
+# System-wide, so only fds no process has: 1000000 + n for n up to 10^9
+# (close(-1) elsewhere on the host is fd 4294967295).
+SEQ="-a -e syscalls:sys_enter_close --filter fd>=1000000&&fd<=1001000000"
 info_field() { # FILE FIELD
 	"$TREC" info --json -i "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
 # "FIRST LAST COUNT DISTINCT" of the sequence numbers in a trace.
 numbers() {
-	"$TREC" script -i "$1" | sed -n 's/.* fd=\([0-9]*\)$/\1/p' | awk '{ n = $1 - 1000000; print n }' |
+	"$TREC" script -i "$1" | sed -n 's/.* flight_seq .* fd=\([0-9]*\)$/\1/p' | awk '{ n = $1 - 1000000; print n }' |
 		sort -n | awk 'NR == 1 { f = $1 } { l = $1; c++; if (!($1 in seen)) d++; seen[$1] = 1 }
 			END { print f + 0, l + 0, c + 0, d + 0 }'
 }
@@ -95,6 +97,26 @@ rets=$("$TREC" script -i "$(snaps "$D")" | sed -n 's/.*: ret=\(-*[0-9]*\)$/\1/p'
 check "--snapshot-on ur:PATH:delta:ret == -50: exactly the returns 0..-50, in order" \
 	'[ $RC -eq 0 ] && [ "$rets" = "$(seq 0 -1 -50 | tr "\n" " ")" ]'
 
+# ---- CPU samples with stacks: the snapshot carries their symbols ---------------------------
+# cpu_split burns CPU for 4 s; a snapshot of the last 2 s, then the binary
+# is removed: the report must name its functions from the snapshot alone.
+D=$TAP_TMP/stacks
+mkdir -p "$D/bin"
+cp "$SAMPLES/cpu_split" "$D/bin/cpu_split"
+start "$D" --window 2s -F 499 -- "$D/bin/cpu_split" 4
+sleep 3
+command_ "$D" snapshot
+wait $REC
+exec 3<&-
+rm -f "$D/bin/cpu_split"
+S=$(snaps "$D")
+dur=$(info_field "$S" duration_ns)
+check "a 2 s window of a 4 s profile: samples over at most 2 s ($dur ns)" \
+	'[ "$ANSWER" = ack ] && [ "$(info_field "$S" events)" -gt 50 ] && [ "$dur" -le 2000000000 ]'
+run "$TREC" report --top -i "$S"
+check "its stacks are named from the snapshot's own symbol tables (hot_a, hot_b, main)" \
+	'[[ $OUT == *hot_a* ]] && [[ $OUT == *hot_b* ]] && [[ $OUT == *main* ]]'
+
 # ---- --post: the trigger at 500, the window runs on ---------------------------------------
 D=$TAP_TMP/post
 start "$D" $SEQ --post 2s --snapshot-on 'syscalls:sys_enter_close:fd == 1000500'
@@ -126,7 +148,7 @@ check "SIGUSR2 at 2000, --window 3s: the first snapshot holds exactly 1001..2000
 read -r f l c d <<<"$(numbers "${SS[1]}")"
 check "the second, at 2500: exactly 2001..2500 ($f..$l, $c, $d distinct)" '[ "$f $l $c $d" = "2001 2500 500 500" ]'
 check "numbered 0001 and 0002, the recording went on between them" \
-	'[[ ${SS[0]} == */snap.0001.* ]] && [[ ${SS[1]} == */snap.0002.* ]] && grep -q "2500 events" "$D/rec.err"'
+	'[[ ${SS[0]} == */snap.0001.* ]] && [[ ${SS[1]} == */snap.0002.* ]] && grep -q "flight recorder: 2 snapshots" "$D/rec.err"'
 
 # ---- the byte cap: the oldest go, what stays is whole ---------------------------------------
 # 300000 numbers (about 14 MB in memory) against --window-size 1M.
