@@ -41,6 +41,8 @@ struct chunk_ring {
 struct flight {
 	struct flight_opts o;
 	struct chunk_ring rec, sb;
+	struct chunk_ring held; /* records added while a snapshot replays rec */
+	int holding;
 };
 
 enum { SB_TASK = 1, SB_MAP = 2, SB_LOSS = 3 };
@@ -144,6 +146,7 @@ void flight_free(struct flight *f)
 		return;
 	ring_free(&f->rec);
 	ring_free(&f->sb);
+	ring_free(&f->held);
 	free(f);
 }
 
@@ -152,7 +155,7 @@ int flight_add_record(struct flight *f, uint32_t cpu, const void *rec, size_t si
 	if (size < sizeof(struct trec_rec) || size > UINT32_MAX)
 		return -EINVAL;
 	const struct trec_rec *r = rec;
-	struct entry *e = ring_reserve(&f->rec, sizeof(*e) + ALIGN8(size), r->ts);
+	struct entry *e = ring_reserve(f->holding ? &f->held : &f->rec, sizeof(*e) + ALIGN8(size), r->ts);
 	if (!e)
 		return -ENOMEM;
 	*e = (struct entry){ .tag = cpu, .size = (uint32_t)size, .ts = r->ts };
@@ -215,6 +218,37 @@ int flight_replay_losses(struct flight *f, uint64_t from_ns, int (*fn)(void *ctx
 		}
 	}
 	return 0;
+}
+
+void flight_hold(struct flight *f)
+{
+	if (f->holding)
+		return;
+	ring_init(&f->held, f->o.max_bytes);
+	f->holding = 1;
+}
+
+void flight_release(struct flight *f)
+{
+	if (!f->holding)
+		return;
+	f->holding = 0;
+	struct chunk_ring *r = &f->rec, *h = &f->held;
+	if (h->head) {
+		if (r->tail)
+			r->tail->next = h->head;
+		else
+			r->head = h->head;
+		r->tail = h->tail;
+	}
+	r->bytes += h->bytes;
+	r->entries += h->entries;
+	r->dropped += h->dropped;
+	if (h->cut_ns > r->cut_ns)
+		r->cut_ns = h->cut_ns;
+	memset(h, 0, sizeof(*h));
+	while (r->head && r->head != r->tail && r->bytes > r->max_bytes)
+		ring_drop_head(r);
 }
 
 void flight_expire(struct flight *f, uint64_t now_ns)
@@ -282,7 +316,8 @@ int flight_replay_sideband(struct flight *f, uint64_t to_ns, const struct sideba
 
 void flight_stats(const struct flight *f, struct flight_stats *st)
 {
-	*st = (struct flight_stats){ .bytes = f->rec.bytes, .records = f->rec.entries, .dropped = f->rec.dropped,
+	*st = (struct flight_stats){ .bytes = f->rec.bytes + f->held.bytes, .records = f->rec.entries + f->held.entries,
+				     .dropped = f->rec.dropped + f->held.dropped,
 				     .sideband_bytes = f->sb.bytes, .cut_ns = f->rec.cut_ns };
 }
 

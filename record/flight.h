@@ -57,6 +57,13 @@ int flight_add_loss(struct flight *f, const struct trec_loss *l);
 /* Drops the chunks wholly older than now_ns - window. */
 void flight_expire(struct flight *f, uint64_t now_ns);
 
+/* While a snapshot replays the records (flight_replay), new ones are
+ * held apart, within a cap of their own (the window's: memory may reach
+ * twice the cap while a snapshot is written), and join the rest on
+ * release, the oldest freed if the cap needs it. */
+void flight_hold(struct flight *f);
+void flight_release(struct flight *f);
+
 /* The first timestamp a snapshot of the window ending at end_ns can hold:
  * end_ns - window, or just past the cut when the cap dropped more. */
 uint64_t flight_window_start(const struct flight *f, uint64_t end_ns);

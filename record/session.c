@@ -71,6 +71,7 @@ struct rec_session {
 	int trig_acks;           /* control commands waiting for it */
 	uint64_t last_trig_ns;
 	uint64_t snapshots, triggers_ignored;
+	uint64_t snap_replayed;  /* records the current snapshot replayed */
 	int command_failed;
 
 	uint64_t start_ns;
@@ -508,6 +509,13 @@ static int snap_map(void *ctx, const struct trec_map *m)
 static int snap_record(void *ctx, uint32_t cpu, const void *rec, size_t size)
 {
 	struct rec_session *s = ctx;
+	/* The rings go on filling while the window is written: drain them
+	 * now and then (into memory held apart, flight_hold). */
+	if (!(++s->snap_replayed & 0x3fff)) {
+		int e = consumer_drain(s->con);
+		if (e < 0)
+			return e;
+	}
 	return consumer_replay(s->con, cpu, rec, size);
 }
 
@@ -565,8 +573,10 @@ static int write_snapshot(struct rec_session *s, struct trec_err *err)
 	if (!e)
 		e = trec_writer_seal(s->w);
 	consumer_set_writer(s->con, s->w);
+	flight_hold(s->fl);
 	if (!e)
 		e = flight_replay(s->fl, from, to, snap_record, s);
+	flight_release(s->fl);
 	if (!e)
 		e = flush_losses(s);
 	if (!e)

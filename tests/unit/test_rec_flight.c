@@ -127,6 +127,37 @@ static void test_time_window(void **state)
 	flight_free(f);
 }
 
+/* Records added while a snapshot replays are held apart, then join. */
+static void test_hold_release(void **state)
+{
+	(void)state;
+	struct flight *f;
+	struct flight_opts o = { .sz = sizeof(o), .window_ns = 1ull << 60, .max_bytes = 1u << 20 };
+	assert_int_equal(flight_new(&f, &o), 0);
+	for (uint64_t n = 0; n < 1000; n++)
+		assert_int_equal(add(f, 0, 10 + n, n), 0);
+	flight_hold(f);
+	for (uint64_t n = 1000; n < 50000; n++) /* more than the cap: the held ones drop their oldest */
+		assert_int_equal(add(f, 1, 10 + n, n), 0);
+	struct seen s = { .cap = 50000, .hit = calloc(50000, 1) };
+	assert_int_equal(flight_replay(f, 0, UINT64_MAX, collect, &s), 0);
+	assert_int_equal(s.min, 0);
+	assert_int_equal(s.max, 999); /* what was there when the snapshot began */
+	flight_release(f);
+	struct flight_stats st;
+	flight_stats(f, &st);
+	assert_true(st.bytes <= o.max_bytes);
+	memset(s.hit, 0, 50000);
+	s.count = s.min = s.max = 0;
+	assert_int_equal(flight_replay(f, flight_window_start(f, 10 + 50000), UINT64_MAX, collect, &s), 0);
+	assert_false(s.dup);
+	assert_int_equal(s.max, 49999);
+	assert_int_equal(s.max - s.min + 1, s.count); /* whole, after the cut */
+	assert_true(s.min > 1000);
+	free(s.hit);
+	flight_free(f);
+}
+
 static int n_tasks, n_maps, n_losses;
 
 static int on_task(void *ctx, const struct trec_task *t)
@@ -258,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_byte_cap_gap_free),
 		cmocka_unit_test(test_time_window),
+		cmocka_unit_test(test_hold_release),
 		cmocka_unit_test(test_sideband_and_losses),
 		cmocka_unit_test(test_trigger_match),
 		cmocka_unit_test(test_control),
