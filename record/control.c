@@ -62,6 +62,16 @@ int control_open(struct control **out, const char *spec, struct trec_err *err)
 	return 0;
 }
 
+int control_fdopen(struct control **out, int fd, int ack_fd)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	(*out)->fd = fd;
+	(*out)->ack_fd = ack_fd;
+	return 0;
+}
+
 int control_fd(const struct control *c)
 {
 	return c ? c->fd : -1;

@@ -22,6 +22,9 @@ struct control;
 
 /* spec: "fifo:CTL[,ACK]". */
 int control_open(struct control **out, const char *spec, struct trec_err *err);
+/* Over open fds (non-blocking; ack_fd may be -1), owned from here on:
+ * for tests and the fuzz target. */
+int control_fdopen(struct control **out, int fd, int ack_fd);
 /* The fd to poll for commands. */
 int control_fd(const struct control *c);
 /* The next complete command line read so far, CONTROL_NONE when there is
