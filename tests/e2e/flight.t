@@ -217,21 +217,28 @@ check "and the snapshot at the end holds the window's records" \
 	'[ "$(info_field "$(snaps "$D")" events)" -gt 10000 ]'
 
 # ---- SIGKILL while a snapshot is written --------------------------------------------------------
-# A big window (2,000,000 numbers); the recorder is killed as soon as the
-# snapshot file holds some blocks. What is left reads, or trec recover
-# makes it whole; the numbers in it are each there once.
+# A big window (2,000,000 numbers) of a command (so that the snapshot's
+# /proc part is one small process); the recorder is killed as soon as the
+# snapshot file passes 64 KiB, into its records. What is left reads, or
+# trec recover makes it whole; the numbers in it are each there once.
 D=$TAP_TMP/killed
-start "$D" $SEQ -m 64M --window-size 512M
-"$SAMPLES/flight_seq" 1 2000000 >/dev/null
+start "$D" -e syscalls:sys_enter_close --filter 'fd>=1000000&&fd<=1001000000' -m 64M --window-size 512M -- \
+	sh -c "while [ ! -e '$TAP_TMP/killed/go' ]; do sleep 0.05; done
+	       '$SAMPLES/flight_seq' 1 2000000 >/dev/null
+	       touch '$TAP_TMP/killed/done'
+	       while [ ! -e '$TAP_TMP/killed/end' ]; do sleep 0.05; done"
+touch "$D/go"
+for _ in $(seq 600); do [ -e "$D/done" ] && break; sleep 0.1; done
 sleep 0.5
 kill -USR2 $REC
-for _ in $(seq 2000); do
+for _ in $(seq 4000); do
 	S=$(snaps "$D")
 	[ -n "$S" ] && [ "$(stat -c %s "$S")" -gt 65536 ] && break
-	sleep 0.005
+	sleep 0.002
 done
 kill -9 $REC
 wait $REC 2>/dev/null
+touch "$D/end"
 exec 3<&-
 S=$(snaps "$D")
 cut=$(info_field "$S" truncated)
