@@ -22,7 +22,7 @@ plan 25
 
 # System-wide, so only fds no process has: 1000000 + n for n up to 10^9
 # (close(-1) elsewhere on the host is fd 4294967295).
-SEQ="-a -e syscalls:sys_enter_close --filter fd>=1000000&&fd<=1001000000"
+SEQ=(-a -e syscalls:sys_enter_close --filter "fd>=1000000&&fd<=1001000000")
 info_field() { # FILE FIELD
 	"$TREC" info --json -i "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
@@ -68,7 +68,7 @@ wait_snaps() { # DIR N
 
 # ---- an event trigger at a known number -------------------------------------------------------
 D=$TAP_TMP/event
-start "$D" $SEQ --snapshot-on 'syscalls:sys_enter_close:fd == 1000500'
+start "$D" "${SEQ[@]}" --snapshot-on 'syscalls:sys_enter_close:fd == 1000500'
 check "the recorder answers ping on its ACK FIFO" '[ "$ANSWER" = ack ]'
 "$SAMPLES/flight_seq" 1 1000 >/dev/null
 sleep 0.5
@@ -119,7 +119,7 @@ check "its stacks are named from the snapshot's own symbol tables (hot_a, hot_b,
 
 # ---- --post: the trigger at 500, the window runs on ---------------------------------------
 D=$TAP_TMP/post
-start "$D" $SEQ --post 2s --snapshot-on 'syscalls:sys_enter_close:fd == 1000500'
+start "$D" "${SEQ[@]}" --post 2s --snapshot-on 'syscalls:sys_enter_close:fd == 1000500'
 "$SAMPLES/flight_seq" 1 1000 >/dev/null
 wait_snaps "$D" 1
 "$SAMPLES/flight_seq" 1001 1100 >/dev/null
@@ -132,7 +132,7 @@ check "--post 2s: the numbers after the trigger too, exactly 1..1000 ($f..$l, $c
 # 1..1000 happen more than --window before the first trigger; 1001..2000
 # just before it. Then 2001..2500 more than --window after, and the second.
 D=$TAP_TMP/signal
-start "$D" $SEQ --window 3s
+start "$D" "${SEQ[@]}" --window 3s
 "$SAMPLES/flight_seq" 1 1000 >/dev/null
 sleep 4.5
 "$SAMPLES/flight_seq" 1001 2000 $REC >/dev/null
@@ -153,7 +153,7 @@ check "numbered 0001 and 0002, the recording went on between them" \
 # ---- the byte cap: the oldest go, what stays is whole ---------------------------------------
 # 300000 numbers (about 14 MB in memory) against --window-size 1M.
 D=$TAP_TMP/cap
-start "$D" $SEQ --window-size 1M -m 32M
+start "$D" "${SEQ[@]}" --window-size 1M -m 32M
 "$SAMPLES/flight_seq" 1 300000 >/dev/null
 sleep 0.5
 command_ "$D" snapshot
@@ -167,7 +167,7 @@ check "nothing was lost on the way" '[ "$(info_field "$(snaps "$D")" lost)" = 0 
 
 # ---- the minimum interval, and commands that are not ones ------------------------------------
 D=$TAP_TMP/interval
-start "$D" $SEQ --snapshot-interval 1h
+start "$D" "${SEQ[@]}" --snapshot-interval 1h
 "$SAMPLES/flight_seq" 1 10 >/dev/null
 sleep 0.3
 command_ "$D" snapshot
@@ -201,7 +201,7 @@ SP=$!
 peak=0
 while kill -0 $SP 2>/dev/null; do
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$REC/status" 2>/dev/null)
-	[ "${rss:-0}" -gt $peak ] && peak=$rss
+	[ "${rss:-0}" -gt "$peak" ] && peak=$rss
 	sleep 0.2
 done
 wait $SP
