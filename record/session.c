@@ -700,7 +700,9 @@ static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ac
 		s->trig_acks += ack;
 		return;
 	}
-	if (s->last_trig_ns && ts - s->last_trig_ns < s->o.snapshot_interval_ns) {
+	/* An event's time can be before the last trigger's (the CPUs' rings
+	 * are drained in turn): it is too soon too. */
+	if (s->last_trig_ns && ts < s->last_trig_ns + s->o.snapshot_interval_ns) {
 		s->triggers_ignored++;
 		if (ack)
 			control_ack(s->ctl, "too soon after the last snapshot (--snapshot-interval)");
