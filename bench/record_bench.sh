@@ -7,6 +7,8 @@
 #      the tracefs tracepoint and once through the BTF raw tracepoint, the
 #      two ways trec takes (raw_syscalls go the raw way by default),
 #   4. under `trec record -e raw_syscalls:sys_enter -a`,
+#   5. under `trec record --overwrite` (the flight recorder: the window in
+#      memory, nothing written without a trigger; it should cost less),
 # each RUNS times (median reported), and prints one table: workload calls/s,
 # events recorded and lost, recorder CPU seconds and peak RSS, file bytes,
 # bytes per event, and the trec/perf and trec/bare ratios.
@@ -76,6 +78,11 @@ measure trec "$dir/trec.data" "$B/trec" record -q -a -e raw_syscalls:sys_enter -
 read -r trec_events trec_lost < <("$B/trec" info --json -i "$dir/trec.file" |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["events"], d["lost"])')
 
+# The flight recorder: no trigger, so no file; events and losses from its summary.
+measure flight "$dir/flight.none" "$B/trec" record --overwrite -a -e raw_syscalls:sys_enter -o "$dir/flight"
+flight_events=$(sed -n 's/.*: \([0-9]*\) events in .*/\1/p' "$dir/flight.log.$runs" | tail -1)
+flight_lost=$(sed -n 's/.*, \([0-9]*\) lost.*/\1/p' "$dir/flight.log.$runs" | head -1)
+
 row() { # name rate events lost cpu rss bytes
 	local bpe="-"
 	[ "${3:-0}" -gt 0 ] 2>/dev/null && bpe=$(awk -v b="$7" -v e="$3" 'BEGIN {printf "%.2f", b / e}')
@@ -88,6 +95,7 @@ row "perf record -a -z" "$(col perf 1)" "${perf_events:-?}" "${perf_lost:-?}" "$
 row "bare BPF, tracepoint" "$(col bare 1)" "$bare_events" "$bare_lost" "$(col bare 2)" "$(col bare 3)" "$(col bare 4)"
 row "bare BPF, raw tp_btf (limit)" "$(col barer 1)" "$barer_events" "$barer_lost" "$(col barer 2)" "$(col barer 3)" "$(col barer 4)"
 row "trec record -a" "$(col trec 1)" "$trec_events" "$trec_lost" "$(col trec 2)" "$(col trec 3)" "$(col trec 4)"
+row "trec record --overwrite -a" "$(col flight 1)" "${flight_events:-?}" "${flight_lost:-?}" "$(col flight 2)" "$(col flight 3)" "$(col flight 4)"
 echo "(events, lost and file bytes of the last run; the others are medians)"
 awk -v t="$(col trec 1)" -v p="$(col perf 1)" -v b="$(col barer 1)" -v bt="$(col bare 1)" -v n="$none" 'BEGIN {
 	printf "trec/perf workload throughput: %.2fx   trec/bare (raw tp_btf, the limit): %.0f%%   trec/bare tracepoint: %.0f%%   trec/untraced: %.0f%%\n", t / p, 100 * t / b, 100 * t / bt, 100 * t / n }'

@@ -56,6 +56,19 @@ static const struct cli_cmd record_cmd = {
 		"      --duration SECS      stop after this long (10, 1.5, 500ms, 2m)\n"
 		"      --max-size SIZE      stop when the file reaches SIZE (100M, 2G)\n"
 		"      --switch-output SIZE|TIME  start a new file (OUTPUT.<time>) every SIZE bytes or TIME\n"
+		"      --overwrite          flight recorder: keep only the last --window in memory, write\n"
+		"                           nothing until a trigger, then a complete file OUTPUT.<N>.<time>\n"
+		"                           of the window (triggers: SIGUSR2, --control's snapshot,\n"
+		"                           --snapshot-on); the recording goes on after each snapshot\n"
+		"      --window TIME        how far back a snapshot reaches (default 30s)\n"
+		"      --window-size SIZE   memory for the window's records (default 64M; the oldest\n"
+		"                           go first when it is full, whatever --window says)\n"
+		"      --post TIME          a snapshot also holds this long after its trigger (default 0)\n"
+		"      --snapshot-interval TIME  ignore triggers closer than TIME to the last (default 1s)\n"
+		"      --snapshot-on EVENT[:FILTER]  a snapshot when a recorded event passes FILTER\n"
+		"                           (--filter's language), e.g. 'syscalls:sys_enter_close:fd == 7'\n"
+		"      --control fifo:CTL[,ACK]  read commands from FIFO CTL: snapshot, stop, ping;\n"
+		"                           each answered \"ack\" on FIFO ACK when done\n"
 		"  -F, --freq HZ            sample on-CPU stacks HZ times a second on every CPU (cpu-clock;\n"
 		"                           default 999, lowered to kernel.perf_event_max_sample_rate when\n"
 		"                           that is less; -e cycles uses the PMU)\n"
@@ -198,7 +211,8 @@ static void summary(const struct ui *ui, const struct rec_stats *st)
 	char hb[32];
 	uint64_t lost = st->lost_ring + st->lost_writer;
 	fprintf(stderr, "%strec record: %s: %llu events in %.2f s, %s%s", ui->shown ? "\r\033[K" : "",
-		st->files > 1 ? "last file" : st->path, (unsigned long long)st->events, st->secs,
+		st->overwrite ? "flight recorder" : st->files > 1 ? "last file" : st->path,
+		(unsigned long long)st->events, st->secs,
 		cli_human_bytes(st->bytes, hb, sizeof(hb)), st->files > 1 ? " in all files" : "");
 	if (st->events)
 		fprintf(stderr, " (%.2f bytes/event)", (double)st->bytes / (double)st->events);
@@ -234,6 +248,12 @@ static void summary(const struct ui *ui, const struct rec_stats *st)
 	if (st->targets_full)
 		fprintf(stderr, "  %llu new processes were not followed: the target table (65536) was full\n",
 			(unsigned long long)st->targets_full);
+	if (st->overwrite)
+		fprintf(stderr, "  flight recorder: %llu snapshot%s, %llu trigger%s ignored (--snapshot-interval), "
+				"%s in memory at the end\n",
+			(unsigned long long)st->snapshots, st->snapshots == 1 ? "" : "s",
+			(unsigned long long)st->triggers_ignored, st->triggers_ignored == 1 ? "" : "s",
+			cli_human_bytes(st->flight_bytes, hb, sizeof(hb)));
 	if (st->stop_reason && !st->has_command)
 		fprintf(stderr, "  stopped: %s\n", st->stop_reason);
 }
@@ -379,7 +399,8 @@ int cmd_record(int argc, char **argv)
 {
 	const struct cli_cmd *c = &record_cmd;
 	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG, O_AS_USER, O_CALL_GRAPH,
-	       O_UNWIND_MEM, O_DEBUG_DIR, O_SYMFS };
+	       O_UNWIND_MEM, O_DEBUG_DIR, O_SYMFS, O_OVERWRITE, O_WINDOW, O_WINDOW_SIZE, O_POST, O_SNAP_INTERVAL,
+	       O_SNAP_ON, O_CONTROL };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -394,10 +415,14 @@ int cmd_record(int argc, char **argv)
 		{ "debug-dir", required_argument, 0, O_DEBUG_DIR }, { "symfs", required_argument, 0, O_SYMFS },
 		{ "offcpu-min", required_argument, 0, O_OFFCPU_MIN }, { "arg", required_argument, 0, O_ARG },
 		{ "as-user", optional_argument, 0, O_AS_USER },
+		{ "overwrite", no_argument, 0, O_OVERWRITE }, { "window", required_argument, 0, O_WINDOW },
+		{ "window-size", required_argument, 0, O_WINDOW_SIZE }, { "post", required_argument, 0, O_POST },
+		{ "snapshot-interval", required_argument, 0, O_SNAP_INTERVAL },
+		{ "snapshot-on", required_argument, 0, O_SNAP_ON }, { "control", required_argument, 0, O_CONTROL },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct opts o = { .ro = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1,
-				  .offcpu_min_ns = 1000 } };
+				  .offcpu_min_ns = 1000, .snapshot_interval_ns = 1000000000ull } };
 	probe_set_init(&o.probes);
 	struct trec_err err = { 0 };
 	int rc = CLI_EXIT_USAGE, ch, have_plan = 0;
@@ -567,6 +592,28 @@ int cmd_record(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case O_OVERWRITE: o.ro.overwrite = 1; break;
+		case O_WINDOW:
+		case O_POST:
+		case O_SNAP_INTERVAL: {
+			const char *name = ch == O_WINDOW ? "--window" : ch == O_POST ? "--post" : "--snapshot-interval";
+			uint64_t *v = ch == O_WINDOW ? &o.ro.window_ns : ch == O_POST ? &o.ro.post_ns
+										   : &o.ro.snapshot_interval_ns;
+			if (parse_duration(optarg, v) || (ch == O_WINDOW && !*v)) {
+				cli_usage_error(c, "%s: '%s' is not a duration (30s, 500ms, 2m)", name, optarg);
+				goto out;
+			}
+			break;
+		}
+		case O_WINDOW_SIZE:
+			if (parse_size(optarg, &o.ro.window_bytes) || o.ro.window_bytes < (1u << 20) ||
+			    o.ro.window_bytes > (64ull << 30)) {
+				cli_usage_error(c, "--window-size: '%s' is not a size between 1M and 64G (e.g. 256M)", optarg);
+				goto out;
+			}
+			break;
+		case O_SNAP_ON: o.ro.snapshot_on = optarg; break;
+		case O_CONTROL: o.ro.control = optarg; break;
 		case O_AS_USER:
 			o.as_user = 1;
 			o.as_user_spec = optarg;
@@ -605,6 +652,14 @@ int cmd_record(int argc, char **argv)
 	}
 	if (o.as_user && as_user_resolve(&o.user, o.as_user_spec, &err)) {
 		cli_usage_error(c, "%s", err.msg);
+		goto out;
+	}
+	if (!o.ro.overwrite && (o.ro.window_ns || o.ro.window_bytes || o.ro.post_ns || o.ro.snapshot_on)) {
+		cli_usage_error(c, "--window, --window-size, --post and --snapshot-on are for --overwrite");
+		goto out;
+	}
+	if (o.ro.overwrite && (o.ro.switch_size || o.ro.switch_ns)) {
+		cli_usage_error(c, "--overwrite writes one file per snapshot: it excludes --switch-output");
 		goto out;
 	}
 	if (o.npids && o.ro.all) {

@@ -29,6 +29,10 @@ struct consumer {
 	int error;               /* first writer error, sticky */
 	struct dso_tracker *dsos; /* told about every new stack (may be NULL) */
 	uint32_t max_stack_id;   /* stack ids of the current writer seen so far */
+	consumer_sink_fn sink;   /* --overwrite: records go here, not to the writer */
+	void *sink_ctx;
+	consumer_loss_fn loss_sink; /* --overwrite: loss records go here */
+	void *loss_ctx;
 	struct consumer_stats st;
 };
 
@@ -73,26 +77,38 @@ static int add_stack(struct consumer *c, uint32_t cpu, const struct trec_rec *r,
 	return c->dsos ? dso_tracker_stack(c->dsos, r->pid, ips, t->nkernel, nuser) : 0;
 }
 
+static int valid_record(const struct consumer *c, const void *data, size_t size)
+{
+	const struct trec_rec *r = data;
+	return size >= sizeof(*r) && r->size <= size - sizeof(*r) && r->type <= c->max_type;
+}
+
+/* One record into the writer: 0, -EAGAIN (the writer's queue is full) or
+ * a write error. */
+static int write_record(struct consumer *c, uint32_t cpu, const struct trec_rec *r, size_t size)
+{
+	struct trec_event ev = {
+		.ts = r->ts, .cpu = cpu, .pid = r->pid, .tid = r->tid, .type = r->type,
+		.size = r->size, .data = r + 1,
+	};
+	if (r->flags & TREC_RECF_STACK) {
+		int e = add_stack(c, cpu, r, size, &ev.stack_id);
+		if (e < 0)
+			return e;
+	}
+	return trec_writer_add_event(c->w, &ev);
+}
+
 static int on_record(void *arg, void *data, size_t size)
 {
 	struct ring_ctx *rc = arg;
 	struct consumer *c = rc->c;
 	const struct trec_rec *r = data;
-	if (size < sizeof(*r) || r->size > size - sizeof(*r) || r->type > c->max_type) {
+	if (!valid_record(c, data, size)) {
 		c->st.bad_records++;
 		return 0;
 	}
-	struct trec_event ev = {
-		.ts = r->ts, .cpu = rc->cpu, .pid = r->pid, .tid = r->tid, .type = r->type,
-		.size = r->size, .data = r + 1,
-	};
-	int e;
-	if (r->flags & TREC_RECF_STACK) {
-		e = add_stack(c, rc->cpu, r, size, &ev.stack_id);
-		if (e < 0)
-			goto fail;
-	}
-	e = trec_writer_add_event(c->w, &ev);
+	int e = c->sink ? c->sink(c->sink_ctx, rc->cpu, data, size) : write_record(c, rc->cpu, r, size);
 	if (e == 0) {
 		c->st.events++;
 		c->st.bytes += sizeof(*r) + r->size;
@@ -103,10 +119,40 @@ static int on_record(void *arg, void *data, size_t size)
 		c->writer_drops[(size_t)rc->cpu * (c->max_type + 1) + r->type]++;
 		return 0;
 	}
-fail:
 	/* A write error (disk full): stop consuming; the caller stops the run. */
 	if (!c->error)
 		c->error = e;
+	return e;
+}
+
+void consumer_set_loss_sink(struct consumer *c, consumer_loss_fn fn, void *ctx)
+{
+	c->loss_sink = fn;
+	c->loss_ctx = ctx;
+}
+
+static int add_loss(struct consumer *c, const struct trec_loss *l)
+{
+	return c->loss_sink ? c->loss_sink(c->loss_ctx, l) : trec_writer_add_loss(c->w, l);
+}
+
+void consumer_set_sink(struct consumer *c, consumer_sink_fn fn, void *ctx)
+{
+	c->sink = fn;
+	c->sink_ctx = ctx;
+}
+
+int consumer_replay(struct consumer *c, uint32_t cpu, const void *data, size_t size)
+{
+	if (!c->w || cpu >= c->ncpus || !valid_record(c, data, size)) {
+		c->st.bad_records++;
+		return 0;
+	}
+	int e = write_record(c, cpu, data, size);
+	if (e == -EAGAIN) {
+		c->writer_drops[(size_t)cpu * (c->max_type + 1) + ((const struct trec_rec *)data)->type]++;
+		return 0;
+	}
 	return e;
 }
 
@@ -198,7 +244,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 			if (ring) {
 				l.reason = TREC_LOSS_RINGBUF;
 				l.count = ring;
-				r = trec_writer_add_loss(c->w, &l);
+				r = add_loss(c, &l);
 				if (r)
 					return r;
 				c->ring_seen[k] = c->scratch[cpu];
@@ -208,7 +254,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 			if (c->stack_lost[k]) {
 				l.reason = TREC_LOSS_STACK;
 				l.count = c->stack_lost[k];
-				r = trec_writer_add_loss(c->w, &l);
+				r = add_loss(c, &l);
 				if (r)
 					return r;
 				c->st.lost_stacks += c->stack_lost[k];
@@ -217,7 +263,7 @@ int consumer_flush_losses(struct consumer *c, uint64_t now_ns)
 			if (drops) {
 				l.reason = TREC_LOSS_WRITER;
 				l.count = drops;
-				r = trec_writer_add_loss(c->w, &l);
+				r = add_loss(c, &l);
 				if (r)
 					return r;
 				c->writer_drops[k] = 0;

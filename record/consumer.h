@@ -23,6 +23,18 @@ struct dso_tracker;
 void consumer_set_dsos(struct consumer *c, struct dso_tracker *t);
 /* Output switches to another writer (--switch-output). */
 void consumer_set_writer(struct consumer *c, struct trec_writer *w);
+/* --overwrite: every record goes to fn (the flight recorder's memory)
+ * instead of the writer, counted as consumed when fn returns 0; fn's
+ * error stops the drain. NULL: back to the writer. */
+typedef int (*consumer_sink_fn)(void *ctx, uint32_t cpu, const void *rec, size_t size);
+void consumer_set_sink(struct consumer *c, consumer_sink_fn fn, void *ctx);
+/* Writes one record kept by the sink to the current writer, as a drain
+ * would (its stack deduplicated and noted), without counting it again. */
+int consumer_replay(struct consumer *c, uint32_t cpu, const void *rec, size_t size);
+/* --overwrite: loss records go to fn (kept with their time) instead of
+ * the writer. */
+typedef int (*consumer_loss_fn)(void *ctx, const struct trec_loss *l);
+void consumer_set_loss_sink(struct consumer *c, consumer_loss_fn fn, void *ctx);
 /* The rings, for the caller's epoll. Add them edge-triggered: a ring is
  * readable whenever it holds data, so level-triggered polling would spin;
  * edge-triggered wakes only when the BPF side asks (a ring filling up),

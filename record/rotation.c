@@ -18,19 +18,34 @@ static uint64_t file_size(const char *path)
 	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
-void rotation_next_name(const struct rotation *r, char *buf, size_t len)
+/* The local time to the millisecond: 20240131235959123. */
+static void time_stamp(char *buf, size_t len)
 {
-	if (!r->o.switch_size && !r->o.switch_ns) {
-		snprintf(buf, len, "%s", r->o.base);
-		return;
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	localtime_r(&ts.tv_sec, &tm);
 	char stamp[64];
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	snprintf(buf, len, "%s.%s%03ld", r->o.base, stamp, ts.tv_nsec / 1000000);
+	snprintf(buf, len, "%s%03ld", stamp, ts.tv_nsec / 1000000);
+}
+
+void rotation_next_name(const struct rotation *r, char *buf, size_t len)
+{
+	if (!r->o.switch_size && !r->o.switch_ns) {
+		snprintf(buf, len, "%s", r->o.base);
+		return;
+	}
+	char stamp[80];
+	time_stamp(stamp, sizeof(stamp));
+	snprintf(buf, len, "%s.%s", r->o.base, stamp);
+}
+
+void rotation_snapshot_name(const struct rotation *r, uint64_t seq, char *buf, size_t len)
+{
+	char stamp[80];
+	time_stamp(stamp, sizeof(stamp));
+	snprintf(buf, len, "%s.%04llu.%s", r->o.base, (unsigned long long)seq, stamp);
 }
 
 void rotation_opened(struct rotation *r, uint64_t now_ns)

@@ -44,6 +44,8 @@ struct rotation {
 void rotation_init(struct rotation *r, const struct rotation_opts *o);
 /* The name of the next file: -o, or -o.<time> with --switch-output. */
 void rotation_next_name(const struct rotation *r, char *buf, size_t len);
+/* The name of snapshot seq (--overwrite, from 1): -o.<seq, 4 digits>.<time>. */
+void rotation_snapshot_name(const struct rotation *r, uint64_t seq, char *buf, size_t len);
 /* A file was opened at now_ns. */
 void rotation_opened(struct rotation *r, uint64_t now_ns);
 /* Whether the current file is due to be replaced (--switch-output). */

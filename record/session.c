@@ -5,80 +5,10 @@
  * side-band, take the /proc snapshot, attach, release the command, then
  * loop: drain rings and side-band, account losses, check the stop
  * conditions. At the end: detach, drain what is left, write the loss
- * totals, close the file with its index.
+ * totals, close the file with its index. What goes into each file is
+ * session_file.c's; the struct both share is in session_int.h.
  */
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "bpf_log.h"
-#include "bpf_offcpu.h"
-#include "bpf_probes.h"
-#include "bpf_profile.h"
-#include "child.h"
-#include "consumer.h"
-#include "hostmeta.h"
-#include "procfs.h"
-#include "rotation.h"
-#include "session.h"
-#include "sideband.h"
-#include "taskctx.h"
-#include "writer.h"
-
-struct rec_session {
-	struct rec_opts o;
-	struct plan_types types;
-	struct trec_schema sample_schema; /* -F, -e cpu-clock, -e cycles */
-	struct trec_schema offcpu_schema; /* -e offcpu */
-	char sample_probe[96], offcpu_probe[96];
-	struct rec_type_stats *tstats;    /* by id - 1 */
-	size_t ntypes;
-	int filtering;                    /* only the targets (-p, the command) and their children */
-
-	struct trec_writer *w;
-	char path[4096];
-	struct rotation rot;
-	struct tp_spec *specs;
-	struct tp_capture *cap;
-	struct profile *prof;
-	struct offcpu *off;
-	struct probe_attach *pa;
-	struct consumer *con;
-	struct sideband *sb;
-	struct buildid_cache *bic;
-	struct dso_tracker *dsos;
-	struct dso_write_stats symstats;
-	struct unwind *uw;                 /* NULL: user stacks by frame pointers */
-	struct taskctx *tctx;              /* tasks' cgroups and namespace pids */
-	int snapshotting;                  /* write_preamble's /proc snapshot is running */
-	struct unwind_stats uw_written;    /* what earlier files were told (--switch-output) */
-	struct child child;
-	int has_child;
-	int command_failed;
-
-	uint64_t start_ns;
-	uint64_t secs_ns;         /* the recording's length, frozen at stop */
-	uint64_t pids_checked_ns; /* -p: when the targets were last looked for */
-	uint64_t sideband_lost_seen;
-	uint64_t kstacks_written, ustacks_written; /* stack_loss.* told to earlier files */
-	int stop;
-	const char *stop_reason;
-	int started, run_failed, stopped;
-};
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "session_int.h"
 
 /* ---- options --------------------------------------------------------------- */
 
@@ -156,6 +86,28 @@ static int type_stats_init(struct rec_session *s, struct trec_err *err)
 	return 0;
 }
 
+/* --overwrite: the memory, and the trigger on events. */
+static int flight_setup(struct rec_session *s, struct trec_err *err)
+{
+	const struct rec_opts *o = &s->o;
+	if (!o->overwrite) {
+		if (o->snapshot_on || o->post_ns || o->window_ns || o->window_bytes)
+			return trec_errf(err, -EINVAL, "--snapshot-on, --post and --window are for --overwrite");
+		return 0;
+	}
+	if (o->switch_size || o->switch_ns)
+		return trec_errf(err, -EINVAL, "--overwrite writes a file per snapshot; it excludes --switch-output");
+	if (o->snapshot_on) {
+		int e = flight_trigger_compile(&s->trig, o->snapshot_on, o->plan, o->probes, err);
+		if (e)
+			return e;
+	}
+	struct flight_opts fo = { .sz = sizeof(fo), .window_ns = o->window_ns, .max_bytes = o->window_bytes };
+	if (flight_new(&s->fl, &fo))
+		return trec_errf(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
 int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struct trec_err *err)
 {
 	*out = NULL;
@@ -194,6 +146,8 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 		e = trec_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((e = flight_setup(s, err)))
+		goto fail;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		e = trec_errf(err, -ENOTSUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs "
 					     "need CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 have it)");
@@ -206,295 +160,145 @@ fail:
 	return e;
 }
 
-/* ---- what goes into each file ---------------------------------------------- */
+/* ---- --overwrite: snapshots ------------------------------------------------- */
 
-static int on_task(void *ctx, const struct trec_task *t)
+static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ack);
+
+static int snap_task(void *ctx, const struct trec_task *t)
 {
 	struct rec_session *s = ctx;
-	if (s->filtering && !tp_capture_is_target(s->cap, t->pid))
-		return 0;
-	unwind_on_task(s->uw, t);
-	int e = trec_writer_add_task(s->w, t);
-	if (!e)
-		e = taskctx_on_task(s->tctx, s->w, t);
-	return e == -EAGAIN ? 0 : e;
+	return trec_writer_add_task(s->w, t);
 }
 
-static int pid_wanted(void *ctx, uint32_t pid)
+static int snap_map(void *ctx, const struct trec_map *m)
 {
 	struct rec_session *s = ctx;
-	return !s->filtering || tp_capture_is_target(s->cap, pid);
+	return trec_writer_add_map(s->w, m);
 }
 
-static int on_map(void *ctx, const struct trec_map *m)
+static int snap_record(void *ctx, uint32_t cpu, const void *rec, size_t size)
 {
 	struct rec_session *s = ctx;
-	if (s->filtering && !tp_capture_is_target(s->cap, m->pid))
-		return 0;
-	if (s->dsos) {
-		int de = dso_tracker_map(s->dsos, m);
-		if (de)
-			return de;
+	/* The rings go on filling while the window is written: drain them
+	 * now and then (into memory held apart, flight_hold). */
+	if (!(++s->snap_replayed & 0x3fff)) {
+		int e = consumer_drain(s->con);
+		if (e < 0)
+			return e;
 	}
-	/* The command, paused before its exec, still has our mappings: its
-	 * tables would only delay the ones of the program it is about to be. */
-	if (s->uw && !(s->snapshotting && s->has_child && m->pid == (uint32_t)s->child.pid)) {
-		/* The file as the tracker just opened it (the process may be
-		 * gone by the time the loader thread gets to it). */
-		int fd = s->dsos && unwind_wants_file(s->uw, m) ? dso_tracker_fd(s->dsos, m) : -1;
-		unwind_on_map(s->uw, m, fd);
-	}
-	int e = trec_writer_add_map(s->w, m);
-	return e == -EAGAIN ? 0 : e;
+	return consumer_replay(s->con, cpu, rec, size);
 }
 
-static int write_meta_str(struct trec_writer *w, const char *key, const char *val, size_t len, int bytes)
+static int snap_loss(void *ctx, const struct trec_loss *l)
 {
-	struct trec_meta_kv kv = { .key = key, .type = bytes ? TREC_META_BYTES : TREC_META_STR,
-				   .v.str = { val, (uint32_t)len } };
-	return trec_writer_add_meta(w, &kv, 1);
+	struct rec_session *s = ctx;
+	return trec_writer_add_loss(s->w, l);
 }
 
-/* Metadata and schemas: host, command line, target, tracepoint formats
- * and filters, then every event type. */
-static int write_header_records(struct rec_session *s, struct trec_err *err)
+static int flight_loss(void *ctx, const struct trec_loss *l)
 {
-	const struct rec_opts *o = &s->o;
-	struct tarena a;
-	tarena_init(&a);
-	struct trec_meta_kv *kv = NULL;
-	size_t n = 0;
-	int e = hostmeta_collect(&a, o->cmdline_n, o->cmdline, s->start_ns, &kv, &n, err);
+	struct rec_session *s = ctx;
+	return flight_add_loss(s->fl, l);
+}
+
+static int write_snapshot_meta(struct rec_session *s, uint64_t from, uint64_t to)
+{
+	char seq[32], span[64];
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)s->snapshots + 1);
+	snprintf(span, sizeof(span), "%llu-%llu", (unsigned long long)from, (unsigned long long)to);
+	int e = session_write_meta_str(s->w, "record.snapshot.seq", seq, strlen(seq), 0);
 	if (!e)
-		e = trec_writer_add_meta(s->w, kv, n);
-	tarena_free(&a);
-	const char *target = o->cmd && o->all ? "system-wide while a command ran"
-			     : o->cmd	      ? "command"
-			     : o->npids	      ? "pids"
-					      : "system-wide";
+		e = session_write_meta_str(s->w, "record.snapshot.trigger", s->trig_what, strlen(s->trig_what), 0);
 	if (!e)
-		e = write_meta_str(s->w, "record.target", target, strlen(target), 0);
-	for (uint32_t i = 0; !e && o->cgroups && i < o->cgroups->n; i++) {
-		/* -G: one key per subtree, record.cgroup.0, .1, ... */
-		char key[32];
-		snprintf(key, sizeof(key), "record.cgroup.%u", i);
-		e = write_meta_str(s->w, key, o->cgroups->paths[i], strlen(o->cgroups->paths[i]), 0);
-	}
-	for (size_t i = 0; !e && i < o->plan->n; i++) {
-		const struct plan_event *pe = &o->plan->ev[i];
-		char key[600];
-		snprintf(key, sizeof(key), "tracefs.format.%s", pe->full);
-		/* Format texts can pass the 4 KiB string limit: keep them as bytes. */
-		e = write_meta_str(s->w, key, pe->fmt.text, pe->fmt.text_len, pe->fmt.text_len >= 4096);
-		if (!e && pe->has_filter) {
-			snprintf(key, sizeof(key), "record.filter.%s", pe->full);
-			e = write_meta_str(s->w, key, pe->filter_text, strlen(pe->filter_text), 0);
-		}
-	}
-	for (size_t i = 0; !e && i < o->plan->n; i++)
-		e = trec_writer_add_schema(s->w, &o->plan->ev[i].schema);
-	if (!e && o->profile)
-		e = trec_writer_add_schema(s->w, &s->sample_schema);
-	if (!e && o->offcpu)
-		e = trec_writer_add_schema(s->w, &s->offcpu_schema);
-	for (size_t i = 0; !e && o->probes && i < o->probes->n; i++)
-		e = trec_writer_add_schema(s->w, &o->probes->ev[i].schema);
+		e = session_write_meta_str(s->w, "record.snapshot.window_ns", span, strlen(span), 0);
 	return e;
 }
 
-/* Metadata, schemas and the /proc snapshot: what makes a file (also each
- * file of --switch-output) readable on its own. */
-static int write_preamble(struct rec_session *s, struct trec_err *err)
+/* The pending snapshot as a complete file, the way --switch-output makes
+ * each of its files: header records and a /proc snapshot (session_write_preamble),
+ * the side-band kept, the window's records with their stacks, losses,
+ * symbols; then closed, with its index, before the trigger is answered. */
+static int write_snapshot(struct rec_session *s, struct trec_err *err)
 {
-	const struct rec_opts *o = &s->o;
-	int e = write_header_records(s, err);
+	uint64_t to = s->trig_deadline;
+	uint64_t from = flight_window_start(s->fl, s->trig_ns);
+	int acks = s->trig_acks;
+	s->trig_ns = 0;
+	s->trig_acks = 0;
+	char path[4200];
+	rotation_snapshot_name(&s->rot, s->snapshots + 1, path, sizeof(path));
+	int e = rotation_join(&s->rot, err);
+	if (!e)
+		e = session_open_output(s, path, err);
 	if (e)
-		return err->code ? e : trec_errf(err, e, "writing the header records of %s: %s", s->path, strerror(-e));
-
-	/* The snapshot covers the initial targets (-p, or the paused command);
-	 * later descendants come from the side-band. */
-	pid_t *pids = NULL;
-	size_t npids = 0;
-	if (s->filtering) {
-		pids = calloc(o->npids + 1, sizeof(*pids));
-		if (!pids)
-			return trec_errf(err, -ENOMEM, "out of memory");
-		if (o->npids)
-			memcpy(pids, o->pids, o->npids * sizeof(*pids));
-		npids = o->npids;
-		if (s->has_child && s->child.pid)
-			pids[npids++] = s->child.pid;
+		goto out;
+	struct sideband_cb cb = { .ctx = s, .task = snap_task, .map = snap_map };
+	e = session_write_preamble(s, err);
+	if (!e)
+		e = write_snapshot_meta(s, from, to);
+	if (!e)
+		e = flight_replay_sideband(s->fl, to, &cb);
+	/* The history to the file first: a snapshot cut short names its
+	 * processes. */
+	if (!e)
+		e = trec_writer_seal(s->w);
+	consumer_set_writer(s->con, s->w);
+	flight_hold(s->fl);
+	if (!e)
+		e = flight_replay(s->fl, from, to, snap_record, s);
+	flight_release(s->fl);
+	if (!e)
+		e = session_flush_losses(s);
+	if (!e)
+		e = flight_replay_losses(s->fl, from, snap_loss, s);
+	if (e < 0 && !err->code) {
+		const char *we = trec_writer_error(s->w);
+		trec_errf(err, e, "writing %s: %s", s->path, we ? we : strerror(-e));
 	}
-	struct procfs_opts po = { .sz = sizeof(po), .ts = mono_ns(), .pids = pids, .npids = npids,
-				  .exec_maps_only = 1, .bic = s->bic };
-	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map };
-	struct trec_err pe = { 0 };
-	s->snapshotting = 1;
-	e = procfs_snapshot(&po, &cb, NULL, &pe);
-	s->snapshotting = 0;
-	free(pids);
-	/* A target that exits before the snapshot is not an error: its
-	 * history comes from the side-band. */
-	if (e && e != -ESRCH)
-		return trec_errf(err, e, "/proc snapshot: %s", pe.msg);
-	return 0;
-}
-
-static int open_output(struct rec_session *s, const char *path, struct trec_err *err)
-{
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = s->o.level, .nonblocking = 1 };
-	int e = trec_writer_open(&s->w, path, s->o.force, &wo, err);
-	if (e)
-		return e;
-	rotation_opened(&s->rot, mono_ns());
-	taskctx_new_file(s->tctx);
-	return 0;
-}
-
-/* Loss records for the side-band too: holes in process history are losses. */
-static int flush_losses(struct rec_session *s)
-{
-	uint64_t now = mono_ns();
-	int e = consumer_flush_losses(s->con, now);
-	uint64_t sl = sideband_lost(s->sb);
-	if (!e && sl > s->sideband_lost_seen) {
-		struct trec_loss l = { .ts = now, .reason = TREC_LOSS_OTHER, .count = sl - s->sideband_lost_seen };
-		e = trec_writer_add_loss(s->w, &l);
-		if (!e)
-			s->sideband_lost_seen = sl;
-	}
-	return e;
-}
-
-/* How this file's user stacks were walked: the unwinder's counters since
- * the previous file, as "unwind.*" metadata (trec info shows them). */
-static int write_unwind_stats(struct rec_session *s)
-{
-	if (!s->uw)
-		return 0;
-	struct unwind_stats now, d;
-	unwind_stats(s->uw, &now);
-	d = now;
-	const struct unwind_stats *w = &s->uw_written;
-	for (size_t i = 0; i < sizeof(d.kernel) / sizeof(d.kernel[0]); i++)
-		d.kernel[i] -= w->kernel[i];
-	d.procs_full -= w->procs_full;
-	d.maps_dropped -= w->maps_dropped;
-	d.queue_dropped -= w->queue_dropped;
-	struct tarena a;
-	tarena_init(&a);
-	struct trec_meta_kv *kv;
-	size_t n;
-	int e = unwind_stats_meta(&d, &a, &kv, &n);
 	if (!e)
-		e = trec_writer_add_meta(s->w, kv, n);
-	tarena_free(&a);
-	if (!e)
-		s->uw_written = now;
-	return e;
-}
-
-/* Which side of this file's stacks was not captured, as "stack_loss.*"
- * metadata: the loss records (reason "stack") count the events, per CPU
- * and type; these split them by side, for trec info. Written by every
- * file that records stacks, zeros too, so that "none" reads as none. */
-static int write_stack_loss(struct rec_session *s)
-{
-	const struct rec_opts *o = &s->o;
-	if (!o->profile && !o->stacks && !o->offcpu)
-		return 0;
-	struct consumer_stats cs;
-	consumer_stats(s->con, &cs);
-	struct trec_meta_kv kv[2] = {
-		{ .key = "stack_loss.kernel", .type = TREC_META_U64, .v.u64 = cs.lost_kstacks - s->kstacks_written },
-		{ .key = "stack_loss.user", .type = TREC_META_U64, .v.u64 = cs.lost_ustacks - s->ustacks_written },
-	};
-	int e = trec_writer_add_meta(s->w, kv, 2);
-	if (!e) {
-		s->kstacks_written = cs.lost_kstacks;
-		s->ustacks_written = cs.lost_ustacks;
-	}
-	return e;
-}
-
-/* Symbol tables of what this file's stacks use (kernel and DSOs). */
-static int write_symbols(struct rec_session *s, struct trec_err *err)
-{
-	int ue = write_unwind_stats(s);
-	if (!ue)
-		ue = write_stack_loss(s);
-	if (ue)
-		return trec_errf(err, ue, "writing the unwinder's and stack loss counters: %s", strerror(-ue));
-	if (!s->dsos)
-		return 0;
-	struct dso_write_stats st;
-	int e = dso_tracker_write(s->dsos, s->w, &st, err);
-	s->symstats.dsos += st.dsos;
-	s->symstats.dsos_failed += st.dsos_failed;
-	s->symstats.syms += st.syms;
-	s->symstats.ksyms += st.ksyms;
-	s->symstats.perfmaps += st.perfmaps;
-	s->symstats.debugfiles += st.debugfiles;
-	s->symstats.ksyms_failed |= st.ksyms_failed;
-	dso_tracker_reset_used(s->dsos);
-	return e;
-}
-
-static int close_output(struct rec_session *s, struct trec_err *err)
-{
-	if (!s->w)
-		return 0; /* a rotation that could not open the next file */
-	int e = trec_writer_close(s->w, err);
-	s->w = NULL;
-	rotation_closed(&s->rot, s->path);
-	return e;
-}
-
-/* --switch-output: the rest of this file, then the next one. */
-static int switch_output(struct rec_session *s, struct trec_err *err)
-{
-	/* Drain first: what the rings hold belongs to the file being closed. */
-	int e = consumer_drain(s->con);
-	if (e >= 0)
-		e = flush_losses(s);
-	struct trec_writer *old = s->w;
-	char oldpath[4096];
-	snprintf(oldpath, sizeof(oldpath), "%s", s->path);
-	char next[4200];
-	rotation_next_name(&s->rot, next, sizeof(next));
-	if (e < 0)
-		return trec_errf(err, e, "writing %s: %s", s->path,
-				 trec_writer_error(old) ? trec_writer_error(old) : strerror(-e));
-	e = write_symbols(s, err);
-	if (!e)
-		e = rotation_join(&s->rot, err); /* the file before: at most one closing at a time */
-	if (e)
-		return e;
-	/* The next file takes the events from here on; the old one closes on
-	 * its own thread meanwhile. */
-	s->w = NULL;
-	e = open_output(s, next, err);
-	if (!e)
-		e = write_preamble(s, err);
-	if (!e)
-		consumer_set_writer(s->con, s->w);
+		e = session_write_symbols(s, err);
+	consumer_set_writer(s->con, NULL);
 	struct trec_err ce = { 0 };
-	int cr = rotation_close_behind(&s->rot, old, oldpath, &ce);
+	int cr = session_close_output(s, &ce);
 	if (cr && !e) {
 		*err = ce;
 		e = cr;
 	}
-	if (!e && s->o.on_file_done)
-		s->o.on_file_done(s->o.cb_ctx, oldpath);
+	if (!e) {
+		s->snapshots++;
+		if (s->o.on_file_done)
+			s->o.on_file_done(s->o.cb_ctx, path);
+	}
+out:
+	while (acks-- > 0)
+		control_ack(s->ctl, e ? err->msg : NULL);
 	return e;
+}
+
+/* Control commands waiting in the FIFO. */
+static void control_commands(struct rec_session *s)
+{
+	enum control_cmd cmd;
+	while ((cmd = control_next(s->ctl)) != CONTROL_NONE) {
+		if (cmd == CONTROL_STOP) {
+			s->stop = 1;
+			s->stop_reason = "stop command (--control)";
+			control_ack(s->ctl, NULL);
+		} else if (!s->fl) {
+			control_ack(s->ctl, "snapshot needs --overwrite");
+		} else {
+			trigger(s, mono_ns(), "control", 1);
+		}
+	}
 }
 
 /* ---- start ------------------------------------------------------------------- */
 
-static void signals_mask(sigset_t *mask)
+static void signals_mask(const struct rec_session *s, sigset_t *mask)
 {
 	sigemptyset(mask);
+	if (s->fl)
+		sigaddset(mask, SIGUSR2); /* perf's --switch-output=signal: a snapshot */
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGTERM);
 	sigaddset(mask, SIGCHLD);
@@ -558,6 +362,41 @@ static int add_targets(struct rec_session *s, const sigset_t *blocked, const sig
 	return 0;
 }
 
+/* A trigger at ts: a snapshot of the window before it, written once
+ * --post has passed. One that comes while a snapshot waits joins it. */
+static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ack)
+{
+	if (!s->fl)
+		return;
+	if (s->trig_ns) {
+		s->trig_acks += ack;
+		return;
+	}
+	/* An event's time can be before the last trigger's (the CPUs' rings
+	 * are drained in turn): it is too soon too. */
+	if (s->last_trig_ns && ts < s->last_trig_ns + s->o.snapshot_interval_ns) {
+		s->triggers_ignored++;
+		if (ack)
+			control_ack(s->ctl, "too soon after the last snapshot (--snapshot-interval)");
+		return;
+	}
+	s->trig_ns = ts;
+	s->trig_deadline = ts + s->o.post_ns;
+	s->trig_what = what;
+	s->trig_acks = ack;
+	s->last_trig_ns = ts;
+}
+
+/* --overwrite: the consumer's records go to memory; --snapshot-on
+ * looks at each on the way. */
+static int flight_sink(void *ctx, uint32_t cpu, const void *rec, size_t size)
+{
+	struct rec_session *s = ctx;
+	if (s->trig.type && flight_trigger_match(&s->trig, rec, size))
+		trigger(s, ((const struct trec_rec *)rec)->ts, "event", 0);
+	return flight_add_record(s->fl, cpu, rec, size);
+}
+
 /* Build-ids, symbols and the side-band, then the consumer. */
 static int start_sideband(struct rec_session *s, struct trec_err *err)
 {
@@ -583,6 +422,10 @@ static int start_sideband(struct rec_session *s, struct trec_err *err)
 	if (e)
 		return trec_errf(err, e, "setting up the ring buffer consumer: %s", strerror(-e));
 	consumer_set_dsos(s->con, s->dsos);
+	if (s->fl)
+		consumer_set_sink(s->con, flight_sink, s);
+	if (s->fl)
+		consumer_set_loss_sink(s->con, flight_loss, s);
 	/* Before the snapshot: its mappings are the first the loader sees. */
 	if (s->uw) {
 		struct unwind_hook_progs hooks;
@@ -628,7 +471,7 @@ int rec_session_start(struct rec_session *s, struct trec_err *err)
 	/* Block the signals the loop reads from its signalfd; the command
 	 * gets the default dispositions back before exec. */
 	sigset_t mask, old;
-	signals_mask(&mask);
+	signals_mask(s, &mask);
 	/* An inherited SIG_IGN (background jobs of a script) would discard
 	 * these before the signalfd sees them: `kill -INT` must still stop us. */
 	signal(SIGINT, SIG_DFL);
@@ -642,7 +485,15 @@ int rec_session_start(struct rec_session *s, struct trec_err *err)
 	rotation_init(&s->rot, &ro);
 	char first[4200];
 	rotation_next_name(&s->rot, first, sizeof(first));
-	int e = open_output(s, first, err);
+	int e = 0;
+	if (o->control)
+		e = control_open(&s->ctl, o->control, err);
+	if (e)
+		goto fail;
+	if (s->fl)
+		snprintf(s->path, sizeof(s->path), "%s.N.<time>", o->output); /* what the files will be */
+	else
+		e = session_open_output(s, first, err);
 	if (!e)
 		e = load_programs(s, err);
 	if (!e)
@@ -650,7 +501,7 @@ int rec_session_start(struct rec_session *s, struct trec_err *err)
 	if (!e)
 		e = start_sideband(s, err);
 	if (!e)
-		e = write_preamble(s, err);
+		e = session_write_preamble(s, err);
 	if (!e)
 		e = attach_programs(s, err);
 	if (e)
@@ -739,13 +590,13 @@ static void reap(struct rec_session *s)
 	}
 }
 
-enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND };
+enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND, EV_CONTROL };
 
 static int loop(struct rec_session *s, struct trec_err *err)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
-	signals_mask(&mask);
+	signals_mask(s, &mask);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (ep < 0 || sfd < 0 || tfd < 0) {
@@ -781,8 +632,11 @@ static int loop(struct rec_session *s, struct trec_err *err)
 	ev.data.u32 = EV_UNWIND;
 	if (unwind_kick_fd(s->uw) >= 0)
 		epoll_ctl(ep, EPOLL_CTL_ADD, unwind_kick_fd(s->uw), &ev);
+	ev.data.u32 = EV_CONTROL;
+	if (control_fd(s->ctl) >= 0)
+		epoll_ctl(ep, EPOLL_CTL_ADD, control_fd(s->ctl), &ev);
 
-	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map, .pid_wanted = pid_wanted };
+	struct sideband_cb cb = { .ctx = s, .task = session_on_task, .map = session_on_map, .pid_wanted = session_pid_wanted };
 	uint64_t last_loss = mono_ns(), last_prog = 0;
 	int e = 0;
 	while (!s->stop) {
@@ -798,6 +652,8 @@ static int loop(struct rec_session *s, struct trec_err *err)
 				while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 					if (si.ssi_signo == SIGCHLD)
 						reap(s);
+					else if (si.ssi_signo == SIGUSR2)
+						trigger(s, mono_ns(), "signal", 0);
 					else {
 						s->stop = 1;
 						s->stop_reason = si.ssi_signo == SIGINT ? "interrupted" : "terminated";
@@ -809,6 +665,8 @@ static int loop(struct rec_session *s, struct trec_err *err)
 					ticks = 0;
 			} else if (evs[i].data.u32 == EV_UNWIND) {
 				unwind_kick_consume(s->uw);
+			} else if (evs[i].data.u32 == EV_CONTROL) {
+				control_commands(s);
 			}
 		}
 		e = consumer_drain(s->con);
@@ -821,14 +679,20 @@ static int loop(struct rec_session *s, struct trec_err *err)
 		reap(s);
 		uint64_t now = mono_ns();
 		if (now - last_loss >= 1000000000ull) {
-			e = flush_losses(s);
+			e = session_flush_losses(s);
 			/* Hand what a second gathered to the file: a recorder killed
 			 * now loses at most that second. */
-			if (!e)
+			if (!e && s->w)
 				e = trec_writer_seal(s->w);
 			if (e)
 				break;
 			last_loss = now;
+		}
+		if (s->fl) {
+			/* A pending snapshot keeps what its window needs. */
+			flight_expire(s->fl, s->trig_ns ? s->trig_ns : now);
+			if (s->trig_ns && now >= s->trig_deadline && (e = write_snapshot(s, err)))
+				break;
 		}
 		if (now - last_prog >= 500000000ull) {
 			if (s->o.on_progress) {
@@ -840,7 +704,7 @@ static int loop(struct rec_session *s, struct trec_err *err)
 		}
 		check_limits(s);
 		if (!s->stop && rotation_due(&s->rot, s->w, mono_ns())) {
-			e = switch_output(s, err);
+			e = session_switch_output(s, err);
 			if (e)
 				break;
 		}
@@ -880,18 +744,23 @@ int rec_session_stop(struct rec_session *s, struct trec_err *err)
 	sideband_disable(s->sb);
 	int e = 0;
 	int e2 = consumer_drain(s->con);
-	struct sideband_cb cb = { .ctx = s, .task = on_task, .map = on_map, .pid_wanted = pid_wanted };
+	struct sideband_cb cb = { .ctx = s, .task = session_on_task, .map = session_on_map, .pid_wanted = session_pid_wanted };
 	if (e2 >= 0)
 		e2 = sideband_drain(s->sb, &cb);
 	if (e2 >= 0)
-		e2 = flush_losses(s);
+		e2 = session_flush_losses(s);
+	if (e2 >= 0 && s->trig_ns && !s->run_failed) {
+		/* A snapshot still waiting for its --post: what there is. */
+		e = write_snapshot(s, err);
+		e2 = 0;
+	}
 	if (e2 < 0) {
 		e = e2;
-		const char *we = trec_writer_error(s->w);
+		const char *we = s->w ? trec_writer_error(s->w) : NULL;
 		trec_errf(err, e, "%s", we ? we : strerror(-e));
 	}
 	if (!e && !s->run_failed)
-		e = write_symbols(s, err);
+		e = session_write_symbols(s, err);
 	s->secs_ns = mono_ns() - s->start_ns;
 	struct trec_err cerr = { 0 };
 	int ce = rotation_join(&s->rot, &cerr);
@@ -899,7 +768,7 @@ int rec_session_stop(struct rec_session *s, struct trec_err *err)
 		e = ce;
 		*err = cerr;
 	}
-	ce = close_output(s, &cerr);
+	ce = session_close_output(s, &cerr);
 	if (!e && ce) {
 		e = ce;
 		*err = cerr;
@@ -947,6 +816,15 @@ void rec_session_stats(struct rec_session *s, struct rec_stats *st)
 	st->sideband_lost = s->sb ? sideband_lost(s->sb) : 0;
 	st->targets_full = s->cap ? tp_capture_targets_full(s->cap) : 0;
 	st->stop_reason = s->stop_reason;
+	st->overwrite = s->fl != NULL;
+	st->snapshots = s->snapshots;
+	st->triggers_ignored = s->triggers_ignored;
+	if (s->fl) {
+		struct flight_stats fs;
+		flight_stats(s->fl, &fs);
+		st->flight_bytes = fs.bytes;
+		st->flight_dropped = fs.dropped;
+	}
 	st->has_command = s->has_child && s->child.pid;
 	st->command_status = s->child.status;
 }
@@ -984,6 +862,8 @@ void rec_session_free(struct rec_session *s)
 	dso_tracker_free(s->dsos);
 	unwind_free(s->uw);
 	taskctx_free(s->tctx);
+	flight_free(s->fl);
+	control_close(s->ctl);
 	free(s->specs);
 	free(s->tstats);
 	free(s);

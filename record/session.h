@@ -97,6 +97,18 @@ struct rec_opts {
 	/* -G: only tasks in these cgroup subtrees (alive as long as the
 	 * session); NULL: any. */
 	const struct cgroup_set *cgroups;
+	/* --overwrite: the flight recorder (flight.h). Nothing is written
+	 * until a trigger (SIGUSR2, the control FIFO's "snapshot", an event
+	 * passing snapshot_on); each snapshot is a complete file named
+	 * OUTPUT.<seq>.<local time> holding the window before the trigger
+	 * and post_ns after it. */
+	int overwrite;
+	uint64_t window_ns;            /* --window; 0: FLIGHT_DEFAULT_WINDOW_NS */
+	uint64_t window_bytes;         /* --window-size; 0: FLIGHT_DEFAULT_BYTES */
+	uint64_t post_ns;              /* --post */
+	uint64_t snapshot_interval_ns; /* triggers closer than this to the last one are ignored */
+	const char *snapshot_on;       /* --snapshot-on EVENT[:FILTER]; NULL: none */
+	const char *control;           /* --control fifo:CTL[,ACK]; NULL: none */
 	size_t :0;
 };
 
@@ -127,6 +139,11 @@ struct rec_stats {
 	uint64_t sideband_lost; /* process history records the kernel dropped */
 	uint64_t targets_full;  /* new processes not followed */
 	const char *stop_reason; /* NULL: not stopped by a condition */
+	int overwrite;          /* --overwrite: the fields below count */
+	uint64_t snapshots;     /* snapshot files written */
+	uint64_t triggers_ignored; /* closer than the minimum interval to the last */
+	uint64_t flight_bytes;  /* records held in memory now */
+	uint64_t flight_dropped; /* records that left the window unwritten */
 	int has_command;        /* -- CMD */
 	int command_status;     /* its wait status, once it ended */
 };

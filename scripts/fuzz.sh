@@ -34,8 +34,9 @@ mkdir -p "$out"
 # report needs the generated system call names (make builds them into
 # build/gen). fuzz_cfi's CFI compiler (record/cfi.c, cfi_insn.c) and fuzz_ksyms's text
 # symbol parsers (record/ksyms.c, ksym_named.c) and fuzz_tp_format's format file parser
-# (record/tp_format.c) need nothing else from record/.
-format_srcs=(lib/*.c format/*.c report/*.c flamegraph/*.c record/cfi.c record/cfi_insn.c record/ksyms.c record/ksym_named.c record/tp_format.c)
+# (record/tp_format.c) and fuzz_control's command lines (record/control.c) need nothing
+# else from record/.
+format_srcs=(lib/*.c format/*.c report/*.c flamegraph/*.c record/cfi.c record/cfi_insn.c record/ksyms.c record/ksym_named.c record/tp_format.c record/control.c)
 for f in cli/*.c; do
 	case $f in cli/main.c | cli/cmd_record.c | cli/cmd_list.c) ;; *) format_srcs+=("$f") ;; esac
 done

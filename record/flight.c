@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flight recorder's memory (flight.h). Both rings are lists of
+ * chunks; an entry is { u32 cpu or kind, u32 size, u64 ts, bytes } padded
+ * to 8. Chunks are freed, not reused: a 1 MiB allocation is mmap()ed by
+ * malloc, so a freed chunk goes back to the kernel and RSS follows what
+ * is held.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "flight.h"
+#include "probe_spec.h"
+#include "trec_bpf.h"
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	uint64_t max_ts;
+	uint64_t n;
+	unsigned char data[];
+};
+
+struct entry {
+	uint32_t tag;  /* records: the CPU; side-band: SB_TASK or SB_MAP */
+	uint32_t size; /* bytes after this header */
+	uint64_t ts;
+};
+
+struct chunk_ring {
+	struct chunk *head, *tail;
+	size_t chunk_bytes;
+	uint64_t bytes, max_bytes;
+	uint64_t entries, dropped;
+	uint64_t cut_ns; /* newest timestamp dropped */
+};
+
+struct flight {
+	struct flight_opts o;
+	struct chunk_ring rec, sb;
+	struct chunk_ring held; /* records added while a snapshot replays rec */
+	int holding;
+};
+
+enum { SB_TASK = 1, SB_MAP = 2, SB_LOSS = 3 };
+
+#define ALIGN8(x) (((x) + 7) & ~(size_t)7)
+
+static void ring_init(struct chunk_ring *r, uint64_t max_bytes)
+{
+	memset(r, 0, sizeof(*r));
+	r->max_bytes = max_bytes;
+	/* Eight chunks or more in the cap: dropping one whole gives up at most
+	 * an eighth of the window. */
+	size_t cb = (size_t)(max_bytes / 8);
+	if (cb > (1u << 20))
+		cb = 1u << 20;
+	if (cb < (64u << 10))
+		cb = 64u << 10;
+	r->chunk_bytes = cb;
+}
+
+static void ring_drop_head(struct chunk_ring *r)
+{
+	struct chunk *c = r->head;
+	r->head = c->next;
+	if (!r->head)
+		r->tail = NULL;
+	r->bytes -= c->cap;
+	r->entries -= c->n;
+	r->dropped += c->n;
+	if (c->max_ts > r->cut_ns)
+		r->cut_ns = c->max_ts;
+	free(c);
+}
+
+static void ring_free(struct chunk_ring *r)
+{
+	while (r->head) {
+		struct chunk *c = r->head;
+		r->head = c->next;
+		free(c);
+	}
+	r->tail = NULL;
+}
+
+/* Room for an entry of `need` bytes: a new chunk when the tail is full,
+ * after dropping the oldest chunks the cap has no room for. */
+static void *ring_reserve(struct chunk_ring *r, size_t need, uint64_t ts)
+{
+	struct chunk *t = r->tail;
+	if (!t || t->cap - t->used < need) {
+		size_t cap = need > r->chunk_bytes ? need : r->chunk_bytes;
+		while (r->head && r->bytes + cap > r->max_bytes)
+			ring_drop_head(r);
+		t = malloc(sizeof(*t) + cap);
+		if (!t)
+			return NULL;
+		t->next = NULL;
+		t->used = 0;
+		t->cap = cap;
+		t->max_ts = 0;
+		t->n = 0;
+		if (r->tail)
+			r->tail->next = t;
+		else
+			r->head = t;
+		r->tail = t;
+		r->bytes += cap;
+	}
+	void *p = t->data + t->used;
+	t->used += need;
+	t->n++;
+	r->entries++;
+	if (ts > t->max_ts)
+		t->max_ts = ts;
+	return p;
+}
+
+int flight_new(struct flight **out, const struct flight_opts *o)
+{
+	*out = NULL;
+	struct flight *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	if (o)
+		memcpy(&f->o, o, o->sz < sizeof(f->o) ? o->sz : sizeof(f->o));
+	if (!f->o.window_ns)
+		f->o.window_ns = FLIGHT_DEFAULT_WINDOW_NS;
+	if (!f->o.max_bytes)
+		f->o.max_bytes = FLIGHT_DEFAULT_BYTES;
+	if (!f->o.sideband_bytes)
+		f->o.sideband_bytes = FLIGHT_SIDEBAND_BYTES;
+	ring_init(&f->rec, f->o.max_bytes);
+	ring_init(&f->sb, f->o.sideband_bytes);
+	*out = f;
+	return 0;
+}
+
+void flight_free(struct flight *f)
+{
+	if (!f)
+		return;
+	ring_free(&f->rec);
+	ring_free(&f->sb);
+	ring_free(&f->held);
+	free(f);
+}
+
+int flight_add_record(struct flight *f, uint32_t cpu, const void *rec, size_t size)
+{
+	if (size < sizeof(struct trec_rec) || size > UINT32_MAX)
+		return -EINVAL;
+	const struct trec_rec *r = rec;
+	struct entry *e = ring_reserve(f->holding ? &f->held : &f->rec, sizeof(*e) + ALIGN8(size), r->ts);
+	if (!e)
+		return -ENOMEM;
+	*e = (struct entry){ .tag = cpu, .size = (uint32_t)size, .ts = r->ts };
+	memcpy(e + 1, rec, size);
+	return 0;
+}
+
+/* Side-band entries: the struct, then its strings; pointers are set again
+ * on replay. */
+static int add_sb(struct flight *f, uint32_t kind, uint64_t ts, const void *s, size_t ssize, const char *s1,
+		  const char *s2)
+{
+	size_t l1 = strlen(s1 ? s1 : "") + 1, l2 = strlen(s2 ? s2 : "") + 1;
+	size_t size = ssize + l1 + l2;
+	struct entry *e = ring_reserve(&f->sb, sizeof(*e) + ALIGN8(size), ts);
+	if (!e)
+		return -ENOMEM;
+	*e = (struct entry){ .tag = kind, .size = (uint32_t)size, .ts = ts };
+	unsigned char *p = (unsigned char *)(e + 1);
+	memcpy(p, s, ssize);
+	memcpy(p + ssize, s1 ? s1 : "", l1);
+	memcpy(p + ssize + l1, s2 ? s2 : "", l2);
+	return 0;
+}
+
+int flight_add_task(struct flight *f, const struct trec_task *t)
+{
+	return add_sb(f, SB_TASK, t->ts, t, sizeof(*t), t->comm, t->filename);
+}
+
+int flight_add_map(struct flight *f, const struct trec_map *m)
+{
+	return add_sb(f, SB_MAP, m->ts, m, sizeof(*m), m->path, NULL);
+}
+
+int flight_add_loss(struct flight *f, const struct trec_loss *l)
+{
+	struct entry *e = ring_reserve(&f->sb, sizeof(*e) + ALIGN8(sizeof(*l)), l->ts);
+	if (!e)
+		return -ENOMEM;
+	*e = (struct entry){ .tag = SB_LOSS, .size = sizeof(*l), .ts = l->ts };
+	memcpy(e + 1, l, sizeof(*l));
+	return 0;
+}
+
+int flight_replay_losses(struct flight *f, uint64_t from_ns, int (*fn)(void *ctx, const struct trec_loss *l),
+			 void *ctx)
+{
+	for (struct chunk *c = f->sb.head; c; c = c->next) {
+		for (size_t at = 0; at < c->used;) {
+			const struct entry *e = (const void *)(c->data + at);
+			at += sizeof(*e) + ALIGN8((size_t)e->size);
+			if (e->tag != SB_LOSS || e->ts < from_ns)
+				continue;
+			struct trec_loss l;
+			memcpy(&l, e + 1, sizeof(l));
+			int r = fn(ctx, &l);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void flight_hold(struct flight *f)
+{
+	if (f->holding)
+		return;
+	ring_init(&f->held, f->o.max_bytes);
+	f->holding = 1;
+}
+
+void flight_release(struct flight *f)
+{
+	if (!f->holding)
+		return;
+	f->holding = 0;
+	struct chunk_ring *r = &f->rec, *h = &f->held;
+	if (h->head) {
+		if (r->tail)
+			r->tail->next = h->head;
+		else
+			r->head = h->head;
+		r->tail = h->tail;
+	}
+	r->bytes += h->bytes;
+	r->entries += h->entries;
+	r->dropped += h->dropped;
+	if (h->cut_ns > r->cut_ns)
+		r->cut_ns = h->cut_ns;
+	memset(h, 0, sizeof(*h));
+	while (r->head && r->head != r->tail && r->bytes > r->max_bytes)
+		ring_drop_head(r);
+}
+
+void flight_expire(struct flight *f, uint64_t now_ns)
+{
+	if (now_ns <= f->o.window_ns)
+		return;
+	uint64_t oldest = now_ns - f->o.window_ns;
+	/* The tail is being filled: it stays (its records are the newest). */
+	while (f->rec.head && f->rec.head != f->rec.tail && f->rec.head->max_ts < oldest)
+		ring_drop_head(&f->rec);
+}
+
+uint64_t flight_window_start(const struct flight *f, uint64_t end_ns)
+{
+	uint64_t from = end_ns > f->o.window_ns ? end_ns - f->o.window_ns : 0;
+	if (f->rec.dropped && f->rec.cut_ns >= from)
+		from = f->rec.cut_ns + 1;
+	return from;
+}
+
+int flight_replay(struct flight *f, uint64_t from_ns, uint64_t to_ns, flight_record_fn fn, void *ctx)
+{
+	for (struct chunk *c = f->rec.head; c; c = c->next) {
+		for (size_t at = 0; at < c->used;) {
+			const struct entry *e = (const void *)(c->data + at);
+			at += sizeof(*e) + ALIGN8((size_t)e->size);
+			if (e->ts < from_ns || e->ts > to_ns)
+				continue;
+			int r = fn(ctx, e->tag, e + 1, e->size);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int flight_replay_sideband(struct flight *f, uint64_t to_ns, const struct sideband_cb *cb)
+{
+	for (struct chunk *c = f->sb.head; c; c = c->next) {
+		for (size_t at = 0; at < c->used;) {
+			const struct entry *e = (const void *)(c->data + at);
+			at += sizeof(*e) + ALIGN8((size_t)e->size);
+			if (e->ts > to_ns)
+				continue;
+			const unsigned char *p = (const void *)(e + 1);
+			int r = 0;
+			if (e->tag == SB_TASK && cb->task) {
+				struct trec_task t;
+				memcpy(&t, p, sizeof(t));
+				t.comm = (const char *)p + sizeof(t);
+				t.filename = t.comm + strlen(t.comm) + 1;
+				r = cb->task(cb->ctx, &t);
+			} else if (e->tag == SB_MAP && cb->map) {
+				struct trec_map m;
+				memcpy(&m, p, sizeof(m));
+				m.path = (const char *)p + sizeof(m);
+				r = cb->map(cb->ctx, &m);
+			}
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void flight_stats(const struct flight *f, struct flight_stats *st)
+{
+	*st = (struct flight_stats){ .bytes = f->rec.bytes + f->held.bytes, .records = f->rec.entries + f->held.entries,
+				     .dropped = f->rec.dropped + f->held.dropped,
+				     .sideband_bytes = f->sb.bytes, .cut_ns = f->rec.cut_ns };
+}
+
+/* ---- --snapshot-on ------------------------------------------------------ */
+
+/* The longest event name spec starts with, followed by ':' or its end. */
+static int match_name(const char *spec, const char *name, size_t *best)
+{
+	size_t n = strlen(name);
+	if (n > *best && !strncmp(spec, name, n) && (spec[n] == 0 || spec[n] == ':')) {
+		*best = n;
+		return 1;
+	}
+	return 0;
+}
+
+/* A probe as typed with -e (u:libc:malloc, ur:./app:f): the probe event
+ * of that kind and function, in the file the path names, or the only
+ * one of that kind and function. */
+static const struct probe_event *match_probe(const struct probe_set *ps, const char *text)
+{
+	struct probe_spec sp;
+	struct trec_err pe = { 0 };
+	if (!probe_spec_kind(text) || probe_spec_parse(text, &sp, &pe))
+		return NULL;
+	char real[4096];
+	int have_real = sp.path[0] && realpath(sp.path, real);
+	const struct probe_event *only = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct probe_event *e = &ps->ev[i];
+		if (e->kind != sp.kind || strcmp(e->func ? e->func : "", sp.func) ||
+		    (sp.provider[0] && strcmp(e->provider ? e->provider : "", sp.provider)))
+			continue;
+		if (have_real && e->path && !strcmp(e->path, real))
+			return e;
+		only = e;
+		n++;
+	}
+	return n == 1 ? only : NULL;
+}
+
+int flight_trigger_compile(struct flight_trigger *t, const char *spec, const struct plan *plan,
+			   const struct probe_set *probes, struct trec_err *err)
+{
+	memset(t, 0, sizeof(*t));
+	size_t best = 0;
+	const struct trec_schema *s = NULL;
+	for (size_t i = 0; plan && i < plan->n; i++)
+		if (match_name(spec, plan->ev[i].full, &best))
+			s = &plan->ev[i].schema;
+	for (size_t i = 0; probes && i < probes->n; i++)
+		if (match_name(spec, probes->ev[i].schema.name, &best))
+			s = &probes->ev[i].schema;
+	/* Not a full name: a probe as typed, the longest prefix (up to a ':')
+	 * that names one. */
+	for (size_t len = strlen(spec); !s && probes && len > 0; len--) {
+		if (spec[len] != 0 && spec[len] != ':')
+			continue;
+		char text[1024];
+		if (len >= sizeof(text))
+			continue;
+		memcpy(text, spec, len);
+		text[len] = 0;
+		const struct probe_event *e = match_probe(probes, text);
+		if (e) {
+			s = &e->schema;
+			best = len;
+		}
+	}
+	if (!s)
+		return trec_errf(err, -EINVAL, "--snapshot-on '%s': the event is not one this recording records "
+					       "(give it with -e too)", spec);
+	t->type = s->id;
+	snprintf(t->event, sizeof(t->event), "%.*s", (int)best, spec);
+	const char *expr = spec[best] == ':' ? spec + best + 1 : "";
+	if (!*expr)
+		return 0;
+	struct trec_err fe = { 0 };
+	int e = trec_filter_compile(expr, s, &t->prog, &fe);
+	if (e)
+		return trec_errf(err, e, "--snapshot-on '%s': %s", spec, fe.msg);
+	return 0;
+}
+
+int flight_trigger_match(const struct flight_trigger *t, const void *rec, size_t size)
+{
+	const struct trec_rec *r = rec;
+	if (!t->type || size < sizeof(*r) || r->type != t->type || r->size > size - sizeof(*r))
+		return 0;
+	return trec_filter_eval(&t->prog, (const unsigned char *)(r + 1), r->size);
+}
