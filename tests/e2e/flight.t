@@ -28,7 +28,12 @@ info_field() { # FILE FIELD
 }
 # "FIRST LAST COUNT DISTINCT" of the sequence numbers in a trace.
 numbers() {
-	"$TREC" script -i "$1" | sed -n 's/.* flight_seq .* fd=\([0-9]*\)$/\1/p' | awk '{ n = $1 - 1000000; print n }' |
+	# JSON: the text form prints fd in hex, as the tracepoint's print fmt does
+	"$TREC" script --json -i "$1" | python3 -c 'import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("comm") == "flight_seq" and "fd" in e.get("fields", {}):
+        print(e["fields"]["fd"] - 1000000)' |
 		sort -n | awk 'NR == 1 { f = $1 } { l = $1; c++; if (!($1 in seen)) d++; seen[$1] = 1 }
 			END { print f + 0, l + 0, c + 0, d + 0 }'
 }
