@@ -39,62 +39,9 @@ static int oom(struct browse *b, const char *what)
 
 /* ---- the pass: events into aggregates ------------------------------------------------------- */
 
-static int agg_key_eq(const struct bagg_key *a, const struct bagg_key *b)
-{
-	return a->comm == b->comm && a->type == b->type && a->pid == b->pid && a->tid == b->tid &&
-	       a->stack_id == b->stack_id && a->gen == b->gen;
-}
-
-static int agg_grow(struct browse *b)
-{
-	uint32_t n = b->agg ? (b->agg_mask + 1) * 2 : 4096;
-	if (!n)
-		return -ENOMEM;
-	struct bagg *s = calloc(n, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (uint32_t i = 0; b->agg && i <= b->agg_mask; i++) {
-		if (!b->agg[i].events)
-			continue;
-		uint32_t k = (uint32_t)ktab_hash(&b->agg[i].k, sizeof(b->agg[i].k)) & (n - 1);
-		while (s[k].events)
-			k = (k + 1) & (n - 1);
-		s[k] = b->agg[i];
-	}
-	free(b->agg);
-	b->agg = s;
-	b->agg_mask = n - 1;
-	b->agg_last = 0;
-	return 0;
-}
-
-/* The slot of k (claimed when new); NULL: out of memory. A hot loop
- * repeats its stack, so the previous slot is tried first. */
-static struct bagg *agg_get(struct browse *b, const struct bagg_key *k, uint64_t ts)
-{
-	if (b->agg && b->agg[b->agg_last].events && agg_key_eq(&b->agg[b->agg_last].k, k))
-		return &b->agg[b->agg_last];
-	if ((!b->agg || (uint64_t)(b->agg_n + 1) * 2 > (uint64_t)b->agg_mask + 1) && agg_grow(b))
-		return NULL;
-	uint32_t i = (uint32_t)ktab_hash(k, sizeof(*k)) & b->agg_mask;
-	for (; b->agg[i].events; i = (i + 1) & b->agg_mask)
-		if (agg_key_eq(&b->agg[i].k, k))
-			break;
-	struct bagg *a = &b->agg[i];
-	if (!a->events) {
-		a->k = *k;
-		a->ts = ts;
-		b->agg_n++;
-	}
-	b->agg_last = i;
-	return a;
-}
-
 static void agg_free(struct browse *b)
 {
-	free(b->agg);
-	b->agg = NULL;
-	b->agg_mask = b->agg_n = b->agg_last = 0;
+	stack_agg_free(&b->agg);
 }
 
 static int bw_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, struct trec_err *err)
@@ -124,7 +71,7 @@ static inline __attribute__((always_inline)) int bw_one(struct browse *b, struct
 		b->unreadable++;
 		return 0;
 	}
-	struct bagg_key k;
+	struct stack_agg_key k;
 	memset(&k, 0, sizeof(k));
 	k.comm = comm_table_lookup_cached(&f->ct, &b->cc, ev->pid, ev->tid, ev->ts);
 	k.type = ev->type;
@@ -132,9 +79,9 @@ static inline __attribute__((always_inline)) int bw_one(struct browse *b, struct
 	k.tid = k.comm ? 0 : ev->tid;
 	k.stack_id = ev->stack_id;
 	k.gen = symbolizer_generation(b->sym, ev->pid, ev->ts);
-	struct bagg *a = agg_get(b, &k, ev->ts);
+	struct stack_agg *a = stack_agg_get(&b->agg, &k, ev->ts);
 	if (!a)
-		return trec_errf(err, -ENOMEM, "out of memory after %u distinct stacks", b->agg_n);
+		return trec_errf(err, -ENOMEM, "out of memory after %u distinct stacks", b->agg.n);
 	a->weight += w;
 	a->events++;
 	return 0;
@@ -213,7 +160,7 @@ static int func_id(struct browse *b, const char *text, const char *dso, int kern
 
 /* The sequence of function ids, leaf first, of an aggregate's stack as its
  * process saw it (cached per pid, generation and stack). */
-static int name_stack(struct browse *b, const struct bagg *a, struct tbuf *key, uint32_t *seq)
+static int name_stack(struct browse *b, const struct stack_agg *a, struct tbuf *key, uint32_t *seq)
 {
 	struct {
 		uint32_t pid, gen, stack_id;
@@ -303,8 +250,8 @@ static int name_rows(struct browse *b)
 	tbuf_init(&key);
 	tbuf_init(&ctext);
 	int rc = 0;
-	for (uint32_t i = 0; b->agg && i <= b->agg_mask && !rc; i++) {
-		const struct bagg *a = &b->agg[i];
+	for (uint32_t i = 0; i < stack_agg_slots(&b->agg) && !rc; i++) {
+		const struct stack_agg *a = &b->agg.slot[i];
 		if (!a->events)
 			continue;
 		struct row_key k = { .type = a->k.type, .pid = a->k.pid };

@@ -12,6 +12,7 @@
 #include "browse.h"
 #include "comm_table.h"
 #include "ktab.h"
+#include "stack_agg.h"
 #include "symbolize.h"
 
 /* A function: what a list row prints (name and dso point into the
@@ -39,21 +40,6 @@ struct bview {
 };
 
 /* One event aggregate of the pass: its key is hashed as bytes. */
-struct bagg_key {
-	const char *comm; /* comm table's; NULL when unknown */
-	uint32_t type, pid;
-	uint32_t tid;     /* 0 unless the comm is unknown (":TID") */
-	uint32_t stack_id;
-	uint32_t gen;     /* symbolizer_generation */
-	uint32_t pad;     /* zero */
-};
-
-struct bagg {
-	struct bagg_key k;
-	uint64_t weight;
-	uint64_t ts;     /* of one of its events: all name it the same */
-	uint64_t events; /* 0: an empty slot */
-};
 
 /* A call tree node; node 0 is the function itself. */
 struct ctnode {
@@ -108,8 +94,7 @@ struct browse {
 	uint64_t *no_stack;
 	uint64_t unreadable, missing_stacks;
 	struct comm_cache cc;
-	struct bagg *agg;
-	uint32_t agg_mask, agg_n, agg_last;
+	struct stack_agg_tab agg;
 	/* time: the command line's window on the trace clock, the trace's span */
 	uint64_t cl_start, cl_end;
 	uint64_t first_ts, last_ts;

@@ -27,6 +27,7 @@
 #include "json.h"
 #include "ktab.h"
 #include "outbuf.h"
+#include "stack_agg.h"
 #include "stackprof.h"
 #include "reader.h"
 #include "symbolize.h"
@@ -38,84 +39,6 @@
 
 /* ---- the run's state ------------------------------------------------------------------ */
 
-struct agg_key {
-	const char *comm; /* from the comm table; NULL when unknown */
-	uint32_t pid;
-	uint32_t tid;     /* 0 unless it is shown (--tid, or an unknown comm: ":TID") */
-	uint32_t stack_id;
-	uint32_t gen;     /* symbolizer_generation */
-};
-
-/*
- * The per-event table gets its own layout: keys inline, so a probe is one
- * cache line rather than slot, entry and key in three places, and the
- * slot of the previous event is tried first (a hot loop repeats its stack).
- */
-struct agg {
-	struct agg_key k;
-	uint64_t weight;
-	uint64_t ts;     /* of one of its events: all name it the same */
-	uint64_t events; /* 0 = empty slot */
-};
-
-struct agg_tab {
-	struct agg *slot;
-	uint32_t mask, n;
-	uint32_t last;
-};
-
-static int agg_key_eq(const struct agg_key *a, const struct agg_key *b)
-{
-	return a->comm == b->comm && a->pid == b->pid && a->tid == b->tid && a->stack_id == b->stack_id &&
-	       a->gen == b->gen;
-}
-
-static int agg_grow(struct agg_tab *t)
-{
-	uint32_t n = t->slot ? (t->mask + 1) * 2 : 4096;
-	if (!n)
-		return -ENOMEM;
-	struct agg *s = calloc(n, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (uint32_t i = 0; t->slot && i <= t->mask; i++) {
-		if (!t->slot[i].events)
-			continue;
-		uint32_t k = (uint32_t)ktab_hash(&t->slot[i].k, sizeof(t->slot[i].k)) & (n - 1);
-		while (s[k].events)
-			k = (k + 1) & (n - 1);
-		s[k] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = s;
-	t->mask = n - 1;
-	t->last = 0;
-	return 0;
-}
-
-/* The slot of k, claimed (counters zero, ts set) when new; NULL: no memory. */
-static struct agg *agg_get(struct agg_tab *t, const struct agg_key *k, uint64_t ts)
-{
-	if (t->slot && t->slot[t->last].events && agg_key_eq(&t->slot[t->last].k, k))
-		return &t->slot[t->last];
-	if ((!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1) && agg_grow(t))
-		return NULL;
-	uint32_t i = (uint32_t)ktab_hash(k, sizeof(*k)) & t->mask;
-	for (; t->slot[i].events; i = (i + 1) & t->mask)
-		if (agg_key_eq(&t->slot[i].k, k))
-			break;
-	struct agg *a = &t->slot[i];
-	if (!a->events) {
-		a->k = *k;
-		a->ts = ts;
-		t->n++;
-	}
-	t->last = i;
-	return a;
-}
-
-/* Slots in use are those with events; pass 2 walks them all. */
-static uint32_t agg_slots(const struct agg_tab *t) { return t->slot ? t->mask + 1 : 0; }
 
 struct frame {
 	uint32_t off, len; /* text in frames.text */
@@ -143,7 +66,7 @@ struct stackprof {
 	uint64_t *type_events;            /* selected events with stacks, per type */
 	uint64_t unreadable;              /* off-CPU events whose delta_ns is past their payload */
 	uint64_t missing_stacks;          /* events whose stack is not in the file */
-	struct agg_tab agg;
+	struct stack_agg_tab agg;
 	struct frames fr;
 	struct outbuf *out; /* the printing views' output */
 	struct trec_err *err; /* the current call's */
@@ -151,7 +74,7 @@ struct stackprof {
 };
 
 /* An aggregate's weight in the unit of the view: ns off CPU, or events. */
-static uint64_t agg_weight(const struct stackprof *rp, const struct agg *a)
+static uint64_t agg_weight(const struct stackprof *rp, const struct stack_agg *a)
 {
 	return rp->by_time ? a->weight : a->events;
 }
@@ -182,9 +105,9 @@ static void put_clean(struct tbuf *b, const char *s)
  * The frames of one aggregate, leaf first, after --no-kernel/--no-user,
  * each named through the symbolizer at the aggregate's own time.
  */
-static int render_frames(struct stackprof *rp, const struct agg *a, struct frames *fr)
+static int render_frames(struct stackprof *rp, const struct stack_agg *a, struct frames *fr)
 {
-	const struct agg_key *k = &a->k;
+	const struct stack_agg_key *k = &a->k;
 	uint64_t ts = a->ts;
 	fr->n = 0;
 	tbuf_reset(&fr->text);
@@ -223,7 +146,7 @@ static int render_frames(struct stackprof *rp, const struct agg *a, struct frame
 
 /* "comm", ":TID" when the name is unknown (perf's spelling), with --pid
  * "comm-PID", with --tid "comm-PID/TID". */
-static void put_comm(struct tbuf *b, const struct agg_key *k, int with_pid, int with_tid)
+static void put_comm(struct tbuf *b, const struct stack_agg_key *k, int with_pid, int with_tid)
 {
 	char num[32];
 	if (k->comm) {
@@ -363,14 +286,14 @@ static int sp_event(void *ctx, struct rfile *f, const struct trec_event *ev, str
 		rp->unreadable++;
 		return 0;
 	}
-	struct agg_key k;
+	struct stack_agg_key k;
 	memset(&k, 0, sizeof(k)); /* padding-free, but keys are hashed as bytes */
 	k.comm = comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
 	k.pid = ev->pid;
 	k.tid = rp->o.with_tid || !k.comm ? ev->tid : 0;
 	k.stack_id = ev->stack_id;
 	k.gen = symbolizer_generation(rp->sym, ev->pid, ev->ts);
-	struct agg *a = agg_get(&rp->agg, &k, ev->ts);
+	struct stack_agg *a = stack_agg_get(&rp->agg, &k, ev->ts);
 	if (!a)
 		return trec_errf(err, -ENOMEM, "out of memory after %u distinct stacks", rp->agg.n);
 	a->weight += w;
@@ -411,9 +334,9 @@ int stackprof_fold(struct stackprof *rp, fold_emit_fn emit, void *ctx, struct tr
 	ktab_init(&lines);
 	tbuf_init(&line);
 
-	for (uint32_t i = 0; i < agg_slots(&rp->agg); i++) {
-		const struct agg *a = &rp->agg.slot[i];
-		const struct agg_key *k = &a->k;
+	for (uint32_t i = 0; i < stack_agg_slots(&rp->agg); i++) {
+		const struct stack_agg *a = &rp->agg.slot[i];
+		const struct stack_agg_key *k = &a->k;
 		if (!a->events)
 			continue;
 		if (render_frames(rp, a, &rp->fr) < 0)
@@ -504,9 +427,9 @@ static int top_collect(struct stackprof *rp, struct topview *tv)
 {
 	struct tbuf key;
 	tbuf_init(&key);
-	for (uint32_t i = 0; i < agg_slots(&rp->agg); i++) {
-		const struct agg *a = &rp->agg.slot[i];
-		const struct agg_key *k = &a->k;
+	for (uint32_t i = 0; i < stack_agg_slots(&rp->agg); i++) {
+		const struct stack_agg *a = &rp->agg.slot[i];
+		const struct stack_agg_key *k = &a->k;
 		uint64_t w = agg_weight(rp, a);
 		uint32_t cid, gid, fid, xid;
 		if (!a->events)
@@ -853,7 +776,7 @@ void stackprof_free(struct stackprof *rp)
 		return;
 	free(rp->fr.f);
 	tbuf_free(&rp->fr.text);
-	free(rp->agg.slot);
+	stack_agg_free(&rp->agg);
 	symbolizer_free(rp->sym);
 	free(rp->sel);
 	free(rp->wfield);
