@@ -195,7 +195,7 @@ static int name_stack(struct browse *b, const struct stack_agg *a, struct tbuf *
 			continue; /* a frame-pointer walk's end: not a frame */
 		struct sym_result res = { 0 };
 		if (st)
-			symbolize(b->sym, a->k.pid, a->ts, st->ips[i], kernel, &res);
+			symbolize_frame(b->sym, a->k.pid, a->ts, st->ips[i], kernel, sym_frame_is_return(i, nk), &res);
 		if ((rc = func_id(b, sym_format(&res, name, sizeof(name)), res.dso, kernel, key, &ids[n])) < 0)
 			return rc;
 		n++;

@@ -132,7 +132,7 @@ static int ps_event(void *ctx, struct rfile *f, const struct trec_event *ev, str
 		if ((kernel && s->o.no_kernel) || (!kernel && s->o.no_user) || !st->ips[i])
 			continue;
 		struct sym_result res = { 0 };
-		symbolize(s->sym, ev->pid, ev->ts, st->ips[i], kernel, &res);
+		symbolize_frame(s->sym, ev->pid, ev->ts, st->ips[i], kernel, sym_frame_is_return(i, nk), &res);
 		fprintf(out, "\t%16" PRIx64 " ", st->ips[i]);
 		if (res.found && res.name) {
 			put_clean(out, res.name);

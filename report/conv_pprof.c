@@ -225,10 +225,10 @@ static void put_hex(char *out, const uint8_t *p, size_t n)
 }
 
 /* The location id of one frame. */
-static uint32_t frame_loc(struct pp_state *s, uint32_t pid, uint64_t ts, uint64_t ip, int kernel)
+static uint32_t frame_loc(struct pp_state *s, uint32_t pid, uint64_t ts, uint64_t ip, int kernel, int is_return)
 {
 	struct sym_result res = { 0 };
-	symbolize(s->sym, pid, ts, ip, kernel, &res);
+	symbolize_frame(s->sym, pid, ts, ip, kernel, is_return, &res);
 	char name[TREC_MAX_NAME + 32];
 	sym_format(&res, name, sizeof(name));
 	struct loc_key lk = { .addr = ip };
@@ -303,11 +303,11 @@ static int pp_end(void *ctx, struct rfile *f, struct trec_err *err)
 			int kernel = j < nk;
 			if ((kernel && s->o.no_kernel) || (!kernel && s->o.no_user) || !st->ips[j])
 				continue;
-			tbuf_put_u64(&s->samples, frame_loc(s, k.pid, e->v[2], st->ips[j], kernel));
+			tbuf_put_u64(&s->samples, frame_loc(s, k.pid, e->v[2], st->ips[j], kernel, sym_frame_is_return(j, nk)));
 			nloc++;
 		}
 		if (!st) { /* as trec report shows it */
-			tbuf_put_u64(&s->samples, frame_loc(s, k.pid, e->v[2], 0, 1));
+			tbuf_put_u64(&s->samples, frame_loc(s, k.pid, e->v[2], 0, 1, 0));
 			nloc++;
 		}
 		if (!s->samples.oom)

@@ -176,7 +176,7 @@ int pf_stacks_get(struct pf_stacks *p, struct tbuf *intern, struct symbolizer *s
 		if (!st->ips[i] || (kern && p->no_kernel) || (!kern && p->no_user))
 			continue;
 		struct sym_result r;
-		symbolize(sym, ev->pid, ev->ts, st->ips[i], kern, &r);
+		symbolize_frame(sym, ev->pid, ev->ts, st->ips[i], kern, sym_frame_is_return(i, st->nkernel), &r);
 		if ((rc = intern_frame(p, intern, &r, &p->fid[k])) < 0)
 			return rc;
 		k++;

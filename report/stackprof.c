@@ -133,7 +133,7 @@ static int render_frames(struct stackprof *rp, const struct stack_agg *a, struct
 			continue;
 		struct sym_result res = { 0 };
 		if (st)
-			symbolize(rp->sym, k->pid, ts, st->ips[i], kernel, &res);
+			symbolize_frame(rp->sym, k->pid, ts, st->ips[i], kernel, sym_frame_is_return(i, nk), &res);
 		struct frame *f = &fr->f[fr->n++];
 		f->off = (uint32_t)fr->text.len;
 		put_clean(&fr->text, sym_format(&res, name, sizeof(name)));

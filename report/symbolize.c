@@ -1119,6 +1119,19 @@ static int symbolize_kernel(const struct symbolizer *s, uint64_t ip, struct sym_
 	return 0;
 }
 
+int symbolize_frame(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int kernel, int is_return,
+		    struct sym_result *res)
+{
+	if (!is_return || !ip)
+		return symbolize(s, pid, ts, ip, kernel, res);
+	int rc = symbolize(s, pid, ts, ip - 1, kernel, res);
+	/* The offsets of ip itself (from the symbol, in the file, or ip); an
+	 * FDE function's offset is its start, whatever the address in it. */
+	if (!res->fde)
+		res->offset++;
+	return rc;
+}
+
 int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int kernel,
 	      struct sym_result *res)
 {

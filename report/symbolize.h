@@ -116,6 +116,22 @@ int symbolize(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int 
 	      struct sym_result *res);
 
 /*
+ * Frame i of a stack (nk kernel frames, then the user frames, leaf first):
+ * every frame but the first of each side is a return address, one past
+ * its call. The call can be the last instruction of its function (a
+ * noreturn call, such as exit's call of __run_exit_handlers), and the
+ * return address then lies past that function's end: symbolize_frame
+ * names a return address by ip - 1, as unwinders do, and reports offsets
+ * from ip itself (an FDE function's offset stays its start).
+ */
+static inline int sym_frame_is_return(size_t i, size_t nk)
+{
+	return i != 0 && i != nk;
+}
+int symbolize_frame(struct symbolizer *s, uint32_t pid, uint64_t ts, uint64_t ip, int kernel, int is_return,
+		    struct sym_result *res);
+
+/*
  * Which version of pid's address space `ts` falls in: two events of one pid
  * with the same generation see exactly the same mappings, so a caller that
  * aggregates by (pid, generation, stack) may symbolize each group once, at

@@ -297,6 +297,23 @@ static void test_user_symbols(void **state)
 	assert_string_equal(sym(s, 100, 2000, APP(0x18ff), 0), "e|app|0xff|1");
 	assert_string_equal(sym(s, 100, 2000, APP(0x1905), 0), "f|app|0x5|1");
 	assert_string_equal(fmt(s, 100, 2000, APP(0x1910), 0), "app+0x1910");
+	/* a return address right past d (its noreturn call was d's last
+	 * instruction) is d's, at d's size; the leaf at that address is not */
+	struct sym_result rr;
+	assert_int_equal(symbolize_frame(s, 100, 2000, APP(0x1550), 0, 1, &rr), 0);
+	assert_string_equal(rr.name, "d");
+	assert_int_equal(rr.offset, 0x50);
+	assert_int_equal(symbolize_frame(s, 100, 2000, APP(0x1550), 0, 0, &rr), 0);
+	assert_null(rr.name);
+	assert_int_equal(rr.offset, 0x1550);
+	assert_int_equal(symbolize_frame(s, 100, 2000, APP(0x1310), 0, 1, &rr), 0);
+	assert_string_equal(rr.name, "b");
+	assert_int_equal(rr.offset, 0x10);
+	/* kernel frames too: a return address at schedule's end is schedule's */
+	assert_int_equal(symbolize_frame(s, 0, 0, K_EXT4, 1, 1, &rr), 0);
+	assert_string_equal(rr.name, "schedule");
+	assert_int_equal(sym_frame_is_return(0, 3) + sym_frame_is_return(3, 3), 0);
+	assert_int_equal(sym_frame_is_return(1, 3) + sym_frame_is_return(4, 3), 2);
 	/* below the first symbol, and the mapping's last byte */
 	assert_string_equal(fmt(s, 100, 2000, APP(0x1000), 0), "app+0x1000");
 	assert_string_equal(fmt(s, 100, 2000, APP_START + 0x2fff, 0), "app+0x3fff");
