@@ -285,7 +285,7 @@ print(sum(t["count"] for t in d["event_types"] if t["name"] == "cpu-clock"), d["
 		lost=$(perf --buildid-dir "$dir/perf-buildids" report -i "$base.data" --stats 2>/dev/null | awk '/LOST/ && /events:/ {l += $3} END {print l + 0}')
 		t0=$(now)
 		"$B/bench/runstat" "$base.sstat" perf --buildid-dir "$dir/perf-buildids" script --show-task-events -i "$base.data" >"$base.txt" 2>/dev/null
-		"$B/bench/runstat" "$base.cstat" "$B/trec" flamegraph --kernel --event cpu-clock --collapse-perf "$base.txt" \
+		"$B/bench/runstat" "$base.cstat" "$B/trec" flamegraph --kernel --collapse-perf "$base.txt" \
 			>"$base.folded" 2>/dev/null
 		t1=$(now)
 		fold_s=$(fsub "$t1" "$t0")
@@ -414,7 +414,7 @@ high_run() { # TOOL RUN: appends "wall samples" to $dir/h.TOOL
 	case $tool in
 	perf-fp) n=$(perf --buildid-dir "$dir/perf-buildids" report -i "$base.data" --stats --comm nofp_cxx 2>/dev/null |
 		awk '/SAMPLE events:/ {print $3; exit}') ;;
-	trec) n=$("$B/trec" report --json --comm nofp_cxx -i "$base.data" 2>/dev/null |
+	trec) n=$("$B/trec" report --summary --json --comm nofp_cxx -i "$base.data" 2>/dev/null |
 		python3 -c 'import json,sys; print(sum(r.get("samples", 0) for r in json.load(sys.stdin)["rows"]))') ;;
 	esac
 	echo "$wall ${n:-0}" >>"$dir/h.$tool"
