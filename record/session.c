@@ -592,6 +592,17 @@ static void reap(struct rec_session *s)
 
 enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND, EV_CONTROL };
 
+#define TICK_FAST_NS 20000000ull
+#define TICK_SLOW_NS 100000000ull
+#define TICK_QUIET_NS 500000000ull /* no side-band record for this long: slow tick */
+
+static void set_tick(int tfd, uint64_t ns)
+{
+	struct timespec t = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+	struct itimerspec its = { t, t };
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
 static int loop(struct rec_session *s, struct trec_err *err)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -609,10 +620,15 @@ static int loop(struct rec_session *s, struct trec_err *err)
 			close(tfd);
 		return trec_errf(err, e, "setting up the event loop: %s", strerror(-e));
 	}
-	/* 20 ms: the longest a record waits in a ring when producers do not
-	 * wake us (they do, past TREC_WAKEUP_BYTES). */
-	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
-	timerfd_settime(tfd, 0, &its, NULL);
+	/* The tick: the longest a record waits in a ring when producers do
+	 * not wake us (they do, past TREC_WAKEUP_BYTES), and the longest a new
+	 * mapping waits to have its file opened. 20 ms while processes come
+	 * and go (a short-lived process must still be alive when its
+	 * mappings are read); once the side-band has been quiet for a while,
+	 * 100 ms, as a wake-up costs more than a tick's worth of records. */
+	int fast = 1;
+	uint64_t sb_last = mono_ns();
+	set_tick(tfd, TICK_FAST_NS);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	ev.data.u32 = EV_RING;
 	for (uint32_t i = 0; i < consumer_nrings(s->con); i++)
@@ -675,9 +691,17 @@ static int loop(struct rec_session *s, struct trec_err *err)
 		e = sideband_drain(s->sb, &cb);
 		if (e < 0)
 			break;
+		int sb_busy = e > 0;
+		unwind_flush(s->uw);
 		e = 0;
 		reap(s);
 		uint64_t now = mono_ns();
+		if (sb_busy)
+			sb_last = now;
+		if (fast != (now - sb_last < TICK_QUIET_NS)) {
+			fast = !fast;
+			set_tick(tfd, fast ? TICK_FAST_NS : TICK_SLOW_NS);
+		}
 		if (now - last_loss >= 1000000000ull) {
 			e = session_flush_losses(s);
 			/* Hand what a second gathered to the file: a recorder killed
@@ -747,6 +771,7 @@ int rec_session_stop(struct rec_session *s, struct trec_err *err)
 	struct sideband_cb cb = { .ctx = s, .task = session_on_task, .map = session_on_map, .pid_wanted = session_pid_wanted };
 	if (e2 >= 0)
 		e2 = sideband_drain(s->sb, &cb);
+	unwind_flush(s->uw);
 	if (e2 >= 0)
 		e2 = session_flush_losses(s);
 	if (e2 >= 0 && s->trig_ns && !s->run_failed) {

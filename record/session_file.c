@@ -140,6 +140,7 @@ int session_write_preamble(struct rec_session *s, struct trec_err *err)
 	s->snapshotting = 1;
 	e = procfs_snapshot(&po, &cb, NULL, &pe);
 	s->snapshotting = 0;
+	unwind_flush(s->uw);
 	free(pids);
 	/* A target that exits before the snapshot is not an error: its
 	 * history comes from the side-band. */

@@ -49,6 +49,8 @@
 /* Messages queued before the loader drops new ones (a burst of execs on a
  * busy host can queue thousands; each is ~150 bytes). */
 #define MAX_QUEUED 262144
+/* Messages queued before the loader is woken without waiting for unwind_flush. */
+#define FLUSH_EVERY 256
 /* Rows of one table at most: the largest binaries have ~2M. */
 #define MAX_TABLE_ROWS (16u << 20)
 #define MAX_SEGS 16
@@ -233,7 +235,25 @@ static void enqueue(struct unwind *uw, struct msg *m)
 		uw->head = m;
 	uw->tail = m;
 	uw->queued++;
-	pthread_cond_signal(&uw->wake);
+	/* The loader is woken once per batch (unwind_flush), not per message:
+	 * a process start reports dozens of mappings, and a wake-up each cost
+	 * a context switch each. A long batch, or a sync, wakes it at once. */
+	if (++uw->unsignaled >= FLUSH_EVERY || m->kind == MSG_SYNC) {
+		uw->unsignaled = 0;
+		pthread_cond_signal(&uw->wake);
+	}
+	pthread_mutex_unlock(&uw->mu);
+}
+
+void unwind_flush(struct unwind *uw)
+{
+	if (!uw || !uw->started)
+		return;
+	pthread_mutex_lock(&uw->mu);
+	if (uw->unsignaled) {
+		uw->unsignaled = 0;
+		pthread_cond_signal(&uw->wake);
+	}
 	pthread_mutex_unlock(&uw->mu);
 }
 

@@ -76,6 +76,9 @@ int unwind_start(struct unwind *uw, const struct unwind_hook_progs *hooks, int t
 int unwind_wants_file(struct unwind *uw, const struct trec_map *m);
 void unwind_on_map(struct unwind *uw, const struct trec_map *m, int fd);
 void unwind_on_task(struct unwind *uw, const struct trec_task *t);
+/* Wakes the loader for what unwind_on_map / unwind_on_task queued: call it
+ * after each batch (a side-band drain, the /proc snapshot). */
+void unwind_flush(struct unwind *uw);
 
 /* An fd that polls readable when the unwinder asks for the side-band to be
  * drained now (a sample found its process's mappings missing); consume

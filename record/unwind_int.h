@@ -64,6 +64,7 @@ struct unwind {
 	pthread_cond_t wake, synced;
 	struct msg *head, *tail;
 	size_t queued;
+	size_t unsignaled; /* queued since the loader was last woken */
 	int stop;
 	uint64_t sync_asked, sync_done;
 	void *handed; /* main thread: tsearch tree of build-ids whose file was handed over */
