@@ -32,13 +32,33 @@
 #include "unwind_abi.h"
 
 const volatile bool unwind_user = false;
+/* Rows per chunk, as a shift: set by user space with unwind_user. */
+const volatile __u32 uw_chunk_shift = 0;
 
-struct {
+/*
+ * The rows: one index space cut into chunks of 1 << uw_chunk_shift rows,
+ * each an array map of its own that the recorder creates only when a
+ * table needs it, so memory follows what the traced binaries need, up to
+ * the budget. The chunks all have one size, so the kernel inlines both
+ * lookups (an inner map of another size could not be inserted). The
+ * declared inner map is a placeholder: when unwinding, user space hands
+ * in its own outer map (unwind_share), whose chunks set the size.
+ */
+struct uw_rows_chunk {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* set by user space: the memory budget in rows */
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	/* a size, not a type: objects that never walk a stack leave the
+	 * row struct a forward declaration in their BTF */
+	__uint(value_size, sizeof(struct trec_uw_row));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* set by user space: the memory budget in chunks */
 	__type(key, __u32);
-	__type(value, struct trec_uw_row);
+	__array(values, struct uw_rows_chunk);
 } uw_rows SEC(".maps");
 
 struct {
@@ -225,6 +245,14 @@ __noinline int trec_uw_map(const struct trec_uw_proc *p, __u64 pc, struct trec_u
  * A global function: verified once on its own, so its halvings do not
  * multiply the states of every frame of the walk.
  */
+static __always_inline struct trec_uw_row *uw_row(__u32 i)
+{
+	__u32 shift = uw_chunk_shift & 31;
+	__u32 c = i >> shift, o = i & ((1u << shift) - 1);
+	void *chunk = bpf_map_lookup_elem(&uw_rows, &c);
+	return chunk ? bpf_map_lookup_elem(chunk, &o) : NULL;
+}
+
 __noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 {
 	__u32 zero = 0;
@@ -241,7 +269,7 @@ __noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 		if (lo >= hi)
 			break;
 		__u32 mid = lo + (hi - lo) / 2;
-		struct trec_uw_row *row = bpf_map_lookup_elem(&uw_rows, &mid);
+		struct trec_uw_row *row = uw_row(mid);
 		if (!row)
 			return 0;
 		if (row->pc <= (__u32)rel)
@@ -252,7 +280,7 @@ __noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 	if (lo <= first)
 		return 0;
 	__u32 at = lo - 1;
-	struct trec_uw_row *row = bpf_map_lookup_elem(&uw_rows, &at);
+	struct trec_uw_row *row = uw_row(at);
 	return row ? row->rule : 0;
 }
 

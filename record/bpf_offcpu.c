@@ -38,6 +38,7 @@ int offcpu_open(struct offcpu **out, struct tp_capture *cap, const struct offcpu
 	CGROUP_SET_APPLY(s->rodata, o->cgroups);
 	s->rodata->self_tgid = (uint32_t)getpid();
 	s->rodata->unwind_user = tp_capture_unwind(cap) != NULL;
+	s->rodata->uw_chunk_shift = unwind_chunk_shift(tp_capture_unwind(cap));
 	if (tp_capture_unwind(cap) && (r = unwind_share(tp_capture_unwind(cap), s->obj, err)))
 		goto fail;
 	if ((r = bpf_map__reuse_fd(s->maps.rings, sh.rings)) || (r = bpf_map__reuse_fd(s->maps.lost, sh.lost)) ||

@@ -49,6 +49,7 @@ struct probe_attach {
 		(skel)->rodata->self_tgid = (uint32_t)getpid();                         \
 		(skel)->rodata->with_stacks = (o)->with_stacks;                         \
 		(skel)->rodata->unwind_user = (sh)->unwind != NULL;                     \
+		(skel)->rodata->uw_chunk_shift = unwind_chunk_shift((sh)->unwind);      \
 		bpf_map__set_autocreate((skel)->maps.scratch, false);                   \
 	} while (0)
 

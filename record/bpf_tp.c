@@ -203,6 +203,7 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	s->rodata->self_tgid = (uint32_t)getpid();
 	s->rodata->with_stacks = with_stacks;
 	s->rodata->unwind_user = c->unwind != NULL;
+	s->rodata->uw_chunk_shift = unwind_chunk_shift(c->unwind);
 	if (c->unwind) {
 		int r = unwind_share(c->unwind, s->obj, NULL);
 		if (r)

@@ -84,6 +84,68 @@ static int create_map(enum bpf_map_type type, const char *name, uint32_t value_s
 	return fd;
 }
 
+/* Rows per chunk (bpf/unwind.bpf.h): 64K rows (512 KiB), or the whole
+ * budget when it is smaller, so a small --unwind-mem still bounds what is
+ * allocated. Small enough that a process's few tables take a MiB or two
+ * (allocating and zeroing the old single 32 MiB array cost 6-10 ms of
+ * every recording); a chunk costs three system calls. */
+#define CHUNK_SHIFT_MAX 16
+
+static uint32_t chunk_shift_for(uint64_t budget_rows)
+{
+	uint32_t sh = CHUNK_SHIFT_MAX;
+	while (sh > 10 && (1ull << sh) > budget_rows)
+		sh--;
+	return sh;
+}
+
+static int create_chunk(struct unwind *uw, struct trec_err *err)
+{
+	/* BPF object names hold 15 characters; the chunk number is in bpftool's id order */
+	return create_map(BPF_MAP_TYPE_ARRAY, "uw_rows_chunk", sizeof(struct trec_uw_row), 1u << uw->chunk_shift,
+			  BPF_F_MMAPABLE, err);
+}
+
+/* Puts chunk fd in its place: in the outer map, and in our address range. */
+static int install_chunk(struct unwind *uw, int fd, struct trec_err *err)
+{
+	size_t len = (size_t)sizeof(struct trec_uw_row) << uw->chunk_shift;
+	uint32_t k = uw->chunks;
+	void *at = (char *)uw->rows + (size_t)k * len;
+	if (mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+		return trec_errf(err, -errno, "mapping unwind rows chunk %u: %s", k, strerror(errno));
+	if (bpf_map_update_elem(uw->rows_fd, &k, &fd, BPF_ANY)) {
+		int e = -errno;
+		/* Back to reserved-only: no stray pages behind a chunk the kernel does not see. */
+		mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		return trec_errf(err, e, "installing unwind rows chunk %u: %s", k, strerror(-e));
+	}
+	uw->chunks++;
+	pthread_mutex_lock(&uw->stats_mu);
+	uw->st.rows_allocated = (uint64_t)uw->chunks << uw->chunk_shift;
+	pthread_mutex_unlock(&uw->stats_mu);
+	return 0;
+}
+
+/* Chunks for rows [0, end): 0, or negative errno (out of memory: the
+ * table that asked is then over the budget). Loader thread. */
+static int rows_reserve(struct unwind *uw, uint64_t end)
+{
+	while ((uint64_t)uw->chunks << uw->chunk_shift < end) {
+		if (uw->chunks >= uw->chunks_max)
+			return -ENOSPC;
+		struct trec_err e = { 0 };
+		int fd = create_chunk(uw, &e);
+		if (fd < 0)
+			return fd;
+		int r = install_chunk(uw, fd, &e);
+		close(fd); /* the outer map and the mapping keep it */
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* A wake-up call carries nothing to act on: being woken is the point. */
 static int kick_seen(void *ctx, void *data, size_t size)
 {
@@ -104,6 +166,14 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 	if (nrows < 1024 || nrows > (1ull << 31))
 		return trec_errf(err, -EINVAL, "--unwind-mem: %llu bytes is outside 8 KiB .. 16 GiB",
 				 (unsigned long long)budget);
+	uint32_t shift = chunk_shift_for(nrows);
+	if (o && o->chunk_shift) {
+		if (o->chunk_shift < 10 || o->chunk_shift > CHUNK_SHIFT_MAX)
+			return trec_errf(err, -EINVAL, "unwind: chunk_shift %u is outside 10..%u", o->chunk_shift,
+					 CHUNK_SHIFT_MAX);
+		if (o->chunk_shift < shift)
+			shift = o->chunk_shift;
+	}
 	struct unwind *uw = calloc(1, sizeof(*uw));
 	if (!uw)
 		return trec_errf(err, -ENOMEM, "out of memory");
@@ -115,12 +185,25 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 	pthread_cond_init(&uw->synced, NULL);
 	uw->next_table = 1;
 	uw->max_procs = o && o->max_procs ? o->max_procs : UNWIND_DEFAULT_PROCS;
-	uw->rows_cap = (uint32_t)nrows;
-	uw->st.rows_capacity = nrows;
-	int r;
-	if ((r = uw->rows_fd = create_map(BPF_MAP_TYPE_ARRAY, "uw_rows", sizeof(struct trec_uw_row), uw->rows_cap,
-					  BPF_F_MMAPABLE, err)) < 0 ||
-	    (r = uw->tables_fd = create_map(BPF_MAP_TYPE_ARRAY, "uw_tables", sizeof(struct trec_uw_table),
+	uw->chunk_shift = shift;
+	uw->chunks_max = (uint32_t)(nrows >> uw->chunk_shift);
+	uw->rows_cap = uw->chunks_max << uw->chunk_shift;
+	uw->st.rows_capacity = uw->rows_cap;
+	int r, chunk0 = -1;
+	/* The first chunk now: the outer map takes its shape from it, and
+	 * nearly every recording that unwinds fills it. */
+	if ((r = chunk0 = create_chunk(uw, err)) < 0)
+		goto fail;
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, ro, .inner_map_fd = chunk0);
+		uw->rows_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "uw_rows", sizeof(uint32_t), sizeof(uint32_t),
+					     uw->chunks_max, &ro);
+		if (uw->rows_fd < 0) {
+			r = trec_errf(err, -errno, "creating the unwinder's uw_rows map: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if ((r = uw->tables_fd = create_map(BPF_MAP_TYPE_ARRAY, "uw_tables", sizeof(struct trec_uw_table),
 					    UNWIND_MAX_TABLES, 0, err)) < 0 ||
 	    (r = uw->procs_fd = create_map(BPF_MAP_TYPE_HASH, "uw_procs", sizeof(struct trec_uw_proc),
 					   uw->max_procs, BPF_F_NO_PREALLOC, err)) < 0 ||
@@ -150,16 +233,26 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 		}
 	}
 	uw->rows_map_len = (size_t)uw->rows_cap * sizeof(struct trec_uw_row);
-	uw->rows = mmap(NULL, uw->rows_map_len, PROT_READ | PROT_WRITE, MAP_SHARED, uw->rows_fd, 0);
+	uw->rows = mmap(NULL, uw->rows_map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (uw->rows == MAP_FAILED) {
-		r = trec_errf(err, -errno, "mapping the unwind rows: %s", strerror(errno));
+		r = trec_errf(err, -errno, "reserving address space for the unwind rows: %s", strerror(errno));
 		goto fail;
 	}
+	if ((r = install_chunk(uw, chunk0, err)))
+		goto fail;
+	close(chunk0);
 	*out = uw;
 	return 0;
 fail:
+	if (chunk0 >= 0)
+		close(chunk0);
 	unwind_free(uw);
 	return r;
+}
+
+uint32_t unwind_chunk_shift(const struct unwind *uw)
+{
+	return uw ? uw->chunk_shift : 0;
 }
 
 int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err)
@@ -668,7 +761,7 @@ static void table_compile(struct unwind *uw, struct table *t)
 	int fits = 0;
 	if (!r && ct.nrows && nseg) {
 		uint64_t need = ct.nrows + 2 * nseg;
-		if (need <= uw->rows_cap - uw->rows_used) {
+		if (need <= uw->rows_cap - uw->rows_used && !rows_reserve(uw, uw->rows_used + need)) {
 			fits = 1;
 			first = uw->rows_used;
 			for (size_t i = 0; i < nseg; i++) {

@@ -43,6 +43,8 @@ struct unwind_opts {
 	size_t sz;           /* sizeof(struct unwind_opts) */
 	uint64_t budget;     /* bytes for rows; 0: UNWIND_DEFAULT_BUDGET */
 	uint32_t max_procs;  /* processes with mappings in the kernel; 0: UNWIND_DEFAULT_PROCS */
+	uint32_t chunk_shift; /* rows per chunk of the rows map, as a shift (10..16); 0: 64K rows (512 KiB).
+			       * Rows are allocated a chunk at a time, as tables need them. */
 };
 
 /* Creates the maps (nothing runs yet). -EOPNOTSUPP on an architecture the
@@ -51,8 +53,12 @@ int unwind_new(struct unwind **out, const struct unwind_opts *o, struct trec_err
 
 /* Points a BPF object's unwinder maps (uw_rows, uw_tables, uw_procs,
  * uw_stats) at ours; call between __open() and __load(). The caller also
- * sets the object's `unwind_user` read-only variable. */
+ * sets the object's `unwind_user` and `uw_chunk_shift` read-only variables. */
 int unwind_share(struct unwind *uw, struct bpf_object *obj, struct trec_err *err);
+
+/* The value of a sharing object's `uw_chunk_shift` read-only variable
+ * (rows per chunk of the rows map, as a shift); set it with unwind_user. */
+uint32_t unwind_chunk_shift(const struct unwind *uw);
 
 /* The fork/exec followers (bpf/unwind_hooks.bpf.h) as loaded in another
  * object: the recorder's tracepoint capture loads them with its own
@@ -110,6 +116,7 @@ struct unwind_stats {
 	uint64_t tables_failed;   /* binaries that could not be opened or read */
 	uint64_t rows;            /* rows loaded */
 	uint64_t rows_capacity;   /* rows the budget holds */
+	uint64_t rows_allocated;  /* rows in the chunks allocated so far (memory: x 8 bytes) */
 	uint64_t procs_full;      /* updates refused: the process table was full */
 	uint64_t maps_dropped;    /* mappings not kept: a process had TREC_UW_MAX_MAPS already */
 	uint64_t queue_dropped;   /* messages dropped: the loader fell too far behind */

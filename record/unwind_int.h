@@ -51,9 +51,14 @@ struct proc {
 struct unwind {
 	int rows_fd, tables_fd, procs_fd, stats_fd, kick_fd, inodes_fd;
 	struct ring_buffer *kick; /* the unwinder's wake-up calls (uw_kick) */
-	struct trec_uw_row *rows; /* the rows map, mmapped */
+	/* The rows: one address range reserved for the whole budget, each
+	 * chunk map mmapped into its place when a table first needs it, so
+	 * rows + i is row i whatever chunk holds it. */
+	struct trec_uw_row *rows;
 	size_t rows_map_len;
 	uint32_t rows_cap, rows_used;
+	uint32_t chunk_shift;          /* rows per chunk: 1 << chunk_shift */
+	uint32_t chunks, chunks_max;   /* created; what the budget allows */
 	uint32_t max_procs;
 	struct unwind_hooks_bpf *hooks;  /* the followers' own object (tests), or */
 	struct bpf_link *fork_link, *exec_link; /* theirs in the capture's object */

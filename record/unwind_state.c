@@ -197,6 +197,7 @@ int unwind_stats_meta(const struct unwind_stats *st, struct tarena *a, struct tr
 		{ "unwind.tables_unreadable", st->tables_failed },
 		{ "unwind.rows", st->rows },
 		{ "unwind.rows_capacity", st->rows_capacity },
+		{ "unwind.rows_allocated", st->rows_allocated },
 		{ "unwind.process_table_full", st->procs_full },
 		{ "unwind.mappings_dropped", st->maps_dropped },
 		{ "unwind.loader_queue_dropped", st->queue_dropped },

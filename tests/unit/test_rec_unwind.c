@@ -31,13 +31,13 @@
 #include "unwind.h"
 #include "unwind_abi.h"
 
-static struct unwind *new_or_skip(uint64_t budget)
+static struct unwind *new_chunked_or_skip(uint64_t budget, uint32_t chunk_shift)
 {
 	if (geteuid() != 0) {
 		print_message("unwind loader tests need root (BPF maps)\n");
 		skip();
 	}
-	struct unwind_opts o = { .sz = sizeof(o), .budget = budget };
+	struct unwind_opts o = { .sz = sizeof(o), .budget = budget, .chunk_shift = chunk_shift };
 	struct unwind *uw = NULL;
 	struct trec_err err = { 0 };
 	int r = unwind_new(&uw, &o, &err);
@@ -47,6 +47,11 @@ static struct unwind *new_or_skip(uint64_t budget)
 	if (r)
 		fail_msg("unwind_start: %s", err.msg);
 	return uw;
+}
+
+static struct unwind *new_or_skip(uint64_t budget)
+{
+	return new_chunked_or_skip(budget, 0);
 }
 
 struct self_map {
@@ -105,34 +110,41 @@ static struct trec_uw_table read_table(struct unwind *uw, uint32_t id)
 	return t;
 }
 
+/* Row i as the kernel sees it: through the outer map to its chunk. */
+static struct trec_uw_row row_at(struct unwind *uw, uint32_t i)
+{
+	uint32_t sh = unwind_chunk_shift(uw), c = i >> sh, o = i & ((1u << sh) - 1), id = 0;
+	assert_int_equal(bpf_map_lookup_elem(unwind_map_fd(uw, "uw_rows"), &c, &id), 0);
+	int fd = bpf_map_get_fd_by_id(id);
+	assert_true(fd >= 0);
+	struct trec_uw_row r;
+	assert_int_equal(bpf_map_lookup_elem(fd, &o, &r), 0);
+	close(fd);
+	return r;
+}
+
 /* The rule of the row covering file offset `off` in a table. */
 static uint32_t rule_at(struct unwind *uw, const struct trec_uw_table *t, uint64_t off)
 {
-	int fd = unwind_map_fd(uw, "uw_rows");
 	uint32_t lo = t->first, hi = t->first + t->count;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		struct trec_uw_row r;
-		assert_int_equal(bpf_map_lookup_elem(fd, &mid, &r), 0);
+		struct trec_uw_row r = row_at(uw, mid);
 		if (r.pc <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	assert_true(lo > t->first);
-	uint32_t at = lo - 1;
-	struct trec_uw_row r;
-	assert_int_equal(bpf_map_lookup_elem(fd, &at, &r), 0);
-	return r.rule;
+	return row_at(uw, lo - 1).rule;
 }
 
 /* Our own process: every executable mapping lands sorted, each binary gets a
  * ready table, and libc's rows say what a function's first instruction
  * needs (the return address at rsp: CFA = rsp + 8, rbp untouched). */
-static void test_own_process(void **state)
+static void own_process(uint32_t chunk_shift)
 {
-	(void)state;
-	struct unwind *uw = new_or_skip(0);
+	struct unwind *uw = new_chunked_or_skip(0, chunk_shift);
 	struct self_map maps[64];
 	size_t n = self_exec_maps(maps, 64);
 	assert_true(n >= 2);
@@ -171,7 +183,27 @@ static void test_own_process(void **state)
 	assert_true(st.tables >= 2);
 	assert_true(st.rows > 1000);
 	assert_int_equal(st.procs_full, 0);
+	/* Chunks are allocated as the rows need them, none ahead. */
+	uint64_t chunk = 1ull << unwind_chunk_shift(uw);
+	assert_int_equal(st.rows_allocated % chunk, 0);
+	assert_true(st.rows_allocated >= st.rows);
+	assert_true(st.rows_allocated < st.rows + chunk + 2 * 64 * st.tables);
+	assert_true(st.rows_allocated < st.rows_capacity);
 	unwind_free(uw);
+}
+
+static void test_own_process(void **state)
+{
+	(void)state;
+	own_process(0);
+}
+
+/* The same with 1024-row chunks: libc's table spans dozens of them, and
+ * each lookup above goes through the kernel's outer map to its chunk. */
+static void test_own_process_small_chunks(void **state)
+{
+	(void)state;
+	own_process(10);
 }
 
 /* A mapping over an older one replaces it; one older than what is there is
@@ -276,6 +308,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_process),
+		cmocka_unit_test(test_own_process_small_chunks),
 		cmocka_unit_test(test_overlap_and_order),
 		cmocka_unit_test(test_fork_exec_exit),
 		cmocka_unit_test(test_budget),
