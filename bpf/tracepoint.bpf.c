@@ -452,7 +452,9 @@ int BPF_PROG(trec_sys_exit, struct pt_regs *regs, long ret)
 #endif
 
 /* Each thread's context at its latest fork and exec (trec_bpf.h). LRU: a
- * recorder that falls behind loses the oldest, never blocks a fork. */
+ * recorder that falls behind loses the oldest, never blocks a fork. User
+ * space takes each entry within a tick of the fork or exec, so only those
+ * in flight live here; it sizes the map by the CPU count (bpf_tp.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TREC_TASK_CTX_ENTRIES);
@@ -491,6 +493,9 @@ static __always_inline void note_ctx(struct task_struct *t, __u64 cgroup_id, int
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(trec_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u32 tgid = p->tgid;
+	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid))
+		return 0; /* user space never asks for it: keep the LRU for those it will */
 	note_ctx(p, bpf_get_current_cgroup_id(), 1);
 	return 0;
 }
@@ -500,12 +505,14 @@ int BPF_PROG(trec_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(trec_fork, struct task_struct *parent, struct task_struct *child)
 {
-	note_ctx(child, BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id), 0);
-	if (!filter_pids)
+	if (!filter_pids) {
+		note_ctx(child, BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id), 0);
 		return 0;
+	}
 	__u32 ptgid = parent->tgid;
 	if (!bpf_map_lookup_elem(&targets, &ptgid))
 		return 0;
+	note_ctx(child, BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id), 0);
 	__u32 ctgid = child->tgid;
 	__u8 one = 1;
 	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY))

@@ -184,6 +184,16 @@ static struct bpf_program *raw_syscall_variant(struct tracepoint_bpf *s, const s
 	return p;
 }
 
+/* task_ctx holds the forks and execs user space has not taken yet (it
+ * takes them within a tick): 4,096 per CPU, between 8,192 and the 65,536
+ * the map was declared with. An LRU map is allocated whole at creation:
+ * 65,536 entries cost 5.7 MB and 2 ms of every recording on a 2-CPU host. */
+static uint32_t task_ctx_entries(uint32_t ncpus)
+{
+	uint64_t n = (uint64_t)ncpus * 4096;
+	return n < 8192 ? 8192 : n > TREC_TASK_CTX_ENTRIES ? TREC_TASK_CTX_ENTRIES : (uint32_t)n;
+}
+
 /*
  * Opens and loads the object with a program chosen per tracepoint: the raw
  * syscall ones (when `fast_raw`), a direct-copy variant, or the general
@@ -219,6 +229,7 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	bpf_map__set_max_entries(s->maps.tp_cfg, c->max_type + 1);
 	bpf_map__set_max_entries(s->maps.filters, c->max_type + 1);
 	bpf_map__set_max_entries(s->maps.lost, c->max_type + 1);
+	bpf_map__set_max_entries(s->maps.task_ctx, task_ctx_entries(c->ncpus));
 	bool used_raw = false;
 	for (size_t i = 0; i < c->nspecs; i++) {
 		const struct tp_spec *sp = &c->specs[i];
