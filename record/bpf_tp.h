@@ -94,5 +94,8 @@ const char *tp_bpf_advice(int err);
  * RLIMIT_MEMLOCK: those before 5.11 do; later ones charge the memory
  * cgroup. An unparsable release counts as a new kernel. */
 bool tp_kernel_charges_memlock(const char *release);
+/* Whether a hash map without preallocation may be used by every program
+ * type, perf_event (NMI) included: since 6.1 (bpf_mem_alloc). */
+bool tp_kernel_hash_no_prealloc_ok(const char *release);
 
 #endif

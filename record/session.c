@@ -354,6 +354,8 @@ static int add_targets(struct rec_session *s, const sigset_t *blocked, const sig
 			return e;
 		s->has_child = 1;
 	}
+	if (!s->filtering)
+		return 0; /* everything is traced: the programs never look at targets */
 	for (size_t i = 0; i <= o->npids; i++) {
 		pid_t t = i < o->npids ? o->pids[i] : s->child.pid;
 		if (t > 0 && (e = tp_capture_add_target(s->cap, (uint32_t)t)) < 0)

@@ -31,6 +31,21 @@ static void test_memlock_kernels(void **state)
 	assert_false(tp_kernel_charges_memlock(NULL));
 }
 
+/* Hash maps without preallocation in every program type: 6.1 and later;
+ * anything unreadable keeps the preallocated map that loads everywhere. */
+static void test_no_prealloc_kernels(void **state)
+{
+	(void)state;
+	assert_false(tp_kernel_hash_no_prealloc_ok("5.15.0-91-generic"));
+	assert_false(tp_kernel_hash_no_prealloc_ok("6.0.19"));
+	assert_true(tp_kernel_hash_no_prealloc_ok("6.1.0-18-amd64"));
+	assert_true(tp_kernel_hash_no_prealloc_ok("6.18.44-fc-v595"));
+	assert_true(tp_kernel_hash_no_prealloc_ok("7.0"));
+	assert_false(tp_kernel_hash_no_prealloc_ok(""));
+	assert_false(tp_kernel_hash_no_prealloc_ok("linux"));
+	assert_false(tp_kernel_hash_no_prealloc_ok(NULL));
+}
+
 static void test_advice_sentences(void **state)
 {
 	(void)state;
@@ -48,6 +63,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memlock_kernels),
+		cmocka_unit_test(test_no_prealloc_kernels),
 		cmocka_unit_test(test_advice_sentences),
 	};
 	return cmocka_run_group_tests_name("rec_advice", tests, NULL, NULL);
