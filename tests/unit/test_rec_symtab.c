@@ -849,6 +849,65 @@ static void test_demangle_cxx(void **state)
 
 /* ---- symbol sizes and unnamed functions from FDE ranges (format/symtab_build.c) ---- */
 
+/* Many symbols in a scrambled order, with several names at one address:
+ * each address comes out once, in order, under the name the rule prefers
+ * (exported, then shorter, then byte order), whatever the input order. */
+static int cmp_ref(const void *pa, const void *pb)
+{
+	const struct symbuild_sym *x = pa, *y = pb;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->global != y->global)
+		return x->global ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->name, y->name, x->len);
+}
+
+static void test_symbuild_order(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	static const char *const names[] = { "zeta", "alpha", "beta", "al", "malloc", "__libc_malloc", "b" };
+	struct symbuild_sym *in = calloc(N, sizeof(*in)), *ref = calloc(N, sizeof(*ref));
+	assert_non_null(in);
+	assert_non_null(ref);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		const char *nm = names[x % 7];
+		/* 16 MiB of addresses on a high base, 1 in 8 at an address in use */
+		uint64_t addr = i % 8 == 7 ? in[(x >> 8) % i].addr : 0x7f0000000000ull + ((x >> 16) & 0xffffff);
+		in[i] = (struct symbuild_sym){ .addr = addr, .size = 16, .name = nm, .len = (uint32_t)strlen(nm),
+					      .global = (uint8_t)((x >> 40) & 1) };
+	}
+	memcpy(ref, in, N * sizeof(*ref));
+	qsort(ref, N, sizeof(*ref), cmp_ref);
+	struct symbuild b;
+	struct tarena a;
+	struct trec_dso_syms d = { 0 };
+	struct trec_err err = { 0 };
+	tarena_init(&a);
+	symbuild_init(&b, N);
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(symbuild_push(&b, &in[i]), 0);
+	assert_int_equal(symbuild_finish(&b, NULL, 0, &a, &d, "t", &err), 0);
+	symbuild_free(&b);
+	size_t k = 0;
+	for (size_t i = 0; i < N; i++) {
+		if (i && ref[i].addr == ref[i - 1].addr)
+			continue;
+		assert_true(k < d.nsyms);
+		assert_true(d.syms[k].addr == ref[i].addr);
+		assert_string_equal(d.syms[k].name, ref[i].name);
+		k++;
+	}
+	assert_int_equal(k, d.nsyms);
+	tarena_free(&a);
+	free(in);
+	free(ref);
+}
+
 static void test_symbuild_funcs(void **state)
 {
 	struct symbuild b;
@@ -1358,6 +1417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_debugdata_bomb, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_demangle, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_demangle_cxx, setup_fds, check_fds),
+		cmocka_unit_test(test_symbuild_order),
 		cmocka_unit_test_setup_teardown(test_symbuild_funcs, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_hostile_misc, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_hostile_truncated, setup_fds, check_fds),
