@@ -51,15 +51,19 @@ struct {
 #define UW_AT_BASE 7
 #define UW_AT_SYSINFO_EHDR 33
 
-/* Adds the executable VMA holding addr (or, when addr is not in an
- * executable one, one of the next few) to p, if its table is known. */
-static __always_inline void add_exec_vma(struct task_struct *task, struct trec_uw_proc *p, __u64 addr,
-					 int is_vdso)
+/* The executable VMA holding addr (or, when addr is not in an executable
+ * one, one of the next few) as a mapping, when its table is known: 1, else
+ * 0. A global function: verified once, not once per caller (each
+ * bpf_find_vma in an unrolled loop verifies its callback again). */
+__noinline int trec_uw_exec_vma(struct trec_uw_map *m, __u64 addr, int is_vdso)
 {
+	if (!m)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
 	for (int k = 0; k < 4 && addr; k++) {
 		struct uw_vma_find q = { 0 };
 		if (bpf_find_vma(task, addr, uw_vma_cb, &q, 0) || !q.found)
-			return;
+			return 0;
 		if (!q.exec) {
 			addr = q.v.end; /* ld.so's text follows its read-only start */
 			continue;
@@ -69,16 +73,38 @@ static __always_inline void add_exec_vma(struct task_struct *task, struct trec_u
 			__u32 *t = bpf_map_lookup_elem(&uw_inodes, &vk);
 			q.v.table = t ? *t : 0;
 		}
-		__u32 n = p->n;
-		if (!q.v.table || n >= 3)
-			return;
-		struct trec_uw_map *m = &p->maps[n & 3];
-		m->start = q.v.start;
-		m->len = (__u32)(q.v.end - q.v.start);
-		m->sub = q.v.sub;
-		m->table = q.v.table;
+		return uw_vma_to_map(&q.v, m);
+	}
+	return 0;
+}
+
+/* The auxiliary vector's entries the exec hook wants, one (type, value)
+ * pair per bpf_loop step: verified once, not once per pair. */
+struct uw_auxv_scan {
+	__u64 at; /* kernel address of mm->saved_auxv */
+	__u64 base, vdso;
+};
+
+static long uw_auxv_pair(__u32 i, void *ctx)
+{
+	struct uw_auxv_scan *sc = ctx;
+	__u64 kv[2];
+	if (bpf_probe_read_kernel(kv, sizeof(kv), (void *)(sc->at + (__u64)i * 16)) || !kv[0])
+		return 1; /* AT_NULL ends it */
+	if (kv[0] == UW_AT_BASE)
+		sc->base = kv[1];
+	else if (kv[0] == UW_AT_SYSINFO_EHDR)
+		sc->vdso = kv[1];
+	return 0;
+}
+
+static __always_inline void add_exec_vma(struct trec_uw_proc *p, __u64 addr, int is_vdso)
+{
+	struct trec_uw_map m;
+	__u32 n = p->n;
+	if (n < 3 && trec_uw_exec_vma(&m, addr, is_vdso)) {
+		p->maps[n & 3] = m;
 		p->n = n + 1;
-		return;
 	}
 }
 
@@ -106,19 +132,11 @@ int BPF_PROG(trec_uw_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 		np->n = 0;
 		np->gen = 0;
 		np->written = bpf_ktime_get_ns();
-		__u64 base = 0, vdso = 0;
-		for (int i = 0; i + 1 < 56; i += 2) {
-			__u64 type = BPF_CORE_READ(mm, saved_auxv[i]);
-			if (!type)
-				break;
-			if (type == UW_AT_BASE)
-				base = BPF_CORE_READ(mm, saved_auxv[i + 1]);
-			else if (type == UW_AT_SYSINFO_EHDR)
-				vdso = BPF_CORE_READ(mm, saved_auxv[i + 1]);
-		}
-		add_exec_vma(task, np, BPF_CORE_READ(mm, start_code), 0);
-		add_exec_vma(task, np, base, 0);
-		add_exec_vma(task, np, vdso, 1);
+		struct uw_auxv_scan sc = { .at = (__u64)mm + bpf_core_field_offset(struct mm_struct, saved_auxv) };
+		bpf_loop(bpf_core_field_size(struct mm_struct, saved_auxv) / 16, uw_auxv_pair, &sc, 0);
+		add_exec_vma(np, BPF_CORE_READ(mm, start_code), 0);
+		add_exec_vma(np, sc.base, 0);
+		add_exec_vma(np, sc.vdso, 1);
 		/* Sorted by start, as the unwinder's binary search wants. */
 		for (int a = 0; a < 2; a++) {
 			for (int b = 0; b < 2 - a; b++) {
