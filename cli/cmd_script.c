@@ -17,14 +17,17 @@
 #include "reader.h"
 #include "script.h"
 #include "source.h"
+#include "stack_opts.h"
 #include "trace_opts.h"
 
 static const struct cli_cmd script_cmd = {
 	.name = "script",
-	.synopsis = "[-i FILE] [--json] [--ignore-corrupt] [--time START,END] [--limit N]",
+	.synopsis = "[-i FILE] [--json] [--ignore-corrupt] [--time START,END] [--limit N] [-G]",
 	.summary = "Print every event in time order, one per line:\n"
 		   "  TIME [CPU] PID/TID COMM EVENT: FIELD=VALUE ...\n"
-		   "TIME is the event's timestamp in seconds (6 decimals) on the recording clock.",
+		   "TIME is the event's timestamp in seconds (6 decimals) on the recording clock.\n"
+		   "An event with a stack is followed by its frames, leaf first, as perf script\n"
+		   "prints them (ADDR SYM+OFF (DSO)) and a blank line; JSON has them as \"frames\".",
 	.options = "  -i, --input FILE      trace to read (default trec.data; a lone FILE works too)\n"
 		   "      --json            one JSON object per line (JSON lines) instead of text\n"
 		   "      --ignore-corrupt  skip blocks that fail their checks instead of stopping\n"
@@ -32,6 +35,10 @@ static const struct cli_cmd script_cmd = {
 		   "                        event (decimals allowed; '2.5,' and ',10' leave a side open),\n"
 		   "                        or wall-clock times as trec report takes them (docs/REPORT.md)\n"
 		   "      --limit N         stop after N events\n"
+		   "  -G, --hide-call-graph  leave the stacks out (perf script's flag)\n"
+		   "      --no-kernel, --no-user  leave out those frames\n"
+		   "      --symfs DIR, --debug-dir DIR  more symbols (docs/SYMBOLS.md)\n"
+		   "      --no-demangle     C++ and Rust names as the binary spells them\n"
 		   "  -h, --help            show this help\n",
 };
 
@@ -41,6 +48,8 @@ struct script_args {
 	int ignore_corrupt;
 	struct evfilter_opts time;   /* --time (the shared filter's parser) */
 	uint64_t limit;              /* 0 = no limit */
+	int hide_stacks;             /* -G */
+	struct cli_stack_opts stack; /* which frames, where more symbols are */
 };
 
 static int parse_args(int argc, char **argv, struct script_args *o)
@@ -48,8 +57,10 @@ static int parse_args(int argc, char **argv, struct script_args *o)
 	enum { OPT_TIME = 256, OPT_LIMIT };
 	static const struct option longopts[] = {
 		CLI_TRACE_LONGOPTS,
+		CLI_STACK_LONGOPTS,
 		{ "time", required_argument, NULL, OPT_TIME },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "hide-call-graph", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_trace_opts t = { 0 };
@@ -57,13 +68,22 @@ static int parse_args(int argc, char **argv, struct script_args *o)
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:hG", longopts, NULL)) != -1) {
 		enum cli_opt_result r = cli_trace_opt(&t, &script_cmd, c, optarg);
 		if (r == CLI_OPT_TAKEN)
 			continue;
 		if (r != CLI_OPT_NOT_MINE)
 			return r == CLI_OPT_HELP_SHOWN ? -1 : CLI_EXIT_USAGE;
+		int sr = cli_stack_opt(&o->stack, &script_cmd, c, optarg);
+		if (sr != 1) {
+			if (sr)
+				return sr;
+			continue;
+		}
 		switch (c) {
+		case 'G':
+			o->hide_stacks = 1;
+			break;
 		case OPT_TIME:
 			if (evfilter_parse(&o->time, &script_cmd, EVF_OPT_TIME, optarg))
 				return CLI_EXIT_USAGE;
@@ -117,7 +137,10 @@ int cmd_script(int argc, char **argv)
 		goto out;
 	}
 	struct script_opts po = { .sz = sizeof(po), .json = sa.json, .limit = sa.limit,
-				  .threads = fmtpool_threads(), .out = &out };
+				  .threads = fmtpool_threads(), .out = &out, .hide_stacks = sa.hide_stacks,
+				  .no_kernel = sa.stack.no_kernel, .no_user = sa.stack.no_user,
+				  .symfs = sa.stack.symfs, .debug_dir = sa.stack.debug_dir,
+				  .no_demangle = sa.stack.no_demangle };
 	if (script_new(&sc, &po, &err) < 0) {
 		cli_err(&script_cmd, "%s", err.msg);
 		goto out;

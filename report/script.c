@@ -10,6 +10,7 @@
 #include "json.h"
 #include "print_fmt.h"
 #include "script.h"
+#include "script_stack.h"
 #include "source.h"
 
 /* comm for text: as is, but anything unprintable (prctl allows any byte)
@@ -81,8 +82,16 @@ static void print_text(struct outbuf *o, const struct trec_event *ev, const stru
 	outbuf_putc(o, '\n');
 }
 
+/* An event's stack as the main thread names it (the symbolizer is not
+ * shared with the formatter threads): NULL when stacks are not shown. */
+struct stack_view {
+	struct symbolizer *sym;
+	const struct trec_stack *st; /* NULL: the file lacks it */
+	int no_kernel, no_user;
+};
+
 static void print_json(struct json *j, const struct trec_event *ev, const struct trec_schema *s,
-		       const struct evwho *who, int swap)
+		       const struct evwho *who, int swap, const struct stack_view *sv)
 {
 	json_obj_begin(j);
 	json_kv_u64(j, "time_ns", ev->ts);
@@ -114,6 +123,10 @@ static void print_json(struct json *j, const struct trec_event *ev, const struct
 	evfmt_json(j, s, ev, swap);
 	if (ev->stack_id)
 		json_kv_u64(j, "stack_id", ev->stack_id);
+	if (sv) {
+		json_key(j, "frames");
+		script_stack_json(j, sv->sym, ev, sv->st, sv->no_kernel, sv->no_user);
+	}
 	json_obj_end(j);
 	json_newline(j);
 }
@@ -135,7 +148,7 @@ static void pool_json(struct outbuf *o, const struct trec_event *ev, const struc
 {
 	struct json j;
 	json_init(&j, o, 0);
-	print_json(&j, ev, s, who, ((const struct fmt_ctx *)ctx)->swap);
+	print_json(&j, ev, s, who, ((const struct fmt_ctx *)ctx)->swap, NULL);
 }
 
 /*
@@ -167,6 +180,8 @@ struct script {
 	uint64_t printed;
 	struct shown *copies;
 	struct shown_table *tables; /* the current file's first */
+	struct symbolizer *sym;     /* the current file's, when it has stacks to show */
+	struct trec_reader *r;
 };
 
 struct hex_mark {
@@ -255,6 +270,7 @@ void script_free(struct script *s)
 	if (!s)
 		return;
 	fmtpool_free(s->pool);
+	symbolizer_free(s->sym);
 	while (s->copies) {
 		struct shown *c = s->copies;
 		s->copies = c->next;
@@ -283,7 +299,33 @@ static int script_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered,
 	*ordered = 1;
 	memset(&s->cc, 0, sizeof(s->cc));
 	s->fc.swap = f->swap;
-	if (!s->pool && s->o.threads > 1 &&
+	symbolizer_free(s->sym);
+	s->sym = NULL;
+	s->r = f->r;
+	size_t nstacks = 0;
+	if (!s->o.hide_stacks) {
+		/* Loaded up front: an unreadable stacks block is an error naming
+		 * it, not every stack shown as unknown. */
+		int rc = trec_reader_stacks(f->r, &nstacks, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (nstacks) {
+		struct symbolizer_opts so = { .sz = sizeof(so), .symfs = s->o.symfs, .debug_dir = s->o.debug_dir,
+					      .no_demangle = s->o.no_demangle };
+		int rc = symbolizer_new(f->r, &so, &s->sym, err);
+		if (rc < 0)
+			return rc;
+		/* Frames are named here, in order: no formatter threads. */
+		if (s->pool) {
+			int e = fmtpool_finish(s->pool);
+			fmtpool_free(s->pool);
+			s->pool = NULL;
+			if (e == -ENOMEM)
+				return trec_errf(err, -ENOMEM, "out of memory formatting events");
+		}
+	}
+	if (!s->pool && !s->sym && s->o.threads > 1 &&
 	    fmtpool_new(&s->pool, s->o.threads, s->o.json ? pool_json : pool_text, &s->fc, s->o.out) < 0) {
 		fmtpool_free(s->pool);
 		s->pool = NULL; /* no threads or no memory for them: format here */
@@ -311,9 +353,15 @@ static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev,
 		if (e)
 			return PASS_STOP; /* the output failed: out->err says why */
 	} else if (s->o.json) {
-		print_json(&s->j, ev, sc, &who, f->swap);
+		struct stack_view sv = { s->sym, NULL, s->o.no_kernel, s->o.no_user };
+		if (s->sym && ev->stack_id)
+			sv.st = trec_reader_stack(s->r, ev->stack_id);
+		print_json(&s->j, ev, sc, &who, f->swap, s->sym && ev->stack_id ? &sv : NULL);
 	} else {
 		print_text(s->o.out, ev, sc, &who, f->swap);
+		if (s->sym && ev->stack_id)
+			script_stack_text(s->o.out, s->sym, ev, trec_reader_stack(s->r, ev->stack_id), s->o.no_kernel,
+					  s->o.no_user);
 	}
 	s->printed++;
 	return s->o.out->err || (s->o.limit && s->printed >= s->o.limit) ? PASS_STOP : 0;

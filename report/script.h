@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Every event in time order, one line each, as text or JSON lines (trec
- * script), as a sink of a pass (pass.h). The hot path of the analysis
+ * script), as a sink of a pass (pass.h); an event's stack follows it. The hot path of the analysis
  * side: it formats straight into the caller's output buffer, allocates
  * nothing per event, and spreads the formatting over threads when there
  * are several CPUs (fmtpool.h; the same bytes either way).
@@ -22,6 +22,11 @@ struct script_opts {
 	uint64_t limit;      /* stop after this many events; 0: no limit */
 	unsigned threads;    /* formatter threads (fmtpool_threads()); <= 1: format here */
 	struct outbuf *out;  /* where the lines go; its err stops the pass */
+	/* Stacks, under their events (script_stack.h): */
+	int hide_stacks;                 /* leave them out (-G) */
+	int no_kernel, no_user;          /* leave out those frames */
+	const char *symfs, *debug_dir;   /* more symbols (symbolize.h) */
+	int no_demangle;
 };
 
 struct script;

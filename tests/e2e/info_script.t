@@ -12,7 +12,7 @@ SYNTH=$TREC_TOOLS/trec-synth
 [ -x "$SYNTH" ] || skip_all "trec-synth not built ($SYNTH)"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 30
+plan 32
 
 N=20000
 T=$TAP_TMP/t.data
@@ -79,14 +79,21 @@ check "script --json gives stack ids where events have them" '[ "${js_stacks:-0}
 
 run "$TREC" script -i "$T"
 check "script (text) exits 0" '[ $RC -eq 0 ]'
-check "script prints one line per event" '[ "$(printf "%s\n" "$OUT" | wc -l)" = $N ]'
+# An event with a stack is followed by its frames (a tab, then
+# ADDR SYM+OFF (DSO), as perf script prints them) and a blank line.
+check "script (text): events with stacks are followed by frame lines and a blank line" \
+	'[ "$(printf "%s\n" "$OUT" | grep -cE "^ *[0-9]+\.[0-9]{6} ")" = $N ] &&
+	 printf "%s\n" "$OUT" | grep -qE "^	 *[0-9a-f]+ .* \(.+\)$" &&
+	 [ "$(printf "%s\n" "$OUT" | grep -c "^$")" -gt 0 ]'
+run "$TREC" script -G -i "$T"
+check "script -G prints one line per event" '[ "$(printf "%s\n" "$OUT" | wc -l)" = $N ]'
 first_line=$(printf "%s\n" "$OUT" | head -n 1)
 check "a text line reads TIME [CPU] PID/TID COMM EVENT: FIELDS, common_* hidden" \
 	'[[ $first_line =~ ^\ *[0-9]+\.[0-9]{6}\ \[[0-9]{3}\]\ +[0-9]+/[0-9]+\ .+\ [a-z_-]+:[a-z_-]+:\  ]] &&
 	 [[ $OUT != *common_pid* ]]'
 check "strings print bare, like perf (prev_comm=bash style)" '[[ $OUT =~ prev_comm=[a-z] ]]'
 
-run "$TREC" script -i "$T" --limit 7
+run "$TREC" script -G -i "$T" --limit 7
 check "--limit 7 prints 7 events" '[ $RC -eq 0 ] && [ "$(printf "%s\n" "$OUT" | wc -l)" = 7 ]'
 
 # --time counts from the first event: compare with the JSON timestamps.
@@ -116,7 +123,7 @@ print(d["events"])
 PY
 check "info --json on a cut file says truncated, and where" '[ $RC -eq 0 ]'
 cut_events=$OUT
-run "$TREC" script -i "$C"
+run "$TREC" script -G -i "$C"
 check "script on a cut file exits 0, saying once on stderr that it is truncated" \
 	'[ $RC -eq 0 ] && [ "$(grep -c "is truncated at offset" <<<"$ERR")" = 1 ] && [[ $ERR == *"$C"* ]]'
 check "script on a cut file prints the events info counts" \
@@ -146,7 +153,7 @@ printf '\377\377\377\377\377\377\377\377' | dd of="$X" bs=1 seek=$((size / 2)) c
 run "$TREC" script -i "$X"
 check "script stops at a corrupt block: exit 1, names the file, suggests --ignore-corrupt" \
 	'[ $RC -eq 1 ] && [[ $ERR == *"$X"* && $ERR == *"--ignore-corrupt"* ]]'
-run "$TREC" script -i "$X" --ignore-corrupt
+run "$TREC" script -G -i "$X" --ignore-corrupt
 n_ok=$(printf "%s\n" "$OUT" | grep -c .)
 check "--ignore-corrupt skips the block, warns, and prints the rest" \
 	'[ $RC -eq 0 ] && [ "$n_ok" -gt 0 ] && [ "$n_ok" -lt $N ] && [[ $ERR == *warning* ]]'
@@ -157,11 +164,12 @@ check "a failed write (disk full) exits 1 with a message" '[ $RC -eq 1 ] && [[ $
 
 # ---- formatting on several threads: the same bytes ---------------------------------------
 # 20000 events make three batches of the pool (8192 each).
-for fmt in "" --json; do
+# (-G: stacks are named on the reading thread, without the pool)
+for fmt in -G "-G --json" ""; do
 	TREC_THREADS=1 "$TREC" script $fmt -i "$T" >"$TAP_TMP/one.out"
 	TREC_THREADS=4 "$TREC" script $fmt -i "$T" >"$TAP_TMP/four.out"
 	check "script ${fmt:-text}: one thread and four give the same bytes" \
 		'[ -s "$TAP_TMP/one.out" ] && cmp -s "$TAP_TMP/one.out" "$TAP_TMP/four.out"'
 done
-TREC_THREADS=4 "$TREC" script --limit 10000 -i "$T" >"$TAP_TMP/lim.out"
+TREC_THREADS=4 "$TREC" script -G --limit 10000 -i "$T" >"$TAP_TMP/lim.out"
 check "--limit with the pool: exactly that many lines" '[ "$(wc -l <"$TAP_TMP/lim.out")" = 10000 ]'

@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 12
+plan 15
 
 BIN=$TAP_TMP/bin
 mkdir -p "$BIN"
@@ -80,6 +80,41 @@ check "--pid prefixes comm-PID" '[ $RC -eq 0 ] && [[ $OUT =~ cpu_split-[0-9]+\; 
 
 run "$TREC" report --top -i "$T"
 check "report shows the top functions (spin, hot_a)" '[ $RC -eq 0 ] && [[ $OUT == *spin* && $OUT == *hot_a* ]]'
+
+# trec script prints each sample's frames under it, as perf script does:
+# leaf first, the sample's function at the top, main below; -G hides them.
+run "$TREC" script -i "$TAP_TMP/split.data"
+check "script: a cpu_split sample's frames, spin then hot_a_inner, hot_a, work, main, each SYM+0xOFF (cpu_split)" \
+	'[ $RC -eq 0 ] && python3 -c "
+import re, sys
+blocks = sys.stdin.read().split(\"\\n\\n\")
+want = [\"spin\", \"hot_a_inner\", \"hot_a\", \"work\", \"main\"]
+ok = 0
+for b in blocks:
+    lines = b.strip(\"\\n\").split(\"\\n\")
+    if not lines or \" cpu_split \" not in lines[0]:
+        continue
+    fr = [re.match(r\"^\\t *[0-9a-f]+ (\\S+)\\+0x[0-9a-f]+ \\((\\S+)\\)$\", l) for l in lines[1:]]
+    names = [m.group(1) for m in fr if m and m.group(2) == \"cpu_split\"]
+    ok += names[:5] == want
+sys.exit(0 if ok > 50 else 1)
+" <<<"$OUT"'
+run "$TREC" script -G -i "$TAP_TMP/split.data"
+check "script -G: one line per event, no frames" '[ $RC -eq 0 ] && ! grep -q "^	" <<<"$OUT" && [ -n "$OUT" ]'
+run "$TREC" script --json --no-kernel -i "$TAP_TMP/split.data"
+check "script --json: frames with sym, offset, dso; --no-kernel leaves kernel frames out" \
+	'[ $RC -eq 0 ] && python3 -c "
+import json, sys
+n = 0
+for line in sys.stdin:
+    e = json.loads(line)
+    if e[\"comm\"] != \"cpu_split\" or \"frames\" not in e:
+        continue
+    fr = e[\"frames\"]
+    assert all(not f[\"kernel\"] for f in fr), fr
+    n += [f[\"sym\"] for f in fr[:5]] == [\"spin\", \"hot_a_inner\", \"hot_a\", \"work\", \"main\"] and fr[0][\"dso\"] == \"cpu_split\"
+sys.exit(0 if n > 50 else 1)
+" <<<"$OUT"'
 
 T=$TAP_TMP/g.data
 run "$TREC" record -q -g -e syscalls:sys_enter_openat -o "$T" -- "$SAMPLES/open_files" /etc/passwd /etc/hostname
