@@ -47,6 +47,8 @@ static int cmp_raw(const void *pa, const void *pb)
 	const struct symbuild_sym *a = pa, *b = pb;
 	if (a->addr != b->addr)
 		return a->addr < b->addr ? -1 : 1;
+	if (a->label != b->label)
+		return a->label ? 1 : -1; /* a function's name over a label's */
 	if (a->global != b->global)
 		return a->global ? -1 : 1;
 	if (a->len != b->len)
@@ -247,6 +249,21 @@ int symbuild_finish(struct symbuild *b, const struct symbuild_seg *segs, size_t 
 
 	if (n)
 		sort_syms(v, n);
+	/* A label inside a function (a jump target in hand-written code) does
+	 * not cut it: only labels outside every sized function are kept. */
+	uint64_t reach = 0;
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].label && v[i].addr < reach)
+			continue;
+		if (!v[i].label && v[i].size) {
+			uint64_t end = v[i].size > UINT64_MAX - v[i].addr ? UINT64_MAX : v[i].addr + v[i].size;
+			if (end > reach)
+				reach = end;
+		}
+		v[kept++] = v[i];
+	}
+	n = b->n = kept;
 	for (size_t i = 0; i < n; i++)
 		nout += i == 0 || v[i].addr != v[i - 1].addr;
 	struct trec_sym *syms = nout ? tarena_alloc(a, nout * sizeof(*syms)) : NULL;

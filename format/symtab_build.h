@@ -36,6 +36,9 @@ struct symbuild_sym {
 	const char *name; /* the reader's; must stay valid until symbuild_finish */
 	uint32_t len;     /* already cut by the reader */
 	uint8_t global;   /* GLOBAL, WEAK or GNU_UNIQUE: exported names */
+	uint8_t label;    /* a code label (STT_NOTYPE in an executable section, as
+			   * assembly entry points such as ld.so's _start are): it
+			   * names only addresses no function symbol covers */
 };
 
 /* An executable segment's virtual addresses [start, end). */
@@ -70,6 +73,13 @@ int symbuild_push(struct symbuild *b, const struct symbuild_sym *s);
  * copied, so the readers' buffers can go once this returns. Errors name
  * `path`. Other fields of *out are left alone.
  */
+/* Whether a code label's name is one to show: not an assembler-local
+ * (".L...") or a mapping symbol ("$x", "$d"). */
+static inline int symbuild_label_name(const char *name)
+{
+	return name[0] != '$' && !(name[0] == '.' && name[1] == 'L');
+}
+
 int symbuild_finish(struct symbuild *b, const struct symbuild_seg *segs, size_t nsegs, struct tarena *a,
 		    struct trec_dso_syms *out, const char *path, struct trec_err *err);
 void symbuild_free(struct symbuild *b);

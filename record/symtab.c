@@ -96,6 +96,7 @@ static int is_function(const GElf_Sym *s)
 struct scn_bound {
 	size_t ndx; /* 0: none yet */
 	uint64_t start, end;
+	int exec;   /* SHF_EXECINSTR */
 };
 
 /* End of section ndx if it is allocated and holds addr, else 0. The
@@ -110,10 +111,12 @@ static uint64_t section_end(Elf *e, struct scn_bound *b, size_t ndx, uint64_t ad
 		GElf_Shdr sh;
 		b->ndx = ndx;
 		b->start = b->end = 0;
+		b->exec = 0;
 		if (scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC) &&
 		    sh.sh_size <= UINT64_MAX - sh.sh_addr) {
 			b->start = sh.sh_addr;
 			b->end = sh.sh_addr + sh.sh_size;
+			b->exec = !!(sh.sh_flags & SHF_EXECINSTR);
 		}
 	}
 	return addr >= b->start && addr < b->end ? b->end : 0;
@@ -134,10 +137,16 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symbuild
 	struct scn_bound bound = { 0 };
 	for (size_t i = 1; i < n; i++) { /* entry 0 is the null symbol */
 		GElf_Sym s;
-		if (!gelf_getsym(d, (int)i, &s) || !is_function(&s))
+		if (!gelf_getsym(d, (int)i, &s))
+			continue;
+		/* Code labels as perf takes them: an untyped symbol inside an
+		 * executable section (assembly entry points: ld.so's _start). */
+		int label = GELF_ST_TYPE(s.st_info) == STT_NOTYPE && s.st_value &&
+			    section_end(e, &bound, s.st_shndx, s.st_value) && bound.exec;
+		if (!label && !is_function(&s))
 			continue;
 		const char *name = elf_strptr(e, sh->sh_link, s.st_name);
-		if (!name || !*name)
+		if (!name || !*name || (label && !symbuild_label_name(name)))
 			continue;
 		/* the name stays in libelf's data, alive until elf_end */
 		struct symbuild_sym r = {
@@ -147,6 +156,7 @@ static int read_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct symbuild
 			.name = name,
 			.len = (uint32_t)strnlen(name, SYMTAB_MAX_NAME),
 			.global = GELF_ST_BIND(s.st_info) != STB_LOCAL,
+			.label = (uint8_t)label,
 		};
 		int rc = symbuild_push(sv, &r);
 		if (rc == -E2BIG)

@@ -129,10 +129,14 @@ static int collect_sym(const struct elfread_sym *s, void *ctx)
 	struct collect *c = ctx;
 	/* Undefined symbols can carry a value (a non-PIE executable's PLT
 	 * slot): not functions of this file. */
-	if ((s->type != ELFREAD_STT_FUNC && s->type != ELFREAD_STT_GNU_IFUNC) || !s->value ||
-	    s->shndx == ELFREAD_SHN_UNDEF)
+	/* Code labels as perf takes them: an untyped symbol inside an
+	 * executable section (assembly entry points: ld.so's _start). */
+	int label = s->type == ELFREAD_STT_NOTYPE && s->value && section_end(c->e, s->shndx, s->value) &&
+		    (c->e->r.sh[s->shndx].flags & ELFREAD_SHF_EXECINSTR);
+	if (!label && ((s->type != ELFREAD_STT_FUNC && s->type != ELFREAD_STT_GNU_IFUNC) || !s->value ||
+		       s->shndx == ELFREAD_SHN_UNDEF))
 		return 0;
-	if (!s->name || !s->name[0])
+	if (!s->name || !s->name[0] || (label && !symbuild_label_name(s->name)))
 		return 0;
 	struct symbuild_sym r = {
 		.addr = s->value,
@@ -141,6 +145,7 @@ static int collect_sym(const struct elfread_sym *s, void *ctx)
 		.name = s->name,
 		.len = (uint32_t)strnlen(s->name, ELFSYMS_MAX_NAME),
 		.global = s->bind != ELFREAD_STB_LOCAL,
+		.label = (uint8_t)label,
 	};
 	int rc = symbuild_push(c->sv, &r);
 	if (rc == -E2BIG)

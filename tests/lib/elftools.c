@@ -174,6 +174,16 @@ const char tu_lib_src[] =
 	"int es_lib_work(int x) { return es_lib_static(x) + 1; }\n"
 	"int es_lib_other(int x) { return x - 1; }\n";
 
+const char tu_labels_asm[] = "\t.text\n"
+			    "\t.globl sized_fn\n\t.type sized_fn, @function\n"
+			    "sized_fn:\n\tnop\ninner_target:\n\tnop\n\tret\n"
+			    "\t.size sized_fn, .-sized_fn\n"
+			    "\t.globl asm_entry\n"
+			    "asm_entry:\n\tnop\n\tnop\n.Lloop:\n\tnop\n\tret\n"
+			    "\t.globl after_fn\n\t.type after_fn, @function\n"
+			    "after_fn:\n\tret\n\t.size after_fn, .-after_fn\n"
+			    "\t.section .note.GNU-stack,\"\",@progbits\n";
+
 const char tu_lib2_src[] =
 	"static int es2_static(int x) { return x * 7 + 3; }\n"
 	"static int es2_static_b(int x) { return x * 9 + 2; }\n"

@@ -58,6 +58,13 @@ size_t tu_nm_functions(const char *path, struct tu_nmsym *v, size_t cap);
  * that calls static ones: es_lib_work -> es_lib_static (and es_lib_other);
  * es2_work -> es2_static, es2_static_b.
  */
+/*
+ * tu_labels_asm: hand-written code (assemble with cc -shared -nostdlib):
+ * sized_fn (3 bytes, with an untyped jump target inner_target inside it),
+ * then an untyped entry point asm_entry (as ld.so's _start) holding an
+ * assembler-local .Lloop, then after_fn.
+ */
+extern const char tu_labels_asm[];
 extern const char tu_prog_src[];
 extern const char tu_lib_src[];
 extern const char tu_lib2_src[];

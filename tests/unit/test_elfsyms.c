@@ -214,6 +214,35 @@ static void check_build_id(const char *path, const struct trec_dso_syms *d)
 	assert_memory_equal(d->build_id, id, (size_t)n);
 }
 
+/* Code labels (tu_labels_asm): an untyped symbol in code names what no
+ * function covers, up to the next symbol; one inside a function does not
+ * cut it; ".L" labels never show. The recorder's reader does the same
+ * (test_rec_symtab.c). */
+static void test_code_labels(void **state)
+{
+	(void)state;
+	if (!have_tools)
+		skip();
+	write_file(tpath("labels.S"), tu_labels_asm, strlen(tu_labels_asm));
+	assert_int_equal(tu_run("cd '%s' && cc -shared -nostdlib -o labels.so labels.S", tmpdir), 0);
+	struct tarena a;
+	struct trec_dso_syms d;
+	tarena_init(&a);
+	read_ok(tpath("labels.so"), &a, &d, NULL);
+	const struct trec_sym *fn = by_name(&d, "sized_fn"), *entry = by_name(&d, "asm_entry"),
+			      *after = by_name(&d, "after_fn");
+	assert_non_null(fn);
+	assert_non_null(entry);
+	assert_non_null(after);
+	assert_null(by_name(&d, "inner_target"));
+	assert_null(by_name(&d, ".Lloop"));
+	assert_int_equal(fn->size, 3);
+	assert_ptr_equal(lookup(&d, fn->addr + 1), fn);
+	assert_int_equal(entry->addr + entry->size, after->addr);
+	assert_ptr_equal(lookup(&d, entry->addr + 2), entry);
+	tarena_free(&a);
+}
+
 static void test_vs_nm(void **state)
 {
 	NEED_TOOLS();
@@ -1101,6 +1130,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vs_nm),
+		cmocka_unit_test(test_code_labels),
 		cmocka_unit_test(test_load_bias),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_debug_file),

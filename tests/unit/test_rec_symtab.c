@@ -847,6 +847,40 @@ static void test_demangle_cxx(void **state)
 	tarena_free(&a);
 }
 
+/* ---- code labels ------------------------------------------------------------------- */
+
+/* An untyped symbol in code names what no function covers, up to the next
+ * symbol; one inside a function does not cut it; ".L" labels never show. */
+static void test_code_labels(void **state)
+{
+	(void)state;
+	if (!have_cc) {
+		print_message("no C compiler: skipped\n");
+		skip();
+	}
+	const char *src = tpath("labels.S"), *lib = tpath("labels.so");
+	write_file(src, tu_labels_asm, strlen(tu_labels_asm));
+	assert_int_equal(tu_run("cc -shared -nostdlib -o '%s' '%s'", lib, src), 0);
+	struct tarena a;
+	struct trec_dso_syms d;
+	struct trec_err err = { 0 };
+	tarena_init(&a);
+	if (symtab_read_elf(lib, -1, &a, &d, &err))
+		fail_msg("%s", err.msg);
+	const struct trec_sym *fn = by_name(&d, "sized_fn"), *entry = by_name(&d, "asm_entry"),
+			      *after = by_name(&d, "after_fn");
+	assert_non_null(fn);
+	assert_non_null(entry);
+	assert_non_null(after);
+	assert_null(by_name(&d, "inner_target"));
+	assert_null(by_name(&d, ".Lloop"));
+	assert_int_equal(fn->size, 3);
+	assert_ptr_equal(lookup(&d, fn->addr + 1), fn); /* the jump target is sized_fn's */
+	assert_int_equal(entry->addr + entry->size, after->addr);
+	assert_ptr_equal(lookup(&d, entry->addr + 2), entry);
+	tarena_free(&a);
+}
+
 /* ---- symbol sizes and unnamed functions from FDE ranges (format/symtab_build.c) ---- */
 
 /* Many symbols in a scrambled order, with several names at one address:
@@ -1418,6 +1452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_demangle, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_demangle_cxx, setup_fds, check_fds),
 		cmocka_unit_test(test_symbuild_order),
+		cmocka_unit_test(test_code_labels),
 		cmocka_unit_test_setup_teardown(test_symbuild_funcs, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_hostile_misc, setup_fds, check_fds),
 		cmocka_unit_test_setup_teardown(test_hostile_truncated, setup_fds, check_fds),
