@@ -383,7 +383,7 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	if (!w->proc || !trec_uw_map(w->proc, pc, &m)) {
 		/* Only while the mappings are missing or fresh: JIT code in a
 		 * long-running process costs no lookup. */
-		int may_call = w->vma_calls < UW_VMA_CALLS &&
+		int may_call = uw_launder(f, 0, w->vma_calls) < UW_VMA_CALLS &&
 			       (!w->proc || bpf_ktime_get_ns() - w->proc->written < UW_KICK_FRESH_NS);
 		int found = trec_uw_vma(&m, pc, w->tgid, may_call);
 		if (found == 2 || found == -1)
@@ -578,6 +578,18 @@ __noinline int trec_uw_walk(void)
 		.exact = 1,
 	};
 	w.tgid = task->tgid;
+	/* The flags as values the verifier knows nothing about (uw_launder):
+	 * as constants they would differ from what a step leaves in them, and
+	 * the callback would be verified again for each combination before
+	 * its states converge. */
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f)
+		return -1;
+	w.bp_ok = (__u8)uw_launder(f, 0, 1);
+	w.exact = (__u8)uw_launder(f, 1, 1);
+	w.complete = (__u8)uw_launder(f, 0, 0);
+	w.vma_calls = (__u8)uw_launder(f, 1, 0);
 	w.proc = bpf_map_lookup_elem(&uw_procs, &w.tgid);
 	if (bpf_core_field_exists(task->utask)) {
 		struct uprobe_task *ut = task->utask;
