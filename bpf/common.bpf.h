@@ -17,9 +17,11 @@
 /* The recorder's own process: its draining would otherwise trace itself. */
 const volatile __u32 self_tgid = 0;
 
-/* One ring buffer per CPU: producers never share a lock across CPUs.
- * This is only the template; user space creates each CPU's ring with the
- * size asked for (the kernel does not require inner maps to match in size). */
+/* A ring buffer per CPU, or per small group of neighbouring CPUs on big
+ * machines (record/memplan.h): `rings` is indexed by CPU, and the CPUs of a
+ * group hold the same ring. This is only the template; user space creates
+ * each ring with the size it planned (the kernel does not require inner
+ * maps to match in size). */
 struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
@@ -85,7 +87,8 @@ static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size, __u64 
 	h->tid = (__u32)id;
 	h->type = (__u16)type;
 	h->flags = 0;
-	h->size = (__u32)size;
+	h->cpu = (__u16)bpf_get_smp_processor_id();
+	h->size = (__u16)size;
 }
 
 /* Events since this CPU last looked at its ring's fill level. */

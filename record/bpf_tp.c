@@ -20,7 +20,8 @@
 struct tp_capture {
 	struct tracepoint_bpf *skel;
 	uint32_t ncpus;
-	int *ring_fds;
+	uint32_t nrings, cpus_per_ring;
+	int *ring_fds; /* [nrings] */
 	struct bpf_link **links;
 	size_t nlinks;
 	struct bpf_program **progs; /* per spec: its direct-copy variant, or trec_tp */
@@ -265,8 +266,21 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		return trec_errf(err, ncpu ? ncpu : -EINVAL, "cannot count CPUs: %s", strerror(-ncpu));
 	}
 	c->ncpus = (uint32_t)ncpu;
+	c->nrings = c->ncpus;
+	c->cpus_per_ring = 1;
+	if (OPTS_HAS(o, cpus_per_ring) && o->nrings) {
+		c->nrings = o->nrings;
+		c->cpus_per_ring = o->cpus_per_ring ? o->cpus_per_ring : 1;
+		/* Every CPU needs a ring to write into. */
+		if ((uint64_t)c->nrings * c->cpus_per_ring < c->ncpus) {
+			uint32_t ncpus = c->ncpus;
+			free(c);
+			return trec_errf(err, -EINVAL, "%u rings of %u CPUs do not cover %u CPUs", o->nrings,
+					 o->cpus_per_ring, ncpus);
+		}
+	}
 	size_t ring = o && o->ring_bytes ? o->ring_bytes : (size_t)4 << 20;
-	c->ring_fds = calloc(c->ncpus, sizeof(*c->ring_fds));
+	c->ring_fds = calloc(c->nrings, sizeof(*c->ring_fds));
 	c->links = calloc(n + 2, sizeof(*c->links));
 	c->progs = calloc(n + 1, sizeof(*c->progs));
 	c->lost_buf = calloc(c->ncpus, sizeof(*c->lost_buf));
@@ -274,7 +288,7 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		tp_capture_close(c);
 		return trec_errf(err, -ENOMEM, "out of memory");
 	}
-	for (uint32_t i = 0; i < c->ncpus; i++)
+	for (uint32_t i = 0; i < c->nrings; i++)
 		c->ring_fds[i] = -1;
 
 	int r = load_skeleton(c, o, true);
@@ -285,17 +299,21 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		return trec_errf(err, r, "loading the BPF tracepoint program: %s", tp_bpf_advice(r));
 	}
 	struct tracepoint_bpf *s = c->skel;
-	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+	for (uint32_t i = 0; i < c->nrings; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "trec_ring%u", cpu);
-		c->ring_fds[cpu] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, (uint32_t)ring, NULL);
-		if (c->ring_fds[cpu] < 0) {
+		snprintf(name, sizeof(name), "trec_ring%u", i);
+		c->ring_fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, (uint32_t)ring, NULL);
+		if (c->ring_fds[i] < 0) {
 			int e = -errno;
 			tp_capture_close(c);
-			return trec_errf(err, e, "creating a %zu-byte ring buffer for CPU %u: %s", ring, cpu,
+			return trec_errf(err, e, "creating ring buffer %u of %u (%zu bytes): %s", i, c->nrings, ring,
 					 tp_bpf_advice(e));
 		}
-		r = bpf_map_update_elem(bpf_map__fd(s->maps.rings), &cpu, &c->ring_fds[cpu], BPF_ANY);
+	}
+	/* Each CPU's slot holds its group's ring. */
+	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+		r = bpf_map_update_elem(bpf_map__fd(s->maps.rings), &cpu, &c->ring_fds[cpu / c->cpus_per_ring],
+					BPF_ANY);
 		if (r) {
 			int e = -errno;
 			tp_capture_close(c);
@@ -424,9 +442,14 @@ uint32_t tp_capture_ncpus(const struct tp_capture *c)
 	return c->ncpus;
 }
 
-int tp_capture_ring_fd(const struct tp_capture *c, uint32_t cpu)
+uint32_t tp_capture_nrings(const struct tp_capture *c)
 {
-	return cpu < c->ncpus ? c->ring_fds[cpu] : -1;
+	return c->nrings;
+}
+
+int tp_capture_ring_fd(const struct tp_capture *c, uint32_t ring)
+{
+	return ring < c->nrings ? c->ring_fds[ring] : -1;
 }
 
 int tp_capture_lost(struct tp_capture *c, uint32_t type, uint64_t *out)
@@ -450,7 +473,7 @@ void tp_capture_close(struct tp_capture *c)
 		return;
 	tp_capture_detach(c);
 	if (c->ring_fds)
-		for (uint32_t i = 0; i < c->ncpus; i++)
+		for (uint32_t i = 0; i < c->nrings; i++)
 			if (c->ring_fds[i] >= 0)
 				close(c->ring_fds[i]);
 	tracepoint_bpf__destroy(c->skel);
