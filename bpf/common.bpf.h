@@ -16,6 +16,10 @@
 
 /* The recorder's own process: its draining would otherwise trace itself. */
 const volatile __u32 self_tgid = 0;
+/* Ring bytes waiting above which a commit wakes the consumer: at most a
+ * quarter of the ring (record/bpf_tp.c), or a small ring would never
+ * wake it and fill between its ticks. */
+const volatile __u32 wakeup_bytes = TREC_WAKEUP_BYTES;
 
 /* A ring buffer per CPU, or per small group of neighbouring CPUs on big
  * machines (record/memplan.h): `rings` is indexed by CPU, and the CPUs of a
@@ -115,8 +119,7 @@ static __always_inline __u64 wakeup_flags(void *rb)
 	__u32 *tick = bpf_map_lookup_elem(&wake_tick, &zero);
 	if (tick && ((*tick)++ & (TREC_WAKE_CHECK_EVERY - 1)))
 		return BPF_RB_NO_WAKEUP;
-	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > TREC_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 #define PF_KTHREAD_FLAG 0x00200000

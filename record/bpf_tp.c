@@ -21,6 +21,7 @@ struct tp_capture {
 	struct tracepoint_bpf *skel;
 	uint32_t ncpus;
 	uint32_t nrings, cpus_per_ring;
+	uint32_t wakeup_bytes;
 	int *ring_fds; /* [nrings] */
 	struct bpf_link **links;
 	size_t nlinks;
@@ -202,6 +203,7 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	s->rodata->filter_pids = o && o->filter_pids;
 	CGROUP_SET_APPLY(s->rodata, o ? o->cgroups : NULL);
 	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->wakeup_bytes = c->wakeup_bytes;
 	s->rodata->with_stacks = with_stacks;
 	s->rodata->unwind_user = c->unwind != NULL;
 	if (c->unwind) {
@@ -280,6 +282,7 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		}
 	}
 	size_t ring = o && o->ring_bytes ? o->ring_bytes : (size_t)4 << 20;
+	c->wakeup_bytes = ring / 4 < TREC_WAKEUP_BYTES ? (uint32_t)(ring / 4) : TREC_WAKEUP_BYTES;
 	c->ring_fds = calloc(c->nrings, sizeof(*c->ring_fds));
 	c->links = calloc(n + 2, sizeof(*c->links));
 	c->progs = calloc(n + 1, sizeof(*c->progs));
@@ -361,6 +364,7 @@ void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds)
 	fds->rings = bpf_map__fd(c->skel->maps.rings);
 	fds->lost = bpf_map__fd(c->skel->maps.lost);
 	fds->targets = bpf_map__fd(c->skel->maps.targets);
+	fds->wakeup_bytes = c->wakeup_bytes;
 	fds->unwind = c->unwind;
 }
 

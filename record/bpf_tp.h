@@ -57,6 +57,7 @@ struct unwind_hook_progs;
 /* Maps the other programs (CPU sampling) share with the tracepoint one. */
 struct tp_shared_fds {
 	int rings, lost, targets;
+	uint32_t wakeup_bytes; /* the programs' wakeup_bytes (common.bpf.h) */
 	struct unwind *unwind; /* NULL: user stacks by frame pointers */
 };
 void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds);

@@ -93,10 +93,12 @@ int memplan_compute(const struct memplan_in *in, struct memplan *p, struct trec_
 	return 0;
 }
 
-/* Sizes as a person writes them: 512 KiB, 8 MiB, 1.5 GiB. */
+/* Sizes as a person writes them: 512 KiB, 8 MiB, 1.5 GiB; none for 0. */
 static void put_size(char *buf, size_t len, uint64_t v)
 {
-	if (v >= (1ull << 30))
+	if (!v)
+		snprintf(buf, len, "none");
+	else if (v >= (1ull << 30))
 		snprintf(buf, len, "%.1f GiB", (double)v / (1ull << 30));
 	else if (v >= (1ull << 20) && v % (1ull << 20))
 		snprintf(buf, len, "%.1f MiB", (double)v / (1ull << 20));
