@@ -24,6 +24,9 @@ echo
 echo "## recorder (bench/record_bench.sh): syscall storm under perf, the bare BPF consumer and trec"
 bench/record_bench.sh
 echo
+echo "## event rings (bench/rings_bench.sh): the consumer's cost per ring, loss of one storming CPU per-CPU vs shared"
+bench/rings_bench.sh
+echo
 echo "## profiling (bench/profile_bench.sh): perf record -F 999 -a -g vs trec, then perf script vs trec report --folded"
 bench/profile_bench.sh
 echo

@@ -16,10 +16,16 @@
 
 /* The recorder's own process: its draining would otherwise trace itself. */
 const volatile __u32 self_tgid = 0;
+/* Ring bytes waiting above which a commit wakes the consumer: at most a
+ * quarter of the ring (record/bpf_tp.c), or a small ring would never
+ * wake it and fill between its ticks. */
+const volatile __u32 wakeup_bytes = TREC_WAKEUP_BYTES;
 
-/* One ring buffer per CPU: producers never share a lock across CPUs.
- * This is only the template; user space creates each CPU's ring with the
- * size asked for (the kernel does not require inner maps to match in size). */
+/* A ring buffer per CPU, or per small group of neighbouring CPUs on big
+ * machines (record/memplan.h): `rings` is indexed by CPU, and the CPUs of a
+ * group hold the same ring. This is only the template; user space creates
+ * each ring with the size it planned (the kernel does not require inner
+ * maps to match in size). */
 struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
@@ -85,7 +91,8 @@ static __always_inline void set_header(__u8 *rec, __u32 type, __u64 size, __u64 
 	h->tid = (__u32)id;
 	h->type = (__u16)type;
 	h->flags = 0;
-	h->size = (__u32)size;
+	h->cpu = (__u16)bpf_get_smp_processor_id();
+	h->size = (__u16)size;
 }
 
 /* Events since this CPU last looked at its ring's fill level. */
@@ -112,8 +119,7 @@ static __always_inline __u64 wakeup_flags(void *rb)
 	__u32 *tick = bpf_map_lookup_elem(&wake_tick, &zero);
 	if (tick && ((*tick)++ & (TREC_WAKE_CHECK_EVERY - 1)))
 		return BPF_RB_NO_WAKEUP;
-	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > TREC_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 #define PF_KTHREAD_FLAG 0x00200000

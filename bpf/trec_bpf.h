@@ -67,15 +67,18 @@ struct trec_task_ctx_val {
 #define TREC_STACKF_KLOST 0x1
 #define TREC_STACKF_ULOST 0x2
 
-/* One record in a ring buffer. The CPU is the ring's. */
+/* One record in a ring buffer. The CPU is in the record: neighbouring
+ * CPUs may share a ring (record/memplan.h). */
 struct trec_rec {
 	trec_u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	trec_u32 pid;   /* thread group id */
 	trec_u32 tid;
 	trec_u16 type;  /* event type id */
 	trec_u16 flags;
-	trec_u32 size;  /* payload bytes after this header */
+	trec_u16 cpu;   /* bpf_get_smp_processor_id() */
+	trec_u16 size;  /* payload bytes after this header (<= TREC_REC_MAX) */
 };
+_Static_assert(TREC_REC_MAX <= 0xffff, "trec_rec.size is 16 bits");
 
 /* After the payload, at offset sizeof(trec_rec) + TREC_ALIGN8(size):
  * kernel frames then user frames, leaf first. */

@@ -346,6 +346,28 @@ static void print_unwind_text(struct outbuf *o, const struct info *in)
 		outbuf_printf(o, "              %" PRIu64 " binaries did not fit --unwind-mem\n", over);
 }
 
+/* What the recorder held in memory ("record.memory.*" metadata, the
+ * rule of docs/RECORD.md): the total against its bound and how the event
+ * rings were shared out. */
+static void print_memory_text(struct outbuf *o, const struct info *in)
+{
+	uint64_t rings = meta_u64(in, "record.memory.rings"), ncpus = meta_u64(in, "record.memory.cpus");
+	if (!rings)
+		return;
+	char tot[32], bud[32], ring[32], sb[32], wr[32], uw[32] = "none", fl[32] = "none";
+	uint64_t uwb = meta_u64(in, "record.memory.unwind_bytes"), flb = meta_u64(in, "record.memory.flight_bytes");
+	outbuf_printf(o, "recorder memory %s of %s: %" PRIu64 " ring%s x %s for %" PRIu64 " CPUs (%" PRIu64
+			 " per ring)\n",
+		      cli_human_bytes(meta_u64(in, "record.memory.total"), tot, sizeof(tot)),
+		      cli_human_bytes(meta_u64(in, "record.memory.budget"), bud, sizeof(bud)), rings,
+		      rings == 1 ? "" : "s", cli_human_bytes(meta_u64(in, "record.memory.ring_bytes"), ring, sizeof(ring)),
+		      ncpus, meta_u64(in, "record.memory.cpus_per_ring"));
+	outbuf_printf(o, "              side-band %s, writer %s, unwinder %s, flight recorder %s\n",
+		      cli_human_bytes(meta_u64(in, "record.memory.sideband_bytes"), sb, sizeof(sb)),
+		      cli_human_bytes(meta_u64(in, "record.memory.writer_bytes"), wr, sizeof(wr)),
+		      uwb ? cli_human_bytes(uwb, uw, sizeof(uw)) : uw, flb ? cli_human_bytes(flb, fl, sizeof(fl)) : fl);
+}
+
 static void print_text(struct outbuf *o, const struct info *in)
 {
 	const struct trec_file_info *fi = in->fi;
@@ -386,6 +408,7 @@ static void print_text(struct outbuf *o, const struct info *in)
 		outbuf_puts(o, " s\n");
 	}
 	print_unwind_text(o, in);
+	print_memory_text(o, in);
 
 	outbuf_puts(o, "\nmetadata\n");
 	if (!in->nmeta)

@@ -87,7 +87,15 @@ static const struct cli_cmd record_cmd = {
 		"  -e offcpu                time blocked threads spend off CPU, with the stacks where they\n"
 		"                           blocked (trec report weighs these stacks by that time, in us)\n"
 		"      --offcpu-min DUR     report only blocks at least this long (default 1us)\n"
-		"  -m, --buffer-size SIZE   ring buffer per CPU (default 8M; a power of two)\n"
+		"  -m, --buffer-size SIZE   each event ring's size (a power of two); alone, one ring per\n"
+		"                           CPU of SIZE, as perf's per-CPU buffer. Default: by --memory\n"
+		"      --memory SIZE        bound for the whole recorder: rings, side-band, writer queue,\n"
+		"                           unwinder, flight recorder (default 256M); rings of at most 8M\n"
+		"                           per CPU, neighbouring CPUs sharing one when there are many\n"
+		"                           (docs/RECORD.md, Memory)\n"
+		"      --rings N            force N event rings (a test and bench knob; N > CPUs leaves\n"
+		"                           the extra rings idle)\n"
+		"  -v, --verbose            print the memory figures at start\n"
 		"  -z, --compression-level N  zstd level, 1 (fast, default) to 19\n"
 		"  -q, --quiet              no progress line, no summary\n"
 		"      --as-user[=USER]     run the command as the user who ran sudo (SUDO_UID,\n"
@@ -400,7 +408,7 @@ int cmd_record(int argc, char **argv)
 	const struct cli_cmd *c = &record_cmd;
 	enum { O_FILTER = 256, O_DURATION, O_MAX_SIZE, O_SWITCH, O_OFFCPU_MIN, O_ARG, O_AS_USER, O_CALL_GRAPH,
 	       O_UNWIND_MEM, O_DEBUG_DIR, O_SYMFS, O_OVERWRITE, O_WINDOW, O_WINDOW_SIZE, O_POST, O_SNAP_INTERVAL,
-	       O_SNAP_ON, O_CONTROL };
+	       O_SNAP_ON, O_CONTROL, O_MEMORY, O_RINGS };
 	static const struct option lo[] = {
 		{ "event", required_argument, 0, 'e' }, { "filter", required_argument, 0, O_FILTER },
 		{ "all-cpus", no_argument, 0, 'a' }, { "pid", required_argument, 0, 'p' },
@@ -419,9 +427,11 @@ int cmd_record(int argc, char **argv)
 		{ "window-size", required_argument, 0, O_WINDOW_SIZE }, { "post", required_argument, 0, O_POST },
 		{ "snapshot-interval", required_argument, 0, O_SNAP_INTERVAL },
 		{ "snapshot-on", required_argument, 0, O_SNAP_ON }, { "control", required_argument, 0, O_CONTROL },
+		{ "memory", required_argument, 0, O_MEMORY }, { "rings", required_argument, 0, O_RINGS },
+		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct opts o = { .ro = { .output = CLI_DEFAULT_INPUT, .ring_bytes = 8u << 20, .level = 1,
+	struct opts o = { .ro = { .output = CLI_DEFAULT_INPUT, .level = 1,
 				  .offcpu_min_ns = 1000, .snapshot_interval_ns = 1000000000ull } };
 	probe_set_init(&o.probes);
 	struct trec_err err = { 0 };
@@ -429,7 +439,7 @@ int cmd_record(int argc, char **argv)
 
 	/* "+": stop at the first non-option, so `trec record -- cmd -x` and
 	 * `trec record cmd -x` both leave -x to the command. */
-	while ((ch = getopt_long(argc, argv, "+e:ap:G:o:fm:z:qhF:g", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+e:ap:G:o:fm:z:qvhF:g", lo, NULL)) != -1) {
 		if (ch == 'e' && (!strcmp(optarg, "cpu-clock") || !strcmp(optarg, "cycles") ||
 				  !strcmp(optarg, "cpu-cycles"))) {
 			o.ro.profile = 1;
@@ -547,6 +557,20 @@ int cmd_record(int argc, char **argv)
 			break;
 		}
 		case 'q': o.quiet = 1; break;
+		case 'v': o.ro.verbose = 1; break;
+		case O_MEMORY:
+			if (parse_size(optarg, &o.ro.memory) || o.ro.memory < (8ull << 20) || o.ro.memory > (1ull << 40)) {
+				cli_usage_error(c, "--memory: '%s' is not a size between 8M and 1T (e.g. 512M)", optarg);
+				goto out;
+			}
+			break;
+		case O_RINGS: {
+			uint64_t v;
+			if (cli_parse_u64(c, "--rings", optarg, 1, 4096, &v))
+				goto out;
+			o.ro.rings = (uint32_t)v;
+			break;
+		}
 		case 'g': o.ro.stacks = 1; break;
 		case O_CALL_GRAPH: {
 			/* perf's MODE[,SIZE]: the size of a dwarf stack copy means

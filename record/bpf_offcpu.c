@@ -37,6 +37,7 @@ int offcpu_open(struct offcpu **out, struct tp_capture *cap, const struct offcpu
 	s->rodata->filter_pids = o->filter_pids;
 	CGROUP_SET_APPLY(s->rodata, o->cgroups);
 	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->wakeup_bytes = sh.wakeup_bytes;
 	s->rodata->unwind_user = tp_capture_unwind(cap) != NULL;
 	s->rodata->uw_chunk_shift = unwind_chunk_shift(tp_capture_unwind(cap));
 	if (tp_capture_unwind(cap) && (r = unwind_share(tp_capture_unwind(cap), s->obj, err)))

@@ -47,6 +47,7 @@ struct probe_attach {
 		(skel)->rodata->filter_pids = (o)->filter_pids;                         \
 		CGROUP_SET_APPLY((skel)->rodata, (o)->cgroups);                         \
 		(skel)->rodata->self_tgid = (uint32_t)getpid();                         \
+		(skel)->rodata->wakeup_bytes = (sh)->wakeup_bytes;                      \
 		(skel)->rodata->with_stacks = (o)->with_stacks;                         \
 		(skel)->rodata->unwind_user = (sh)->unwind != NULL;                     \
 		(skel)->rodata->uw_chunk_shift = unwind_chunk_shift((sh)->unwind);      \

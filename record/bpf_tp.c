@@ -20,7 +20,9 @@
 struct tp_capture {
 	struct tracepoint_bpf *skel;
 	uint32_t ncpus;
-	int *ring_fds;
+	uint32_t nrings, cpus_per_ring;
+	uint32_t wakeup_bytes;
+	int *ring_fds; /* [nrings] */
 	struct bpf_link **links;
 	size_t nlinks;
 	struct bpf_program **progs; /* per spec: its direct-copy variant, or trec_tp */
@@ -219,6 +221,7 @@ static int load_skeleton(struct tp_capture *c, const struct tp_capture_opts *o, 
 	s->rodata->filter_pids = o && o->filter_pids;
 	CGROUP_SET_APPLY(s->rodata, o ? o->cgroups : NULL);
 	s->rodata->self_tgid = (uint32_t)getpid();
+	s->rodata->wakeup_bytes = c->wakeup_bytes;
 	s->rodata->with_stacks = with_stacks;
 	s->rodata->unwind_user = c->unwind != NULL;
 	s->rodata->uw_chunk_shift = unwind_chunk_shift(c->unwind);
@@ -293,8 +296,22 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		return trec_errf(err, ncpu ? ncpu : -EINVAL, "cannot count CPUs: %s", strerror(-ncpu));
 	}
 	c->ncpus = (uint32_t)ncpu;
+	c->nrings = c->ncpus;
+	c->cpus_per_ring = 1;
+	if (OPTS_HAS(o, cpus_per_ring) && o->nrings) {
+		c->nrings = o->nrings;
+		c->cpus_per_ring = o->cpus_per_ring ? o->cpus_per_ring : 1;
+		/* Every CPU needs a ring to write into. */
+		if ((uint64_t)c->nrings * c->cpus_per_ring < c->ncpus) {
+			uint32_t ncpus = c->ncpus;
+			free(c);
+			return trec_errf(err, -EINVAL, "%u rings of %u CPUs do not cover %u CPUs", o->nrings,
+					 o->cpus_per_ring, ncpus);
+		}
+	}
 	size_t ring = o && o->ring_bytes ? o->ring_bytes : (size_t)4 << 20;
-	c->ring_fds = calloc(c->ncpus, sizeof(*c->ring_fds));
+	c->wakeup_bytes = ring / 4 < TREC_WAKEUP_BYTES ? (uint32_t)(ring / 4) : TREC_WAKEUP_BYTES;
+	c->ring_fds = calloc(c->nrings, sizeof(*c->ring_fds));
 	c->links = calloc(n + 2, sizeof(*c->links));
 	c->progs = calloc(n + 1, sizeof(*c->progs));
 	c->lost_buf = calloc(c->ncpus, sizeof(*c->lost_buf));
@@ -302,7 +319,7 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		tp_capture_close(c);
 		return trec_errf(err, -ENOMEM, "out of memory");
 	}
-	for (uint32_t i = 0; i < c->ncpus; i++)
+	for (uint32_t i = 0; i < c->nrings; i++)
 		c->ring_fds[i] = -1;
 
 	int r = load_skeleton(c, o, true);
@@ -313,17 +330,21 @@ int tp_capture_open(struct tp_capture **out, const struct tp_capture_opts *o,
 		return trec_errf(err, r, "loading the BPF tracepoint program: %s", tp_bpf_advice(r));
 	}
 	struct tracepoint_bpf *s = c->skel;
-	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+	for (uint32_t i = 0; i < c->nrings; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "trec_ring%u", cpu);
-		c->ring_fds[cpu] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, (uint32_t)ring, NULL);
-		if (c->ring_fds[cpu] < 0) {
+		snprintf(name, sizeof(name), "trec_ring%u", i);
+		c->ring_fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, (uint32_t)ring, NULL);
+		if (c->ring_fds[i] < 0) {
 			int e = -errno;
 			tp_capture_close(c);
-			return trec_errf(err, e, "creating a %zu-byte ring buffer for CPU %u: %s", ring, cpu,
+			return trec_errf(err, e, "creating ring buffer %u of %u (%zu bytes): %s", i, c->nrings, ring,
 					 tp_bpf_advice(e));
 		}
-		r = bpf_map_update_elem(bpf_map__fd(s->maps.rings), &cpu, &c->ring_fds[cpu], BPF_ANY);
+	}
+	/* Each CPU's slot holds its group's ring. */
+	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
+		r = bpf_map_update_elem(bpf_map__fd(s->maps.rings), &cpu, &c->ring_fds[cpu / c->cpus_per_ring],
+					BPF_ANY);
 		if (r) {
 			int e = -errno;
 			tp_capture_close(c);
@@ -371,6 +392,7 @@ void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds)
 	fds->rings = bpf_map__fd(c->skel->maps.rings);
 	fds->lost = bpf_map__fd(c->skel->maps.lost);
 	fds->targets = bpf_map__fd(c->skel->maps.targets);
+	fds->wakeup_bytes = c->wakeup_bytes;
 	fds->unwind = c->unwind;
 }
 
@@ -452,9 +474,14 @@ uint32_t tp_capture_ncpus(const struct tp_capture *c)
 	return c->ncpus;
 }
 
-int tp_capture_ring_fd(const struct tp_capture *c, uint32_t cpu)
+uint32_t tp_capture_nrings(const struct tp_capture *c)
 {
-	return cpu < c->ncpus ? c->ring_fds[cpu] : -1;
+	return c->nrings;
+}
+
+int tp_capture_ring_fd(const struct tp_capture *c, uint32_t ring)
+{
+	return ring < c->nrings ? c->ring_fds[ring] : -1;
 }
 
 int tp_capture_lost(struct tp_capture *c, uint32_t type, uint64_t *out)
@@ -478,7 +505,7 @@ void tp_capture_close(struct tp_capture *c)
 		return;
 	tp_capture_detach(c);
 	if (c->ring_fds)
-		for (uint32_t i = 0; i < c->ncpus; i++)
+		for (uint32_t i = 0; i < c->nrings; i++)
 			if (c->ring_fds[i] >= 0)
 				close(c->ring_fds[i]);
 	tracepoint_bpf__destroy(c->skel);

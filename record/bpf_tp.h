@@ -27,7 +27,7 @@ struct tp_spec {
 
 struct tp_capture_opts {
 	size_t sz;
-	size_t ring_bytes; /* per CPU, a power of two >= page size; 0 = 4 MiB */
+	size_t ring_bytes; /* per ring, a power of two >= page size; 0 = 4 MiB */
 	int filter_pids;   /* trace only the thread groups added as targets (and their children) */
 	int with_stacks;   /* -g: kernel and user stacks with every event */
 	uint32_t max_type; /* largest type id any program uses (0: the specs' largest) */
@@ -43,6 +43,11 @@ struct tp_capture_opts {
 	uint32_t profile_type;
 	/* -G: only tasks in these cgroup subtrees (every program; NULL: any). */
 	const struct cgroup_set *cgroups;
+	/* The rings (record/memplan.h): `nrings` rings of ring_bytes, CPU c
+	 * writing into ring c / cpus_per_ring. 0: one ring per CPU. More
+	 * rings than CPUs (a bench's --rings) leaves the extra ones idle. */
+	uint32_t nrings;
+	uint32_t cpus_per_ring;
 };
 
 struct tp_capture;
@@ -52,6 +57,7 @@ struct unwind_hook_progs;
 /* Maps the other programs (CPU sampling) share with the tracepoint one. */
 struct tp_shared_fds {
 	int rings, lost, targets;
+	uint32_t wakeup_bytes; /* the programs' wakeup_bytes (common.bpf.h) */
 	struct unwind *unwind; /* NULL: user stacks by frame pointers */
 };
 void tp_capture_shared(const struct tp_capture *c, struct tp_shared_fds *fds);
@@ -80,7 +86,9 @@ int tp_capture_attach(struct tp_capture *c, struct trec_err *err);
 /* Stops every probe; maps and rings stay readable for the final drain. */
 void tp_capture_detach(struct tp_capture *c);
 uint32_t tp_capture_ncpus(const struct tp_capture *c);
-int tp_capture_ring_fd(const struct tp_capture *c, uint32_t cpu);
+/* The event rings, and each one's fd (ring i serves CPUs i*k .. i*k+k-1). */
+uint32_t tp_capture_nrings(const struct tp_capture *c);
+int tp_capture_ring_fd(const struct tp_capture *c, uint32_t ring);
 /* Per-CPU loss counts of one type; `out` has tp_capture_ncpus() slots. */
 int tp_capture_lost(struct tp_capture *c, uint32_t type, uint64_t *out);
 /* Children that could not be followed (targets map full). */

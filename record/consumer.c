@@ -8,17 +8,13 @@
 #include "consumer.h"
 #include "dsos.h"
 
-struct ring_ctx {
-	struct consumer *c;
-	uint32_t cpu;
-};
 
 struct consumer {
 	struct tp_capture *cap;
 	struct trec_writer *w;
 	struct ring_buffer *rb;
-	struct ring_ctx *ctx;
 	uint32_t ncpus;
+	uint32_t nrings;
 	uint32_t max_type;
 	uint64_t *type_events;   /* [max_type + 1] */
 	uint64_t *writer_drops;  /* [ncpus][max_type + 1], not yet reported */
@@ -77,10 +73,12 @@ static int add_stack(struct consumer *c, uint32_t cpu, const struct trec_rec *r,
 	return c->dsos ? dso_tracker_stack(c->dsos, r->pid, ips, t->nkernel, nuser) : 0;
 }
 
+/* The CPU comes from the record, not the ring: neighbouring CPUs may
+ * share a ring (record/memplan.h). */
 static int valid_record(const struct consumer *c, const void *data, size_t size)
 {
 	const struct trec_rec *r = data;
-	return size >= sizeof(*r) && r->size <= size - sizeof(*r) && r->type <= c->max_type;
+	return size >= sizeof(*r) && r->size <= size - sizeof(*r) && r->type <= c->max_type && r->cpu < c->ncpus;
 }
 
 /* One record into the writer: 0, -EAGAIN (the writer's queue is full) or
@@ -101,14 +99,13 @@ static int write_record(struct consumer *c, uint32_t cpu, const struct trec_rec 
 
 static int on_record(void *arg, void *data, size_t size)
 {
-	struct ring_ctx *rc = arg;
-	struct consumer *c = rc->c;
+	struct consumer *c = arg;
 	const struct trec_rec *r = data;
 	if (!valid_record(c, data, size)) {
 		c->st.bad_records++;
 		return 0;
 	}
-	int e = c->sink ? c->sink(c->sink_ctx, rc->cpu, data, size) : write_record(c, rc->cpu, r, size);
+	int e = c->sink ? c->sink(c->sink_ctx, r->cpu, data, size) : write_record(c, r->cpu, r, size);
 	if (e == 0) {
 		c->st.events++;
 		c->st.bytes += sizeof(*r) + r->size;
@@ -116,7 +113,7 @@ static int on_record(void *arg, void *data, size_t size)
 		return 0;
 	}
 	if (e == -EAGAIN) {
-		c->writer_drops[(size_t)rc->cpu * (c->max_type + 1) + r->type]++;
+		c->writer_drops[(size_t)r->cpu * (c->max_type + 1) + r->type]++;
 		return 0;
 	}
 	/* A write error (disk full): stop consuming; the caller stops the run. */
@@ -166,30 +163,29 @@ int consumer_new(struct consumer **out, struct tp_capture *cap, struct trec_writ
 	c->cap = cap;
 	c->w = w;
 	c->ncpus = tp_capture_ncpus(cap);
+	c->nrings = tp_capture_nrings(cap);
 	c->max_type = max_type;
 	size_t nt = (size_t)max_type + 1;
-	c->ctx = calloc(c->ncpus, sizeof(*c->ctx));
 	c->type_events = calloc(nt, sizeof(uint64_t));
 	c->type_lost = calloc(nt, sizeof(uint64_t));
 	c->writer_drops = calloc(nt * c->ncpus, sizeof(uint64_t));
 	c->ring_seen = calloc(nt * c->ncpus, sizeof(uint64_t));
 	c->stack_lost = calloc(nt * c->ncpus, sizeof(uint64_t));
 	c->scratch = calloc(c->ncpus, sizeof(uint64_t));
-	if (!c->ctx || !c->type_events || !c->type_lost || !c->writer_drops || !c->ring_seen || !c->scratch ||
+	if (!c->type_events || !c->type_lost || !c->writer_drops || !c->ring_seen || !c->scratch ||
 	    !c->stack_lost) {
 		consumer_free(c);
 		return -ENOMEM;
 	}
-	for (uint32_t cpu = 0; cpu < c->ncpus; cpu++) {
-		c->ctx[cpu] = (struct ring_ctx){ c, cpu };
-		int fd = tp_capture_ring_fd(cap, cpu);
+	for (uint32_t i = 0; i < c->nrings; i++) {
+		int fd = tp_capture_ring_fd(cap, i);
 		int r = 0;
 		if (!c->rb) {
-			c->rb = ring_buffer__new(fd, on_record, &c->ctx[cpu], NULL);
+			c->rb = ring_buffer__new(fd, on_record, c, NULL);
 			if (!c->rb)
 				r = -errno;
 		} else {
-			r = ring_buffer__add(c->rb, fd, on_record, &c->ctx[cpu]);
+			r = ring_buffer__add(c->rb, fd, on_record, c);
 		}
 		if (r) {
 			consumer_free(c);
@@ -211,14 +207,14 @@ void consumer_set_dsos(struct consumer *c, struct dso_tracker *t)
 	c->dsos = t;
 }
 
-int consumer_ring_fd(const struct consumer *c, uint32_t cpu)
+int consumer_ring_fd(const struct consumer *c, uint32_t ring)
 {
-	return tp_capture_ring_fd(c->cap, cpu);
+	return tp_capture_ring_fd(c->cap, ring);
 }
 
 uint32_t consumer_nrings(const struct consumer *c)
 {
-	return c->ncpus;
+	return c->nrings;
 }
 
 int consumer_drain(struct consumer *c)
@@ -295,7 +291,6 @@ void consumer_free(struct consumer *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
-	free(c->ctx);
 	free(c->type_events);
 	free(c->type_lost);
 	free(c->writer_drops);

@@ -40,7 +40,7 @@ void consumer_set_loss_sink(struct consumer *c, consumer_loss_fn fn, void *ctx);
  * edge-triggered wakes only when the BPF side asks (a ring filling up),
  * and the caller's timer collects the rest. */
 uint32_t consumer_nrings(const struct consumer *c);
-int consumer_ring_fd(const struct consumer *c, uint32_t cpu);
+int consumer_ring_fd(const struct consumer *c, uint32_t ring);
 /* Drains every ring without waiting. Returns records consumed or a
  * negative errno (a write error of the writer). */
 int consumer_drain(struct consumer *c);

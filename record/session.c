@@ -122,8 +122,6 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 	struct rec_opts *o = &s->o;
 	if (!o->level)
 		o->level = 1;
-	if (!o->ring_bytes)
-		o->ring_bytes = 8u << 20;
 	if (o->profile && !o->freq)
 		o->freq = REC_DEFAULT_FREQ;
 	s->child.go_fd = s->child.err_fd = -1;
@@ -147,6 +145,8 @@ int rec_session_new(const struct rec_opts *opts, struct rec_session **out, struc
 		goto fail;
 	}
 	if ((e = flight_setup(s, err)))
+		goto fail;
+	if ((e = session_plan_memory(s, err)))
 		goto fail;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		e = trec_errf(err, -ENOTSUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): trec's BPF programs "
@@ -326,9 +326,11 @@ static int load_programs(struct rec_session *s, struct trec_err *err)
 			trec_print(TREC_WARN, "%s; user stacks will be walked by frame pointers only\n", ue.msg);
 		}
 	}
-	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = o->ring_bytes, .filter_pids = s->filtering,
+	session_memory_unwinder(s);
+	struct tp_capture_opts co = { .sz = sizeof(co), .ring_bytes = s->mem.ring_bytes, .filter_pids = s->filtering,
 				      .cgroups = o->cgroups, .with_stacks = o->stacks, .max_type = s->types.max, .unwind = s->uw,
-				      .profile = o->profile, .profile_type = s->types.samples };
+				      .profile = o->profile, .profile_type = s->types.samples,
+				      .nrings = s->mem.nrings, .cpus_per_ring = s->mem.cpus_per_ring };
 	e = tp_capture_open(&s->cap, &co, s->specs, o->plan->n, err);
 	if (e)
 		return e;
@@ -416,7 +418,8 @@ static int start_sideband(struct rec_session *s, struct trec_err *err)
 	 * has attr.build_id set, perf 6.1's `perf record` on the same host
 	 * aborts in its build-id code (seen on Linux 6.18). A recorder must not
 	 * break the other tools of a production host. */
-	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = s->bic, .no_kernel_build_ids = 1 };
+	struct sideband_opts so = { .sz = sizeof(so), .exec_maps_only = 1, .bic = s->bic, .no_kernel_build_ids = 1,
+				    .pages_per_cpu = s->mem.sb_pages };
 	e = sideband_open(&s->sb, &so, err);
 	if (e)
 		return e;

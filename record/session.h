@@ -84,7 +84,7 @@ struct rec_opts {
 	const char *output;  /* -o */
 	int force;           /* -f */
 	int level;           /* -z; 0: 1 */
-	uint64_t ring_bytes; /* -m, per CPU */
+	uint64_t ring_bytes; /* -m, per ring; 0: by the memory rule */
 	uint64_t duration_ns, max_size, switch_size, switch_ns;
 	/* The command line as typed, for the file's metadata. */
 	char *const *cmdline;
@@ -109,6 +109,11 @@ struct rec_opts {
 	uint64_t snapshot_interval_ns; /* triggers closer than this to the last one are ignored */
 	const char *snapshot_on;       /* --snapshot-on EVENT[:FILTER]; NULL: none */
 	const char *control;           /* --control fifo:CTL[,ACK]; NULL: none */
+	/* Memory (record/memplan.h): --memory bounds the whole recorder (0: the
+	 * default); --rings forces the number of event rings (0: the rule). */
+	uint64_t memory;
+	uint32_t rings;
+	int verbose;                   /* -v: print the memory plan at start */
 	size_t :0;
 };
 

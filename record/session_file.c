@@ -80,6 +80,8 @@ static int session_write_header_records(struct rec_session *s, struct trec_err *
 					      : "system-wide";
 	if (!e)
 		e = session_write_meta_str(s->w, "record.target", target, strlen(target), 0);
+	if (!e)
+		e = session_write_memory_meta(s);
 	for (uint32_t i = 0; !e && o->cgroups && i < o->cgroups->n; i++) {
 		/* -G: one key per subtree, record.cgroup.0, .1, ... */
 		char key[32];
@@ -154,7 +156,8 @@ int session_open_output(struct rec_session *s, const char *path, struct trec_err
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	/* A snapshot is written from memory: waiting for the compressor loses
 	 * nothing there, where dropping would. */
-	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = s->o.level, .nonblocking = !s->fl };
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .level = s->o.level, .nonblocking = !s->fl,
+				       .block_bytes = s->mem.block_bytes };
 	int e = trec_writer_open(&s->w, path, s->o.force, &wo, err);
 	if (e)
 		return e;

@@ -29,6 +29,7 @@
 #include "control.h"
 #include "flight.h"
 #include "hostmeta.h"
+#include "memplan.h"
 #include "procfs.h"
 #include "rotation.h"
 #include "session.h"
@@ -59,6 +60,7 @@ struct rec_session {
 	struct buildid_cache *bic;
 	struct dso_tracker *dsos;
 	struct dso_write_stats symstats;
+	struct memplan mem;                /* rings, side-band, writer: how much of each */
 	struct unwind *uw;                 /* NULL: user stacks by frame pointers */
 	struct taskctx *tctx;              /* tasks' cgroups and namespace pids */
 	int snapshotting;                  /* write_preamble's /proc snapshot is running */
@@ -94,6 +96,11 @@ static inline uint64_t mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* session_mem.c: the memory plan (memplan.h), its print and metadata */
+int session_plan_memory(struct rec_session *s, struct trec_err *err);
+void session_memory_unwinder(struct rec_session *s);
+int session_write_memory_meta(struct rec_session *s);
 
 /* session_file.c */
 int session_on_task(void *ctx, const struct trec_task *t);
