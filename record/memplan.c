@@ -48,12 +48,13 @@ int memplan_compute(const struct memplan_in *in, struct memplan *p, struct trec_
 	uint64_t others = fixed + p->sb_bytes + p->writer_bytes;
 	uint64_t left = b > others ? b - others : 0;
 	uint64_t s = in->ring_bytes;
+	uint64_t cap = in->ring_cap && in->ring_cap < MEMPLAN_RING_MAX_AUTO ? in->ring_cap : MEMPLAN_RING_MAX_AUTO;
 	uint32_t n;
 	if (in->force_rings) {
 		n = in->force_rings;
 		if (!s) {
 			s = pow2_floor(left / n);
-			s = s > MEMPLAN_RING_MAX_AUTO ? MEMPLAN_RING_MAX_AUTO : s;
+			s = s > cap ? cap : s;
 			s = s < MEMPLAN_RING_MIN_AUTO ? MEMPLAN_RING_MIN_AUTO : s;
 		}
 	} else if (p->per_cpu_m) {
@@ -61,7 +62,7 @@ int memplan_compute(const struct memplan_in *in, struct memplan *p, struct trec_
 	} else {
 		if (!s) {
 			s = pow2_floor(left / ncpus);
-			s = s > MEMPLAN_RING_MAX_AUTO ? MEMPLAN_RING_MAX_AUTO : s;
+			s = s > cap ? cap : s;
 			s = s < MEMPLAN_RING_MIN_AUTO ? MEMPLAN_RING_MIN_AUTO : s;
 		}
 		uint64_t fit = left / s;

@@ -13,7 +13,8 @@
  *   Writer: (8 queued + 2 pooled + 1 open per CPU) blocks of 1 MiB, the
  *   block halved while that passes B/4 (floor 128 KiB).
  *   Rings get what is left, R. Ring size s: -m when given, else the
- *   largest power of two <= min(8 MiB, R / ncpus), at least 1 MiB (four
+ *   largest power of two <= min(8 MiB, R / ncpus), at most 2 MiB for a
+ *   recording of CPU samples alone, at least 1 MiB (four
  *   times the 256 KiB that wakes the consumer). Rings n = min(ncpus, R / s),
  *   at least 1; k = ceil(ncpus / n) neighbouring CPUs share a ring.
  *   -m without --memory keeps perf's meaning: a buffer of that size per CPU.
@@ -32,6 +33,11 @@
 #define MEMPLAN_DEFAULT_BUDGET (256ull << 20)
 #define MEMPLAN_RING_MAX_AUTO (8ull << 20)
 #define MEMPLAN_RING_MIN_AUTO (1ull << 20)
+/* The largest ring for a recording of CPU samples alone: their rate is
+ * the frequency times the CPUs a ring serves (999 Hz of 30-frame stacks:
+ * about 0.3 MB/s per CPU), not what a tracepoint storm can write, and
+ * perf's own default buffer is 516 KiB per CPU. */
+#define MEMPLAN_RING_SAMPLING (2ull << 20)
 #define MEMPLAN_MAX_RINGS 4096u
 #define MEMPLAN_SB_PAGES 128u      /* side-band pages per CPU at most (512 KiB of 4 KiB pages) */
 #define MEMPLAN_SB_MIN_PAGES 8u
@@ -47,6 +53,7 @@ struct memplan_in {
 	uint32_t force_rings;  /* --rings; 0: by the rule */
 	uint64_t unwind_bytes; /* the unwinder's rows map (0: none) */
 	uint64_t flight_bytes; /* --overwrite's window and its side-band (0: none) */
+	uint64_t ring_cap;     /* largest ring the rule picks; 0: MEMPLAN_RING_MAX_AUTO */
 };
 
 struct memplan {

@@ -17,6 +17,12 @@ static uint64_t unwind_rows_bytes(const struct rec_opts *o)
 	return budget / sizeof(struct trec_uw_row) * sizeof(struct trec_uw_row);
 }
 
+/* CPU samples and nothing else: a rate the frequency bounds. */
+static int sampling_only(const struct rec_opts *o)
+{
+	return o->profile && !o->offcpu && (!o->plan || !o->plan->n) && (!o->probes || !o->probes->n);
+}
+
 int session_plan_memory(struct rec_session *s, struct trec_err *err)
 {
 	const struct rec_opts *o = &s->o;
@@ -27,6 +33,7 @@ int session_plan_memory(struct rec_session *s, struct trec_err *err)
 	struct memplan_in in = {
 		.ncpus = (uint32_t)ncpu, .page_size = page > 0 ? (uint64_t)page : 4096, .budget = o->memory,
 		.ring_bytes = o->ring_bytes, .force_rings = o->rings, .unwind_bytes = unwind_rows_bytes(o),
+		.ring_cap = sampling_only(o) ? MEMPLAN_RING_SAMPLING : 0,
 		.flight_bytes = o->overwrite ? (o->window_bytes ? o->window_bytes : FLIGHT_DEFAULT_BYTES) +
 						       FLIGHT_SIDEBAND_BYTES
 					     : 0,

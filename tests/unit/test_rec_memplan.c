@@ -32,6 +32,28 @@ static struct memplan plan(uint32_t ncpus, uint64_t m, uint64_t budget, uint32_t
 	return p;
 }
 
+/* CPU samples alone: rings of at most 2 MiB (the rule's cap), still at
+ * least the 1 MiB floor on a big machine; -m still wins. */
+static void test_sampling_cap(void **state)
+{
+	(void)state;
+	struct memplan_in in = { .ncpus = 2, .page_size = 4096, .unwind_bytes = 32 * MiB,
+				 .ring_cap = MEMPLAN_RING_SAMPLING };
+	struct memplan p;
+	struct trec_err err = { 0 };
+	assert_int_equal(memplan_compute(&in, &p, &err), 0);
+	assert_int_equal(p.nrings, 2);
+	assert_int_equal(p.ring_bytes, 2 * MiB);
+	in.ncpus = 256;
+	assert_int_equal(memplan_compute(&in, &p, &err), 0);
+	assert_int_equal(p.ring_bytes, 1 * MiB);
+	assert_true(p.total <= p.budget);
+	in.ncpus = 2;
+	in.ring_bytes = 8 * MiB;
+	assert_int_equal(memplan_compute(&in, &p, &err), 0);
+	assert_int_equal(p.ring_bytes, 8 * MiB);
+}
+
 /* Small machines keep what they had: an 8 MiB ring per CPU. */
 static void test_small(void **state)
 {
@@ -135,7 +157,7 @@ static void test_too_small(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_small),    cmocka_unit_test(test_big),	   cmocka_unit_test(test_m),
+		cmocka_unit_test(test_small), cmocka_unit_test(test_sampling_cap),    cmocka_unit_test(test_big),	   cmocka_unit_test(test_m),
 		cmocka_unit_test(test_forced),   cmocka_unit_test(test_too_small),
 	};
 	return cmocka_run_group_tests_name("memplan", tests, NULL, NULL);
