@@ -6,6 +6,7 @@
  * malloc, so a freed chunk goes back to the kernel and RSS follows what
  * is held.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,18 +361,190 @@ static const struct probe_event *match_probe(const struct probe_set *ps, const c
 	return n == 1 ? only : NULL;
 }
 
+/* ---- latency: a return probe's time since its entry, per thread ---------------------- */
+
+#define LAT_SLOTS 4096  /* threads followed at once (open addressing) */
+#define LAT_DEPTH 8     /* nested calls per thread (recursion) */
+#define LAT_PAYLOAD 128 /* bytes of a return kept while its entry is not read yet */
+
+struct lat_slot {
+	uint32_t tid; /* 0: free */
+	uint32_t n;   /* entries */
+	uint64_t entry[LAT_DEPTH];
+	uint64_t ret_ts; /* a return read before its entry; 0: none */
+	uint32_t ret_size;
+	unsigned char ret[LAT_PAYLOAD];
+};
+
+struct lat_pairs {
+	struct lat_slot slot[LAT_SLOTS];
+	unsigned char buf[TREC_FILTER_REC_MAX];
+};
+
+static struct lat_slot *lat_slot(struct lat_pairs *p, uint32_t tid)
+{
+	uint32_t h = (tid * 2654435761u) & (LAT_SLOTS - 1);
+	for (uint32_t k = 0; k < 16; k++) {
+		struct lat_slot *s = &p->slot[(h + k) & (LAT_SLOTS - 1)];
+		if (s->tid == tid)
+			return s;
+		if (!s->tid) {
+			memset(s, 0, sizeof(*s));
+			s->tid = tid;
+			return s;
+		}
+	}
+	/* A crowded run: the thread there first gives way (an exited one, most
+	 * likely); its pending calls are forgotten, never misattributed. */
+	struct lat_slot *s = &p->slot[h];
+	memset(s, 0, sizeof(*s));
+	s->tid = tid;
+	return s;
+}
+
+/* Whether the return's payload with `lat` after it passes FILTER. */
+static int lat_eval(struct flight_trigger *t, const unsigned char *payload, uint32_t size, uint64_t lat)
+{
+	if (size > t->lat_off)
+		size = t->lat_off;
+	unsigned char *b = t->pairs->buf;
+	memset(b, 0, t->lat_off);
+	memcpy(b, payload, size);
+	memcpy(b + t->lat_off, &lat, sizeof(lat));
+	return trec_filter_eval(&t->prog, b, t->lat_off + sizeof(lat));
+}
+
+static int lat_match(struct flight_trigger *t, const struct trec_rec *r, uint64_t *when)
+{
+	const unsigned char *payload = (const unsigned char *)(r + 1);
+	struct lat_slot *s = lat_slot(t->pairs, r->tid);
+	if (r->type == t->entry_type) {
+		if (s->ret_ts && s->ret_ts >= r->ts) {
+			/* its return came first (another CPU's ring) */
+			uint64_t ret_ts = s->ret_ts;
+			s->ret_ts = 0;
+			if (lat_eval(t, s->ret, s->ret_size, ret_ts - r->ts)) {
+				*when = ret_ts;
+				return 1;
+			}
+			return 0;
+		}
+		if (s->n == LAT_DEPTH) { /* deeper than we follow: keep the innermost */
+			memmove(s->entry, s->entry + 1, (LAT_DEPTH - 1) * sizeof(s->entry[0]));
+			s->n--;
+		}
+		s->entry[s->n++] = r->ts;
+		return 0;
+	}
+	/* A return: the innermost entry before it. */
+	while (s->n && s->entry[s->n - 1] > r->ts)
+		s->n--; /* entries after this return are not its own */
+	if (!s->n) {
+		if (r->size <= LAT_PAYLOAD) {
+			s->ret_ts = r->ts;
+			s->ret_size = r->size;
+			memcpy(s->ret, payload, r->size);
+		}
+		return 0;
+	}
+	uint64_t lat = r->ts - s->entry[--s->n];
+	if (lat_eval(t, payload, r->size, lat)) {
+		*when = r->ts;
+		return 1;
+	}
+	return 0;
+}
+
+/* The entry probe of return probe `ret`: the same function in the same
+ * file, recorded as a uprobe (kprobe for a kretprobe). */
+static const struct probe_event *entry_of(const struct probe_set *ps, const struct probe_event *ret)
+{
+	int want = ret->kind == PROBE_URETPROBE ? PROBE_UPROBE : ret->kind == PROBE_KRETPROBE ? PROBE_KPROBE : 0;
+	for (size_t i = 0; want && ps && i < ps->n; i++) {
+		const struct probe_event *e = &ps->ev[i];
+		if (e->kind == want && !strcmp(e->func ? e->func : "", ret->func ? ret->func : "") &&
+		    !strcmp(e->path ? e->path : "", ret->path ? ret->path : ""))
+			return e;
+	}
+	return NULL;
+}
+
+/* Whether expr names the field `latency` (outside quotes). */
+static int names_latency(const char *expr)
+{
+	for (const char *p = expr; (p = strstr(p, "latency")); p += 7) {
+		int before = p == expr || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		int after = !(isalnum((unsigned char)p[7]) || p[7] == '_');
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
+/* FILTER with `latency` on return probe e: compiled against e's fields
+ * plus an 8-byte `latency` after its fixed part. */
+static int compile_latency(struct flight_trigger *t, const char *spec, const char *expr,
+			   const struct probe_set *probes, const struct probe_event *e, struct trec_err *err)
+{
+	const struct probe_event *entry = entry_of(probes, e);
+	if (!entry)
+		return trec_errf(err, -EINVAL,
+				 "--snapshot-on '%s': latency needs the function's entry probe recorded too: "
+				 "add -e %s:%s%s%s", spec, e->kind == PROBE_URETPROBE ? "u" : "k",
+				 e->path ? e->path : "", e->path ? ":" : "", e->func ? e->func : "");
+	const struct trec_schema *s = &e->schema;
+	uint32_t off = (s->fixed_size + 7u) & ~7u;
+	for (uint32_t i = 0; i < s->nfields; i++)
+		if (!strcmp(s->fields[i].name, "latency") || s->fields[i].offset + s->fields[i].elem_size *
+								    s->fields[i].count > off)
+			return trec_errf(err, -EINVAL, "--snapshot-on '%s': this probe's fields leave no room "
+						       "for latency", spec);
+	if (off + 8 > TREC_FILTER_REC_MAX)
+		return trec_errf(err, -EINVAL, "--snapshot-on '%s': the record is too large for latency", spec);
+	struct trec_field *f = calloc(s->nfields + 1, sizeof(*f));
+	t->pairs = calloc(1, sizeof(*t->pairs));
+	if (!f || !t->pairs) {
+		free(f);
+		return trec_errf(err, -ENOMEM, "out of memory");
+	}
+	memcpy(f, s->fields, s->nfields * sizeof(*f));
+	f[s->nfields] = (struct trec_field){ .name = "latency", .ctype = "u64", .kind = TREC_F_UINT,
+					     .offset = off, .elem_size = 8, .count = 1 };
+	struct trec_schema xs = *s;
+	xs.fields = f;
+	xs.nfields = s->nfields + 1;
+	xs.fixed_size = off + 8;
+	struct trec_err fe = { 0 };
+	int r = trec_filter_compile(expr, &xs, &t->prog, &fe);
+	free(f);
+	if (r)
+		return trec_errf(err, r, "--snapshot-on '%s': %s", spec, fe.msg);
+	t->entry_type = entry->schema.id;
+	t->lat_off = off;
+	return 0;
+}
+
+void flight_trigger_free(struct flight_trigger *t)
+{
+	free(t->pairs);
+	t->pairs = NULL;
+}
+
 int flight_trigger_compile(struct flight_trigger *t, const char *spec, const struct plan *plan,
 			   const struct probe_set *probes, struct trec_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	size_t best = 0;
 	const struct trec_schema *s = NULL;
+	const struct probe_event *pev = NULL;
 	for (size_t i = 0; plan && i < plan->n; i++)
 		if (match_name(spec, plan->ev[i].full, &best))
 			s = &plan->ev[i].schema;
 	for (size_t i = 0; probes && i < probes->n; i++)
-		if (match_name(spec, probes->ev[i].schema.name, &best))
+		if (match_name(spec, probes->ev[i].schema.name, &best)) {
 			s = &probes->ev[i].schema;
+			pev = &probes->ev[i];
+		}
 	/* Not a full name: a probe as typed, the longest prefix (up to a ':')
 	 * that names one. */
 	for (size_t len = strlen(spec); !s && probes && len > 0; len--) {
@@ -385,6 +558,7 @@ int flight_trigger_compile(struct flight_trigger *t, const char *spec, const str
 		const struct probe_event *e = match_probe(probes, text);
 		if (e) {
 			s = &e->schema;
+			pev = e;
 			best = len;
 		}
 	}
@@ -396,6 +570,8 @@ int flight_trigger_compile(struct flight_trigger *t, const char *spec, const str
 	const char *expr = spec[best] == ':' ? spec + best + 1 : "";
 	if (!*expr)
 		return 0;
+	if (pev && (pev->kind == PROBE_URETPROBE || pev->kind == PROBE_KRETPROBE) && names_latency(expr))
+		return compile_latency(t, spec, expr, probes, pev, err);
 	struct trec_err fe = { 0 };
 	int e = trec_filter_compile(expr, s, &t->prog, &fe);
 	if (e)
@@ -403,10 +579,15 @@ int flight_trigger_compile(struct flight_trigger *t, const char *spec, const str
 	return 0;
 }
 
-int flight_trigger_match(const struct flight_trigger *t, const void *rec, size_t size)
+int flight_trigger_match(struct flight_trigger *t, const void *rec, size_t size, uint64_t *when)
 {
 	const struct trec_rec *r = rec;
-	if (!t->type || size < sizeof(*r) || r->type != t->type || r->size > size - sizeof(*r))
+	if (!t->type || size < sizeof(*r) || r->size > size - sizeof(*r))
 		return 0;
-	return trec_filter_eval(&t->prog, (const unsigned char *)(r + 1), r->size);
+	if (t->entry_type && (r->type == t->type || r->type == t->entry_type))
+		return lat_match(t, r, when);
+	if (r->type != t->type || !trec_filter_eval(&t->prog, (const unsigned char *)(r + 1), r->size))
+		return 0;
+	*when = r->ts;
+	return 1;
 }

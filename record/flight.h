@@ -91,16 +91,28 @@ struct flight_stats {
 void flight_stats(const struct flight *f, struct flight_stats *st);
 
 /* --snapshot-on EVENT[:FILTER] */
+struct lat_pairs;
 struct flight_trigger {
 	uint32_t type;                 /* 0: none */
 	struct trec_filter_prog prog;  /* n == 0: every event of the type */
 	char event[256];
+	/* FILTER names `latency` (a return probe): nanoseconds since the same
+	 * thread hit the function's entry probe, which must be recorded too.
+	 * FILTER then reads a copy of the payload with the latency after it. */
+	uint32_t entry_type;           /* the entry probe's type; 0: no latency */
+	uint32_t lat_off;              /* the latency's offset in that copy */
+	struct lat_pairs *pairs;       /* entries waiting for their return, per thread */
 };
 /* Resolves EVENT against the recording's events (a -e tracepoint or
  * probe, by its full name) and compiles FILTER against its schema. */
 int flight_trigger_compile(struct flight_trigger *t, const char *spec, const struct plan *plan,
 			   const struct probe_set *probes, struct trec_err *err);
-/* Whether a ring record (header, payload...) fires the trigger. */
-int flight_trigger_match(const struct flight_trigger *t, const void *rec, size_t size);
+/* Whether a ring record (header, payload...) fires the trigger: 1 with
+ * *when set to the time it fired at (the event's own time; for a latency,
+ * the return's, also when its entry is read after it), else 0. Records
+ * come in ring order: an entry and its return made on two CPUs may come
+ * either way round. */
+int flight_trigger_match(struct flight_trigger *t, const void *rec, size_t size, uint64_t *when);
+void flight_trigger_free(struct flight_trigger *t);
 
 #endif

@@ -396,8 +396,9 @@ static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ac
 static int flight_sink(void *ctx, uint32_t cpu, const void *rec, size_t size)
 {
 	struct rec_session *s = ctx;
-	if (s->trig.type && flight_trigger_match(&s->trig, rec, size))
-		trigger(s, ((const struct trec_rec *)rec)->ts, "event", 0);
+	uint64_t when;
+	if (s->trig.type && flight_trigger_match(&s->trig, rec, size, &when))
+		trigger(s, when, "event", 0);
 	return flight_add_record(s->fl, cpu, rec, size);
 }
 
@@ -893,6 +894,7 @@ void rec_session_free(struct rec_session *s)
 	unwind_free(s->uw);
 	taskctx_free(s->tctx);
 	flight_free(s->fl);
+	flight_trigger_free(&s->trig);
 	control_close(s->ctl);
 	free(s->specs);
 	free(s->tstats);

@@ -18,7 +18,7 @@ fi
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "kernel without BTF"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-plan 25
+plan 26
 
 # System-wide, so only fds no process has: 1000000 + n for n up to 10^9
 # (close(-1) elsewhere on the host is fd 4294967295).
@@ -101,6 +101,28 @@ run "$TREC" record --overwrite -o "$D/snap" -e "ur:$SAMPLES/probed:delta" \
 rets=$("$TREC" script -i "$(snaps "$D")" | sed -n 's/.*: ret=\(-*[0-9]*\)$/\1/p' | tr '\n' ' ')
 check "--snapshot-on ur:PATH:delta:ret == -50: exactly the returns 0..-50, in order" \
 	'[ $RC -eq 0 ] && [ "$rets" = "$(seq 0 -1 -50 | tr "\n" " ")" ]'
+
+# ---- a latency trigger: a return probe's time since its entry -------------------------------
+# probed calls sleep_us(3000) three times, then sleep_us(12000) twice: the
+# first call over 10 ms fires; the second comes within --snapshot-interval.
+D=$TAP_TMP/lat
+mkdir -p "$D"
+run "$TREC" record --overwrite -o "$D/snap" -e "u:$SAMPLES/probed:sleep_us" -e "ur:$SAMPLES/probed:sleep_us" \
+	--snapshot-on "ur:$SAMPLES/probed:sleep_us:latency > 10000000" -- "$SAMPLES/probed" 10
+S=$(snaps "$D")
+lat=$("$TREC" script --json -i "$S" 2>/dev/null | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+ents = [e["time_ns"] for e in ev if e["event"].startswith("uprobe:")]
+rets = [e["time_ns"] for e in ev if e["event"].startswith("uretprobe:")]
+lat = [(r - e) / 1e6 for e, r in zip(ents, rets)]
+print(len(ents), len(rets), "slow" if lat and lat[-1] >= 12 and all(x < 10 for x in lat[:-1]) else lat)')
+to=$("$TREC" info --json -i "$S" | python3 -c 'import json,sys; m=json.load(sys.stdin)["metadata"]; print(m["record.snapshot.window_ns"].split("-")[1])')
+last=$("$TREC" script --json -i "$S" 2>/dev/null | python3 -c '
+import json, sys
+print([json.loads(l)["time_ns"] for l in sys.stdin if "uretprobe:" in l][-1])')
+check "--snapshot-on ur:...:sleep_us:latency > 10 ms: one snapshot, ending at the first 12 ms call's return ($lat; $to vs $last)" \
+	'[ $RC -eq 0 ] && [ "$(snaps "$D" | wc -w)" = 1 ] && [ "$lat" = "4 4 slow" ] && [ "$to" = "$last" ]'
 
 # ---- CPU samples with stacks: the snapshot carries their symbols ---------------------------
 # cpu_split burns CPU for 4 s; a snapshot of the last 2 s, then the binary

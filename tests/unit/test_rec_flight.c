@@ -24,6 +24,7 @@
 #include "control.h"
 #include "filter.h"
 #include "flight.h"
+#include "probes.h"
 #include "trec_bpf.h"
 
 /* A record of type 1 whose payload is one u64: its sequence number. */
@@ -220,17 +221,87 @@ static void test_trigger_match(void **state)
 	struct trec_err err = { 0 };
 	assert_int_equal(trec_filter_compile("n == 500", &sch, &t.prog, &err), 0);
 	struct seq_rec r = { .h = { .ts = 1, .type = 1, .size = 8 }, .n = 499 };
-	assert_false(flight_trigger_match(&t, &r, sizeof(r)));
+	uint64_t when = 0;
+	assert_false(flight_trigger_match(&t, &r, sizeof(r), &when));
 	r.n = 500;
-	assert_true(flight_trigger_match(&t, &r, sizeof(r)));
+	r.h.ts = 77;
+	assert_true(flight_trigger_match(&t, &r, sizeof(r), &when));
+	assert_int_equal(when, 77);
 	r.h.type = 2;
-	assert_false(flight_trigger_match(&t, &r, sizeof(r))); /* another event */
+	assert_false(flight_trigger_match(&t, &r, sizeof(r), &when)); /* another event */
 	r.h.type = 1;
 	r.h.size = 64;
-	assert_false(flight_trigger_match(&t, &r, sizeof(r))); /* payload past the record */
+	assert_false(flight_trigger_match(&t, &r, sizeof(r), &when)); /* payload past the record */
 	t.type = 0;
 	r.h.size = 8;
-	assert_false(flight_trigger_match(&t, &r, sizeof(r))); /* no trigger */
+	assert_false(flight_trigger_match(&t, &r, sizeof(r), &when)); /* no trigger */
+}
+
+/* `latency` on a return probe: the time since the same thread's entry, its
+ * own ret field beside it; entries and returns in any ring order, nested
+ * calls matched innermost first. */
+static int fire(struct flight_trigger *t, uint32_t type, uint32_t tid, uint64_t ts, int64_t ret, uint64_t *when)
+{
+	struct seq_rec r = { .h = { .ts = ts, .pid = tid, .tid = tid, .type = (uint16_t)type, .size = 8 },
+			     .n = (uint64_t)ret };
+	return flight_trigger_match(t, &r, sizeof(r), when);
+}
+
+static void test_trigger_latency(void **state)
+{
+	(void)state;
+	static const struct trec_field ret_fields[] = { { "ret", "s64", TREC_F_INT, 0, 0, 8, 1 } };
+	struct probe_set ps;
+	probe_set_init(&ps);
+	struct probe_event ev[2] = {
+		{ .schema = { .id = 3, .name = "probe_app:handle", .fixed_size = 0 }, .kind = PROBE_UPROBE,
+		  .path = "/bin/app", .func = "handle" },
+		{ .schema = { .id = 4, .name = "probe_app:handle__return", .fixed_size = 8, .nfields = 1,
+			      .fields = ret_fields },
+		  .kind = PROBE_URETPROBE, .path = "/bin/app", .func = "handle" },
+	};
+	ps.ev = ev;
+	ps.n = 2;
+	struct flight_trigger t;
+	struct trec_err err = { 0 };
+	if (flight_trigger_compile(&t, "probe_app:handle__return:latency > 1000 && ret == 0", NULL, &ps, &err))
+		fail_msg("%s", err.msg);
+	uint64_t when = 0;
+	/* 1100 ns, then 500 ns */
+	assert_false(fire(&t, 3, 7, 100, 0, &when));
+	assert_true(fire(&t, 4, 7, 1200, 0, &when));
+	assert_int_equal(when, 1200);
+	assert_false(fire(&t, 3, 7, 2000, 0, &when));
+	assert_false(fire(&t, 4, 7, 2500, 0, &when));
+	/* slow, but ret != 0 */
+	assert_false(fire(&t, 3, 7, 2600, 0, &when));
+	assert_false(fire(&t, 4, 7, 9000, -1, &when));
+	/* the return read before its entry (another CPU's ring): fires then, at the return's time */
+	assert_false(fire(&t, 4, 8, 5000, 0, &when));
+	assert_true(fire(&t, 3, 8, 3000, 0, &when));
+	assert_int_equal(when, 5000);
+	/* nested: the inner call (50 ns) is not slow, the outer (2000 ns) is */
+	assert_false(fire(&t, 3, 9, 10000, 0, &when));
+	assert_false(fire(&t, 3, 9, 10100, 0, &when));
+	assert_false(fire(&t, 4, 9, 10150, 0, &when));
+	assert_true(fire(&t, 4, 9, 12000, 0, &when));
+	/* other threads' entries never pair with this one's return */
+	assert_false(fire(&t, 3, 10, 20000, 0, &when));
+	assert_false(fire(&t, 4, 11, 30000, 0, &when));
+	flight_trigger_free(&t);
+
+	/* without the entry probe recorded: an error that says which -e to add */
+	ps.ev = &ev[1];
+	ps.n = 1;
+	assert_int_equal(flight_trigger_compile(&t, "probe_app:handle__return:latency > 1000", NULL, &ps, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "-e u:/bin/app:handle"));
+	flight_trigger_free(&t);
+	/* latency is only a return probe's */
+	ps.ev = ev;
+	ps.n = 2;
+	assert_int_not_equal(flight_trigger_compile(&t, "probe_app:handle:latency > 1000", NULL, &ps, &err), 0);
+	flight_trigger_free(&t);
 }
 
 /* ---- the control FIFO ------------------------------------------------------ */
@@ -292,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_hold_release),
 		cmocka_unit_test(test_sideband_and_losses),
 		cmocka_unit_test(test_trigger_match),
+		cmocka_unit_test(test_trigger_latency),
 		cmocka_unit_test(test_control),
 	};
 	return cmocka_run_group_tests_name("rec_flight", tests, NULL, NULL);
