@@ -25,6 +25,20 @@ static void put_addr16(struct outbuf *o, uint64_t ip)
 		outbuf_putc(o, buf[--n]);
 }
 
+/* Frame i of st, named into *res: 0 when it is left out (a null address,
+ * or a side not shown). */
+static int name_frame(struct symbolizer *sym, const struct trec_event *ev, const struct trec_stack *st, size_t i,
+		      int no_kernel, int no_user, struct sym_result *res)
+{
+	size_t nk = st->nkernel;
+	int kernel = i < nk;
+	if (!st->ips[i] || (kernel && no_kernel) || (!kernel && no_user))
+		return 0;
+	*res = (struct sym_result){ 0 };
+	symbolize_frame(sym, ev->pid, ev->ts, st->ips[i], kernel, sym_frame_is_return(i, nk), res);
+	return 1;
+}
+
 void script_stack_text(struct outbuf *o, struct symbolizer *sym, const struct trec_event *ev,
 		       const struct trec_stack *st, int no_kernel, int no_user)
 {
@@ -32,13 +46,11 @@ void script_stack_text(struct outbuf *o, struct symbolizer *sym, const struct tr
 		outbuf_puts(o, "\t               0 [unknown] ([unknown])\n\n");
 		return;
 	}
-	size_t nk = st->nkernel, n = nk + st->nuser;
+	size_t n = (size_t)st->nkernel + st->nuser;
 	for (size_t i = 0; i < n; i++) {
-		int kernel = i < nk;
-		if (!st->ips[i] || (kernel && no_kernel) || (!kernel && no_user))
+		struct sym_result res;
+		if (!name_frame(sym, ev, st, i, no_kernel, no_user, &res))
 			continue;
-		struct sym_result res = { 0 };
-		symbolize_frame(sym, ev->pid, ev->ts, st->ips[i], kernel, sym_frame_is_return(i, nk), &res);
 		outbuf_putc(o, '\t');
 		put_addr16(o, st->ips[i]);
 		outbuf_putc(o, ' ');
@@ -60,13 +72,11 @@ void script_stack_json(struct json *j, struct symbolizer *sym, const struct trec
 		       const struct trec_stack *st, int no_kernel, int no_user)
 {
 	json_arr_begin(j);
-	size_t nk = st ? st->nkernel : 0, n = st ? nk + st->nuser : 0;
+	size_t n = st ? (size_t)st->nkernel + st->nuser : 0;
 	for (size_t i = 0; i < n; i++) {
-		int kernel = i < nk;
-		if (!st->ips[i] || (kernel && no_kernel) || (!kernel && no_user))
+		struct sym_result res;
+		if (!name_frame(sym, ev, st, i, no_kernel, no_user, &res))
 			continue;
-		struct sym_result res = { 0 };
-		symbolize_frame(sym, ev->pid, ev->ts, st->ips[i], kernel, sym_frame_is_return(i, nk), &res);
 		json_obj_begin(j);
 		json_kv_u64(j, "ip", st->ips[i]);
 		json_key(j, "sym");
@@ -81,7 +91,7 @@ void script_stack_json(struct json *j, struct symbolizer *sym, const struct trec
 		else
 			json_null(j);
 		json_key(j, "kernel");
-		json_bool(j, kernel);
+		json_bool(j, i < st->nkernel);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

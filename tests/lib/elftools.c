@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elftools.h"
+#include "records.h"
 
 int tu_run(const char *fmt, ...)
 {
@@ -183,6 +184,39 @@ const char tu_labels_asm[] = "\t.text\n"
 			    "\t.globl after_fn\n\t.type after_fn, @function\n"
 			    "after_fn:\n\tret\n\t.size after_fn, .-after_fn\n"
 			    "\t.section .note.GNU-stack,\"\",@progbits\n";
+
+static const struct trec_sym *labels_sym(const struct trec_dso_syms *d, const char *name)
+{
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		if (!strcmp(d->syms[i].name, name))
+			return &d->syms[i];
+	return NULL;
+}
+
+/* The symbol with the greatest addr <= a, if a is inside it. */
+static const struct trec_sym *labels_at(const struct trec_dso_syms *d, uint64_t a)
+{
+	const struct trec_sym *best = NULL;
+	for (uint32_t i = 0; i < d->nsyms; i++)
+		if (d->syms[i].addr <= a && (!best || d->syms[i].addr > best->addr))
+			best = &d->syms[i];
+	return best && a < best->addr + best->size ? best : NULL;
+}
+
+const char *tu_labels_check(const struct trec_dso_syms *d)
+{
+	const struct trec_sym *fn = labels_sym(d, "sized_fn"), *entry = labels_sym(d, "asm_entry"),
+			      *after = labels_sym(d, "after_fn");
+	if (!fn || !entry || !after)
+		return "sized_fn, asm_entry or after_fn missing";
+	if (labels_sym(d, "inner_target") || labels_sym(d, ".Lloop"))
+		return "a label inside a function, or an assembler local, was kept";
+	if (fn->size != 3 || labels_at(d, fn->addr + 1) != fn)
+		return "sized_fn is not 3 bytes, whole";
+	if (entry->addr + entry->size != after->addr || labels_at(d, entry->addr + 2) != entry)
+		return "asm_entry does not reach after_fn";
+	return NULL;
+}
 
 const char tu_lib2_src[] =
 	"static int es2_static(int x) { return x * 7 + 3; }\n"

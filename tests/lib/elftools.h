@@ -65,6 +65,10 @@ size_t tu_nm_functions(const char *path, struct tu_nmsym *v, size_t cap);
  * assembler-local .Lloop, then after_fn.
  */
 extern const char tu_labels_asm[];
+struct trec_dso_syms;
+/* What a reader must make of tu_labels_asm's symbols (d, read from it):
+ * NULL when all holds, else what does not. */
+const char *tu_labels_check(const struct trec_dso_syms *d);
 extern const char tu_prog_src[];
 extern const char tu_lib_src[];
 extern const char tu_lib2_src[];
