@@ -25,6 +25,16 @@ static void put_addr16(struct outbuf *o, uint64_t ip)
 		outbuf_putc(o, buf[--n]);
 }
 
+/* The file as perf script shows it: the mapped file's path as the
+ * process saw it, else the symbolizer's name ([kernel.kallsyms], [anon],
+ * perf-PID.map). */
+static const char *dso_shown(const struct sym_result *res)
+{
+	if (res->map && res->map->path && res->map->path[0] == '/')
+		return res->map->path;
+	return res->dso ? res->dso : "[unknown]";
+}
+
 /* Frame i of st, named into *res: 0 when it is left out (a null address,
  * or a side not shown). */
 static int name_frame(struct symbolizer *sym, const struct trec_event *ev, const struct trec_stack *st, size_t i,
@@ -62,7 +72,7 @@ void script_stack_text(struct outbuf *o, struct symbolizer *sym, const struct tr
 			outbuf_puts(o, "[unknown]");
 		}
 		outbuf_put(o, " (", 2);
-		put_clean(o, res.dso ? res.dso : "[unknown]");
+		put_clean(o, dso_shown(&res));
 		outbuf_put(o, ")\n", 2);
 	}
 	outbuf_putc(o, '\n');
@@ -87,7 +97,7 @@ void script_stack_json(struct json *j, struct symbolizer *sym, const struct trec
 		json_kv_u64(j, "offset", res.offset);
 		json_key(j, "dso");
 		if (res.dso)
-			json_str(j, res.dso);
+			json_str(j, dso_shown(&res));
 		else
 			json_null(j);
 		json_key(j, "kernel");
