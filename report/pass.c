@@ -55,7 +55,20 @@ static int read_file(struct source *s, struct file_pass *p, int ordered, const u
 	struct trec_err rerr = { 0 };
 	uint64_t n = 0;
 	int r;
-	if (ordered) {
+	if (ordered && p->n == 1) {
+		/* One sink (the usual case): its callback and the filter right
+		 * here, with no call per event in between -- feed() cost the
+		 * latency view a twentieth of its time. */
+		int (*event)(void *, struct rfile *, const struct trec_event *, struct trec_err *) =
+			p->sinks[0]->event;
+		void *ctx = p->sinks[0]->ctx;
+		while ((r = trec_event_iter_next(it, &ev, &rerr)) == 1) {
+			if (!(++n % PROGRESS_EVERY))
+				progress(p, n, 0);
+			if (evfilter_keep(&f->f, &ev, &f->ct) && (rc = event(ctx, f, &ev, err)) != 0)
+				break;
+		}
+	} else if (ordered) {
 		while ((r = trec_event_iter_next(it, &ev, &rerr)) == 1) {
 			if (!(++n % PROGRESS_EVERY))
 				progress(p, n, 0);
