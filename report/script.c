@@ -164,6 +164,7 @@ struct script {
 	struct fmtpool *pool;
 	struct json j;
 	struct comm_cache cc;
+	struct tctx_cache tc;
 	uint64_t printed;
 	struct shown *copies;
 	struct shown_table *tables; /* the current file's first */
@@ -282,6 +283,7 @@ static int script_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered,
 		return trec_errf(err, -ENOMEM, "out of memory for the event formats of %s", f->path);
 	*ordered = 1;
 	memset(&s->cc, 0, sizeof(s->cc));
+	memset(&s->tc, 0, sizeof(s->tc));
 	s->fc.swap = f->swap;
 	if (!s->pool && s->o.threads > 1 &&
 	    fmtpool_new(&s->pool, s->o.threads, s->o.json ? pool_json : pool_text, &s->fc, s->o.out) < 0) {
@@ -299,7 +301,7 @@ static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev,
 		sc = s->tables->by_id[ev->type];
 	struct evwho who = { .comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts) };
 	struct tctx_info ti;
-	if (tctx_table_lookup(&f->tt, ev->pid, ev->tid, ev->ts, &ti)) {
+	if (tctx_table_lookup_cached(&f->tt, &s->tc, ev->pid, ev->tid, ev->ts, &ti)) {
 		who.cgroup = ti.cgroup;
 		who.nspid = ti.nspid;
 		who.nstid = ti.nstid;
