@@ -145,13 +145,9 @@ int tctx_table_lookup(const struct tctx_table *t, uint32_t pid, uint32_t tid, ui
 	return lookup(t, pid, tid, ts, out, &from, &last);
 }
 
-int tctx_table_lookup_cached(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid, uint32_t tid,
-			     uint64_t ts, struct tctx_info *out)
+int tctx_table_lookup_miss(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid, uint32_t tid,
+			   uint64_t ts, struct tctx_info *out)
 {
-	if (c->valid && c->tid == tid && c->pid == pid && ts >= c->from && ts <= c->last) {
-		*out = c->info;
-		return c->known;
-	}
 	uint64_t from = 0, last = UINT64_MAX;
 	int known = lookup(t, pid, tid, ts, out, &from, &last);
 	*c = (struct tctx_cache){ .valid = 1, .pid = pid, .tid = tid, .from = from, .last = last,

@@ -56,7 +56,18 @@ struct tctx_cache {
 	uint64_t from, last; /* inclusive */
 	struct tctx_info info;
 };
-int tctx_table_lookup_cached(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid, uint32_t tid,
-			     uint64_t ts, struct tctx_info *out);
+/* A miss of the cache: a search, then the cache holds its answer. */
+int tctx_table_lookup_miss(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid, uint32_t tid,
+			   uint64_t ts, struct tctx_info *out);
+/* (Inline: a hit is a few compares, a call would cost as much again.) */
+static inline int tctx_table_lookup_cached(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid,
+					   uint32_t tid, uint64_t ts, struct tctx_info *out)
+{
+	if (c->valid && c->tid == tid && c->pid == pid && ts >= c->from && ts <= c->last) {
+		*out = c->info;
+		return c->known;
+	}
+	return tctx_table_lookup_miss(t, c, pid, tid, ts, out);
+}
 
 #endif
