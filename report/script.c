@@ -12,33 +12,6 @@
 #include "script.h"
 #include "source.h"
 
-/* comm for text: as is, but anything unprintable (prctl allows any byte)
- * shown as '?' so it cannot break the line. */
-static void put_comm_text(struct outbuf *o, const char *comm, uint32_t tid)
-{
-	if (comm) {
-		/* comm is at most 15 bytes (TASK_COMM_LEN): one reservation for
-		 * the name and its padding to 16 columns. */
-		size_t len = strnlen(comm, 64);
-		char *d = outbuf_room(o, len > 16 ? len : 16);
-		size_t i = 0;
-		for (; i < len; i++) {
-			unsigned char ch = (unsigned char)comm[i];
-			d[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
-		}
-		for (; i < 16; i++)
-			d[i] = ' ';
-		o->len += i;
-		return;
-	}
-	/* perf's spelling for a thread whose name is unknown. */
-	char tmp[16];
-	int k = snprintf(tmp, sizeof(tmp), ":%u", tid);
-	outbuf_put(o, tmp, (size_t)k);
-	for (size_t n = (size_t)k; n < 16; n++)
-		outbuf_putc(o, ' ');
-}
-
 static void put_event_name(struct outbuf *o, const struct trec_schema *s, uint32_t type)
 {
 	if (s) {
@@ -73,7 +46,7 @@ static void print_text(struct outbuf *o, const struct trec_event *ev, const stru
 		outbuf_putc(o, ')');
 	}
 	outbuf_putc(o, ' ');
-	put_comm_text(o, who->comm, ev->tid);
+	evfmt_comm_text(o, who->comm, ev->tid);
 	outbuf_putc(o, ' ');
 	put_event_name(o, s, ev->type);
 	outbuf_putc(o, ':');
