@@ -68,7 +68,15 @@ static int read_file(struct source *s, struct file_pass *p, int ordered, const u
 		void *ctx = p->sinks[0]->ctx;
 		const struct trec_evblock *b;
 		uint32_t first, cnt;
-		while (!rc && (r = trec_event_iter_next_run(it, &b, &first, &cnt, &rerr)) == 1) {
+		int (*run)(void *, struct rfile *, const struct trec_evblock *, uint32_t, uint32_t,
+			   struct trec_err *) = p->n == 1 ? p->sinks[0]->run : NULL;
+		while (run && !rc && (r = trec_event_iter_next_run(it, &b, &first, &cnt, &rerr)) == 1) {
+			if ((n + cnt) / PROGRESS_EVERY != n / PROGRESS_EVERY)
+				progress(p, n + cnt, 0);
+			n += cnt;
+			rc = run(ctx, f, b, first, cnt, err);
+		}
+		while (!run && !rc && (r = trec_event_iter_next_run(it, &b, &first, &cnt, &rerr)) == 1) {
 			for (uint32_t i = first; i < first + cnt; i++) {
 				trec_evblock_get(b, i, &ev);
 				if (!(++n % PROGRESS_EVERY))
