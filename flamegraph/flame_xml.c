@@ -13,11 +13,17 @@ static char *digits_back(char *end, uint64_t v)
 	return end;
 }
 
-void fgx_u64(struct tbuf *b, uint64_t v)
+/* (Inline where numbers are written per frame: coordinates, counts.) */
+static inline __attribute__((always_inline)) void put_u64(struct tbuf *b, uint64_t v)
 {
 	char tmp[20];
 	char *s = digits_back(tmp + sizeof(tmp), v);
 	fgx_put(b, s, (size_t)(tmp + sizeof(tmp) - s));
+}
+
+void fgx_u64(struct tbuf *b, uint64_t v)
+{
+	put_u64(b, v);
 }
 
 void fgx_u64_grouped(struct tbuf *b, uint64_t v)
@@ -35,7 +41,7 @@ void fgx_u64_grouped(struct tbuf *b, uint64_t v)
 	fgx_put(b, p, (size_t)(end - p));
 }
 
-void fgx_dec(struct tbuf *b, uint64_t v, unsigned decimals, int grouped)
+void fgx_dec_frac(struct tbuf *b, uint64_t v, unsigned decimals, int grouped)
 {
 	uint64_t unit = 1;
 	for (unsigned i = 0; i < decimals; i++)
@@ -80,7 +86,7 @@ static void put_hundredths(struct tbuf *b, double v, int trim)
 	uint64_t h = hundredths(v, &neg);
 	if (neg)
 		fgx_chr(b, '-');
-	fgx_u64(b, h / 100);
+	put_u64(b, h / 100);
 	unsigned frac = (unsigned)(h % 100);
 	char d[3] = { '.', (char)('0' + frac / 10), (char)('0' + frac % 10) };
 	size_t n = 3;

@@ -35,7 +35,16 @@ void fgx_u64_grouped(struct tbuf *b, uint64_t v);
 /* v / 10^decimals exactly, without trailing zeros after the point (nor
  * the point): "1.5", "3"; grouped puts commas in the whole part. With
  * decimals 0, fgx_u64 or fgx_u64_grouped. */
-void fgx_dec(struct tbuf *b, uint64_t v, unsigned decimals, int grouped);
+void fgx_dec_frac(struct tbuf *b, uint64_t v, unsigned decimals, int grouped);
+static inline void fgx_dec(struct tbuf *b, uint64_t v, unsigned decimals, int grouped)
+{
+	if (decimals) /* (whole counts, the usual, need no division by 10^0) */
+		fgx_dec_frac(b, v, decimals, grouped);
+	else if (grouped)
+		fgx_u64_grouped(b, v);
+	else
+		fgx_u64(b, v);
+}
 /* v rounded to 2 decimals, trailing zeros dropped: "10", "10.5", "10.25". */
 void fgx_num(struct tbuf *b, double v);
 /* v with exactly 2 decimals: "12.30" (percentages). */

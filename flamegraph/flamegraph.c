@@ -244,13 +244,21 @@ static int in_units(const struct flame *f, uint64_t *count, unsigned decimals,
 	return 0;
 }
 
-int flame_add_dec(struct flame *f, const char *stack, size_t len, uint64_t count,
-		  unsigned decimals, struct trec_err *err)
+static __attribute__((noinline)) int add_in_units(struct flame *f, const char *stack, size_t len, uint64_t count,
+						 unsigned decimals, struct trec_err *err)
 {
 	int rc = refine(f, decimals, err);
 	if (!rc && f->decimals)
 		rc = in_units(f, &count, decimals, err);
 	return rc ? rc : flame_tree_add(&f->tree, stack, len, count, count, 0, err);
+}
+
+int flame_add_dec(struct flame *f, const char *stack, size_t len, uint64_t count,
+		  unsigned decimals, struct trec_err *err)
+{
+	if (!decimals && !f->decimals) /* whole counts, the usual: straight in */
+		return flame_tree_add(&f->tree, stack, len, count, count, 0, err);
+	return add_in_units(f, stack, len, count, decimals, err);
 }
 
 int flame_add_diff_dec(struct flame *f, const char *stack, size_t len, uint64_t before,

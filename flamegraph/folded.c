@@ -27,7 +27,8 @@ struct count {
 /* Whole digits w[0..wn) and fraction digits f[0..fn) as units of
  * 10^-decimals: the fraction's trailing zeros dropped, digits past
  * FLAME_MAX_DECIMALS rounded half up. 0 or -ERANGE. */
-static int count_value(const char *w, size_t wn, const char *f, size_t fn, struct count *out)
+static __attribute__((noinline)) int count_value(const char *w, size_t wn, const char *f, size_t fn,
+						  struct count *out)
 {
 	while (fn && f[fn - 1] == '0')
 		fn--;
@@ -60,6 +61,15 @@ static int trailing_count(const char *s, size_t end, size_t *start, struct count
 	size_t j = end;
 	while (j > 0 && digit(s[j - 1]))
 		j--;
+	if (j > 0 && j < end && end - j < 20 && blank(s[j - 1])) {
+		/* Whole, at most 19 digits (no overflow): the usual count. */
+		uint64_t v = 0;
+		for (size_t i = j; i < end; i++)
+			v = v * 10 + (unsigned)(s[i] - '0');
+		*out = (struct count){ .units = v, .decimals = 0 };
+		*start = j;
+		return 0;
+	}
 	size_t frac = end, frac_len = 0;
 	if (j > 0 && s[j - 1] == '.') {
 		frac = j;

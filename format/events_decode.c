@@ -711,6 +711,22 @@ static int skip_type(struct tcur *c, const struct dtype *T, struct trec_err *err
 	return 0;
 }
 
+/* Zeroes the payload region but for the part of it inside [zlo, zhi),
+ * which is zero already (the previous decode's untouched payload). */
+static void clear_payload(struct trec_evblock *b, size_t zlo, size_t zhi)
+{
+	size_t lo = (size_t)(b->payload - (uint8_t *)b->mem), hi = lo + b->payload_len;
+	if (zhi <= lo || zlo >= hi || zlo >= zhi) { /* no overlap */
+		memset(b->payload, 0, b->payload_len);
+		return;
+	}
+	uint8_t *m = b->mem;
+	if (zlo > lo)
+		memset(m + lo, 0, zlo - lo);
+	if (zhi < hi)
+		memset(m + zhi, 0, hi - zhi);
+}
+
 int trec_events_decode(const void *p, size_t len, uint32_t count, struct trec_evblock *out,
 		       struct trec_err *err)
 {
@@ -739,6 +755,11 @@ int trec_events_decode_skip(const void *p, size_t len, uint32_t count, struct tr
 		return ret;
 	if ((ret = evblock_alloc(out, count, &s, &dm, err)))
 		return ret;
+	/* (A new allocation knows nothing zero.) What follows writes into
+	 * mem, and may fail anywhere: nothing is known zero until a decode
+	 * that reads no payload ends. */
+	size_t zlo = out->zero_lo, zhi = out->zero_hi;
+	out->zero_lo = out->zero_hi = 0;
 	tcur_init(&c, p, len);
 	(void)tcur_uvarint(&c);
 	if ((ret = parse_header(&c, count, dm.types, &s, err)))
@@ -752,11 +773,11 @@ int trec_events_decode_skip(const void *p, size_t len, uint32_t count, struct tr
 			return ret;
 		/* Payloads nobody reads are zero, not garbage: cleared before the
 		 * others are decoded into the same buffer. */
+		uint32_t nskipped = 0;
 		for (uint32_t t = 0; skip && t < nt; t++)
-			if (dm.types[t].id < nskip && skip[dm.types[t].id]) {
-				memset(out->payload, 0, out->payload_len);
-				break;
-			}
+			nskipped += dm.types[t].id < nskip && skip[dm.types[t].id];
+		if (nskipped)
+			clear_payload(out, zlo, zhi);
 		for (uint32_t t = 0; t < nt; t++) {
 			const struct dtype *T = &dm.types[t];
 			if (skip && T->id < nskip && skip[T->id]) {
@@ -767,6 +788,10 @@ int trec_events_decode_skip(const void *p, size_t len, uint32_t count, struct tr
 			if ((ret = dec_type(&c, out, T, type_offs(out, &dm, nt, T), dm.tl_all + T->start, dm.vals,
 					    err)))
 				return ret;
+		}
+		if (nskipped == nt) {
+			out->zero_lo = (size_t)(out->payload - (uint8_t *)out->mem);
+			out->zero_hi = out->zero_lo + out->payload_len;
 		}
 	}
 	if (tcur_left(&c))

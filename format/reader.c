@@ -807,8 +807,9 @@ struct trec_event_iter {
 	struct cursor **spare;
 	uint32_t nspare;
 	struct cursor *single; /* unordered mode */
-	struct cursor *run;    /* heap[0] while it leads (see trec_event_iter_next) */
+	struct cursor *run;    /* heap[0] while it leads (see trec_event_iter_next_run) */
 	uint64_t run_limit;
+	uint32_t run_at, run_end; /* of the run trec_event_iter_next hands out */
 };
 
 static int cur_less(const struct cursor *a, const struct cursor *b)
@@ -884,9 +885,8 @@ int trec_event_iter_new(struct trec_reader *r, const struct trec_iter_opts *opts
 		if (h->kind == TREC_BLK_EVENTS && h->count && h->last_ts >= lo && h->first_ts <= hi)
 			it->order[it->norder++] = i;
 	}
-	if (!it->o.unordered) {
+	if (!it->o.unordered)
 		qsort_r(it->order, it->norder, sizeof(*it->order), cmp_block_first, r->blocks);
-	}
 	*out = it;
 	return 0;
 }
@@ -1022,29 +1022,49 @@ int trec_event_iter_next_block(struct trec_event_iter *it, const struct trec_evb
 	}
 }
 
-int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err)
+/* The run [*first, c->pos): c's next events earlier than limit and in
+ * the window, past those before limit out of it when `skip`. 1 if any. */
+static int take_run(struct trec_event_iter *it, struct cursor *c, uint64_t limit, int skip, uint32_t *first)
+{
+	uint32_t k = c->pos, n = c->ev.n;
+	const uint64_t *ts = c->ev.ts;
+	int all = !it->o.start_ts && !it->o.end_ts;
+	while (skip && !all && k < n && ts[k] < limit && !in_window(it, ts[k]))
+		k++;
+	*first = k;
+	while (k < n && ts[k] < limit && (all || in_window(it, ts[k])))
+		k++;
+	c->pos = k;
+	return k > *first;
+}
+
+int trec_event_iter_next_run(struct trec_event_iter *it, const struct trec_evblock **b, uint32_t *first,
+			     uint32_t *n, struct trec_err *err)
 {
 	if (it->o.unordered)
-		return next_unordered(it, ev, err);
+		return trec_errf(err, -EINVAL, "runs come from ordered iterators only");
+	if (it->run_at < it->run_end) { /* what trec_event_iter_next left of one */
+		*b = &it->run->ev;
+		*first = it->run_at;
+		*n = it->run_end - it->run_at;
+		it->run_at = it->run_end;
+		return 1;
+	}
 	for (;;) {
 		/* A run: the top cursor keeps the lead while its events are
 		 * earlier than every other open cursor's and every unopened
 		 * block's start, so they are handed out without heap work. */
 		struct cursor *c = it->run;
 		if (c) {
-			if (c->pos < c->ev.n && c->ev.ts[c->pos] < it->run_limit) {
-				uint32_t i = c->pos++;
-				if (in_window(it, c->ev.ts[i])) {
-					trec_evblock_get(&c->ev, i, ev);
-					return 1;
-				}
-				continue;
+			if (take_run(it, c, it->run_limit, 1, first)) {
+				*b = &c->ev;
+				*n = c->pos - *first;
+				return 1;
 			}
 			it->run = NULL;
 			if (c->pos == c->ev.n) {
-				/* The event handed out last points into c: it stays
-				 * untouched in the spare list until a block is opened,
-				 * which happens only in a later call. */
+				/* The run handed out last points into c: it stays
+				 * untouched in the spare list until a block is opened. */
 				it->heap[0] = it->heap[--it->nheap];
 				if (it->nheap)
 					heap_down(it, 0);
@@ -1056,10 +1076,10 @@ int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, stru
 		/* Open every block that starts no later than the earliest pending
 		 * event: only then is that event the global minimum. */
 		while (it->next < it->norder && it->nheap < MAX_OPEN_CURSORS) {
-			const struct trec_block_info *b = &it->r->blocks[it->order[it->next]];
+			const struct trec_block_info *bi = &it->r->blocks[it->order[it->next]];
 			if (it->nheap) {
 				const struct cursor *top = it->heap[0];
-				if (b->h.first_ts > top->ev.ts[top->pos])
+				if (bi->h.first_ts > top->ev.ts[top->pos])
 					break;
 			}
 			int rc;
@@ -1087,13 +1107,33 @@ int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, stru
 		}
 		it->run = c;
 		it->run_limit = limit;
-		/* c is the minimum now: its current event goes out whatever the limit. */
+		/* c is the minimum now: its current event goes out whatever the
+		 * limit, and the run goes on from there. */
 		uint32_t i = c->pos++;
 		if (in_window(it, c->ev.ts[i])) {
-			trec_evblock_get(&c->ev, i, ev);
+			take_run(it, c, limit, 0, first);
+			*b = &c->ev;
+			*first = i;
+			*n = c->pos - i;
 			return 1;
 		}
 	}
+}
+
+int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err)
+{
+	if (it->o.unordered)
+		return next_unordered(it, ev, err);
+	if (it->run_at == it->run_end) {
+		const struct trec_evblock *b;
+		uint32_t n;
+		int rc = trec_event_iter_next_run(it, &b, &it->run_at, &n, err);
+		if (rc <= 0)
+			return rc;
+		it->run_end = it->run_at + n;
+	}
+	trec_evblock_get(&it->run->ev, it->run_at++, ev);
+	return 1;
 }
 
 /* ---- totals ------------------------------------------------------------------ */

@@ -125,6 +125,13 @@ int trec_event_iter_new(struct trec_reader *r, const struct trec_iter_opts *opts
 /* 1 with *ev filled (valid until the next call), 0 at the end, or a
  * negative errno (a corrupt block without ignore_corrupt). */
 int trec_event_iter_next(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err);
+/* Ordered iterators only: the next run of events in time order, events
+ * [*first, *first + *n) of block *b (valid until the next call; n >= 1),
+ * 1, 0 at the end, or a negative errno. The same events as
+ * trec_event_iter_next hands out one by one (the calls may be mixed), at
+ * a loop's cost per event. */
+int trec_event_iter_next_run(struct trec_event_iter *it, const struct trec_evblock **b, uint32_t *first,
+			     uint32_t *n, struct trec_err *err);
 /* Unordered iterators only: the next whole decoded block (valid until the
  * next call), 1, 0 at the end, or a negative errno. Blocks are chosen by
  * the time window but their events are not: the caller checks ts. For

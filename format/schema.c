@@ -215,6 +215,24 @@ int trec_field_get_u64(const struct trec_field *f, const void *data, uint32_t si
 int trec_field_get_i64(const struct trec_field *f, const void *data, uint32_t size, uint32_t idx, int swap,
 		       int64_t *out)
 {
+	/* The usual case without read_uint's general checks: a host-order
+	 * scalar of 8 or 4 bytes inside the payload (a syscall's id or
+	 * return, once or twice per event in a latency view). */
+	if (f && out && data && !idx && !swap && f->count && (uint64_t)f->offset + f->elem_size <= size) {
+		const uint8_t *p = (const uint8_t *)data + f->offset;
+		if (f->elem_size == 8 && is_int_kind(f->kind)) {
+			uint64_t v8;
+			memcpy(&v8, p, 8);
+			*out = (int64_t)v8;
+			return 0;
+		}
+		if (f->elem_size == 4 && is_int_kind(f->kind)) {
+			uint32_t v4;
+			memcpy(&v4, p, 4);
+			*out = f->kind == TREC_F_INT ? (int64_t)(int32_t)v4 : (int64_t)v4;
+			return 0;
+		}
+	}
 	uint64_t v;
 	int r = read_uint(f, data, size, idx, swap, &v);
 	if (r)

@@ -155,11 +155,9 @@ static const char *lookup_tid(const struct comm_table *t, uint32_t tid, uint64_t
 	return lookup_tid_range(t, tid, ts, NULL, NULL);
 }
 
-const char *comm_table_lookup_cached(const struct comm_table *t, struct comm_cache *c, uint32_t pid, uint32_t tid,
-				     uint64_t ts)
+const char *comm_table_lookup_miss(const struct comm_table *t, struct comm_cache *c, uint32_t pid, uint32_t tid,
+				   uint64_t ts)
 {
-	if (c->valid && c->tid == tid && c->pid == pid && ts >= c->from && ts < c->until)
-		return c->comm;
 	c->valid = 0;
 	if (!pid && !tid)
 		return "swapper";

@@ -43,7 +43,16 @@ struct comm_cache {
 	uint64_t from, until; /* [from, until) */
 	const char *comm;
 };
-const char *comm_table_lookup_cached(const struct comm_table *t, struct comm_cache *c, uint32_t pid, uint32_t tid,
-				     uint64_t ts);
+/* A miss of the cache: a search, then the cache holds its answer. */
+const char *comm_table_lookup_miss(const struct comm_table *t, struct comm_cache *c, uint32_t pid, uint32_t tid,
+				   uint64_t ts);
+/* (Inline: a hit is a few compares, a call would cost as much again.) */
+static inline const char *comm_table_lookup_cached(const struct comm_table *t, struct comm_cache *c, uint32_t pid,
+						   uint32_t tid, uint64_t ts)
+{
+	if (c->valid && c->tid == tid && c->pid == pid && ts >= c->from && ts < c->until)
+		return c->comm;
+	return comm_table_lookup_miss(t, c, pid, tid, ts);
+}
 
 #endif

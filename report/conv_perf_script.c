@@ -41,6 +41,7 @@ struct ps_state {
 	int name_width;
 	uint64_t written;        /* events written */
 	uint64_t missing_stacks; /* events whose stack is not in the file */
+	struct comm_cache cc;    /* the current file's last thread's name */
 };
 
 static int ps_create(void **state, const struct convert_opts *o, struct trec_err *err)
@@ -71,6 +72,7 @@ static int ps_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, str
 	int rc = convert_symbolizer(f, &s->o, &s->sym, err);
 	if (rc < 0)
 		return rc;
+	memset(&s->cc, 0, sizeof(s->cc));
 	s->r = f->r;
 	s->swap = f->swap;
 	s->ntypes = f->ntypes;
@@ -117,7 +119,7 @@ static int ps_event(void *ctx, struct rfile *f, const struct trec_event *ev, str
 	if (!st)
 		s->missing_stacks++;
 	FILE *out = s->out;
-	const char *comm = comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
+	const char *comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts);
 	if (comm)
 		put_clean(out, comm);
 	else

@@ -98,6 +98,7 @@ struct pp_state {
 	uint64_t missing_stacks;
 	struct tbuf comments; /* u32 string ids */
 	/* the current file */
+	struct comm_cache cc; /* its last thread's name */
 	struct symbolizer *sym;
 	struct ktab agg;     /* agg_key -> v[0] count, v[1] weight, v[2] ts */
 	const struct trec_field **value;
@@ -163,6 +164,7 @@ static int pp_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, str
 	int rc = convert_symbolizer(f, &s->o, &s->sym, err);
 	if (rc < 0)
 		return rc;
+	memset(&s->cc, 0, sizeof(s->cc));
 	s->swap = f->swap;
 	s->ntypes = f->ntypes;
 	s->value = calloc(f->ntypes ? f->ntypes : 1, sizeof(*s->value));
@@ -190,7 +192,7 @@ static int pp_event(void *ctx, struct rfile *f, const struct trec_event *ev, str
 	    trec_field_get_u64(s->value[ev->type], ev->data, ev->size, 0, s->swap, &w) < 0)
 		w = 0;
 	struct agg_key k = { 0 };
-	k.comm = (uint64_t)(uintptr_t)comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
+	k.comm = (uint64_t)(uintptr_t)comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts);
 	k.pid = ev->pid;
 	k.tid = ev->tid;
 	k.type = ev->type;

@@ -37,6 +37,10 @@
  * trec_reader_swap(). */
 void evfmt_text(struct outbuf *o, const struct trec_schema *s, const struct trec_event *ev,
 		int swap);
+/* A thread's name for a text line, padded to 16 columns: as is, but any
+ * unprintable byte (prctl allows any) shown as '?' so it cannot break the
+ * line; NULL (unknown) as perf spells it, ":TID". */
+void evfmt_comm_text(struct outbuf *o, const char *comm, uint32_t tid);
 
 /* Fields of `ev` as one JSON object value (the caller writes the key);
  * with no schema, null. */

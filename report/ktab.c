@@ -14,8 +14,11 @@ uint64_t ktab_hash(const void *p, size_t n)
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
+	/* The tail as memcpy into w would load it on a little-endian host,
+	 * without a call for a length the compiler cannot see. */
 	w = 0;
-	memcpy(&w, c, n);
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)c[i] << (8 * i);
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 29;
 	h *= 0x94d049bb133111ebull;

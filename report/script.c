@@ -13,33 +13,6 @@
 #include "script_stack.h"
 #include "source.h"
 
-/* comm for text: as is, but anything unprintable (prctl allows any byte)
- * shown as '?' so it cannot break the line. */
-static void put_comm_text(struct outbuf *o, const char *comm, uint32_t tid)
-{
-	if (comm) {
-		/* comm is at most 15 bytes (TASK_COMM_LEN): one reservation for
-		 * the name and its padding to 16 columns. */
-		size_t len = strnlen(comm, 64);
-		char *d = outbuf_room(o, len > 16 ? len : 16);
-		size_t i = 0;
-		for (; i < len; i++) {
-			unsigned char ch = (unsigned char)comm[i];
-			d[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
-		}
-		for (; i < 16; i++)
-			d[i] = ' ';
-		o->len += i;
-		return;
-	}
-	/* perf's spelling for a thread whose name is unknown. */
-	char tmp[16];
-	int k = snprintf(tmp, sizeof(tmp), ":%u", tid);
-	outbuf_put(o, tmp, (size_t)k);
-	for (size_t n = (size_t)k; n < 16; n++)
-		outbuf_putc(o, ' ');
-}
-
 static void put_event_name(struct outbuf *o, const struct trec_schema *s, uint32_t type)
 {
 	if (s) {
@@ -74,7 +47,7 @@ static void print_text(struct outbuf *o, const struct trec_event *ev, const stru
 		outbuf_putc(o, ')');
 	}
 	outbuf_putc(o, ' ');
-	put_comm_text(o, who->comm, ev->tid);
+	evfmt_comm_text(o, who->comm, ev->tid);
 	outbuf_putc(o, ' ');
 	put_event_name(o, s, ev->type);
 	outbuf_putc(o, ':');
@@ -177,6 +150,7 @@ struct script {
 	struct fmtpool *pool;
 	struct json j;
 	struct comm_cache cc;
+	struct tctx_cache tc;
 	uint64_t printed;
 	struct shown *copies;
 	struct shown_table *tables; /* the current file's first */
@@ -298,6 +272,7 @@ static int script_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered,
 		return trec_errf(err, -ENOMEM, "out of memory for the event formats of %s", f->path);
 	*ordered = 1;
 	memset(&s->cc, 0, sizeof(s->cc));
+	memset(&s->tc, 0, sizeof(s->tc));
 	s->fc.swap = f->swap;
 	symbolizer_free(s->sym);
 	s->sym = NULL;
@@ -333,15 +308,17 @@ static int script_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered,
 	return 1;
 }
 
-static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+/* (Inline in script_run's loop: the call per event cost as much as the
+ * lookups in it.) */
+static inline __attribute__((always_inline)) int script_one(struct script *s, struct rfile *f,
+							     const struct trec_event *ev, struct trec_err *err)
 {
-	struct script *s = ctx;
 	const struct trec_schema *sc = rfile_schema(f, ev->type);
 	if (!s->o.json && ev->type < s->tables->n && s->tables->by_id[ev->type])
 		sc = s->tables->by_id[ev->type];
 	struct evwho who = { .comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts) };
 	struct tctx_info ti;
-	if (tctx_table_lookup(&f->tt, ev->pid, ev->tid, ev->ts, &ti)) {
+	if (tctx_table_lookup_cached(&f->tt, &s->tc, ev->pid, ev->tid, ev->ts, &ti)) {
 		who.cgroup = ti.cgroup;
 		who.nspid = ti.nspid;
 		who.nstid = ti.nstid;
@@ -367,6 +344,26 @@ static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev,
 	return s->o.out->err || (s->o.limit && s->printed >= s->o.limit) ? PASS_STOP : 0;
 }
 
+static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev, struct trec_err *err)
+{
+	return script_one(ctx, f, ev, err);
+}
+
+static int script_run(void *ctx, struct rfile *f, const struct trec_evblock *b, uint32_t first, uint32_t n,
+		      struct trec_err *err)
+{
+	struct trec_event ev;
+	for (uint32_t i = first; i < first + n; i++) {
+		trec_evblock_get(b, i, &ev);
+		if (!pass_keep(f, &ev))
+			continue;
+		int rc = script_one(ctx, f, &ev, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int script_end(void *ctx, struct rfile *f, struct trec_err *err)
 {
 	(void)ctx;
@@ -377,7 +374,8 @@ static int script_end(void *ctx, struct rfile *f, struct trec_err *err)
 
 struct pass_sink script_sink(struct script *s)
 {
-	return (struct pass_sink){ .ctx = s, .begin = script_begin, .event = script_event, .end = script_end };
+	return (struct pass_sink){ .ctx = s, .begin = script_begin, .event = script_event, .run = script_run,
+				   .end = script_end };
 }
 
 int script_finish(struct script *s, struct trec_err *err)

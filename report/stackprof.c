@@ -67,6 +67,7 @@ struct stackprof {
 	uint64_t unreadable;              /* off-CPU events whose delta_ns is past their payload */
 	uint64_t missing_stacks;          /* events whose stack is not in the file */
 	struct stack_agg_tab agg;
+	struct comm_cache cc; /* the last thread's name */
 	struct frames fr;
 	struct outbuf *out; /* the printing views' output */
 	struct trec_err *err; /* the current call's */
@@ -271,6 +272,7 @@ static int sp_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, str
 	(void)err;
 	if (f != rp->file)
 		return 0; /* a profile is of one trace */
+	memset(&rp->cc, 0, sizeof(rp->cc));
 	for (uint32_t t = 0; t < rp->ntypes && t < f->ntypes; t++)
 		need[t] |= rp->wfield[t] != NULL; /* --offcpu reads delta_ns */
 	return 1;
@@ -288,7 +290,7 @@ static int sp_event(void *ctx, struct rfile *f, const struct trec_event *ev, str
 	}
 	struct stack_agg_key k;
 	memset(&k, 0, sizeof(k)); /* padding-free, but keys are hashed as bytes */
-	k.comm = comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
+	k.comm = comm_table_lookup_cached(&f->ct, &rp->cc, ev->pid, ev->tid, ev->ts);
 	k.pid = ev->pid;
 	k.tid = rp->o.with_tid || !k.comm ? ev->tid : 0;
 	k.stack_id = ev->stack_id;

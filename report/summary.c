@@ -62,9 +62,12 @@ struct summary {
 	struct gkey last_k;
 	uint32_t last_gid;
 	int have_last;
-	/* The file being read: what its type ids mean, its host's id. */
+	/* The file being read: what its type ids mean, its host's id, and
+	 * the last thread's name and task context (--by comm, --by cgroup). */
 	struct tinfo *ti;
 	uint32_t host;
+	struct comm_cache cc;
+	struct tctx_cache tc;
 };
 
 int summary_new(struct summary **out, enum group_by by, int multi_host)
@@ -193,6 +196,8 @@ static int sum_begin(void *ctx, struct rfile *f, uint8_t *need, int *ordered, st
 	struct summary *s = ctx;
 	(void)ordered; /* sums need no order */
 	free(s->ti);
+	memset(&s->cc, 0, sizeof(s->cc));
+	memset(&s->tc, 0, sizeof(s->tc));
 	s->ti = calloc(f->ntypes ? f->ntypes : 1, sizeof(*s->ti));
 	if (!s->ti || ktab_get(&s->hosts, f->host, (uint32_t)strlen(f->host), &s->host) < 0)
 		goto oom;
@@ -234,7 +239,7 @@ static inline __attribute__((always_inline)) int sum_one(struct summary *s, stru
 		k.b = ev->pid;
 		break;
 	case BY_COMM:
-		comm = comm_table_lookup(&f->ct, ev->pid, ev->tid, ev->ts);
+		comm = comm_table_lookup_cached(&f->ct, &s->cc, ev->pid, ev->tid, ev->ts);
 		if (name_id(s, comm ? comm : "[unknown]", &k.a))
 			goto oom;
 		k.host = 0; /* a name means the same program on every host */
@@ -248,7 +253,7 @@ static inline __attribute__((always_inline)) int sum_one(struct summary *s, stru
 		break;
 	case BY_CGROUP: {
 		struct tctx_info ci;
-		tctx_table_lookup(&f->tt, ev->pid, ev->tid, ev->ts, &ci);
+		tctx_table_lookup_cached(&f->tt, &s->tc, ev->pid, ev->tid, ev->ts, &ci);
 		if (name_id(s, ci.cgroup ? ci.cgroup : "[unknown]", &k.a))
 			goto oom;
 		break;

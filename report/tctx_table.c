@@ -97,8 +97,10 @@ static const char *cg_path(const struct tctx_table *t, uint64_t id)
 	return id && lo < t->ncg && t->cg[lo].id == id ? t->cg[lo].path : NULL;
 }
 
-/* The record of tid in force at ts, or NULL. */
-static const struct tctx_ent *find(const struct tctx_table *t, uint32_t tid, uint64_t ts)
+/* The record of tid in force at ts, or NULL; narrows [*from, *last] to
+ * the times at which the answer is the same. */
+static const struct tctx_ent *find(const struct tctx_table *t, uint32_t tid, uint64_t ts, uint64_t *from,
+				   uint64_t *last)
 {
 	/* first entry with (tid, ts') > (tid, ts) */
 	size_t lo = 0, hi = t->n;
@@ -110,22 +112,45 @@ static const struct tctx_ent *find(const struct tctx_table *t, uint32_t tid, uin
 		else
 			hi = mid;
 	}
-	if (lo > 0 && t->e[lo - 1].tid == tid)
+	const struct tctx_ent *next = lo < t->n && t->e[lo].tid == tid ? &t->e[lo] : NULL;
+	if (next && next->ts - 1 < *last) /* next->ts > ts >= 0 */
+		*last = next->ts - 1;
+	if (lo > 0 && t->e[lo - 1].tid == tid) {
+		if (t->e[lo - 1].ts > *from)
+			*from = t->e[lo - 1].ts;
 		return &t->e[lo - 1];
-	return lo < t->n && t->e[lo].tid == tid ? &t->e[lo] : NULL; /* before its first record */
+	}
+	return next; /* before its first record */
 }
 
-int tctx_table_lookup(const struct tctx_table *t, uint32_t pid, uint32_t tid, uint64_t ts, struct tctx_info *out)
+static int lookup(const struct tctx_table *t, uint32_t pid, uint32_t tid, uint64_t ts, struct tctx_info *out,
+		  uint64_t *from, uint64_t *last)
 {
 	memset(out, 0, sizeof(*out));
 	if (!t->n)
 		return 0;
-	const struct tctx_ent *e = find(t, tid, ts);
+	const struct tctx_ent *e = find(t, tid, ts, from, last);
 	int own = e != NULL;
-	if (!e && (tid == pid || !(e = find(t, pid, ts))))
+	if (!e && (tid == pid || !(e = find(t, pid, ts, from, last))))
 		return 0;
 	out->cgroup = cg_path(t, e->cgroup_id);
 	out->nspid = e->nspid;
 	out->nstid = own ? e->nstid : 0;
 	return 1;
+}
+
+int tctx_table_lookup(const struct tctx_table *t, uint32_t pid, uint32_t tid, uint64_t ts, struct tctx_info *out)
+{
+	uint64_t from = 0, last = UINT64_MAX;
+	return lookup(t, pid, tid, ts, out, &from, &last);
+}
+
+int tctx_table_lookup_miss(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid, uint32_t tid,
+			   uint64_t ts, struct tctx_info *out)
+{
+	uint64_t from = 0, last = UINT64_MAX;
+	int known = lookup(t, pid, tid, ts, out, &from, &last);
+	*c = (struct tctx_cache){ .valid = 1, .pid = pid, .tid = tid, .from = from, .last = last,
+				  .known = known, .info = *out };
+	return known;
 }

@@ -47,4 +47,27 @@ static inline int tctx_table_empty(const struct tctx_table *t) { return !t->n; }
 /* Fills *out (zeroed when nothing is known); returns 1 when something is. */
 int tctx_table_lookup(const struct tctx_table *t, uint32_t pid, uint32_t tid, uint64_t ts, struct tctx_info *out);
 
+/* The same through a cache of the last answer and the times it holds
+ * for (events come in runs of one thread): one per caller, zeroed for
+ * each table. */
+struct tctx_cache {
+	int valid, known;
+	uint32_t pid, tid;
+	uint64_t from, last; /* inclusive */
+	struct tctx_info info;
+};
+/* A miss of the cache: a search, then the cache holds its answer. */
+int tctx_table_lookup_miss(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid, uint32_t tid,
+			   uint64_t ts, struct tctx_info *out);
+/* (Inline: a hit is a few compares, a call would cost as much again.) */
+static inline int tctx_table_lookup_cached(const struct tctx_table *t, struct tctx_cache *c, uint32_t pid,
+					   uint32_t tid, uint64_t ts, struct tctx_info *out)
+{
+	if (c->valid && c->tid == tid && c->pid == pid && ts >= c->from && ts <= c->last) {
+		*out = c->info;
+		return c->known;
+	}
+	return tctx_table_lookup_miss(t, c, pid, tid, ts, out);
+}
+
 #endif

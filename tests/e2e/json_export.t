@@ -91,7 +91,9 @@ run "${DUCK[@]}" "SELECT make_timestamp((time_ns + $OFF) // 1000) AS at, comm, e
            FROM read_json('events.jsonl', sample_size = -1) LIMIT 10"
 first=$(head -1 "$J" | python3 -c 'import datetime, json, sys
 e = json.loads(sys.stdin.read())
-print(datetime.datetime.fromtimestamp((e["time_ns"] + int(sys.argv[1])) // 1000 / 1e6, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"))' "$OFF")
+t = datetime.datetime.fromtimestamp((e["time_ns"] + int(sys.argv[1])) // 1000 / 1e6, datetime.timezone.utc)
+# as DuckDB spells it: the fraction without trailing zeros (nor the point)
+print(t.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip("."))' "$OFF")
 check "wall-clock times: the first row is the first event's ($first)" \
 	'[ $RC -eq 0 ] && [ "$(printf "%s\n" "$OUT" | python3 -c "import json, sys; print(json.loads(sys.stdin.read())[0][\"at\"])")" = "$first" ]'
 

@@ -103,11 +103,50 @@ static void test_tctx_lookup(void **state)
 	tctx_table_free(&t);
 }
 
+/* The cached lookup answers as the plain one, whatever the order of the
+ * questions: runs of one thread, time going back, threads alternating,
+ * records with equal times, a thread answered by its process's records. */
+static void test_tctx_cached(void **state)
+{
+	(void)state;
+	struct trec_task_ctx r[] = {
+		{ .ts = 10, .kind = TREC_TCTX_CGROUP, .cgroup_id = 7, .path = "/a" },
+		{ .ts = 10, .kind = TREC_TCTX_CGROUP, .cgroup_id = 8, .path = "/b" },
+		{ .ts = 100, .kind = TREC_TCTX_TASK, .pid = 50, .tid = 50, .cgroup_id = 7, .nspid = 1, .nstid = 1 },
+		{ .ts = 200, .kind = TREC_TCTX_TASK, .pid = 50, .tid = 50, .cgroup_id = 8, .nspid = 1, .nstid = 1 },
+		{ .ts = 200, .kind = TREC_TCTX_TASK, .pid = 50, .tid = 50, .cgroup_id = 7, .nspid = 3, .nstid = 3 },
+		{ .ts = 150, .kind = TREC_TCTX_TASK, .pid = 50, .tid = 51, .cgroup_id = 8, .nspid = 1, .nstid = 2 },
+		{ .ts = 0, .kind = TREC_TCTX_TASK, .pid = 70, .tid = 70, .cgroup_id = 8, .nspid = 4, .nstid = 4 },
+		{ .ts = UINT64_MAX, .kind = TREC_TCTX_TASK, .pid = 70, .tid = 70, .cgroup_id = 7, .nspid = 5, .nstid = 5 },
+	};
+	static const uint32_t who[][2] = { { 50, 50 }, { 50, 51 }, { 50, 52 }, { 60, 60 }, { 70, 70 }, { 70, 71 } };
+	static const uint64_t when[] = { 0, 5, 99, 100, 101, 149, 150, 151, 199, 200, 201, 300, UINT64_MAX - 1, UINT64_MAX };
+	enum { NW = sizeof(who) / sizeof(who[0]), NT = sizeof(when) / sizeof(when[0]) };
+	struct tctx_table t;
+	assert_int_equal(tctx_table_build(&t, r, sizeof(r) / sizeof(r[0])), 0);
+	for (int order = 0; order < 4; order++) {
+		struct tctx_cache c = { 0 };
+		for (int i = 0; i < NW * NT; i++) {
+			int k = order & 1 ? NW * NT - 1 - i : i;
+			int w = order & 2 ? k % NW : k / NT, m = order & 2 ? k / NW : k % NT;
+			struct tctx_info a, b;
+			int ra = tctx_table_lookup(&t, who[w][0], who[w][1], when[m], &a);
+			int rb = tctx_table_lookup_cached(&t, &c, who[w][0], who[w][1], when[m], &b);
+			assert_int_equal(ra, rb);
+			assert_ptr_equal(a.cgroup, b.cgroup);
+			assert_int_equal(a.nspid, b.nspid);
+			assert_int_equal(a.nstid, b.nstid);
+		}
+	}
+	tctx_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_tctx_lookup),
+		cmocka_unit_test(test_tctx_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

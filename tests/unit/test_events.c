@@ -710,8 +710,16 @@ static void test_many_types_and_limit(void **state)
 
 /* ---- hostile input -------------------------------------------------------- */
 
-/* A valid payload of mixed types, tails and encodings, for corrupting. */
+/* A valid payload of n events of mixed types, tails and encodings. */
+static void sample_payload_n(struct tbuf *out, uint32_t *count, uint32_t n);
+
+/* The same 60 events, for corrupting. */
 static void sample_payload(struct tbuf *out, uint32_t *count)
+{
+	sample_payload_n(out, count, 60);
+}
+
+static void sample_payload_n(struct tbuf *out, uint32_t *count, uint32_t n)
 {
 	static const uint32_t t0[] = { 2, TREC_COL_INT, 1, TREC_COL_INT, 4, TREC_COL_INT, 8, TREC_COL_INT,
 				       6, TREC_COL_RAW };
@@ -720,7 +728,6 @@ static void sample_payload(struct tbuf *out, uint32_t *count)
 	lt_init(&f);
 	lt_add(&f, 0, 21, 5, t0);
 	lt_add(&f, 1, 22, 1, t1);
-	const uint32_t n = 60;
 	struct rec *recs = calloc(n, sizeof(*recs));
 	rng_s = 99;
 	for (uint32_t i = 0; i < n; i++) {
@@ -745,6 +752,66 @@ static void check_sane(const struct trec_evblock *blk, uint32_t count)
 		if (i)
 			assert_true(blk->ts[i - 1] <= blk->ts[i]);
 	}
+}
+
+/* Whether every event of the given type reads as zeros (any = 0), or
+ * not every event of it does (any = 1). */
+static int payloads_zero(const struct trec_evblock *b, uint32_t type)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		for (uint32_t k = 0; b->type[i] == type && k < b->size[i]; k++)
+			if (b->payload[b->data_off[i] + k])
+				return 0;
+	return 1;
+}
+
+/* Skipped payloads read as zeros whatever the block decoded before into
+ * the same storage (the decoder clears only what it does not know is
+ * zero): blocks of other sizes, full decodes, partial skips in turn. */
+static void test_skip_reads_zeros(void **state)
+{
+	(void)state;
+	struct tbuf big, small;
+	uint32_t nbig, nsmall;
+	tbuf_init(&big);
+	tbuf_init(&small);
+	sample_payload_n(&big, &nbig, 60);
+	sample_payload_n(&small, &nsmall, 57); /* header arrays shift the payload a little */
+	uint8_t all[23] = { 0 }, only22[23] = { 0 };
+	all[21] = all[22] = only22[22] = 1;
+	struct trec_evblock blk, ref;
+	trec_evblock_init(&blk);
+	trec_evblock_init(&ref);
+	assert_int_equal(trec_events_decode(big.data, big.len, nbig, &ref, NULL), 0);
+	assert_false(payloads_zero(&ref, 21));
+	assert_false(payloads_zero(&ref, 22));
+	const struct {
+		int big;
+		const uint8_t *skip;
+	} steps[] = { { 1, NULL }, { 1, all }, { 1, all }, { 0, all }, { 1, all }, { 0, NULL }, { 0, all },
+		      { 1, all }, { 1, only22 }, { 1, all }, { 1, NULL }, { 1, all },
+		      { 1, NULL }, { 0, all }, { 1, all } };
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		const struct tbuf *in = steps[s].big ? &big : &small;
+		uint32_t n = steps[s].big ? nbig : nsmall;
+		assert_int_equal(trec_events_decode_skip(in->data, in->len, n, &blk, steps[s].skip, 23, NULL), 0);
+		check_sane(&blk, n);
+		if (!steps[s].skip) {
+			assert_false(payloads_zero(&blk, 21));
+			continue;
+		}
+		assert_true(payloads_zero(&blk, 22));
+		assert_int_equal(payloads_zero(&blk, 21), steps[s].skip == all);
+		if (steps[s].big && steps[s].skip == only22)
+			for (uint32_t i = 0; i < blk.n; i++)
+				if (blk.type[i] == 21)
+					assert_memory_equal(blk.payload + blk.data_off[i],
+							    ref.payload + ref.data_off[i], blk.size[i]);
+	}
+	trec_evblock_free(&blk);
+	trec_evblock_free(&ref);
+	tbuf_free(&big);
+	tbuf_free(&small);
 }
 
 static void test_truncations(void **state)
@@ -934,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_evbuf_reuse),
 		cmocka_unit_test(test_many_types_and_limit),
+		cmocka_unit_test(test_skip_reads_zeros),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_hostile_counts),

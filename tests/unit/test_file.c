@@ -429,6 +429,135 @@ static void test_time_window(void **state)
 	trec_reader_close(r);
 }
 
+struct ev_seen {
+	uint64_t ts;
+	uint32_t cpu, tid, type, size, sum, seq;
+};
+
+static struct ev_seen seen_of(const struct trec_event *ev)
+{
+	struct ev_seen x = { .ts = ev->ts, .cpu = ev->cpu, .tid = ev->tid, .type = ev->type, .size = ev->size };
+	for (uint32_t k = 0; k < ev->size; k++)
+		x.sum = x.sum * 31 + ((const uint8_t *)ev->data)[k];
+	return x;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct ev_seen *x = a, *y = b;
+	return x->ts != y->ts ? (x->ts < y->ts ? -1 : 1) : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* In time order, events of equal times in file order. */
+static uint64_t expected_order(struct trec_reader *r, const struct trec_iter_opts *o, struct ev_seen *out,
+			       uint64_t cap)
+{
+	struct trec_iter_opts io = *o;
+	io.unordered = 1;
+	struct trec_event_iter *it;
+	struct trec_event ev;
+	struct trec_err e = { 0 };
+	uint64_t n = 0;
+	assert_int_equal(trec_event_iter_new(r, &io, &it), 0);
+	while (trec_event_iter_next(it, &ev, &e) == 1) {
+		assert_true(n < cap);
+		out[n] = seen_of(&ev);
+		out[n].seq = (uint32_t)n;
+		n++;
+	}
+	trec_event_iter_free(it);
+	qsort(out, n, sizeof(*out), seen_cmp);
+	for (uint64_t i = 0; i < n; i++)
+		out[i].seq = 0;
+	return n;
+}
+
+/* Runs (trec_event_iter_next_run) hand out the events in time order, as
+ * trec_event_iter_next does, equal times in file order, with and without
+ * a time window; the two calls may take turns on one iterator. The times
+ * are coarse, so that events of several CPUs share them. */
+static void test_runs_match_events(void **state)
+{
+	const char *path = scratch_path("runs.data");
+	struct synth_opts so = { .events = 100000, .ncpus = 3, .seed = 12 };
+	struct trec_writer_opts wo = { .sz = sizeof(wo), .block_bytes = 32 << 10 };
+	struct trec_writer *wr;
+	struct trec_err e = { 0 };
+	unlink(path);
+	assert_int_equal(trec_writer_open(&wr, path, 0, &wo, &e), 0);
+	struct synth sy;
+	assert_int_equal(synth_init(&sy, &so), 0);
+	assert_int_equal(synth_write_side(&sy, wr), 0);
+	for (uint64_t i = 0; i < so.events; i++) {
+		struct trec_event ev;
+		synth_next(&sy, &ev);
+		ev.ts &= ~(uint64_t)0x3ff;
+		assert_int_equal(trec_writer_add_event(wr, &ev), 0);
+	}
+	synth_free(&sy);
+	assert_int_equal(trec_writer_close(wr, &e), 0);
+
+	struct trec_reader *r;
+	assert_int_equal(trec_reader_open(&r, path, NULL, &e), 0);
+	const struct trec_totals *t;
+	assert_int_equal(trec_reader_totals(r, &t, &e), 0);
+	uint64_t span = t->last_ts - t->first_ts;
+	struct ev_seen *want = calloc(so.events, sizeof(*want));
+	assert_non_null(want);
+	for (int w = 0; w < 2; w++) {
+		struct trec_iter_opts io = { .sz = sizeof(io) };
+		if (w) {
+			io.start_ts = t->first_ts + span / 3;
+			io.end_ts = t->first_ts + span / 2;
+		}
+		struct trec_event_iter *it;
+		struct trec_event ev;
+		uint64_t n = expected_order(r, &io, want, so.events), k = 0;
+		assert_true(n > 1000);
+		assert_int_equal(trec_event_iter_new(r, &io, &it), 0);
+		for (; trec_event_iter_next(it, &ev, &e) == 1; k++) {
+			struct ev_seen x = seen_of(&ev);
+			assert_true(k < n);
+			assert_memory_equal(&x, &want[k], sizeof(x));
+		}
+		trec_event_iter_free(it);
+		assert_int_equal(k, n);
+		for (int mixed = 0; mixed < 2; mixed++) {
+			assert_int_equal(trec_event_iter_new(r, &io, &it), 0);
+			uint64_t m = 0, runs = 0;
+			for (int rc = 1; rc == 1;) {
+				if (mixed && runs % 3 == 1) { /* one event, then a run again */
+					if ((rc = trec_event_iter_next(it, &ev, &e)) == 1) {
+						struct ev_seen x = seen_of(&ev);
+						assert_true(m < n);
+						assert_memory_equal(&x, &want[m], sizeof(x));
+						m++;
+					}
+					runs++;
+					continue;
+				}
+				const struct trec_evblock *b;
+				uint32_t first, cnt;
+				if ((rc = trec_event_iter_next_run(it, &b, &first, &cnt, &e)) != 1)
+					break;
+				assert_true(cnt >= 1);
+				for (uint32_t i = first; i < first + cnt; i++, m++) {
+					trec_evblock_get(b, i, &ev);
+					struct ev_seen x = seen_of(&ev);
+					assert_true(m < n);
+					assert_memory_equal(&x, &want[m], sizeof(x));
+				}
+				runs++;
+			}
+			assert_int_equal(m, n);
+			assert_true(runs < n); /* runs, not single events */
+			trec_event_iter_free(it);
+		}
+	}
+	free(want);
+	trec_reader_close(r);
+}
+
 static void test_newer_version_refused(void **state)
 {
 	const char *path = scratch_path("future.data");
@@ -567,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_bit_flips),
 		cmocka_unit_test(test_recover),
 		cmocka_unit_test(test_time_window),
+		cmocka_unit_test(test_runs_match_events),
 		cmocka_unit_test(test_newer_version_refused),
 		cmocka_unit_test(test_safe_create),
 		cmocka_unit_test(test_disk_full),

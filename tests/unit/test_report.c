@@ -339,6 +339,44 @@ static void test_fmt_no_schema(void **state)
 	sink_close(&s);
 }
 
+/* Names of every length up to 20 bytes, each byte in turn replaced by an
+ * unprintable one (control, DEL, high), against the plain rule: as is but
+ * '?' for what is not printable ASCII, padded with spaces to 16 columns;
+ * unknown as ":TID". */
+static void test_fmt_comm(void **state)
+{
+	static const unsigned char odd[] = { 0x01, 0x1f, 0x7f, 0x80, 0xc3, 0xff, ' ', '~' };
+	char name[24], want[64];
+	struct sink s;
+	sink_open(&s, 32);
+	for (size_t len = 0; len <= 20; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				for (size_t i = 0; i < len; i++)
+					name[i] = (char)('a' + i);
+				if (at < len)
+					name[at] = (char)odd[k];
+				name[len] = 0;
+				size_t w = 0;
+				for (size_t i = 0; i < len; i++) {
+					unsigned char c = (unsigned char)name[i];
+					want[w++] = c < 0x20 || c > 0x7e ? '?' : (char)c;
+				}
+				while (w < 16)
+					want[w++] = ' ';
+				want[w++] = '|';
+				want[w] = 0;
+				evfmt_comm_text(&s.o, name, 7);
+				outbuf_putc(&s.o, '|');
+				assert_string_equal(sink_text(&s) + s.len - w, want);
+			}
+		}
+	}
+	evfmt_comm_text(&s.o, NULL, 4242);
+	assert_string_equal(sink_text(&s) + s.len - 16, ":4242           ");
+	sink_close(&s);
+}
+
 static void test_fmt_swapped(void **state)
 {
 	static const struct trec_field f[] = { { "v", "u32", TREC_F_UINT, 0, 0, 4, 1 } };
@@ -483,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_json),
 		cmocka_unit_test(test_fmt_short_payload),
 		cmocka_unit_test(test_fmt_no_schema),
+		cmocka_unit_test(test_fmt_comm),
 		cmocka_unit_test(test_fmt_swapped),
 		cmocka_unit_test(test_comm_table),
 		cmocka_unit_test_setup_teardown(test_parse_numbers, quiet_stderr, restore_stderr),
