@@ -632,20 +632,7 @@ oom:
 	return trec_errf(err, -ENOMEM, "out of memory pairing events of %s", f->path);
 }
 
-static int lat_run(void *ctx, struct rfile *f, const struct trec_evblock *b, uint32_t first, uint32_t n,
-		   struct trec_err *err)
-{
-	struct trec_event ev;
-	for (uint32_t i = first; i < first + n; i++) {
-		trec_evblock_get(b, i, &ev);
-		if (!pass_keep(f, &ev))
-			continue;
-		int rc = lat_event(ctx, f, &ev, err);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
+PASS_DEFINE_RUN(lat_run, lat_event)
 
 static int lat_end(void *ctx, struct rfile *f, struct trec_err *err)
 {

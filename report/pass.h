@@ -62,6 +62,25 @@ static inline int pass_keep(struct rfile *f, const struct trec_event *ev)
 	return evfilter_keep(&f->f, ev, &f->ct);
 }
 
+/* Defines NAME, a sink's `run` callback that hands each event of the run
+ * the pass keeps to EVENT, the sink's own per-event function (inline, so
+ * no call per event is left: what a run is for). */
+#define PASS_DEFINE_RUN(NAME, EVENT)                                                                     \
+	static int NAME(void *ctx, struct rfile *f, const struct trec_evblock *b, uint32_t first, uint32_t n, \
+			struct trec_err *err)                                                                \
+	{                                                                                                \
+		struct trec_event ev;                                                                    \
+		for (uint32_t i = first; i < first + n; i++) {                                           \
+			trec_evblock_get(b, i, &ev);                                                     \
+			if (!pass_keep(f, &ev))                                                          \
+				continue;                                                                \
+			int rc = EVENT(ctx, f, &ev, err);                                                \
+			if (rc)                                                                          \
+				return rc;                                                               \
+		}                                                                                        \
+		return 0;                                                                                \
+	}
+
 /* Reads every file of s once, in order, into the sinks. 0 or -errno with
  * err (and s->err_path/err_at set when reading a file failed). */
 int pass_run(struct source *s, const struct pass_sink *sinks, size_t nsinks, const struct pass_opts *o,

@@ -349,20 +349,7 @@ static int script_event(void *ctx, struct rfile *f, const struct trec_event *ev,
 	return script_one(ctx, f, ev, err);
 }
 
-static int script_run(void *ctx, struct rfile *f, const struct trec_evblock *b, uint32_t first, uint32_t n,
-		      struct trec_err *err)
-{
-	struct trec_event ev;
-	for (uint32_t i = first; i < first + n; i++) {
-		trec_evblock_get(b, i, &ev);
-		if (!pass_keep(f, &ev))
-			continue;
-		int rc = script_one(ctx, f, &ev, err);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
+PASS_DEFINE_RUN(script_run, script_one)
 
 static int script_end(void *ctx, struct rfile *f, struct trec_err *err)
 {
