@@ -8,7 +8,8 @@
  *   probed -w [N]     the same, after SIGUSR1 (for -p tests: the tracer
  *                     attaches first); prints "ready pid=P" once waiting
  *   probed -W [N]     the same, once a tracer has attached to the USDT
- *                     probe trec_sample:guarded (its semaphore is raised;
+ *                     probe trec_sample:guarded (its semaphore is raised,
+ *                     then 200 ms for the tracer's program to be attached;
  *                     gives up with exit 3 after 60 s); prints "ready pid=P"
  *   probed -l CALLS   tight loop: CALLS calls of bench_target(i); prints
  *                     "calls=C seconds=S calls_per_sec=R"
@@ -187,6 +188,10 @@ int main(int argc, char **argv)
 				return 3;
 			poll(NULL, 0, 1); /* not nanosleep: the tests count those */
 		}
+		/* The kernel raises the semaphore when it registers the probe
+		 * (perf_event_open), a moment before the tracer's program is
+		 * attached to that event: hits in between reach no program. */
+		poll(NULL, 0, 200);
 	}
 	rounds(n);
 	return 0;
