@@ -47,12 +47,30 @@ make --no-print-directory -s build/gen/syscalls_x86_64.h
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wno-macro-redefined -Ilib -Iformat -Iflamegraph -Ireport -Icli -Ibuild/gen -Irecord -Ibpf)
 
+# The shared sources once, on every CPU, with coverage but without
+# libFuzzer's main (fuzzer-no-link); each target then only links them.
+# Compiling them again for each of the targets was most of the smoke run.
+objdir=$out/obj
+mkdir -p "$objdir"
+objcflags=("${cflags[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=fuzzer-no-link,address,undefined}")
+export CLANG objdir
+if ! printf '%s\n' "${format_srcs[@]}" |
+	xargs -P "$(nproc)" -I{} sh -c 'src=$1; shift; exec "$CLANG" "$@" -c -o "$objdir/$(echo "$src" | tr / _).o" "$src"' sh {} \
+		"${objcflags[@]}"; then
+	echo "fuzz.sh: building the shared sources failed" >&2
+	exit 1
+fi
+objs=()
+for f in "${format_srcs[@]}"; do
+	objs+=("$objdir/$(echo "$f" | tr / _).o")
+done
+
 failed=0
 for src in "${targets[@]}"; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
 	echo "== $name: building"
-	if ! "$CLANG" "${cflags[@]}" -o "$bin" "$src" "${format_srcs[@]}" -lzstd -lm -pthread; then
+	if ! "$CLANG" "${cflags[@]}" -o "$bin" "$src" "${objs[@]}" -lzstd -lm -pthread; then
 		echo "fuzz.sh: $name: build failed" >&2
 		failed=$((failed + 1))
 		continue
