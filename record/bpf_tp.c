@@ -55,20 +55,24 @@ static uint64_t effective_caps(void)
 #define CAPB_PERFMON CAP_BIT(38)
 #define CAPB_BPF CAP_BIT(39)
 
+/* Whether `release` ("6.1.0-18-amd64") is at least major.minor: 1 or 0,
+ * -1 when it does not start with a version. */
+static int release_at_least(const char *release, unsigned major, unsigned minor)
+{
+	unsigned a = 0, b = 0;
+	if (!release || sscanf(release, "%u.%u", &a, &b) != 2)
+		return -1;
+	return a > major || (a == major && b >= minor);
+}
+
 bool tp_kernel_charges_memlock(const char *release)
 {
-	unsigned major = 0, minor = 0;
-	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major < 5 || (major == 5 && minor < 11);
+	return release_at_least(release, 5, 11) == 0;
 }
 
 bool tp_kernel_hash_no_prealloc_ok(const char *release)
 {
-	unsigned major = 0, minor = 0;
-	if (!release || sscanf(release, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 1);
+	return release_at_least(release, 6, 1) == 1;
 }
 
 /* On kernels that charge BPF maps to RLIMIT_MEMLOCK, libbpf raises the
