@@ -374,6 +374,14 @@ static void trigger(struct rec_session *s, uint64_t ts, const char *what, int ac
 		return;
 	if (s->trig_ns) {
 		s->trig_acks += ack;
+		/* The rings are drained in turn, so a match read later in the
+		 * same drain may have happened first: the snapshot is of the
+		 * first (it is written only after the drain). */
+		if (ts < s->trig_ns) {
+			s->trig_ns = s->last_trig_ns = ts;
+			s->trig_deadline = ts + s->o.post_ns;
+			s->trig_what = what;
+		}
 		return;
 	}
 	/* An event's time can be before the last trigger's (the CPUs' rings
