@@ -363,22 +363,46 @@ static const struct probe_event *match_probe(const struct probe_set *ps, const c
 
 /* ---- latency: a return probe's time since its entry, per thread ---------------------- */
 
+/*
+ * The rings are drained in turn, one CPU's after another, so ring order is
+ * not time order: a thread that moved between CPUs can have its return read
+ * before its entry, or the return of its second slow call before the
+ * return of its first. Pairing in the order records are read picks the
+ * wrong pair (or the wrong first match). So the entries and returns are
+ * queued as read, and flight_trigger_settle pairs, in time order, those
+ * old enough that nothing earlier can still be unread.
+ */
+
 #define LAT_SLOTS 4096  /* threads followed at once (open addressing) */
 #define LAT_DEPTH 8     /* nested calls per thread (recursion) */
-#define LAT_PAYLOAD 128 /* bytes of a return kept while its entry is not read yet */
+#define LAT_QUEUE_MAX (64u << 20) /* queued bytes before everything is settled at once */
 
 struct lat_slot {
 	uint32_t tid; /* 0: free */
 	uint32_t n;   /* entries */
 	uint64_t entry[LAT_DEPTH];
-	uint64_t ret_ts; /* a return read before its entry; 0: none */
-	uint32_t ret_size;
-	unsigned char ret[LAT_PAYLOAD];
+};
+
+/* A queued record: a return's payload (up to lat_off bytes) follows. */
+struct lat_item {
+	uint64_t ts;
+	uint32_t tid;
+	uint32_t size; /* LAT_ENTRY: an entry; else the return's payload bytes */
+};
+#define LAT_ENTRY UINT32_MAX
+
+struct lat_ref {
+	uint64_t ts;
+	size_t off; /* in the queue: arrival order breaks ties */
 };
 
 struct lat_pairs {
 	struct lat_slot slot[LAT_SLOTS];
 	unsigned char buf[TREC_FILTER_REC_MAX];
+	unsigned char *q, *q2; /* the queue, and the one it is compacted into */
+	size_t qlen, qcap, q2cap, nq;
+	struct lat_ref *ref;
+	size_t refcap;
 };
 
 static struct lat_slot *lat_slot(struct lat_pairs *p, uint32_t tid)
@@ -414,45 +438,129 @@ static int lat_eval(struct flight_trigger *t, const unsigned char *payload, uint
 	return trec_filter_eval(&t->prog, b, t->lat_off + sizeof(lat));
 }
 
-static int lat_match(struct flight_trigger *t, const struct trec_rec *r, uint64_t *when)
+static size_t lat_item_bytes(const struct lat_item *it)
 {
-	const unsigned char *payload = (const unsigned char *)(r + 1);
-	struct lat_slot *s = lat_slot(t->pairs, r->tid);
-	if (r->type == t->entry_type) {
-		if (s->ret_ts && s->ret_ts >= r->ts) {
-			/* its return came first (another CPU's ring) */
-			uint64_t ret_ts = s->ret_ts;
-			s->ret_ts = 0;
-			if (lat_eval(t, s->ret, s->ret_size, ret_ts - r->ts)) {
-				*when = ret_ts;
-				return 1;
-			}
-			return 0;
-		}
+	return sizeof(*it) + (it->size == LAT_ENTRY ? 0 : ((size_t)it->size + 7) / 8 * 8);
+}
+
+static int grow(unsigned char **b, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	unsigned char *n = realloc(*b, c);
+	if (!n)
+		return -ENOMEM;
+	*b = n;
+	*cap = c;
+	return 0;
+}
+
+/* Queues an entry or a return (its payload cut to what FILTER reads). */
+static int lat_queue(struct flight_trigger *t, const struct trec_rec *r)
+{
+	struct lat_pairs *p = t->pairs;
+	uint32_t size = r->type == t->entry_type ? LAT_ENTRY : r->size < t->lat_off ? r->size : t->lat_off;
+	struct lat_item it = { .ts = r->ts, .tid = r->tid, .size = size };
+	size_t bytes = lat_item_bytes(&it);
+	if (grow(&p->q, &p->qcap, p->qlen + bytes))
+		return -ENOMEM;
+	memcpy(p->q + p->qlen, &it, sizeof(it));
+	if (size != LAT_ENTRY) {
+		memset(p->q + p->qlen + sizeof(it), 0, bytes - sizeof(it));
+		memcpy(p->q + p->qlen + sizeof(it), r + 1, size);
+	}
+	p->qlen += bytes;
+	p->nq++;
+	return 0;
+}
+
+/* A queued record, in time order: 1 if it is a return that fires. */
+static int lat_pair(struct flight_trigger *t, const struct lat_item *it)
+{
+	struct lat_slot *s = lat_slot(t->pairs, it->tid);
+	if (it->size == LAT_ENTRY) {
 		if (s->n == LAT_DEPTH) { /* deeper than we follow: keep the innermost */
 			memmove(s->entry, s->entry + 1, (LAT_DEPTH - 1) * sizeof(s->entry[0]));
 			s->n--;
 		}
-		s->entry[s->n++] = r->ts;
+		s->entry[s->n++] = it->ts;
 		return 0;
 	}
-	/* A return: the innermost entry before it. */
-	while (s->n && s->entry[s->n - 1] > r->ts)
-		s->n--; /* entries after this return are not its own */
-	if (!s->n) {
-		if (r->size <= LAT_PAYLOAD) {
-			s->ret_ts = r->ts;
-			s->ret_size = r->size;
-			memcpy(s->ret, payload, r->size);
+	if (!s->n)
+		return 0; /* its entry came before the recording did */
+	uint64_t lat = it->ts - s->entry[--s->n];
+	return lat_eval(t, (const unsigned char *)(it + 1), it->size, lat);
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct lat_ref *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int flight_trigger_settle(struct flight_trigger *t, uint64_t before_ns, flight_fire_fn fire, void *ctx)
+{
+	struct lat_pairs *p = t->pairs;
+	if (!p || !p->nq)
+		return 0;
+	if (p->qlen > LAT_QUEUE_MAX)
+		before_ns = UINT64_MAX; /* a flood: bounded memory over exact order */
+	if (p->nq > p->refcap) {
+		size_t c = p->nq * 2;
+		struct lat_ref *n = realloc(p->ref, c * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		p->ref = n;
+		p->refcap = c;
+	}
+	size_t n = 0, keep_bytes = 0;
+	int sorted = 1;
+	for (size_t off = 0; off < p->qlen;) {
+		const struct lat_item *it = (const void *)(p->q + off);
+		size_t bytes = lat_item_bytes(it);
+		if (it->ts < before_ns) {
+			sorted &= !n || p->ref[n - 1].ts <= it->ts;
+			p->ref[n++] = (struct lat_ref){ .ts = it->ts, .off = off };
+		} else {
+			keep_bytes += bytes;
 		}
-		return 0;
+		off += bytes;
 	}
-	uint64_t lat = r->ts - s->entry[--s->n];
-	if (lat_eval(t, payload, r->size, lat)) {
-		*when = r->ts;
-		return 1;
+	if (!sorted)
+		qsort(p->ref, n, sizeof(*p->ref), ref_cmp);
+	int fired = 0;
+	for (size_t i = 0; i < n; i++)
+		if (lat_pair(t, (const void *)(p->q + p->ref[i].off))) {
+			fire(ctx, ((const struct lat_item *)(const void *)(p->q + p->ref[i].off))->ts);
+			fired++;
+		}
+	/* What is not settled yet stays, in arrival order. */
+	if (grow(&p->q2, &p->q2cap, keep_bytes))
+		return -ENOMEM;
+	size_t at = 0;
+	for (size_t off = 0; off < p->qlen;) {
+		const struct lat_item *it = (const void *)(p->q + off);
+		size_t bytes = lat_item_bytes(it);
+		if (it->ts >= before_ns) {
+			memcpy(p->q2 + at, it, bytes);
+			at += bytes;
+		}
+		off += bytes;
 	}
-	return 0;
+	unsigned char *q = p->q;
+	size_t qcap = p->qcap;
+	p->q = p->q2;
+	p->qcap = p->q2cap;
+	p->q2 = q;
+	p->q2cap = qcap;
+	p->qlen = at;
+	p->nq -= n;
+	return fired;
 }
 
 /* The entry probe of return probe `ret`: the same function in the same
@@ -526,6 +634,11 @@ static int compile_latency(struct flight_trigger *t, const char *spec, const cha
 
 void flight_trigger_free(struct flight_trigger *t)
 {
+	if (t->pairs) {
+		free(t->pairs->q);
+		free(t->pairs->q2);
+		free(t->pairs->ref);
+	}
 	free(t->pairs);
 	t->pairs = NULL;
 }
@@ -585,7 +698,7 @@ int flight_trigger_match(struct flight_trigger *t, const void *rec, size_t size,
 	if (!t->type || size < sizeof(*r) || r->size > size - sizeof(*r))
 		return 0;
 	if (t->entry_type && (r->type == t->type || r->type == t->entry_type))
-		return lat_match(t, r, when);
+		return lat_queue(t, r) < 0 ? -ENOMEM : 0;
 	if (r->type != t->type || !trec_filter_eval(&t->prog, (const unsigned char *)(r + 1), r->size))
 		return 0;
 	*when = r->ts;

@@ -101,18 +101,24 @@ struct flight_trigger {
 	 * FILTER then reads a copy of the payload with the latency after it. */
 	uint32_t entry_type;           /* the entry probe's type; 0: no latency */
 	uint32_t lat_off;              /* the latency's offset in that copy */
-	struct lat_pairs *pairs;       /* entries waiting for their return, per thread */
+	struct lat_pairs *pairs;       /* queued entries and returns; calls open, per thread */
 };
 /* Resolves EVENT against the recording's events (a -e tracepoint or
  * probe, by its full name) and compiles FILTER against its schema. */
 int flight_trigger_compile(struct flight_trigger *t, const char *spec, const struct plan *plan,
 			   const struct probe_set *probes, struct trec_err *err);
 /* Whether a ring record (header, payload...) fires the trigger: 1 with
- * *when set to the time it fired at (the event's own time; for a latency,
- * the return's, also when its entry is read after it), else 0. Records
- * come in ring order: an entry and its return made on two CPUs may come
- * either way round. */
+ * *when set to the event's time, else 0. A latency trigger's entries and
+ * returns are only queued here (0; -ENOMEM if they cannot be): see
+ * flight_trigger_settle. */
 int flight_trigger_match(struct flight_trigger *t, const void *rec, size_t size, uint64_t *when);
+/* A latency trigger: pairs the queued entries and returns timed before
+ * before_ns, in time order, and calls fire(ctx, the return's time) for
+ * each that passes FILTER, earliest first. The rings are drained in turn,
+ * so ring order is not time order across CPUs; before_ns is a time up to
+ * which every ring has been read. Returns how many fired, or -ENOMEM. */
+typedef void (*flight_fire_fn)(void *ctx, uint64_t when_ns);
+int flight_trigger_settle(struct flight_trigger *t, uint64_t before_ns, flight_fire_fn fire, void *ctx);
 void flight_trigger_free(struct flight_trigger *t);
 
 #endif

@@ -405,9 +405,28 @@ static int flight_sink(void *ctx, uint32_t cpu, const void *rec, size_t size)
 {
 	struct rec_session *s = ctx;
 	uint64_t when;
-	if (s->trig.type && flight_trigger_match(&s->trig, rec, size, &when))
+	int m = s->trig.type ? flight_trigger_match(&s->trig, rec, size, &when) : 0;
+	if (m < 0)
+		return m;
+	if (m)
 		trigger(s, when, "event", 0);
 	return flight_add_record(s->fl, cpu, rec, size);
+}
+
+static void fire_event(void *ctx, uint64_t when_ns)
+{
+	trigger(ctx, when_ns, "event", 0);
+}
+
+/* Every ring has been read up to read_to: a latency trigger pairs what
+ * came before it, in time order (flight_trigger_settle). */
+static int settle_triggers(struct rec_session *s, uint64_t read_to)
+{
+	s->settled_ns = read_to;
+	if (!s->fl || !s->trig.entry_type)
+		return 0;
+	int r = flight_trigger_settle(&s->trig, read_to, fire_event, s);
+	return r < 0 ? r : 0;
 }
 
 /* Build-ids, symbols and the side-band, then the consumer. */
@@ -609,6 +628,9 @@ enum { EV_RING = 1, EV_SIGNAL, EV_TIMER, EV_SIDEBAND, EV_UNWIND, EV_CONTROL };
 #define TICK_FAST_NS 20000000ull
 #define TICK_SLOW_NS 100000000ull
 #define TICK_QUIET_NS 500000000ull /* no side-band record for this long: slow tick */
+/* How long a BPF program may take between its timestamp and its commit
+ * (it can be preempted) before a latency trigger settles past it. */
+#define SETTLE_SLACK_NS 10000000ull
 
 static void set_tick(int tfd, uint64_t ns)
 {
@@ -699,7 +721,12 @@ static int loop(struct rec_session *s, struct trec_err *err)
 				control_commands(s);
 			}
 		}
+		/* A record timed before the drain began is in its ring by now,
+		 * unless its program was preempted for longer than the slack. */
+		uint64_t drain_start = mono_ns();
 		e = consumer_drain(s->con);
+		if (e >= 0 && drain_start > SETTLE_SLACK_NS)
+			e = settle_triggers(s, drain_start - SETTLE_SLACK_NS);
 		if (e < 0)
 			break;
 		e = sideband_drain(s->sb, &cb);
@@ -727,8 +754,9 @@ static int loop(struct rec_session *s, struct trec_err *err)
 			last_loss = now;
 		}
 		if (s->fl) {
-			/* A pending snapshot keeps what its window needs. */
-			flight_expire(s->fl, s->trig_ns ? s->trig_ns : now);
+			/* A pending snapshot keeps what its window needs; so does
+			 * one that a record not settled yet may still fire. */
+			flight_expire(s->fl, s->trig_ns ? s->trig_ns : s->settled_ns);
 			if (s->trig_ns && now >= s->trig_deadline && (e = write_snapshot(s, err)))
 				break;
 		}
@@ -783,6 +811,8 @@ int rec_session_stop(struct rec_session *s, struct trec_err *err)
 	int e = 0;
 	int e2 = consumer_drain(s->con);
 	struct sideband_cb cb = { .ctx = s, .task = session_on_task, .map = session_on_map, .pid_wanted = session_pid_wanted };
+	if (e2 >= 0)
+		e2 = settle_triggers(s, UINT64_MAX);
 	if (e2 >= 0)
 		e2 = sideband_drain(s->sb, &cb);
 	unwind_flush(s->uw);

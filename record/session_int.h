@@ -76,6 +76,7 @@ struct rec_session {
 	const char *trig_what;   /* what fired it (metadata) */
 	int trig_acks;           /* control commands waiting for it */
 	uint64_t last_trig_ns;
+	uint64_t settled_ns;     /* triggers fired by records before this are known */
 	uint64_t snapshots, triggers_ignored;
 	uint64_t snap_replayed;  /* records the current snapshot replayed */
 	int command_failed;

@@ -238,13 +238,27 @@ static void test_trigger_match(void **state)
 }
 
 /* `latency` on a return probe: the time since the same thread's entry, its
- * own ret field beside it; entries and returns in any ring order, nested
- * calls matched innermost first. */
-static int fire(struct flight_trigger *t, uint32_t type, uint32_t tid, uint64_t ts, int64_t ret, uint64_t *when)
+ * own ret field beside it; records queued in ring order, paired in time
+ * order once settled, nested calls matched innermost first. */
+static int queue(struct flight_trigger *t, uint32_t type, uint32_t tid, uint64_t ts, int64_t ret)
 {
 	struct seq_rec r = { .h = { .ts = ts, .pid = tid, .tid = tid, .type = (uint16_t)type, .size = 8 },
 			     .n = (uint64_t)ret };
-	return flight_trigger_match(t, &r, sizeof(r), when);
+	uint64_t when = 0;
+	return flight_trigger_match(t, &r, sizeof(r), &when);
+}
+
+struct fired {
+	uint64_t when[16];
+	int n;
+};
+
+static void on_fire(void *ctx, uint64_t when_ns)
+{
+	struct fired *f = ctx;
+	if (f->n < 16)
+		f->when[f->n] = when_ns;
+	f->n++;
 }
 
 static void test_trigger_latency(void **state)
@@ -266,28 +280,52 @@ static void test_trigger_latency(void **state)
 	struct trec_err err = { 0 };
 	if (flight_trigger_compile(&t, "probe_app:handle__return:latency > 1000 && ret == 0", NULL, &ps, &err))
 		fail_msg("%s", err.msg);
-	uint64_t when = 0;
-	/* 1100 ns, then 500 ns */
-	assert_false(fire(&t, 3, 7, 100, 0, &when));
-	assert_true(fire(&t, 4, 7, 1200, 0, &when));
-	assert_int_equal(when, 1200);
-	assert_false(fire(&t, 3, 7, 2000, 0, &when));
-	assert_false(fire(&t, 4, 7, 2500, 0, &when));
+	struct fired f = { 0 };
+	/* 1100 ns, then 500 ns: nothing fires before it is settled */
+	assert_int_equal(queue(&t, 3, 7, 100, 0), 0);
+	assert_int_equal(queue(&t, 4, 7, 1200, 0), 0);
+	assert_int_equal(queue(&t, 3, 7, 2000, 0), 0);
+	assert_int_equal(queue(&t, 4, 7, 2500, 0), 0);
+	/* settled up to 1200 (exclusive): the return at 1200 waits */
+	assert_int_equal(flight_trigger_settle(&t, 1200, on_fire, &f), 0);
+	assert_int_equal(flight_trigger_settle(&t, 3000, on_fire, &f), 1);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.when[0], 1200);
 	/* slow, but ret != 0 */
-	assert_false(fire(&t, 3, 7, 2600, 0, &when));
-	assert_false(fire(&t, 4, 7, 9000, -1, &when));
-	/* the return read before its entry (another CPU's ring): fires then, at the return's time */
-	assert_false(fire(&t, 4, 8, 5000, 0, &when));
-	assert_true(fire(&t, 3, 8, 3000, 0, &when));
-	assert_int_equal(when, 5000);
+	queue(&t, 3, 7, 2600, 0);
+	queue(&t, 4, 7, 9000, -1);
+	/* the return read before its entry (another CPU's ring) */
+	queue(&t, 4, 8, 5000, 0);
+	queue(&t, 3, 8, 3000, 0);
+	f.n = 0;
+	assert_int_equal(flight_trigger_settle(&t, 9001, on_fire, &f), 1);
+	assert_int_equal(f.when[0], 5000);
+	/* a thread that moved between CPUs, two slow calls, the rings read
+	 * CPU 0 then CPU 1: CPU 0 has the first entry and the second return,
+	 * CPU 1 the first return and the second entry. Pairing in read order
+	 * would see one 24 us call ending at the second return. */
+	queue(&t, 3, 12, 10000, 0);
+	queue(&t, 4, 12, 34000, 0);
+	queue(&t, 4, 12, 22000, 0);
+	queue(&t, 3, 12, 22010, 0);
+	f.n = 0;
+	assert_int_equal(flight_trigger_settle(&t, 40000, on_fire, &f), 2);
+	assert_int_equal(f.when[0], 22000);
+	assert_int_equal(f.when[1], 34000);
 	/* nested: the inner call (50 ns) is not slow, the outer (2000 ns) is */
-	assert_false(fire(&t, 3, 9, 10000, 0, &when));
-	assert_false(fire(&t, 3, 9, 10100, 0, &when));
-	assert_false(fire(&t, 4, 9, 10150, 0, &when));
-	assert_true(fire(&t, 4, 9, 12000, 0, &when));
-	/* other threads' entries never pair with this one's return */
-	assert_false(fire(&t, 3, 10, 20000, 0, &when));
-	assert_false(fire(&t, 4, 11, 30000, 0, &when));
+	queue(&t, 3, 9, 50000, 0);
+	queue(&t, 3, 9, 50100, 0);
+	queue(&t, 4, 9, 50150, 0);
+	queue(&t, 4, 9, 52000, 0);
+	/* other threads' entries never pair with this one's return; a return
+	 * whose entry came before the recording is no call */
+	queue(&t, 3, 10, 60000, 0);
+	queue(&t, 4, 11, 70000, 0);
+	f.n = 0;
+	assert_int_equal(flight_trigger_settle(&t, UINT64_MAX, on_fire, &f), 1);
+	assert_int_equal(f.when[0], 52000);
+	/* nothing is left to settle */
+	assert_int_equal(flight_trigger_settle(&t, UINT64_MAX, on_fire, &f), 0);
 	flight_trigger_free(&t);
 
 	/* without the entry probe recorded: an error that says which -e to add */
