@@ -109,6 +109,17 @@ struct uw_vma {
 };
 #define UW_VMA_CACHE 4
 
+/* A rule found by binary search, kept for the next walk that meets the same
+ * return address. Rows are only ever appended, so a READY table's first row
+ * names it for the recording's life, and (first, offset) always maps to the
+ * same rule: an entry never goes stale. */
+struct uw_rule_memo {
+	__u64 key; /* first row << 32 | table-relative pc */
+	__u32 rule;
+	__u32 valid;
+};
+#define UW_RULE_MEMO 512
+
 struct uw_frames {
 	__u64 ip[TREC_UW_MAX_FRAMES + 1];
 	__u32 launder[2];
@@ -117,6 +128,9 @@ struct uw_frames {
 	 * that just started need no new lookup. */
 	struct uw_vma vmas[UW_VMA_CACHE];
 	__u32 vma_next;
+	/* Most frames of a profile are the same few hundred return addresses:
+	 * a hit costs one compare instead of ~15 halvings of two lookups each. */
+	struct uw_rule_memo memo[UW_RULE_MEMO];
 };
 
 /* At most one wakeup per CPU every 2 ms: a process whose mappings never
@@ -262,6 +276,10 @@ __noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 	__u32 lo = first, hi = first + count;
 	if (hi < lo)
 		return 0;
+	__u64 key = (__u64)first << 32 | rel;
+	struct uw_rule_memo *memo = &f->memo[(key * 0x9e3779b97f4a7c15ull) >> 55 & (UW_RULE_MEMO - 1)];
+	if (memo->valid && memo->key == key)
+		return memo->rule;
 	/* Greatest row pc <= rel: 25 halvings cover 32M rows. */
 	for (int k = 0; k < 25; k++) {
 		lo = uw_launder(f, 0, lo);
@@ -277,11 +295,17 @@ __noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 		else
 			hi = mid;
 	}
-	if (lo <= first)
-		return 0;
-	__u32 at = lo - 1;
-	struct trec_uw_row *row = uw_row(at);
-	return row ? row->rule : 0;
+	__u32 rule = 0;
+	if (lo > first) {
+		struct trec_uw_row *row = uw_row(lo - 1);
+		if (!row)
+			return 0;
+		rule = row->rule;
+	}
+	memo->key = key;
+	memo->rule = rule;
+	memo->valid = 1;
+	return rule;
 }
 
 /* The rule covering rel in table t, or 0 with *why set. */
