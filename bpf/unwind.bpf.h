@@ -120,6 +120,18 @@ struct uw_rule_memo {
 };
 #define UW_RULE_MEMO 512
 
+/* A frame's rule by its address in one process, as of one rewrite of the
+ * process's mappings (trec_uw_proc.written: a new rewrite, a new key), so
+ * a hit also skips the mapping search and the table lookup. Only rules of
+ * READY tables found through the loaded mappings are kept. */
+struct uw_frame_memo {
+	__u64 pc;
+	__u64 written;
+	__u32 tgid;
+	__u32 rule;
+};
+#define UW_FRAME_MEMO 512
+
 struct uw_frames {
 	__u64 ip[TREC_UW_MAX_FRAMES + 1];
 	__u32 launder[2];
@@ -131,6 +143,7 @@ struct uw_frames {
 	/* Most frames of a profile are the same few hundred return addresses:
 	 * a hit costs one compare instead of ~15 halvings of two lookups each. */
 	struct uw_rule_memo memo[UW_RULE_MEMO];
+	struct uw_frame_memo fmemo[UW_FRAME_MEMO];
 };
 
 /* At most one wakeup per CPU every 2 ms: a process whose mappings never
@@ -404,7 +417,16 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	 * which may be the last instruction of a function (a noreturn call). */
 	__u64 pc = w->exact ? w->pc : w->pc - 1;
 	struct trec_uw_map m;
-	if (!w->proc || !trec_uw_map(w->proc, pc, &m)) {
+	struct uw_frame_memo *fm = NULL;
+	if (w->proc) {
+		__u64 written = w->proc->written;
+		fm = &f->fmemo[((pc ^ (__u64)w->tgid << 40) * 0x9e3779b97f4a7c15ull) >> 55 & (UW_FRAME_MEMO - 1)];
+		if (fm->rule && fm->pc == pc && fm->written == written && fm->tgid == w->tgid)
+			return fm->rule;
+		if (!trec_uw_map(w->proc, pc, &m))
+			fm = NULL;
+	}
+	if (!fm) {
 		/* Only while the mappings are missing or fresh: JIT code in a
 		 * long-running process costs no lookup. */
 		int may_call = uw_launder(f, 0, w->vma_calls) < UW_VMA_CALLS &&
@@ -437,7 +459,14 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 		*why = TREC_UW_FB_NO_TABLE;
 		return 0;
 	}
-	return uw_find_rule(t, pc - m.sub, why);
+	__u32 rule = uw_find_rule(t, pc - m.sub, why);
+	if (fm && rule && w->proc) {
+		fm->pc = pc;
+		fm->written = w->proc->written;
+		fm->tgid = w->tgid;
+		fm->rule = rule;
+	}
+	return rule;
 }
 
 /* One frame by its frame pointer: [bp] is the caller's rbp, [bp + 8] the
