@@ -31,7 +31,16 @@ int trec_profile(struct bpf_perf_event_data *ctx)
 	}
 	*(__u64 *)(buf + sizeof(struct trec_rec)) = ctx->sample_period;
 	set_header(buf, sample_type, sizeof(__u64), id);
-	__u64 out = append_stacks(ctx, buf, sizeof(__u64));
+	/* A sample of user code has no kernel stack to ask for: its code
+	 * segment's privilege level is 3. (The context allows 8-byte loads
+	 * only; cs is the low half-word of its slot.) */
+#if defined(__TARGET_ARCH_x86)
+	__u64 cs = *(volatile __u64 *)((char *)&ctx->regs + __builtin_offsetof(struct pt_regs, cs));
+	int in_kernel = (cs & 3) != 3;
+#else
+	int in_kernel = 1;
+#endif
+	__u64 out = append_stacks(ctx, buf, sizeof(__u64), in_kernel);
 	if (!out || out > TREC_REC_MAX) {
 		count_lost(sample_type);
 		return 0;

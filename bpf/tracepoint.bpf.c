@@ -218,7 +218,7 @@ static __noinline int emit_slow(void *ctx, const struct trec_tp_cfg *cfg, __u32 
 	}
 	__u64 out = sizeof(struct trec_rec) + (__u64)size;
 	if (with_stacks) {
-		out = append_stacks(ctx, buf, (__u64)size);
+		out = append_stacks(ctx, buf, (__u64)size, 1);
 		if (!out) {
 			count_lost(type);
 			return 0;
