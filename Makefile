@@ -31,6 +31,10 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 TREC_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS_BASE += -DTREC_VERSION='"$(TREC_VERSION)"'
+# The two objects that print the version are rebuilt when it changes (a
+# commit changes no source they depend on): the stamp is rewritten only then.
+VERSION_STAMP := $(BUILD)/gen/version
+$(shell mkdir -p $(BUILD)/gen && { [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(TREC_VERSION)" ] || echo "$(TREC_VERSION)" >$(VERSION_STAMP); })
 override CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 LDLIBS_ANALYSIS := -lzstd -lm -pthread $(LDFLAGS_SAN)
 
@@ -100,6 +104,8 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/cli/main.o $(BUILD)/obj/cli/main.report.o $(BUILD)/obj/record/hostmeta.o: $(VERSION_STAMP)
 
 $(BUILD)/obj/cli/main.report.o: cli/main.c
 	@mkdir -p $(dir $@)
