@@ -11,7 +11,7 @@
  *      that holds pc, and with it the table and the table-relative pc;
  *   2. a binary search in that table's rows (uw_rows) gives the rule;
  *   3. the rule gives the CFA, and the return address and saved rbp are
- *      read from the stack with bpf_probe_read_user.
+ *      read from the stack (trec_uw_read: a window of it at a time).
  *
  * Where no rule covers a frame (JIT code, a table not loaded yet or past
  * the memory budget, a rule the unwinder cannot evaluate), that frame is
@@ -132,8 +132,17 @@ struct uw_frame_memo {
 };
 #define UW_FRAME_MEMO 512
 
+/* Bytes of user stack copied at once (a power of two). */
+#define UW_WIN 512
+
 struct uw_frames {
 	__u64 ip[TREC_UW_MAX_FRAMES + 1];
+	/* A window of the user stack, [win_base, + UW_WIN) when win_ok: one
+	 * bpf_probe_read_user serves the frames it holds (trec_uw_read). */
+	__u64 win[UW_WIN / 8];
+	__u64 win_base;
+	__u32 win_ok;
+	__u32 win_dead; /* a window read failed: single reads for this walk */
 	__u32 launder[2];
 	__u64 last_kick; /* when this CPU last woke the recorder */
 	/* The last VMAs looked up on this CPU: the next samples of a process
@@ -469,6 +478,46 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	return rule;
 }
 
+/*
+ * The 8 bytes of user stack at addr, for a frame whose sp is sp: 0, or
+ * nonzero when unreadable. A bpf_probe_read_user costs about 25 ns
+ * whatever its size up to a few hundred bytes, and a walk makes one or
+ * two per frame; so a window of UW_WIN bytes is copied from just below
+ * addr (never below sp: the stack from sp up is mapped), and the next
+ * frames, which lie above, are read from it. A window that cannot be read
+ * (it would cross the top of the stack) leaves single reads for the rest
+ * of the walk. A global function, verified once; its state is in the
+ * per-CPU uw_frames, reset by the walk.
+ */
+__noinline int trec_uw_read(__u64 addr, __u64 sp, __u64 *out)
+{
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f || !out)
+		return -1;
+	__u64 off = addr - f->win_base;
+	if (f->win_ok && off <= UW_WIN - 8 && !(off & 7)) {
+		*out = f->win[(off >> 3) & (UW_WIN / 8 - 1)];
+		return 0;
+	}
+	if (!f->win_dead && !(addr & 7)) {
+		__u64 base = addr - 64;
+		if (base < sp)
+			base = sp & ~7ull;
+		if (base > addr)
+			base = addr;
+		if (!bpf_probe_read_user(f->win, sizeof(f->win), (const void *)base)) {
+			f->win_base = base;
+			f->win_ok = 1;
+			*out = f->win[((addr - base) >> 3) & (UW_WIN / 8 - 1)];
+			return 0;
+		}
+		f->win_ok = 0;
+		f->win_dead = 1;
+	}
+	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr) ? -1 : 0;
+}
+
 /* One frame by its frame pointer: [bp] is the caller's rbp, [bp + 8] the
  * return address. 0 to go on, 1 to stop. */
 static __always_inline int uw_fp_step(struct uw_walk *w)
@@ -478,7 +527,7 @@ static __always_inline int uw_fp_step(struct uw_walk *w)
 		uw_count(TREC_UW_END_FP);
 		return 1;
 	}
-	if (bpf_probe_read_user(fr, sizeof(fr), (const void *)w->bp)) {
+	if (trec_uw_read(w->bp, w->sp, &fr[0]) || trec_uw_read(w->bp + 8, w->sp, &fr[1])) {
 		uw_count(TREC_UW_END_READ);
 		return 1;
 	}
@@ -495,9 +544,8 @@ static __always_inline int uw_signal_step(struct uw_walk *w)
 {
 	__u64 rbp = 0, rsp = 0, rip = 0;
 	const __u64 gregs = w->sp + 40;
-	if (bpf_probe_read_user(&rbp, 8, (const void *)(gregs + 10 * 8)) ||
-	    bpf_probe_read_user(&rsp, 8, (const void *)(gregs + 15 * 8)) ||
-	    bpf_probe_read_user(&rip, 8, (const void *)(gregs + 16 * 8))) {
+	if (trec_uw_read(gregs + 10 * 8, w->sp, &rbp) || trec_uw_read(gregs + 15 * 8, w->sp, &rsp) ||
+	    trec_uw_read(gregs + 16 * 8, w->sp, &rip)) {
 		uw_count(TREC_UW_END_READ);
 		return 1;
 	}
@@ -535,14 +583,14 @@ static __always_inline int uw_rule_step(struct uw_walk *w, __u32 rule)
 		return 1;
 	}
 	__u64 ra = 0;
-	if (bpf_probe_read_user(&ra, sizeof(ra), (const void *)(cfa - 8))) {
+	if (trec_uw_read(cfa - 8, w->sp, &ra)) {
 		uw_count(TREC_UW_END_READ);
 		return 1;
 	}
 	switch (TREC_UW_RBP_HOW(rule)) {
 	case TREC_UW_RBP_OFFSET: {
 		__u64 bp = 0;
-		w->bp_ok = !bpf_probe_read_user(&bp, sizeof(bp), (const void *)(cfa + TREC_UW_RBP_OFF(rule)));
+		w->bp_ok = !trec_uw_read(cfa + TREC_UW_RBP_OFF(rule), w->sp, &bp);
 		w->bp = bp;
 		break;
 	}
@@ -643,6 +691,8 @@ __noinline int trec_uw_walk(void)
 	w.exact = (__u8)uw_launder(f, 1, 1);
 	w.complete = (__u8)uw_launder(f, 0, 0);
 	w.vma_calls = (__u8)uw_launder(f, 1, 0);
+	f->win_ok = 0;
+	f->win_dead = 0;
 	w.proc = bpf_map_lookup_elem(&uw_procs, &w.tgid);
 	if (bpf_core_field_exists(task->utask)) {
 		struct uprobe_task *ut = task->utask;
