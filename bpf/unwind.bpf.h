@@ -180,6 +180,7 @@ struct uw_walk {
 	__u8 exact;       /* pc is where the thread stopped, not a return address */
 	__u8 complete;    /* an outermost frame was reached by its table rule */
 	__u8 vma_calls;   /* bpf_find_vma calls made in this walk */
+	__u32 by_table;   /* frames unwound by a table rule (counted once, at the end) */
 	/* The innermost pending uretprobe of the thread: the return address
 	 * slot it hijacked (its stack pointer at the call), what was there,
 	 * and the next one out (a kernel pointer, 0 at the end). */
@@ -603,7 +604,7 @@ static __always_inline int uw_rule_step(struct uw_walk *w, __u32 rule)
 	w->sp = cfa;
 	w->pc = uw_ret_addr(w, cfa - 8, ra);
 	w->exact = 0;
-	uw_count(TREC_UW_ST_FRAMES_TABLE);
+	w->by_table++;
 	return 0;
 }
 
@@ -691,6 +692,7 @@ __noinline int trec_uw_walk(void)
 	w.exact = (__u8)uw_launder(f, 1, 1);
 	w.complete = (__u8)uw_launder(f, 0, 0);
 	w.vma_calls = (__u8)uw_launder(f, 1, 0);
+	w.by_table = uw_launder(f, 0, 0);
 	f->win_ok = 0;
 	f->win_dead = 0;
 	w.proc = bpf_map_lookup_elem(&uw_procs, &w.tgid);
@@ -710,6 +712,10 @@ __noinline int trec_uw_walk(void)
 	__u64 *v = bpf_map_lookup_elem(&uw_stats, &what);
 	if (v)
 		*v += w.n;
+	what = TREC_UW_ST_FRAMES_TABLE;
+	v = bpf_map_lookup_elem(&uw_stats, &what);
+	if (v)
+		*v += w.by_table;
 	return (int)w.n;
 }
 
