@@ -325,8 +325,13 @@ __noinline __u32 trec_uw_rule(__u32 first, __u32 count, __u64 rel)
 			return 0;
 		rule = row->rule;
 	}
+	/* Invalid while it changes: a program that interrupts this one on
+	 * this CPU (a sample during a probe's walk) never reads half an entry. */
+	memo->valid = 0;
+	barrier();
 	memo->key = key;
 	memo->rule = rule;
+	barrier();
 	memo->valid = 1;
 	return rule;
 }
@@ -471,9 +476,12 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	}
 	__u32 rule = uw_find_rule(t, pc - m.sub, why);
 	if (fm && rule && w->proc) {
+		fm->rule = 0; /* invalid while it changes, as in trec_uw_rule */
+		barrier();
 		fm->pc = pc;
 		fm->written = w->proc->written;
 		fm->tgid = w->tgid;
+		barrier();
 		fm->rule = rule;
 	}
 	return rule;
