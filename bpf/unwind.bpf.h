@@ -425,23 +425,59 @@ __noinline int trec_uw_vma(struct trec_uw_map *m, __u64 pc, __u32 tgid, int may_
 	return uw_vma_to_map(&q.v, m) ? 2 : -1;
 }
 
+static __always_inline struct uw_frame_memo *uw_frame_memo(struct uw_frames *f, __u64 pc, __u32 tgid)
+{
+	return &f->fmemo[((pc ^ (__u64)tgid << 40) * 0x9e3779b97f4a7c15ull) >> 55 & (UW_FRAME_MEMO - 1)];
+}
+
+/* The rule remembered for pc in process tgid as of its entry written at
+ * `written`, or 0. Global functions, verified once: inlined, the memo's
+ * pointer beside the walk's other branches multiplied its states. */
+__noinline __u32 trec_uw_memo_get(__u64 pc, __u32 tgid, __u64 written)
+{
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f)
+		return 0;
+	struct uw_frame_memo *fm = uw_frame_memo(f, pc, tgid);
+	if (fm->pc == pc && fm->written == written && fm->tgid == tgid)
+		return fm->rule;
+	return 0;
+}
+
+/* Remembers rule (0: nothing to remember) for trec_uw_memo_get. */
+__noinline int trec_uw_memo_put(__u64 pc, __u32 tgid, __u64 written, __u32 rule)
+{
+	__u32 zero = 0;
+	struct uw_frames *f = bpf_map_lookup_elem(&uw_frames, &zero);
+	if (!f || !rule)
+		return 0;
+	struct uw_frame_memo *fm = uw_frame_memo(f, pc, tgid);
+	fm->rule = 0; /* invalid while it changes, as in trec_uw_rule */
+	barrier();
+	fm->pc = pc;
+	fm->written = written;
+	fm->tgid = tgid;
+	barrier();
+	fm->rule = rule;
+	return 0;
+}
+
 /* The rule for w->pc, or 0 with *why saying why there is none. */
 static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w, __u32 *why)
 {
 	/* A return address is one past its call: look up the call itself,
 	 * which may be the last instruction of a function (a noreturn call). */
 	__u64 pc = w->exact ? w->pc : w->pc - 1;
-	struct trec_uw_map m;
-	struct uw_frame_memo *fm = NULL;
+	__u64 written = w->proc ? w->proc->written : 0;
 	if (w->proc) {
-		__u64 written = w->proc->written;
-		fm = &f->fmemo[((pc ^ (__u64)w->tgid << 40) * 0x9e3779b97f4a7c15ull) >> 55 & (UW_FRAME_MEMO - 1)];
-		if (fm->rule && fm->pc == pc && fm->written == written && fm->tgid == w->tgid)
-			return fm->rule;
-		if (!trec_uw_map(w->proc, pc, &m))
-			fm = NULL;
+		__u32 known = trec_uw_memo_get(pc, w->tgid, written);
+		if (known)
+			return known;
 	}
-	if (!fm) {
+	struct trec_uw_map m;
+	int by_map = w->proc && trec_uw_map(w->proc, pc, &m);
+	if (!by_map) {
 		/* Only while the mappings are missing or fresh: JIT code in a
 		 * long-running process costs no lookup. */
 		int may_call = uw_launder(f, 0, w->vma_calls) < UW_VMA_CALLS &&
@@ -475,15 +511,7 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 		return 0;
 	}
 	__u32 rule = uw_find_rule(t, pc - m.sub, why);
-	if (fm && rule && w->proc) {
-		fm->rule = 0; /* invalid while it changes, as in trec_uw_rule */
-		barrier();
-		fm->pc = pc;
-		fm->written = w->proc->written;
-		fm->tgid = w->tgid;
-		barrier();
-		fm->rule = rule;
-	}
+	trec_uw_memo_put(pc, w->tgid, written, by_map ? rule : 0);
 	return rule;
 }
 
