@@ -469,9 +469,8 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 	/* A return address is one past its call: look up the call itself,
 	 * which may be the last instruction of a function (a noreturn call). */
 	__u64 pc = w->exact ? w->pc : w->pc - 1;
-	__u64 written = w->proc ? w->proc->written : 0;
 	if (w->proc) {
-		__u32 known = trec_uw_memo_get(pc, w->tgid, written);
+		__u32 known = trec_uw_memo_get(pc, w->tgid, w->proc->written);
 		if (known)
 			return known;
 	}
@@ -511,7 +510,10 @@ static __always_inline __u32 uw_rule_for(struct uw_frames *f, struct uw_walk *w,
 		return 0;
 	}
 	__u32 rule = uw_find_rule(t, pc - m.sub, why);
-	trec_uw_memo_put(pc, w->tgid, written, by_map ? rule : 0);
+	/* (w->proc is set whenever by_map is: the written read again costs
+	 * less than a stack slot kept across the walk's deepest calls.) */
+	if (by_map && w->proc)
+		trec_uw_memo_put(pc, w->tgid, w->proc->written, rule);
 	return rule;
 }
 
