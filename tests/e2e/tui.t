@@ -138,6 +138,7 @@ check "search lists only the matching function" \
 inner=$(field hot_a_inner 3)
 keys Enter
 wait_for "callers of hot_a_inner"
+OUT=$(grep -v '^ *$' "$SCREEN" | head -16 | cut -c1-90) # shown if it fails: what the screen held
 check "Enter opens hot_a_inner ($inner%): its callers and callees" \
 	'grep -q "^ *- callers of hot_a_inner" "$SCREEN" && grep -q "^ *[-+] callees of hot_a_inner" "$SCREEN"'
 run python3 - "$SCREEN" "$inner" <<'PY'
