@@ -201,6 +201,21 @@ static int in_window(const struct trec_event_iter *it, uint64_t ts)
 	return ts >= it->o.start_ts && (!it->o.end_ts || ts <= it->o.end_ts);
 }
 
+/* Unordered: the current block's cursor is done with; the next block's
+ * (NULL when it has nothing in the window). 1, 0 at the end, or an error. */
+static int next_single(struct trec_event_iter *it, struct trec_err *err)
+{
+	if (it->single) {
+		retire_cursor(it, it->single);
+		it->single = NULL;
+	}
+	if (it->next >= it->norder)
+		return 0;
+	int rc;
+	it->single = open_cursor(it, it->order[it->next++], &rc, err);
+	return rc < 0 ? rc : 1;
+}
+
 static int next_unordered(struct trec_event_iter *it, struct trec_event *ev, struct trec_err *err)
 {
 	for (;;) {
@@ -212,15 +227,8 @@ static int next_unordered(struct trec_event_iter *it, struct trec_event *ev, str
 				return 1;
 			}
 		}
-		if (c) {
-			retire_cursor(it, c);
-			it->single = NULL;
-		}
-		if (it->next >= it->norder)
-			return 0;
-		int rc;
-		it->single = open_cursor(it, it->order[it->next++], &rc, err);
-		if (rc < 0)
+		int rc = next_single(it, err);
+		if (rc <= 0)
 			return rc;
 	}
 }
@@ -231,15 +239,8 @@ int trec_event_iter_next_block(struct trec_event_iter *it, const struct trec_evb
 	if (!it->o.unordered)
 		return trec_errf(err, -EINVAL, "whole blocks come from unordered iterators only");
 	for (;;) {
-		if (it->single) {
-			retire_cursor(it, it->single);
-			it->single = NULL;
-		}
-		if (it->next >= it->norder)
-			return 0;
-		int rc;
-		it->single = open_cursor(it, it->order[it->next++], &rc, err);
-		if (rc < 0)
+		int rc = next_single(it, err);
+		if (rc <= 0)
 			return rc;
 		if (it->single) {
 			it->single->pos = it->single->ev.n; /* handed out whole */
